@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * apicvisor's run configuration (keys and syntax: config.h). Plain C over (pointer, length)
+ * text, so that neither the file nor the load options need a NUL terminator.
+ *
+ * Every entry point is all-or-nothing: it works on a copy and stores it only when everything
+ * parsed, so a caller that reports an error still holds the configuration it had before.
+ */
+#include "config.h"
+
+#include "../lib/fmt.h"
+
+/* How much of an offending value an error message quotes. */
+#define CONFIG_QUOTE_MAX 40
+
+/* The text of one key or value: a pointer and a length, not NUL-terminated. */
+struct config_text {
+	const char *s;
+	size_t len;
+};
+
+static bool text_equals(struct config_text t, const char *word)
+{
+	size_t n = strlen(word);
+
+	return t.len == n && memcmp(t.s, word, n) == 0;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_printable_ascii(char c)
+{
+	return c >= 0x20 && c <= 0x7e;
+}
+
+static void set_error(char *err, size_t err_len, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_error(char *err, size_t err_len, const char *format, ...)
+{
+	va_list ap;
+
+	if (err == NULL || err_len == 0)
+		return;
+	va_start(ap, format);
+	fmt_vsnprintf(err, err_len, format, ap);
+	va_end(ap);
+}
+
+/* Length to quote of an offending text, and the ellipsis that says it was cut. */
+static int quote_len(struct config_text t)
+{
+	return (int)(t.len > CONFIG_QUOTE_MAX ? CONFIG_QUOTE_MAX : t.len);
+}
+
+static const char *quote_ellipsis(struct config_text t)
+{
+	return t.len > CONFIG_QUOTE_MAX ? "..." : "";
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Values                                                                                   */
+
+/* Parses an unsigned decimal number into *out; false for empty, non-digit or > UINT32_MAX. */
+static bool parse_decimal_u32(struct config_text t, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (t.len == 0)
+		return false;
+	for (size_t i = 0; i < t.len; i++) {
+		if (t.s[i] < '0' || t.s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(t.s[i] - '0');
+		if (v > UINT32_MAX)
+			return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Whether every character is a digit (so a failed parse means overflow, not junk). */
+static bool all_digits(struct config_text t)
+{
+	for (size_t i = 0; i < t.len; i++) {
+		if (t.s[i] < '0' || t.s[i] > '9')
+			return false;
+	}
+	return t.len > 0;
+}
+
+/* A decimal number within [min, max]; unit names the unit in the out-of-range message. */
+static int parse_number(const char *key, struct config_text value, uint32_t min, uint32_t max,
+			const char *unit, uint32_t *out, char *err, size_t err_len)
+{
+	uint32_t v;
+
+	if (value.len == 0) {
+		set_error(err, err_len, "%s: missing value (a decimal number %u..%u)", key, min,
+			  max);
+		return -1;
+	}
+	if (!all_digits(value)) {
+		set_error(err, err_len, "%s: '%.*s%s' is not a decimal number", key,
+			  quote_len(value), value.s, quote_ellipsis(value));
+		return -1;
+	}
+	if (!parse_decimal_u32(value, &v) || v < min || v > max) {
+		set_error(err, err_len, "%s: '%.*s%s' is out of range %u..%u (%s)", key,
+			  quote_len(value), value.s, quote_ellipsis(value), min, max, unit);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * A path on the ESP: '/' or '\' separated, stored with backslashes and one leading backslash
+ * (UEFI's EFI_FILE_PROTOCOL.Open takes paths like "\EFI\guest.elf").
+ */
+static int parse_path(const char *key, struct config_text value, char *out, size_t out_size,
+		      char *err, size_t err_len)
+{
+	bool leading_separator = value.len > 0 && (value.s[0] == '/' || value.s[0] == '\\');
+	size_t stored_len = value.len + (leading_separator ? 0 : 1);
+
+	if (value.len == 0) {
+		set_error(err, err_len, "%s: empty path", key);
+		return -1;
+	}
+	for (size_t i = 0; i < value.len; i++) {
+		if (!is_printable_ascii(value.s[i])) {
+			set_error(err, err_len,
+				  "%s: character 0x%02x at position %zu is not printable ASCII", key,
+				  (unsigned char)value.s[i], i + 1);
+			return -1;
+		}
+	}
+	if (stored_len >= out_size) {
+		set_error(err, err_len, "%s: path '%.*s%s' is longer than %zu characters", key,
+			  quote_len(value), value.s, quote_ellipsis(value), out_size - 1);
+		return -1;
+	}
+	if (value.s[value.len - 1] == '/' || value.s[value.len - 1] == '\\') {
+		set_error(err, err_len, "%s: path '%.*s%s' ends with a separator (names a directory)",
+			  key, quote_len(value), value.s, quote_ellipsis(value));
+		return -1;
+	}
+
+	size_t n = 0;
+
+	if (!leading_separator)
+		out[n++] = '\\';
+	for (size_t i = 0; i < value.len; i++)
+		out[n++] = value.s[i] == '/' ? '\\' : value.s[i];
+	out[n] = '\0';
+	return 0;
+}
+
+/* The guest's command line: any printable ASCII, possibly empty. */
+static int parse_args(const char *key, struct config_text value, char *out, size_t out_size,
+		      char *err, size_t err_len)
+{
+	for (size_t i = 0; i < value.len; i++) {
+		if (!is_printable_ascii(value.s[i])) {
+			set_error(err, err_len,
+				  "%s: character 0x%02x at position %zu is not printable ASCII", key,
+				  (unsigned char)value.s[i], i + 1);
+			return -1;
+		}
+	}
+	if (value.len >= out_size) {
+		set_error(err, err_len, "%s: longer than %zu characters", key, out_size - 1);
+		return -1;
+	}
+	memcpy(out, value.s, value.len);
+	out[value.len] = '\0';
+	return 0;
+}
+
+static const char *const mode_names[] = {
+	[MODE_EMULATE] = "emulate",
+	[MODE_TPR_SHADOW] = "tpr-shadow",
+	[MODE_APICV] = "apicv",
+	[MODE_POSTED] = "posted",
+};
+
+static const char *const log_names[] = {
+	[LOG_QUIET] = "quiet",
+	[LOG_INFO] = "info",
+	[LOG_DEBUG] = "debug",
+};
+
+/* Index of value in names[], or -1. */
+static int lookup_name(struct config_text value, const char *const *names, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (text_equals(value, names[i]))
+			return (int)i;
+	}
+	return -1;
+}
+
+const char *config_mode_name(enum apicvisor_mode mode)
+{
+	if ((unsigned)mode < ARRAY_SIZE(mode_names))
+		return mode_names[mode];
+	return "unknown";
+}
+
+const char *config_log_name(enum log_level level)
+{
+	if ((unsigned)level < ARRAY_SIZE(log_names))
+		return log_names[level];
+	return "unknown";
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Keys                                                                                     */
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(c->guest, CONFIG_DEFAULT_GUEST, sizeof(CONFIG_DEFAULT_GUEST));
+	c->guest_args[0] = '\0';
+	c->mode = MODE_POSTED;
+	c->timeout_s = CONFIG_DEFAULT_TIMEOUT_S;
+	c->log = LOG_INFO;
+	c->mem_mib = CONFIG_DEFAULT_MEM_MIB;
+}
+
+int config_set(struct config *c, const char *key, size_t key_len, const char *value,
+	       size_t value_len, char *err, size_t err_len)
+{
+	struct config_text k = { key, key_len };
+	struct config_text v = { value, value_len };
+	int index;
+
+	if (key_len == 0) {
+		set_error(err, err_len, "missing key before '='");
+		return -1;
+	}
+
+	if (text_equals(k, "guest")) {
+		char path[CONFIG_PATH_MAX];
+
+		if (parse_path("guest", v, path, sizeof(path), err, err_len) != 0)
+			return -1;
+		memcpy(c->guest, path, sizeof(path));
+	} else if (text_equals(k, "args")) {
+		char args[CONFIG_ARGS_MAX];
+
+		if (parse_args("args", v, args, sizeof(args), err, err_len) != 0)
+			return -1;
+		memcpy(c->guest_args, args, sizeof(args));
+	} else if (text_equals(k, "mode")) {
+		index = lookup_name(v, mode_names, ARRAY_SIZE(mode_names));
+		if (index < 0) {
+			set_error(err, err_len,
+				  "mode: '%.*s%s' is not one of emulate, tpr-shadow, apicv, posted",
+				  quote_len(v), v.s, quote_ellipsis(v));
+			return -1;
+		}
+		c->mode = (enum apicvisor_mode)index;
+	} else if (text_equals(k, "timeout")) {
+		uint32_t seconds;
+
+		if (parse_number("timeout", v, 0, CONFIG_MAX_TIMEOUT_S, "seconds, 0: none",
+				 &seconds, err, err_len) != 0)
+			return -1;
+		c->timeout_s = seconds;
+	} else if (text_equals(k, "log")) {
+		index = lookup_name(v, log_names, ARRAY_SIZE(log_names));
+		if (index < 0) {
+			set_error(err, err_len, "log: '%.*s%s' is not one of quiet, info, debug",
+				  quote_len(v), v.s, quote_ellipsis(v));
+			return -1;
+		}
+		c->log = (enum log_level)index;
+	} else if (text_equals(k, "mem")) {
+		uint32_t mib;
+
+		if (parse_number("mem", v, CONFIG_MIN_MEM_MIB, CONFIG_MAX_MEM_MIB, "MiB", &mib, err,
+				 err_len) != 0)
+			return -1;
+		c->mem_mib = mib;
+	} else {
+		set_error(err, err_len,
+			  "unknown key '%.*s%s' (keys: guest, args, mode, timeout, log, mem)",
+			  quote_len(k), k.s, quote_ellipsis(k));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* apicvisor.cfg                                                                            */
+
+static struct config_text trim_blanks(struct config_text t)
+{
+	while (t.len > 0 && is_blank(t.s[0])) {
+		t.s++;
+		t.len--;
+	}
+	while (t.len > 0 && is_blank(t.s[t.len - 1]))
+		t.len--;
+	return t;
+}
+
+/* Applies one line (already without its line end) to c. */
+static int parse_line(struct config *c, struct config_text line, char *err, size_t err_len)
+{
+	struct config_text key, value;
+	size_t eq = 0;
+
+	line = trim_blanks(line);
+	if (line.len == 0 || line.s[0] == '#')
+		return 0;
+	while (eq < line.len && line.s[eq] != '=')
+		eq++;
+	if (eq == line.len) {
+		set_error(err, err_len, "'%.*s%s' is not key=value", quote_len(line), line.s,
+			  quote_ellipsis(line));
+		return -1;
+	}
+	key = trim_blanks((struct config_text){ line.s, eq });
+	value = trim_blanks((struct config_text){ line.s + eq + 1, line.len - eq - 1 });
+	return config_set(c, key.s, key.len, value.s, value.len, err, err_len);
+}
+
+int config_parse_text(struct config *c, const char *text, size_t len, const char *source,
+		      char *err, size_t err_len)
+{
+	struct config work = *c;
+	size_t pos = 0;
+	unsigned line_number = 0;
+
+	/* A UTF-8 byte-order mark, as some Windows editors write one, is not part of line 1. */
+	if (len >= 3 && (unsigned char)text[0] == 0xef && (unsigned char)text[1] == 0xbb &&
+	    (unsigned char)text[2] == 0xbf)
+		pos = 3;
+
+	while (pos < len) {
+		size_t start = pos;
+		struct config_text line;
+		char message[160];
+
+		while (pos < len && text[pos] != '\n')
+			pos++;
+		line.s = text + start;
+		line.len = pos - start;
+		if (line.len > 0 && line.s[line.len - 1] == '\r')
+			line.len--;
+		if (pos < len)
+			pos++;        /* the '\n' */
+		line_number++;
+
+		if (parse_line(&work, line, message, sizeof(message)) != 0) {
+			set_error(err, err_len, "%s line %u: %s", source, line_number, message);
+			return -1;
+		}
+	}
+	*c = work;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* EFI load options                                                                         */
+
+/*
+ * Finds the end of the word starting at text[start]: the first blank outside double quotes.
+ * Sets *equals to the offset of the first '=' outside quotes, or end if none. Returns false for
+ * an unterminated quote.
+ */
+static bool scan_word(const char *text, size_t len, size_t start, size_t *end, size_t *equals)
+{
+	bool quoted = false;
+	size_t i = start;
+
+	*equals = SIZE_MAX;
+	for (; i < len; i++) {
+		char ch = text[i];
+
+		if (ch == '"')
+			quoted = !quoted;
+		else if (!quoted && (is_blank(ch) || ch == '\r' || ch == '\n'))
+			break;
+		else if (!quoted && ch == '=' && *equals == SIZE_MAX)
+			*equals = i;
+	}
+	*end = i;
+	if (*equals == SIZE_MAX)
+		*equals = i;
+	return !quoted;
+}
+
+int config_parse_cmdline(struct config *c, const char *text, size_t len, char *err,
+			 size_t err_len)
+{
+	struct config work = *c;
+	size_t pos = 0;
+	unsigned word_number = 0;
+
+	/* Load options converted from UCS-2 often end in a NUL: the text stops there. */
+	len = strnlen(text, len);
+
+	for (;;) {
+		size_t start, end, equals;
+		struct config_text word;
+
+		while (pos < len && (is_blank(text[pos]) || text[pos] == '\r' || text[pos] == '\n'))
+			pos++;
+		if (pos == len)
+			break;
+		start = pos;
+		word_number++;
+		if (!scan_word(text, len, start, &end, &equals)) {
+			word = (struct config_text){ text + start, end - start };
+			set_error(err, err_len, "load options: unterminated quote in '%.*s%s'",
+				  quote_len(word), word.s, quote_ellipsis(word));
+			return -1;
+		}
+		pos = end;
+		word = (struct config_text){ text + start, end - start };
+
+		if (equals == end) {
+			/* The UEFI shell passes the program's own path as the first word. */
+			if (word_number == 1)
+				continue;
+			set_error(err, err_len,
+				  "load options: '%.*s%s' is not key=value (quote a value that "
+				  "holds blanks: args=\"a b\")",
+				  quote_len(word), word.s, quote_ellipsis(word));
+			return -1;
+		}
+
+		/* The value without its quotes. One byte more than the longest value any key takes,
+		 * so a longer one still reaches config_set, which names the key in its error. */
+		char value[CONFIG_ARGS_MAX + 1];
+		size_t value_len = 0;
+		char message[160];
+
+		for (size_t i = equals + 1; i < end; i++) {
+			if (text[i] != '"' && value_len < sizeof(value))
+				value[value_len++] = text[i];
+		}
+		if (config_set(&work, text + start, equals - start, value, value_len, message,
+			       sizeof(message)) != 0) {
+			set_error(err, err_len, "load options: %s", message);
+			return -1;
+		}
+	}
+	*c = work;
+	return 0;
+}

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * apicvisor's entry point: a UEFI application that reads its configuration, loads the guest,
+ * checks VT-x, takes every page it will need from the firmware, leaves boot services and from
+ * then on is the only software in VMX root operation.
+ */
+#include <efi.h>
+#include <efilib.h>
+
+#include "../vmx/ept.h"
+#include "../vmx/vmcs.h"
+#include "../vmx/exit.h"
+#include "../vmx/vmx.h"
+#include "config.h"
+#include "console.h"
+#include "cpu.h"
+#include "efi_util.h"
+#include "multiboot.h"
+#include "x86.h"
+
+#ifndef APICVISOR_VERSION
+#define APICVISOR_VERSION "unknown"
+#endif
+
+#define CONFIG_FILE "\\apicvisor.cfg"
+#define MIB (1ull << 20)
+#define TSC_CALIBRATION_US 100000
+
+/* What efi_main prepares for the hypervisor proper; read-only once it runs. */
+static struct config config;
+static struct vmx_caps caps;
+static struct vmx_config vmx_config;
+static struct guest guest;
+static struct percpu percpus[MAX_CPUS];
+static void *vmcs_pages[MAX_CPUS];
+static const char *mode_reason;
+static enum apicvisor_mode mode;
+
+static void read_configuration(EFI_HANDLE image)
+{
+	char err[160];
+	char options[512];
+	uint8_t *text;
+	size_t size;
+	EFI_STATUS status;
+
+	config_defaults(&config);
+	status = efi_read_file(image, CONFIG_FILE, &text, &size);
+	if (status == EFI_SUCCESS) {
+		if (config_parse_text(&config, (const char *)text, size, "apicvisor.cfg", err,
+				      sizeof(err)))
+			boot_fail("%s", err);
+		FreePool(text);
+	} else if (status != EFI_NOT_FOUND) {
+		boot_fail("cannot read %s: %s", CONFIG_FILE, efi_status_name(status));
+	}
+	efi_load_options(image, options, sizeof(options));
+	if (config_parse_cmdline(&config, options, strlen(options), err, sizeof(err)))
+		boot_fail("%s", err);
+	console_level = config.log;
+	log_info("apicvisor: config: guest=%s mode=%s timeout=%u log=%s mem=%u args='%s'\n",
+		 config.guest, config_mode_name(config.mode), config.timeout_s,
+		 config_log_name(config.log), config.mem_mib, config.guest_args);
+}
+
+/* Reads and checks the guest before anything else, so a wrong image is reported even on a
+ * machine without VT-x. */
+static void load_guest(EFI_HANDLE image)
+{
+	struct multiboot_image plan;
+	char err[200];
+	uint8_t *file;
+	size_t size;
+	EFI_STATUS status = efi_read_file(image, config.guest, &file, &size);
+
+	if (EFI_ERROR(status))
+		boot_fail("guest image %s: %s on the boot volume", config.guest,
+			  status == EFI_NOT_FOUND ? "not found" : efi_status_name(status));
+	guest.ram_bytes = (uint64_t)config.mem_mib * MIB;
+	if (multiboot_parse(file, size, guest.ram_bytes, &plan, err, sizeof(err)))
+		boot_fail("guest image %s: %s", config.guest, err);
+	/* Guest RAM is not zeroed as a whole (128 MiB of stores is slow under an emulator); the
+	 * loader zeroes what it loads and each bss, as a boot loader does. */
+	guest.ram = efi_alloc_pages(guest.ram_bytes / 4096, "guest RAM", false);
+	multiboot_load(file, &plan, guest.ram);
+	if (multiboot_build_info(guest.ram, guest.ram_bytes, &plan, config.guest_args,
+				 &guest.info_gpa, err, sizeof(err)))
+		boot_fail("guest image %s: %s", config.guest, err);
+	FreePool(file);
+	guest.entry = plan.entry;
+	guest.path = config.guest;
+	guest.args = config.guest_args;
+	log_info("apicvisor: guest %s: %s, %u segment(s), entry %#x, %u MiB RAM, info at %#x\n",
+		 config.guest, plan.aout_kludge ? "multiboot a.out kludge" : "multiboot ELF32",
+		 plan.segment_count, plan.entry, config.mem_mib, guest.info_gpa);
+}
+
+static void check_vmx(void)
+{
+	const char *unusable;
+
+	vmx_probe(&caps);
+	if (caps.cpuid1_ecx & (1u << 5))
+		vmx_caps_print(&console, &caps);
+	unusable = vmx_caps_unusable_reason(&caps);
+	if (unusable) {
+		/* The reasons that are not whole sentences are feature names. */
+		if (strncmp(unusable, "VT-x", 4) == 0)
+			boot_fail("%s", unusable);
+		boot_fail("VT-x is unusable: missing feature: %s", unusable);
+	}
+	mode = vmx_caps_degrade_mode(&caps, config.mode, &mode_reason);
+	if (mode_reason)
+		log_info("apicvisor: mode %s requested, lowered to %s: this CPU has no %s\n",
+			 config_mode_name(config.mode), config_mode_name(mode), mode_reason);
+	else
+		log_info("apicvisor: mode %s\n", config_mode_name(mode));
+}
+
+static uint64_t measure_tsc_hz(void)
+{
+	uint64_t start = rdtsc();
+
+	BS->Stall(TSC_CALIBRATION_US);
+	return (rdtsc() - start) * (1000000 / TSC_CALIBRATION_US);
+}
+
+static void mask_legacy_interrupts(void)
+{
+	uint64_t apic_base = rdmsr(MSR_IA32_APIC_BASE);
+
+	/* Root mode runs with IF = 0 and nothing should interrupt the guest either: the 8259
+	 * pair fully masked, and the LAPIC timer firmware left running masked. */
+	outb(0x21, 0xFF);
+	outb(0xA1, 0xFF);
+	if (apic_base & APIC_BASE_X2APIC_ENABLE) {
+		wrmsr(0x832, rdmsr(0x832) | (1u << 16));
+	} else if (apic_base & APIC_BASE_ENABLE) {
+		volatile uint32_t *lvt_timer =
+			(volatile uint32_t *)(uintptr_t)((apic_base & ~0xFFFull) + 0x320);
+		*lvt_timer |= 1u << 16;
+	}
+}
+
+static struct run_summary summary;
+
+static __attribute__((noreturn)) void hypervisor_main(void *arg)
+{
+	struct percpu *cpu = arg;
+	struct vcpu *v = &vcpus[cpu->id];
+	const char *err;
+	bool success;
+
+	err = vmx_cpu_on(&caps, &vmx_config);
+	if (err)
+		boot_fail("CPU %u: %s", cpu->id, err);
+	v->id = cpu->id;
+	v->guest = &guest;
+	v->vmcs = vmcs_pages[cpu->id];
+	exit_stats_init(&v->stats);
+	platform_init(v);
+	err = vmcs_setup(v, cpu, &caps, &vmx_config);
+	if (err)
+		boot_fail("cannot build the VMCS: %s", err);
+	log_info("apicvisor: launching the guest on CPU %u\n", cpu->id);
+
+	vmx_run(v);
+	platform_flush_console(v);
+
+	summary = (struct run_summary){
+		.version = APICVISOR_VERSION,
+		.mode_requested = config_mode_name(config.mode),
+		.mode_effective = config_mode_name(mode),
+		.mode_reason = mode_reason,
+		.guest_path = guest.path,
+		.guest_args = guest.args,
+		.tsc_hz = vmx_config.tsc_hz,
+		.end = v->end,
+		.exit_value = v->exit_value,
+		.end_detail = v->end_detail,
+		.guest_cycles = v->end_tsc - v->first_entry_tsc,
+		.cpu_count = 1,
+		.cpus = { &v->stats },
+		.scenario_count = v->scenario_count,
+		.scenarios = v->scenarios,
+		.msr_gp_injected = v->msr_gp_injected,
+		.io_unhandled = v->io_unhandled,
+	};
+	stats_print_table(&console, &summary);
+	kprintf("%s\n", STATS_JSON_BEGIN_MARKER);
+	stats_print_json(&console, &summary);
+	kprintf("%s\n", STATS_JSON_END_MARKER);
+	success = run_summary_success(&summary);
+	vmx_cpu_off();
+	kprintf("apicvisor: done (%s), powering off\n", success ? "success" : "failure");
+	platform_power_off(success);
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table);
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
+{
+	uint64_t physical_top, cr3;
+	void *identity_map;
+
+	InitializeLib(image, system_table);
+	console_use_firmware(system_table->ConOut);
+	kprintf("\napicvisor %s: VT-x interrupt virtualization, one guest\n", APICVISOR_VERSION);
+
+	read_configuration(image);
+	load_guest(image);
+	check_vmx();
+
+	vmx_config.mode = mode;
+	vmx_config.timeout_s = config.timeout_s;
+	vmx_config.tsc_hz = measure_tsc_hz();
+	log_info("apicvisor: TSC %llu Hz (measured over %u ms of firmware Stall)\n",
+		 (unsigned long long)vmx_config.tsc_hz, TSC_CALIBRATION_US / 1000);
+	if (config.timeout_s && !vmx_control_allowed(&caps, VMX_CTL_PIN, PIN_PREEMPTION_TIMER))
+		log_info("apicvisor: no VMX-preemption timer: timeout=%u cannot be enforced\n",
+			 config.timeout_s);
+
+	/* Everything the hypervisor will ever use, before the firmware's allocator goes away. */
+	vmx_config.vmxon_region = efi_alloc_pages(1, "the VMXON region", true);
+	vmx_config.io_bitmaps = efi_alloc_pages(2, "the I/O bitmaps", true);
+	vmx_config.msr_bitmap = efi_alloc_pages(1, "the MSR bitmap", true);
+	vmcs_pages[0] = efi_alloc_pages(1, "the VMCS", true);
+	guest.ept_pointer = ept_build(efi_alloc_pages(ept_pages_needed(guest.ram_bytes),
+						      "EPT tables", false),
+				      (uint64_t)(uintptr_t)guest.ram, guest.ram_bytes);
+	cpu_init_percpu(&percpus[0], 0,
+			efi_alloc_pages(ROOT_STACK_SIZE / 4096, "the root-mode stack", false),
+			efi_alloc_pages(IST_STACK_SIZE / 4096, "the exception stack", false));
+	physical_top = efi_physical_top();
+	identity_map = efi_alloc_pages(cpu_identity_map_pages(physical_top), "page tables",
+				       false);
+	cr3 = cpu_build_identity_map(identity_map, physical_top);
+	log_info("apicvisor: identity map of %llu GiB; leaving boot services\n",
+		 (unsigned long long)(physical_top >> 30));
+
+	efi_exit_boot_services(image);
+	__asm__ volatile("cli");
+	console_use_serial();
+	mask_legacy_interrupts();
+	cpu_load_tables(&percpus[0]);
+	write_cr3(cr3);
+	cpu_run_on_stack(percpus[0].stack_top, hypervisor_main, &percpus[0]);
+}

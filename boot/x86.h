@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* Thin wrappers around x86 instructions used in root mode. */
+#ifndef APICVISOR_X86_H
+#define APICVISOR_X86_H
+
+#include "../lib/klib.h"
+
+#define CR0_PE (1ull << 0)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
+#define CR0_PG (1ull << 31)
+
+#define CR4_PAE (1ull << 5)
+#define CR4_VMXE (1ull << 13)
+#define CR4_OSXSAVE (1ull << 18)
+
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
+
+#define RFLAGS_TF (1ull << 8)
+#define RFLAGS_IF (1ull << 9)
+
+#define MSR_IA32_TSC 0x010u
+#define MSR_IA32_APIC_BASE 0x01Bu
+#define MSR_IA32_PAT 0x277u
+#define MSR_IA32_EFER 0xC0000080u
+#define MSR_IA32_FS_BASE 0xC0000100u
+#define MSR_IA32_GS_BASE 0xC0000101u
+
+#define APIC_BASE_X2APIC_ENABLE (1ull << 10)
+#define APIC_BASE_ENABLE (1ull << 11)
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
+{
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(subleaf));
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+#define DEFINE_CR_ACCESSORS(n)                                                   \
+	static inline uint64_t read_cr##n(void)                                  \
+	{                                                                        \
+		uint64_t v;                                                      \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                \
+		return v;                                                        \
+	}                                                                        \
+	static inline void write_cr##n(uint64_t v)                               \
+	{                                                                        \
+		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");       \
+	}
+DEFINE_CR_ACCESSORS(0)
+DEFINE_CR_ACCESSORS(2)
+DEFINE_CR_ACCESSORS(3)
+DEFINE_CR_ACCESSORS(4)
+#undef DEFINE_CR_ACCESSORS
+
+static inline void cpu_halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+#endif

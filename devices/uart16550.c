@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+#include "uart16550.h"
+
+enum uart_register {
+	UART_RBR_THR = 0, /* receive buffer (read) / transmit holding (write); DLL when DLAB */
+	UART_IER = 1,     /* interrupt enable; DLM when DLAB */
+	UART_IIR_FCR = 2, /* interrupt identification (read) / FIFO control (write) */
+	UART_LCR = 3,     /* line control; bit 7 = DLAB */
+	UART_MCR = 4,     /* modem control */
+	UART_LSR = 5,     /* line status */
+	UART_MSR = 6,     /* modem status */
+	UART_SCR = 7,     /* scratch */
+};
+
+#define LCR_DLAB 0x80
+#define LSR_THR_EMPTY 0x20
+#define LSR_TRANSMITTER_EMPTY 0x40
+#define IIR_NO_INTERRUPT 0x01
+#define IIR_FIFOS_ENABLED 0xC0
+#define FCR_FIFO_ENABLE 0x01
+#define MCR_LOOPBACK 0x10
+#define MSR_CTS_DSR_DCD 0xB0  /* a terminal is attached: CTS, DSR, DCD */
+
+void uart16550_init(struct uart16550 *u, void (*transmit)(void *ctx, uint8_t byte), void *ctx)
+{
+	memset(u, 0, sizeof(*u));
+	u->transmit = transmit;
+	u->ctx = ctx;
+	u->dll = 0x0C; /* 9600 baud, the 16550's reset divisor from a 1.8432 MHz clock */
+}
+
+uint8_t uart16550_read(struct uart16550 *u, unsigned offset)
+{
+	bool dlab = u->lcr & LCR_DLAB;
+
+	switch (offset) {
+	case UART_RBR_THR:
+		return dlab ? u->dll : 0; /* no received data */
+	case UART_IER:
+		return dlab ? u->dlm : u->ier;
+	case UART_IIR_FCR:
+		return IIR_NO_INTERRUPT | (u->fcr & FCR_FIFO_ENABLE ? IIR_FIFOS_ENABLED : 0);
+	case UART_LCR:
+		return u->lcr;
+	case UART_MCR:
+		return u->mcr;
+	case UART_LSR:
+		return LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY;
+	case UART_MSR:
+		return u->mcr & MCR_LOOPBACK ? 0 : MSR_CTS_DSR_DCD;
+	case UART_SCR:
+		return u->scr;
+	}
+	return 0xFF;
+}
+
+void uart16550_write(struct uart16550 *u, unsigned offset, uint8_t value)
+{
+	bool dlab = u->lcr & LCR_DLAB;
+
+	switch (offset) {
+	case UART_RBR_THR:
+		if (dlab)
+			u->dll = value;
+		else if (!(u->mcr & MCR_LOOPBACK) && u->transmit)
+			u->transmit(u->ctx, value);
+		break;
+	case UART_IER:
+		if (dlab)
+			u->dlm = value;
+		else
+			u->ier = value & 0x0F;
+		break;
+	case UART_IIR_FCR:
+		u->fcr = value;
+		break;
+	case UART_LCR:
+		u->lcr = value;
+		break;
+	case UART_MCR:
+		u->mcr = value & 0x1F;
+		break;
+	case UART_SCR:
+		u->scr = value;
+		break;
+	default: /* LSR and MSR are read-only */
+		break;
+	}
+}

@@ -1,0 +1,41 @@
+# The test guest: a Multiboot 1 kernel that apicvisor loads (as `qemu-system-x86_64 -kernel`
+# does, so the same file also runs under plain QEMU). Included by the top-level Makefile, which
+# provides BUILD, CC, NASM, LD, OBJCOPY and WARNINGS.
+#
+# Multiboot loaders start a kernel in 32-bit protected mode and QEMU's -kernel refuses ELF64
+# files, but the guest's C is 64-bit code: entry.asm switches to long mode itself. So everything
+# is compiled and linked as x86-64 (the entry code is `bits 32` inside it) and the linked file is
+# rewritten as ELF32 (EM_386) by objcopy, as kvm-unit-tests does for its x86_64 tests. Every
+# address is below 4 GiB, so nothing is lost in the conversion.
+
+GUEST_C_SRCS := guest/main.c guest/scenarios.c guest/hypercall.c guest/idt.c guest/serial.c \
+	guest/debug_exit.c guest/lib/printf.c guest/lib/string.c
+GUEST_ASM_SRCS := guest/entry.asm guest/exception_stubs.asm
+GUEST_OBJS := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(GUEST_C_SRCS)) \
+	$(patsubst guest/%.asm,$(BUILD)/guest/%.o,$(GUEST_ASM_SRCS))
+
+# -mcmodel=small with -fno-pic: the guest is linked at 1 MiB, so every address fits in 32 bits.
+# -mgeneral-regs-only: no SSE state to set up (CR4.OSFXSR stays 0). -mno-red-zone: exceptions
+# push their frame on the interrupted code's stack.
+GUEST_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-pic -fno-pie -mno-red-zone \
+	-mgeneral-regs-only -fno-stack-protector -mcmodel=small -fno-asynchronous-unwind-tables \
+	-Iinclude $(WARNINGS) -MP -MMD
+GUEST_LDFLAGS := -m elf_x86_64 -T guest/guest.ld -nostdlib -z max-page-size=0x1000
+
+$(BUILD)/guest/%.o: guest/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guest/%.o: guest/%.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -g -MD $(@:.o=.d) -MP $< -o $@
+
+$(BUILD)/guest/guest64.elf: $(GUEST_OBJS) guest/guest.ld
+	$(LD) $(GUEST_LDFLAGS) $(GUEST_OBJS) -o $@
+
+# Loaders look for the header's magic at a 4-byte aligned offset in the first 8 KiB: check it
+# is there, so a linker script change cannot silently produce an unbootable guest.
+$(BUILD)/guest.elf: $(BUILD)/guest/guest64.elf
+	$(OBJCOPY) -O elf32-i386 $< $@
+	@head -c 8192 $@ | od -An -v -tx4 --endian=little | grep -qw 1badb002 || \
+		{ echo "error: no multiboot header in the first 8 KiB of $@"; rm -f $@; exit 1; }

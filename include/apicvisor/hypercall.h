@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The apicvisor hypercall ABI, shared by the hypervisor (vmx/) and the test guest (guest/).
+ *
+ * A guest calls the hypervisor with VMCALL:
+ *   RAX = function number (APICVISOR_HC_*), RBX, RCX, RDX = arguments.
+ *   On return RAX = 0 on success or a negative APICVISOR_HC_E* value; every other register is
+ *   preserved. Pointers are guest-physical addresses of NUL-terminated ASCII strings of at most
+ *   APICVISOR_HC_STRING_MAX bytes (the test guest runs identity-mapped, so its virtual
+ *   addresses are guest-physical ones).
+ *
+ * Function numbers carry a signature in bits 31:16 so that a stray VMCALL from a guest that
+ * does not know this ABI gets APICVISOR_HC_ENOSYS rather than a random effect.
+ */
+#ifndef APICVISOR_HYPERCALL_H
+#define APICVISOR_HYPERCALL_H
+
+#define APICVISOR_HC_SIGNATURE 0x41500000u /* "AP" */
+
+/* The null hypercall: turned around by the VM-exit stub itself with the least possible work
+ * (advance RIP, VMRESUME); used to measure the bare VM exit / VM entry round trip. */
+#define APICVISOR_HC_NULL (APICVISOR_HC_SIGNATURE | 0x00)
+/* A hypercall that goes through the full exit path (C dispatch, statistics, handler) and does
+ * nothing: what an ordinary cheap exit costs. */
+#define APICVISOR_HC_PING (APICVISOR_HC_SIGNATURE | 0x01)
+/* RBX = name: a scenario begins; the hypervisor snapshots its exit counters. */
+#define APICVISOR_HC_SCENARIO_BEGIN (APICVISOR_HC_SIGNATURE | 0x02)
+/* RBX = 0 if the scenario passed, else a nonzero failure code: the current scenario ends. */
+#define APICVISOR_HC_SCENARIO_END (APICVISOR_HC_SIGNATURE | 0x03)
+/* RBX = key, RCX = unsigned 64-bit value: a named figure for the current scenario. */
+#define APICVISOR_HC_REPORT (APICVISOR_HC_SIGNATURE | 0x04)
+
+/* Error returns (in RAX, as a 64-bit two's complement value). */
+#define APICVISOR_HC_ENOSYS (-38)  /* unknown function number */
+#define APICVISOR_HC_EINVAL (-22)  /* bad argument (string unmapped or too long, no scenario) */
+#define APICVISOR_HC_EPERM (-1)    /* called from CPL > 0 */
+
+#define APICVISOR_HC_STRING_MAX 64
+
+/*
+ * Hypervisor detection: CPUID.1:ECX[31] ("hypervisor present") is 1 under apicvisor, and leaf
+ * 0x40000000 returns EAX = highest hypervisor leaf (0x40000000), EBX:ECX:EDX = "apicvisor\0\0\0"
+ * (12 bytes, little-endian per register). A guest that does not find it must not VMCALL.
+ */
+#define APICVISOR_CPUID_LEAF 0x40000000u
+#define APICVISOR_CPUID_EBX 0x63697061u /* "apic" */
+#define APICVISOR_CPUID_ECX 0x6f736976u /* "viso" */
+#define APICVISOR_CPUID_EDX 0x00000072u /* "r\0\0\0" */
+
+#endif

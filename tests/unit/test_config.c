@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for boot/config.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "boot/config.h"
+
+/* Which field a valid case checks. */
+enum field {
+	FIELD_GUEST,
+	FIELD_ARGS,
+	FIELD_MODE,
+	FIELD_TIMEOUT,
+	FIELD_LOG,
+	FIELD_MEM,
+};
+
+struct set_case {
+	const char *key;
+	const char *value;
+	enum field field;
+	const char *want_text;     /* guest, args */
+	uint32_t want_number;      /* mode, timeout, log, mem */
+};
+
+static const struct set_case valid_cases[] = {
+	{ "guest", "guest.elf", FIELD_GUEST, "\\guest.elf", 0 },
+	{ "guest", "\\guest.elf", FIELD_GUEST, "\\guest.elf", 0 },
+	{ "guest", "/guest.elf", FIELD_GUEST, "\\guest.elf", 0 },
+	{ "guest", "EFI/tests/kernel.elf", FIELD_GUEST, "\\EFI\\tests\\kernel.elf", 0 },
+	{ "guest", "/EFI\\tests/kernel.elf", FIELD_GUEST, "\\EFI\\tests\\kernel.elf", 0 },
+	{ "guest", "my kernel.elf", FIELD_GUEST, "\\my kernel.elf", 0 },
+	{ "args", "", FIELD_ARGS, "", 0 },
+	{ "args", "hello vmcall", FIELD_ARGS, "hello vmcall", 0 },
+	{ "args", "scenario=ipi count=1000 \"x\"", FIELD_ARGS, "scenario=ipi count=1000 \"x\"", 0 },
+	{ "mode", "emulate", FIELD_MODE, NULL, MODE_EMULATE },
+	{ "mode", "tpr-shadow", FIELD_MODE, NULL, MODE_TPR_SHADOW },
+	{ "mode", "apicv", FIELD_MODE, NULL, MODE_APICV },
+	{ "mode", "posted", FIELD_MODE, NULL, MODE_POSTED },
+	{ "timeout", "0", FIELD_TIMEOUT, NULL, 0 },
+	{ "timeout", "1", FIELD_TIMEOUT, NULL, 1 },
+	{ "timeout", "86400", FIELD_TIMEOUT, NULL, 86400 },
+	{ "timeout", "0090", FIELD_TIMEOUT, NULL, 90 },
+	{ "log", "quiet", FIELD_LOG, NULL, LOG_QUIET },
+	{ "log", "info", FIELD_LOG, NULL, LOG_INFO },
+	{ "log", "debug", FIELD_LOG, NULL, LOG_DEBUG },
+	{ "mem", "2", FIELD_MEM, NULL, 2 },
+	{ "mem", "128", FIELD_MEM, NULL, 128 },
+	{ "mem", "3072", FIELD_MEM, NULL, 3072 },
+};
+
+struct error_case {
+	const char *key;
+	const char *value;
+	const char *want;          /* a substring of the message */
+};
+
+static const struct error_case error_cases[] = {
+	{ "gust", "x", "unknown key 'gust'" },
+	{ "Mode", "apicv", "unknown key 'Mode'" },
+	{ "", "apicv", "missing key" },
+	{ "guest", "", "guest: empty path" },
+	{ "guest", "/", "guest: path '/' ends with a separator" },
+	{ "guest", "EFI\\", "ends with a separator" },
+	{ "guest", "k\x01.elf", "guest: character 0x01 at position 2 is not printable ASCII" },
+	{ "guest", "k\xc3\xa9.elf", "guest: character 0xc3 at position 2 is not printable ASCII" },
+	{ "guest", "a\tb", "guest: character 0x09" },
+	{ "args", "a\x7f", "args: character 0x7f at position 2 is not printable ASCII" },
+	{ "mode", "fast", "mode: 'fast' is not one of emulate, tpr-shadow, apicv, posted" },
+	{ "mode", "", "mode: '' is not one of" },
+	{ "mode", "APICV", "mode: 'APICV' is not one of" },
+	{ "log", "verbose", "log: 'verbose' is not one of quiet, info, debug" },
+	{ "timeout", "", "timeout: missing value" },
+	{ "timeout", "86401", "timeout: '86401' is out of range 0..86400" },
+	{ "timeout", "12s", "timeout: '12s' is not a decimal number" },
+	{ "timeout", "-1", "timeout: '-1' is not a decimal number" },
+	{ "timeout", "+5", "timeout: '+5' is not a decimal number" },
+	{ "timeout", " 5", "timeout: ' 5' is not a decimal number" },
+	{ "timeout", "0x10", "timeout: '0x10' is not a decimal number" },
+	{ "timeout", "99999999999999999999", "timeout: '99999999999999999999' is out of range" },
+	{ "mem", "0", "mem: '0' is out of range 2..3072 (MiB)" },
+	{ "mem", "1", "mem: '1' is out of range 2..3072 (MiB)" },
+	{ "mem", "3073", "mem: '3073' is out of range 2..3072 (MiB)" },
+	{ "mem", "4294967296", "mem: '4294967296' is out of range" },
+	{ "mem", "128M", "mem: '128M' is not a decimal number" },
+	{ "mem", "", "mem: missing value" },
+};
+
+static void check_field(const struct config *c, const struct set_case *t)
+{
+	switch (t->field) {
+	case FIELD_GUEST:
+		assert_string_equal(c->guest, t->want_text);
+		break;
+	case FIELD_ARGS:
+		assert_string_equal(c->guest_args, t->want_text);
+		break;
+	case FIELD_MODE:
+		assert_int_equal(c->mode, t->want_number);
+		break;
+	case FIELD_TIMEOUT:
+		assert_int_equal(c->timeout_s, t->want_number);
+		break;
+	case FIELD_LOG:
+		assert_int_equal(c->log, t->want_number);
+		break;
+	case FIELD_MEM:
+		assert_int_equal(c->mem_mib, t->want_number);
+		break;
+	}
+}
+
+static int set_string(struct config *c, const char *key, const char *value, char *err,
+		      size_t err_len)
+{
+	return config_set(c, key, strlen(key), value, strlen(value), err, err_len);
+}
+
+static void test_defaults(void **state)
+{
+	struct config c;
+
+	(void)state;
+	memset(&c, 0x5a, sizeof(c));
+	config_defaults(&c);
+	assert_string_equal(c.guest, "\\guest.elf");
+	assert_string_equal(c.guest_args, "");
+	assert_int_equal(c.mode, MODE_POSTED);
+	assert_int_equal(c.timeout_s, 60);
+	assert_int_equal(c.log, LOG_INFO);
+	assert_int_equal(c.mem_mib, 128);
+}
+
+static void test_set_valid(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(valid_cases); i++) {
+		const struct set_case *t = &valid_cases[i];
+		struct config c;
+		char err[128] = "";
+
+		config_defaults(&c);
+		if (set_string(&c, t->key, t->value, err, sizeof(err)) != 0)
+			fail_msg("%s=%s: unexpected error \"%s\"", t->key, t->value, err);
+		check_field(&c, t);
+	}
+}
+
+static void test_set_invalid(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(error_cases); i++) {
+		const struct error_case *t = &error_cases[i];
+		struct config before, c;
+		char err[256] = "";
+
+		config_defaults(&c);
+		/* Start from non-default values, to see that nothing changes on error. */
+		assert_int_equal(set_string(&c, "mode", "apicv", err, sizeof(err)), 0);
+		assert_int_equal(set_string(&c, "args", "keep me", err, sizeof(err)), 0);
+		before = c;
+		if (set_string(&c, t->key, t->value, err, sizeof(err)) != -1)
+			fail_msg("%s=%s: accepted", t->key, t->value);
+		if (strstr(err, t->want) == NULL)
+			fail_msg("%s=%s: message \"%s\" lacks \"%s\"", t->key, t->value, err,
+				 t->want);
+		assert_memory_equal(&c, &before, sizeof(c));
+	}
+}
+
+static void test_set_exact_messages(void **state)
+{
+	struct config c;
+	char err[128];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(set_string(&c, "mem", "0", err, sizeof(err)), -1);
+	assert_string_equal(err, "mem: '0' is out of range 2..3072 (MiB)");
+	assert_int_equal(set_string(&c, "mode", "fast", err, sizeof(err)), -1);
+	assert_string_equal(err, "mode: 'fast' is not one of emulate, tpr-shadow, apicv, posted");
+	assert_int_equal(set_string(&c, "timeout", "86401", err, sizeof(err)), -1);
+	assert_string_equal(err, "timeout: '86401' is out of range 0..86400 (seconds, 0: none)");
+}
+
+static void test_set_lengths_not_terminators(void **state)
+{
+	struct config c;
+	char err[128];
+
+	(void)state;
+	config_defaults(&c);
+	/* key "mode" and value "emulate" inside longer text: only the lengths count. */
+	assert_int_equal(config_set(&c, "modeXYZ", 4, "emulateXYZ", 7, err, sizeof(err)), 0);
+	assert_int_equal(c.mode, MODE_EMULATE);
+	assert_int_equal(config_set(&c, "mem=256", 3, "256junk", 3, err, sizeof(err)), 0);
+	assert_int_equal(c.mem_mib, 256);
+	assert_int_equal(config_set(&c, "memory", 6, "1", 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown key 'memory'"));
+	/* No error buffer at all, or one too small: still safe. */
+	assert_int_equal(config_set(&c, "bogus", 5, "1", 1, NULL, 0), -1);
+	assert_int_equal(config_set(&c, "bogus", 5, "1", 1, err, 4), -1);
+	assert_string_equal(err, "unk");
+}
+
+static void test_path_and_args_limits(void **state)
+{
+	struct config c;
+	char err[256];
+	char value[CONFIG_ARGS_MAX + 8];
+
+	(void)state;
+	config_defaults(&c);
+
+	/* guest: 127 characters stored, leading backslash included. */
+	memset(value, 'a', sizeof(value));
+	assert_int_equal(config_set(&c, "guest", 5, value, CONFIG_PATH_MAX - 2, err, sizeof(err)),
+			 0);
+	assert_int_equal(strlen(c.guest), CONFIG_PATH_MAX - 1);
+	assert_int_equal(c.guest[0], '\\');
+	assert_int_equal(config_set(&c, "guest", 5, value, CONFIG_PATH_MAX - 1, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "is longer than 127 characters"));
+	value[0] = '/';
+	assert_int_equal(config_set(&c, "guest", 5, value, CONFIG_PATH_MAX - 1, err, sizeof(err)),
+			 0);
+	assert_int_equal(strlen(c.guest), CONFIG_PATH_MAX - 1);
+	assert_int_equal(config_set(&c, "guest", 5, value, CONFIG_PATH_MAX, err, sizeof(err)), -1);
+
+	/* args: up to 511 characters. */
+	memset(value, 'b', sizeof(value));
+	assert_int_equal(config_set(&c, "args", 4, value, CONFIG_ARGS_MAX - 1, err, sizeof(err)),
+			 0);
+	assert_int_equal(strlen(c.guest_args), CONFIG_ARGS_MAX - 1);
+	assert_int_equal(config_set(&c, "args", 4, value, CONFIG_ARGS_MAX, err, sizeof(err)), -1);
+	assert_string_equal(err, "args: longer than 511 characters");
+	/* A long offending value is quoted only in part. */
+	assert_int_equal(config_set(&c, "mode", 4, value, 300, err, sizeof(err)), -1);
+	assert_true(strlen(err) < 120);
+	assert_non_null(strstr(err, "...' is not one of"));
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(config_mode_name(MODE_EMULATE), "emulate");
+	assert_string_equal(config_mode_name(MODE_TPR_SHADOW), "tpr-shadow");
+	assert_string_equal(config_mode_name(MODE_APICV), "apicv");
+	assert_string_equal(config_mode_name(MODE_POSTED), "posted");
+	assert_string_equal(config_mode_name((enum apicvisor_mode)42), "unknown");
+	assert_string_equal(config_log_name(LOG_QUIET), "quiet");
+	assert_string_equal(config_log_name(LOG_INFO), "info");
+	assert_string_equal(config_log_name(LOG_DEBUG), "debug");
+	assert_string_equal(config_log_name((enum log_level)-1), "unknown");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static int parse_file(struct config *c, const char *text, char *err, size_t err_len)
+{
+	return config_parse_text(c, text, strlen(text), "apicvisor.cfg", err, err_len);
+}
+
+static void test_file_valid(void **state)
+{
+	static const char text[] =
+		"# apicvisor.cfg\r\n"
+		"\r\n"
+		"   guest = /EFI/tests/irq.elf   \r\n"
+		"\t# indented comment\n"
+		"args=scenario=timer  count=3 # not a comment\n"
+		"mode=tpr-shadow\n"
+		"   \t  \n"
+		"mode=apicv\n"                     /* a later line wins */
+		"timeout=0\r\n"
+		"log=debug\n"
+		"mem=256";                         /* no line end on the last line */
+	struct config c;
+	char err[128] = "";
+
+	(void)state;
+	config_defaults(&c);
+	if (parse_file(&c, text, err, sizeof(err)) != 0)
+		fail_msg("unexpected error \"%s\"", err);
+	assert_string_equal(c.guest, "\\EFI\\tests\\irq.elf");
+	assert_string_equal(c.guest_args, "scenario=timer  count=3 # not a comment");
+	assert_int_equal(c.mode, MODE_APICV);
+	assert_int_equal(c.timeout_s, 0);
+	assert_int_equal(c.log, LOG_DEBUG);
+	assert_int_equal(c.mem_mib, 256);
+}
+
+static void test_file_empty_and_bom(void **state)
+{
+	struct config c, defaults;
+	char err[128] = "";
+
+	(void)state;
+	config_defaults(&c);
+	defaults = c;
+	assert_int_equal(config_parse_text(&c, "", 0, "apicvisor.cfg", err, sizeof(err)), 0);
+	assert_int_equal(parse_file(&c, "\n\r\n# only comments\n", err, sizeof(err)), 0);
+	assert_memory_equal(&c, &defaults, sizeof(c));
+
+	assert_int_equal(parse_file(&c, "\xef\xbb\xbfmode=emulate\r\n", err, sizeof(err)), 0);
+	assert_int_equal(c.mode, MODE_EMULATE);
+
+	/* The length bounds the text: "mem=64" is cut to "mem=6", which is in range. */
+	assert_int_equal(config_parse_text(&c, "mem=64", 5, "x", err, sizeof(err)), 0);
+	assert_int_equal(c.mem_mib, 6);
+}
+
+struct file_error_case {
+	const char *text;
+	const char *want;
+};
+
+static const struct file_error_case file_error_cases[] = {
+	{ "mode=fast\n",
+	  "apicvisor.cfg line 1: mode: 'fast' is not one of emulate, tpr-shadow, apicv, posted" },
+	{ "# comment\r\n\r\nmem=0\r\n", "apicvisor.cfg line 3: mem: '0' is out of range" },
+	{ "mode=apicv\njust some words\n", "apicvisor.cfg line 2: 'just some words' is not key=value" },
+	{ "\n\n\n\ngust=1", "apicvisor.cfg line 5: unknown key 'gust'" },
+	{ "=value\n", "apicvisor.cfg line 1: missing key" },
+	{ "log=info\nlog = loud \n", "apicvisor.cfg line 2: log: 'loud' is not one of" },
+	{ "timeout=5x\r\n", "apicvisor.cfg line 1: timeout: '5x' is not a decimal number" },
+	{ "guest=\n", "apicvisor.cfg line 1: guest: empty path" },
+};
+
+static void test_file_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(file_error_cases); i++) {
+		const struct file_error_case *t = &file_error_cases[i];
+		struct config c, before;
+		char err[256] = "";
+
+		config_defaults(&c);
+		before = c;
+		if (parse_file(&c, t->text, err, sizeof(err)) != -1)
+			fail_msg("case %zu accepted", i);
+		if (strstr(err, t->want) == NULL)
+			fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, err, t->want);
+		/* All or nothing: lines before the bad one are not applied either. */
+		assert_memory_equal(&c, &before, sizeof(c));
+	}
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static int parse_cmdline(struct config *c, const char *text, char *err, size_t err_len)
+{
+	return config_parse_cmdline(c, text, strlen(text), err, err_len);
+}
+
+static void test_cmdline_valid(void **state)
+{
+	struct config c;
+	char err[128] = "";
+
+	(void)state;
+	config_defaults(&c);
+	if (parse_cmdline(&c,
+			  "\\EFI\\BOOT\\BOOTX64.EFI  mode=apicv args=\"hello vmcall\"\ttimeout=5 "
+			  "guest=/tests/a.elf",
+			  err, sizeof(err)) != 0)
+		fail_msg("unexpected error \"%s\"", err);
+	assert_int_equal(c.mode, MODE_APICV);
+	assert_string_equal(c.guest_args, "hello vmcall");
+	assert_int_equal(c.timeout_s, 5);
+	assert_string_equal(c.guest, "\\tests\\a.elf");
+
+	/* Without the program's name: the first word is a setting. */
+	config_defaults(&c);
+	assert_int_equal(parse_cmdline(&c, "mode=emulate log=quiet", err, sizeof(err)), 0);
+	assert_int_equal(c.mode, MODE_EMULATE);
+	assert_int_equal(c.log, LOG_QUIET);
+
+	/* A quoted program name with blanks is one word; an empty quoted value clears args. */
+	config_defaults(&c);
+	assert_int_equal(set_string(&c, "args", "old", err, sizeof(err)), 0);
+	assert_int_equal(parse_cmdline(&c, "\"\\EFI\\my dir\\apicvisor.efi\" args=\"\" mem=64",
+				       err, sizeof(err)),
+			 0);
+	assert_string_equal(c.guest_args, "");
+	assert_int_equal(c.mem_mib, 64);
+
+	/* Quotes may cover part of a value; '=' inside a quoted value is data. */
+	config_defaults(&c);
+	assert_int_equal(parse_cmdline(&c, "args=run\" a=b  c\"!", err, sizeof(err)), 0);
+	assert_string_equal(c.guest_args, "run a=b  c!");
+}
+
+static void test_cmdline_blank_and_nul(void **state)
+{
+	struct config c, defaults;
+	char err[128] = "";
+	static const char with_nul[] = "prog mode=posted\0mode=emulate";
+
+	(void)state;
+	config_defaults(&c);
+	defaults = c;
+	assert_int_equal(config_parse_cmdline(&c, "", 0, err, sizeof(err)), 0);
+	assert_int_equal(parse_cmdline(&c, "   \t ", err, sizeof(err)), 0);
+	assert_int_equal(parse_cmdline(&c, "apicvisor.efi", err, sizeof(err)), 0);
+	assert_memory_equal(&c, &defaults, sizeof(c));
+
+	/* Load options converted from UCS-2 end in a NUL: nothing after it counts. */
+	assert_int_equal(config_parse_cmdline(&c, with_nul, sizeof(with_nul) - 1, err, sizeof(err)),
+			 0);
+	assert_int_equal(c.mode, MODE_POSTED);
+}
+
+static const struct file_error_case cmdline_error_cases[] = {
+	{ "prog args=\"hello", "load options: unterminated quote in 'args=\"hello'" },
+	{ "prog mode=apicv \"x", "load options: unterminated quote" },
+	{ "prog mode=apicv stray", "load options: 'stray' is not key=value" },
+	{ "prog args=hello vmcall", "load options: 'vmcall' is not key=value (quote a value" },
+	{ "prog mode=fast", "load options: mode: 'fast' is not one of" },
+	{ "mem=1", "load options: mem: '1' is out of range 2..3072 (MiB)" },
+	{ "prog gust=1", "load options: unknown key 'gust'" },
+	{ "prog =1", "load options: missing key" },
+	{ "prog \"args=a b\"", "load options: '\"args=a b\"' is not key=value" },
+};
+
+static void test_cmdline_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cmdline_error_cases); i++) {
+		const struct file_error_case *t = &cmdline_error_cases[i];
+		struct config c, before;
+		char err[256] = "";
+
+		config_defaults(&c);
+		before = c;
+		if (parse_cmdline(&c, t->text, err, sizeof(err)) != -1)
+			fail_msg("case %zu (%s) accepted", i, t->text);
+		if (strstr(err, t->want) == NULL)
+			fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, err, t->want);
+		assert_memory_equal(&c, &before, sizeof(c));
+	}
+}
+
+static void test_cmdline_long_value(void **state)
+{
+	struct config c;
+	char err[256] = "";
+	size_t len = 4 + 1 + 2 + CONFIG_ARGS_MAX + 100;
+	char *text = malloc(len + 1);
+
+	(void)state;
+	assert_non_null(text);
+	/* args="bbbb…" with more characters than args holds: the error names the key. */
+	memcpy(text, "p args=\"", 8);
+	memset(text + 8, 'b', len - 9);
+	text[len - 1] = '"';
+	text[len] = '\0';
+	config_defaults(&c);
+	assert_int_equal(parse_cmdline(&c, text, err, sizeof(err)), -1);
+	assert_string_equal(err, "load options: args: longer than 511 characters");
+
+	/* Exactly the longest value fits. */
+	text[8 + CONFIG_ARGS_MAX - 1] = '"';
+	text[8 + CONFIG_ARGS_MAX] = '\0';
+	assert_int_equal(parse_cmdline(&c, text, err, sizeof(err)), 0);
+	assert_int_equal(strlen(c.guest_args), CONFIG_ARGS_MAX - 1);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_set_valid),
+		cmocka_unit_test(test_set_invalid),
+		cmocka_unit_test(test_set_exact_messages),
+		cmocka_unit_test(test_set_lengths_not_terminators),
+		cmocka_unit_test(test_path_and_args_limits),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_file_valid),
+		cmocka_unit_test(test_file_empty_and_bom),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_cmdline_valid),
+		cmocka_unit_test(test_cmdline_blank_and_nul),
+		cmocka_unit_test(test_cmdline_errors),
+		cmocka_unit_test(test_cmdline_long_value),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VM-exit dispatch: one handler per basic exit reason (SDM Vol. 3D Appendix C). Handlers decode
+ * the exit and call the platform or device model; anything a guest can cause ends in an injected
+ * exception or a clear stop, never a hypervisor fault.
+ */
+#include "exit.h"
+
+#include "../boot/console.h"
+#include "../boot/x86.h"
+#include "../include/apicvisor/hypercall.h"
+#include "vmcs.h"
+
+typedef enum exit_action (*exit_handler)(struct vcpu *v, uint64_t qualification);
+
+enum exit_action vcpu_stop(struct vcpu *v, enum guest_end end, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	fmt_vsnprintf(v->end_detail, sizeof(v->end_detail), format, ap);
+	va_end(ap);
+	v->end = end;
+	kprintf("apicvisor: guest stopped (%s): %s\n", guest_end_name(end), v->end_detail);
+	return EXIT_ACTION_STOP;
+}
+
+void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code)
+{
+	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HARDWARE_EXCEPTION << INTR_INFO_TYPE_SHIFT |
+			vector;
+
+	if (has_error_code) {
+		info |= INTR_INFO_DELIVER_ERROR_CODE;
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	}
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
+}
+
+void vcpu_skip_instruction(void)
+{
+	uint64_t rip = vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
+	uint64_t interruptibility = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+
+	vmcs_write(VMCS_GUEST_RIP, rip);
+	/* The emulated instruction ends any STI or MOV-SS shadow (SDM Vol. 3A §7.8.3). */
+	if (interruptibility & (INTERRUPTIBILITY_STI_BLOCKING | INTERRUPTIBILITY_MOV_SS_BLOCKING))
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
+			   interruptibility & ~(uint64_t)(INTERRUPTIBILITY_STI_BLOCKING |
+							 INTERRUPTIBILITY_MOV_SS_BLOCKING));
+	/* A single-step trap is due after the instruction: the pending-debug-exceptions BS bit
+	 * delivers it on entry (SDM Vol. 3C §25.4.2, Table 25-4). */
+	if (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_TF)
+		vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+			   vmcs_read(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) | (1u << 14));
+}
+
+static uint64_t *gpr_slot(struct vcpu *v, unsigned index)
+{
+	switch (index) {
+	case 0: return &v->gprs.rax;
+	case 1: return &v->gprs.rcx;
+	case 2: return &v->gprs.rdx;
+	case 3: return &v->gprs.rbx;
+	case 5: return &v->gprs.rbp;
+	case 6: return &v->gprs.rsi;
+	case 7: return &v->gprs.rdi;
+	case 8: return &v->gprs.r8;
+	case 9: return &v->gprs.r9;
+	case 10: return &v->gprs.r10;
+	case 11: return &v->gprs.r11;
+	case 12: return &v->gprs.r12;
+	case 13: return &v->gprs.r13;
+	case 14: return &v->gprs.r14;
+	case 15: return &v->gprs.r15;
+	}
+	return NULL; /* 4 = RSP, which lives in the VMCS */
+}
+
+uint64_t vcpu_read_gpr(struct vcpu *v, unsigned index)
+{
+	uint64_t *slot = gpr_slot(v, index & 15);
+
+	return slot ? *slot : vmcs_read(VMCS_GUEST_RSP);
+}
+
+void vcpu_write_gpr(struct vcpu *v, unsigned index, uint64_t value)
+{
+	uint64_t *slot = gpr_slot(v, index & 15);
+
+	if (slot)
+		*slot = value;
+	else
+		vmcs_write(VMCS_GUEST_RSP, value);
+}
+
+static uint64_t guest_rip(void)
+{
+	return vmcs_read(VMCS_GUEST_RIP);
+}
+
+/* ---- events ---------------------------------------------------------------------------------- */
+
+static enum exit_action handle_exception_or_nmi(struct vcpu *v, uint64_t qualification)
+{
+	uint32_t info = (uint32_t)vmcs_read(VMCS_EXIT_INTR_INFO);
+	unsigned type = (info >> INTR_INFO_TYPE_SHIFT) & 7;
+
+	(void)qualification;
+	if (type == INTR_TYPE_NMI) {
+		/* A host NMI (NMI exiting is on): nothing in this hypervisor raises NMIs, so it is
+		 * a platform event worth a line; the guest continues. */
+		kprintf("apicvisor: host NMI while the guest ran (RIP %#llx)\n",
+			(unsigned long long)guest_rip());
+		return EXIT_ACTION_RESUME;
+	}
+	/* The exception bitmap is 0: no guest exception should exit. */
+	return vcpu_stop(v, GUEST_END_UNHANDLED,
+			 "unexpected exception exit: vector %u, type %u, at RIP %#llx",
+			 info & INTR_INFO_VECTOR_MASK, type, (unsigned long long)guest_rip());
+}
+
+static enum exit_action handle_external_interrupt(struct vcpu *v, uint64_t qualification)
+{
+	uint32_t info = (uint32_t)vmcs_read(VMCS_EXIT_INTR_INFO);
+	uint64_t apic_base = rdmsr(MSR_IA32_APIC_BASE);
+
+	(void)v;
+	(void)qualification;
+	/* "Acknowledge interrupt on exit" took the vector from the local APIC: it is in service
+	 * there and needs an EOI (SDM Vol. 3C §28.2 "Recording VM-Exit Information"). */
+	if (info & INTR_INFO_VALID) {
+		if (apic_base & APIC_BASE_X2APIC_ENABLE)
+			wrmsr(0x80B, 0);
+		else
+			*(volatile uint32_t *)(uintptr_t)((apic_base & ~0xFFFull) + 0xB0) = 0;
+	}
+	log_debug("apicvisor: host interrupt vector %u during the guest\n",
+		  info & INTR_INFO_VECTOR_MASK);
+	return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action handle_triple_fault(struct vcpu *v, uint64_t qualification)
+{
+	(void)qualification;
+	return vcpu_stop(v, GUEST_END_TRIPLE_FAULT,
+			 "guest triple fault at RIP %#llx (CR0 %#llx, CR3 %#llx, CR4 %#llx)",
+			 (unsigned long long)guest_rip(),
+			 (unsigned long long)vmcs_read(VMCS_CR0_READ_SHADOW),
+			 (unsigned long long)vmcs_read(VMCS_GUEST_CR3),
+			 (unsigned long long)vmcs_read(VMCS_CR4_READ_SHADOW));
+}
+
+static enum exit_action handle_init_signal(struct vcpu *v, uint64_t qualification)
+{
+	(void)qualification;
+	return vcpu_stop(v, GUEST_END_UNHANDLED, "INIT signal at RIP %#llx (the guest has one "
+			 "vCPU and no way to send INIT: a platform reset)",
+			 (unsigned long long)guest_rip());
+}
+
+/* ---- instructions ---------------------------------------------------------------------------- */
+
+static enum exit_action handle_cpuid(struct vcpu *v, uint64_t qualification)
+{
+	(void)qualification;
+	platform_cpuid(v);
+	vcpu_skip_instruction();
+	return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action handle_hlt(struct vcpu *v, uint64_t qualification)
+{
+	uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+
+	(void)qualification;
+	if (!(rflags & RFLAGS_IF))
+		return vcpu_stop(v, GUEST_END_HALTED,
+				 "HLT with interrupts disabled at RIP %#llx: nothing can wake the "
+				 "guest",
+				 (unsigned long long)guest_rip());
+	/* Nothing in this platform raises interrupts yet, so no virtual interrupt can be pending
+	 * or arrive: let the vCPU halt in non-root operation; the watchdog ends it. */
+	vcpu_skip_instruction();
+	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_STATE_HLT);
+	return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action handle_skip(struct vcpu *v, uint64_t qualification)
+{
+	/* INVD: the guest's caches are the host's; writing back instead of invalidating is what
+	 * every hypervisor does (dropping dirty lines would corrupt host memory). */
+	(void)v;
+	(void)qualification;
+	vcpu_skip_instruction();
+	return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action inject_ud(struct vcpu *v, uint64_t qualification)
+{
+	/* VMX, SMX and MONITOR/MWAIT are hidden from the guest's CPUID: as on a CPU without
+	 * them, the instructions raise #UD. */
+	(void)v;
+	(void)qualification;
+	vcpu_inject_exception(VECTOR_UD, false, 0);
+	return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action inject_gp(struct vcpu *v, uint64_t qualification)
+{
+	/* RDPMC: the guest has no performance counters (CPUID leaf 0xA is 0), so every counter
+	 * index is invalid: #GP(0). */
+	(void)v;
+	(void)qualification;
+	vcpu_inject_exception(VECTOR_GP, true, 0);
+	return EXIT_ACTION_RESUME;
+}
+
+static bool guest_string(struct vcpu *v, uint64_t gpa, char *out, size_t size)
+{
+	const struct guest *g = v->guest;
+
+	for (size_t i = 0; i < size; i++) {
+		if (gpa + i >= g->ram_bytes)
+			return false;
+		out[i] = (char)g->ram[gpa + i];
+		if (!out[i])
+			return i > 0;
+		if (out[i] < 0x20 || out[i] > 0x7E)
+			return false;
+	}
+	return false;
+}
+
+static uint64_t hypercall(struct vcpu *v, uint64_t function)
+{
+	char name[APICVISOR_HC_STRING_MAX];
+	struct scenario_result *r = v->in_scenario ? &v->scenarios[v->scenario_count - 1] : NULL;
+
+	switch (function) {
+	case APICVISOR_HC_NULL: /* here when the fast path declined it (STI shadow, TF) */
+	case APICVISOR_HC_PING:
+		return 0;
+	case APICVISOR_HC_SCENARIO_BEGIN:
+		if (v->in_scenario || v->scenario_count == STATS_MAX_SCENARIOS ||
+		    !guest_string(v, v->gprs.rbx, name, sizeof(name)))
+			return (uint64_t)APICVISOR_HC_EINVAL;
+		scenario_begin(&v->scenarios[v->scenario_count++], name, &v->stats);
+		v->in_scenario = true;
+		v->scenario_checkpoints = 0;
+		log_debug("apicvisor: scenario %s begins\n", name);
+		return 0;
+	case APICVISOR_HC_REPORT:
+		if (!r || !guest_string(v, v->gprs.rbx, name, sizeof(name)) ||
+		    !scenario_add_figure(r, name, v->gprs.rcx))
+			return (uint64_t)APICVISOR_HC_EINVAL;
+		v->scenario_checkpoints++;
+		return 0;
+	case APICVISOR_HC_SCENARIO_END:
+		if (!r)
+			return (uint64_t)APICVISOR_HC_EINVAL;
+		/* This END exit is not in the counts yet (it is recorded after its handler). */
+		scenario_end(r, v->gprs.rbx, &v->stats, v->scenario_checkpoints);
+		v->in_scenario = false;
+		return 0;
+	}
+	return (uint64_t)APICVISOR_HC_ENOSYS;
+}
+
+static enum exit_action handle_vmcall(struct vcpu *v, uint64_t qualification)
+{
+	unsigned cpl = (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3;
+
+	(void)qualification;
+	/* Only the guest kernel may call the hypervisor (as KVM: -EPERM from CPL > 0). */
+	v->gprs.rax = cpl ? (uint64_t)APICVISOR_HC_EPERM : hypercall(v, v->gprs.rax);
+	vcpu_skip_instruction();
+	return EXIT_ACTION_RESUME;
+}
+
+/* MOV to CR0 (SDM Vol. 2B "MOV—Move to/from Control Registers": the #GP conditions). */
+static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
+{
+	const struct vmx_caps *caps = vmx_active_caps;
+	uint64_t old = vmcs_read(VMCS_CR0_READ_SHADOW);
+	uint64_t cr4 = vmcs_read(VMCS_CR4_READ_SHADOW);
+	uint64_t fixed0 = caps->cr0_fixed0 & ~(CR0_PE | CR0_PG); /* unrestricted guest */
+	uint32_t entry = vmx_entry_controls;
+
+	if ((value >> 32) || ((value & CR0_PG) && !(value & CR0_PE)) ||
+	    ((value & CR0_NW) && !(value & CR0_CD)) ||
+	    ((value & CR0_PG) && !(old & CR0_PG) && (v->efer & EFER_LME) && !(cr4 & CR4_PAE)) ||
+	    (!(value & CR0_PG) && (old & CR0_PG) && (vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & (1u << 13)))) {
+		vcpu_inject_exception(VECTOR_GP, true, 0);
+		return EXIT_ACTION_RESUME;
+	}
+	/* Entering/leaving paging with EFER.LME set switches IA-32e mode: LMA and the
+	 * "IA-32e mode guest" entry control follow (SDM Vol. 3A §10.8.5 "Initializing IA-32e
+	 * Mode", Vol. 3C §26.3.1.1: entry checks that the control equals EFER.LMA). */
+	if ((value & CR0_PG) && (v->efer & EFER_LME)) {
+		v->efer |= EFER_LMA;
+		entry |= ENTRY_IA32E_MODE_GUEST;
+	} else if (!(value & CR0_PG)) {
+		v->efer &= ~EFER_LMA;
+		entry &= ~ENTRY_IA32E_MODE_GUEST;
+	}
+	vmcs_write(VMCS_CR0_READ_SHADOW, value);
+	vmcs_write(VMCS_GUEST_CR0, (value | fixed0) & caps->cr0_fixed1);
+	vmcs_write(VMCS_GUEST_IA32_EFER, v->efer);
+	if (entry != vmx_entry_controls) {
+		vmx_entry_controls = entry;
+		vmcs_write(VMCS_ENTRY_CONTROLS, entry);
+	}
+	/* PAE paging without IA-32e: with EPT, VM entry loads the PDPTEs from the VMCS, so they
+	 * must be read now as MOV to CR0 would (SDM Vol. 3C §26.3.2.4 "Loading Page-Directory-
+	 * Pointer-Table Entries"). */
+	if ((value & CR0_PG) && (cr4 & CR4_PAE) && !(v->efer & EFER_LMA)) {
+		uint64_t pdpt = vmcs_read(VMCS_GUEST_CR3) & 0xFFFFFFE0u;
+
+		if (pdpt + 32 > v->guest->ram_bytes)
+			return vcpu_stop(v, GUEST_END_UNHANDLED, "PAE PDPT at %#llx lies outside "
+					 "guest RAM", (unsigned long long)pdpt);
+		for (unsigned i = 0; i < 4; i++)
+			vmcs_write(VMCS_GUEST_PDPTE0 + 2 * i,
+				   *(const uint64_t *)(v->guest->ram + pdpt + 8 * i));
+	}
+	vcpu_skip_instruction();
+	return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action emulate_write_cr4(struct vcpu *v, uint64_t value)
+{
+	const struct vmx_caps *caps = vmx_active_caps;
+
+	(void)v;
+	/* VMXE is hidden (as on a CPU without VMX, setting it faults), and bits the CPU does not
+	 * allow are reserved. */
+	if ((value & CR4_VMXE) || (value & ~caps->cr4_fixed1)) {
+		vcpu_inject_exception(VECTOR_GP, true, 0);
+		return EXIT_ACTION_RESUME;
+	}
+	vmcs_write(VMCS_CR4_READ_SHADOW, value);
+	vmcs_write(VMCS_GUEST_CR4, (value | caps->cr4_fixed0 | CR4_VMXE) & caps->cr4_fixed1);
+	vcpu_skip_instruction();
+	return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action handle_cr_access(struct vcpu *v, uint64_t qualification)
+{
+	/* Exit qualification for control-register accesses (SDM Vol. 3C §28.2.1, Table 28-3). */
+	unsigned cr = qualification & 15;
+	unsigned access = (qualification >> 4) & 3;
+	unsigned reg = (qualification >> 8) & 15;
+
+	if (access == 0 && cr == 0)
+		return emulate_write_cr0(v, vcpu_read_gpr(v, reg));
+	if (access == 0 && cr == 4)
+		return emulate_write_cr4(v, vcpu_read_gpr(v, reg));
+	if (cr == 8 && access <= 1) {
+		/* CR8 is the task priority (TPR[7:4]); until the vLAPIC owns it, the hypervisor
+		 * keeps the value so the guest reads back what it wrote. */
+		if (access == 1) {
+			vcpu_write_gpr(v, reg, v->cr8);
+		} else {
+			uint64_t value = vcpu_read_gpr(v, reg);
+
+			if (value >> 4) {
+				vcpu_inject_exception(VECTOR_GP, true, 0);
+				return EXIT_ACTION_RESUME;
+			}
+			v->cr8 = value;
+		}
+		vcpu_skip_instruction();
+		return EXIT_ACTION_RESUME;
+	}
+	return vcpu_stop(v, GUEST_END_UNHANDLED,
+			 "unexpected control-register exit (CR%u, access type %u) at RIP %#llx",
+			 cr, access, (unsigned long long)guest_rip());
+}
+
+static enum exit_action handle_io(struct vcpu *v, uint64_t qualification)
+{
+	return platform_io(v, qualification);
+}
+
+static enum exit_action handle_rdmsr(struct vcpu *v, uint64_t qualification)
+{
+	(void)qualification;
+	return platform_rdmsr(v);
+}
+
+static enum exit_action handle_wrmsr(struct vcpu *v, uint64_t qualification)
+{
+	(void)qualification;
+	return platform_wrmsr(v);
+}
+
+static enum exit_action handle_xsetbv(struct vcpu *v, uint64_t qualification)
+{
+	/* XSETBV (SDM Vol. 2D): #GP unless ECX = 0, bit 0 (x87) set, AVX only with SSE, and
+	 * only bits the CPU supports (CPUID.(EAX=0DH,ECX=0):EDX:EAX). */
+	uint32_t r[4];
+	uint64_t value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax;
+	uint64_t supported;
+	unsigned cpl = (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3;
+
+	(void)qualification;
+	cpuid(0xD, 0, r);
+	supported = (uint64_t)r[3] << 32 | r[0];
+	if (cpl || (uint32_t)v->gprs.rcx != 0 || !(value & 1) || (value & ~supported) ||
+	    ((value & 4) && !(value & 2))) {
+		vcpu_inject_exception(VECTOR_GP, true, 0);
+		return EXIT_ACTION_RESUME;
+	}
+	/* Root mode uses no extended state (-mgeneral-regs-only), so the guest's XCR0 may simply
+	 * stay loaded. */
+	__asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+	vcpu_skip_instruction();
+	return EXIT_ACTION_RESUME;
+}
+
+/* ---- failures and the watchdog --------------------------------------------------------------- */
+
+static enum exit_action handle_entry_failure(struct vcpu *v, uint64_t qualification)
+{
+	/* SDM Vol. 3C §27.8 "VM-Entry Failures During or After Loading Guest State": the exit
+	 * qualification says which check failed. */
+	static const char *const meaning[] = {
+		[0] = "no further detail (a guest-state check failed)",
+		[2] = "failure loading the PDPTEs",
+		[3] = "NMI injection while blocked by NMI",
+		[4] = "invalid VMCS link pointer",
+	};
+	uint32_t reason = (uint32_t)vmcs_read(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK;
+	const char *what = qualification < ARRAY_SIZE(meaning) && meaning[qualification]
+				   ? meaning[qualification]
+				   : "unknown qualification";
+
+	kprintf("apicvisor: guest state at the failed entry: RIP %#llx CR0 %#llx CR4 %#llx "
+		"EFER %#llx entry controls %#x CS AR %#llx\n",
+		(unsigned long long)guest_rip(), (unsigned long long)vmcs_read(VMCS_GUEST_CR0),
+		(unsigned long long)vmcs_read(VMCS_GUEST_CR4),
+		(unsigned long long)vmcs_read(VMCS_GUEST_IA32_EFER), vmx_entry_controls,
+		(unsigned long long)vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS));
+	return vcpu_stop(v, GUEST_END_ENTRY_FAILURE,
+			 "VM entry failed: exit reason %u (%s), qualification %llu: %s", reason,
+			 vmx_exit_reason_name(reason), (unsigned long long)qualification, what);
+}
+
+static enum exit_action handle_ept_violation(struct vcpu *v, uint64_t qualification)
+{
+	/* Exit qualification for EPT violations (SDM Vol. 3C §28.2.1, Table 28-7). */
+	uint64_t gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+	const char *access = qualification & 4 ? "instruction fetch"
+			     : qualification & 2 ? "write" : "read";
+
+	return vcpu_stop(v, GUEST_END_UNHANDLED,
+			 "guest %s of guest-physical %#llx at RIP %#llx: no RAM and no emulated "
+			 "device there",
+			 access, (unsigned long long)gpa, (unsigned long long)guest_rip());
+}
+
+static enum exit_action handle_ept_misconfig(struct vcpu *v, uint64_t qualification)
+{
+	(void)qualification;
+	return vcpu_stop(v, GUEST_END_UNHANDLED,
+			 "EPT misconfiguration at guest-physical %#llx (a hypervisor bug)",
+			 (unsigned long long)vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS));
+}
+
+static enum exit_action handle_preemption_timer(struct vcpu *v, uint64_t qualification)
+{
+	(void)qualification;
+	if (vmx_watchdog_reload(v))
+		return EXIT_ACTION_RESUME;
+	return vcpu_stop(v, GUEST_END_TIMEOUT, "guest ran past timeout=%u s (RIP %#llx)",
+			 vmx_active_config->timeout_s, (unsigned long long)guest_rip());
+}
+
+static const exit_handler exit_handlers[VMX_EXIT_REASON_COUNT] = {
+	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_or_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_INIT_SIGNAL] = handle_init_signal,
+	[EXIT_REASON_CPUID] = handle_cpuid,
+	[EXIT_REASON_GETSEC] = inject_ud,
+	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_INVD] = handle_skip,
+	[EXIT_REASON_RDPMC] = inject_gp,
+	[EXIT_REASON_VMCALL] = handle_vmcall,
+	[EXIT_REASON_VMCLEAR] = inject_ud,
+	[EXIT_REASON_VMLAUNCH] = inject_ud,
+	[EXIT_REASON_VMPTRLD] = inject_ud,
+	[EXIT_REASON_VMPTRST] = inject_ud,
+	[EXIT_REASON_VMREAD] = inject_ud,
+	[EXIT_REASON_VMRESUME] = inject_ud,
+	[EXIT_REASON_VMWRITE] = inject_ud,
+	[EXIT_REASON_VMXOFF] = inject_ud,
+	[EXIT_REASON_VMXON] = inject_ud,
+	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
+	[EXIT_REASON_RDMSR] = handle_rdmsr,
+	[EXIT_REASON_WRMSR] = handle_wrmsr,
+	[EXIT_REASON_ENTRY_FAIL_GUEST_STATE] = handle_entry_failure,
+	[EXIT_REASON_ENTRY_FAIL_MSR_LOADING] = handle_entry_failure,
+	[EXIT_REASON_MWAIT] = inject_ud,
+	[EXIT_REASON_MONITOR] = inject_ud,
+	[EXIT_REASON_ENTRY_FAIL_MACHINE_CHECK] = handle_entry_failure,
+	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
+	[EXIT_REASON_INVEPT] = inject_ud,
+	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
+	[EXIT_REASON_INVVPID] = inject_ud,
+	[EXIT_REASON_XSETBV] = handle_xsetbv,
+};
+
+enum exit_action vmx_handle_exit(struct vcpu *v, uint32_t exit_reason)
+{
+	unsigned basic = exit_reason & EXIT_REASON_BASIC_MASK;
+	exit_handler handler = basic < VMX_EXIT_REASON_COUNT ? exit_handlers[basic] : NULL;
+
+	if (!handler)
+		return vcpu_stop(v, GUEST_END_UNHANDLED,
+				 "unexpected VM exit: reason %u (%s), qualification %#llx, at RIP "
+				 "%#llx",
+				 basic, vmx_exit_reason_name(basic),
+				 (unsigned long long)vmcs_read(VMCS_EXIT_QUALIFICATION),
+				 (unsigned long long)guest_rip());
+	return handler(v, vmcs_read(VMCS_EXIT_QUALIFICATION));
+}

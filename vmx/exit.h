@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the exit handlers (vmx/exit.c) and the platform (vmx/platform.c). */
+#ifndef APICVISOR_EXIT_H
+#define APICVISOR_EXIT_H
+
+#include "vmx.h"
+
+/* Architectural exception vectors the hypervisor injects. */
+#define VECTOR_DB 1
+#define VECTOR_UD 6
+#define VECTOR_GP 13
+
+/* Queues a hardware exception for the next VM entry (SDM Vol. 3C §27.6 "Event Injection"). */
+void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code);
+/* Completes an emulated instruction: RIP += exit instruction length, STI/MOV-SS blocking
+ * cleared, a pending single-step trap raised when RFLAGS.TF was set. */
+void vcpu_skip_instruction(void);
+
+/* General-purpose register by the SDM's encoding (0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, 5 RBP,
+ * 6 RSI, 7 RDI, 8-15 R8-R15), as used in exit qualifications. */
+uint64_t vcpu_read_gpr(struct vcpu *v, unsigned index);
+void vcpu_write_gpr(struct vcpu *v, unsigned index, uint64_t value);
+
+/* Platform (vmx/platform.c): CPUID, MSRs and ports as the guest's machine has them. */
+void platform_init(struct vcpu *v);
+void platform_cpuid(struct vcpu *v);
+enum exit_action platform_rdmsr(struct vcpu *v);
+enum exit_action platform_wrmsr(struct vcpu *v);
+enum exit_action platform_io(struct vcpu *v, uint64_t qualification);
+/* Flushes a partial guest console line at the end of the run. */
+void platform_flush_console(struct vcpu *v);
+
+#endif

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+#include "stats.h"
+
+void exit_stats_init(struct exit_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+		s->reason[i].cycles_min = UINT64_MAX;
+}
+
+void exit_stats_record(struct exit_stats *s, unsigned reason, uint64_t cycles)
+{
+	struct exit_stat *e;
+
+	if (reason >= VMX_EXIT_REASON_COUNT) {
+		s->out_of_range++;
+		return;
+	}
+	e = &s->reason[reason];
+	e->count++;
+	e->cycles_sum += cycles;
+	if (cycles < e->cycles_min)
+		e->cycles_min = cycles;
+	if (cycles > e->cycles_max)
+		e->cycles_max = cycles;
+}
+
+void exit_stats_add_untimed(struct exit_stats *s, unsigned reason, uint64_t count)
+{
+	if (reason >= VMX_EXIT_REASON_COUNT) {
+		s->out_of_range += count;
+		return;
+	}
+	s->reason[reason].count += count;
+	s->reason[reason].untimed += count;
+}
+
+uint64_t exit_stats_total(const struct exit_stats *s)
+{
+	uint64_t total = s->out_of_range;
+
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+		total += s->reason[i].count;
+	return total;
+}
+
+static void copy_name(char *dst, const char *src)
+{
+	size_t n = strnlen(src, STATS_NAME_MAX - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void scenario_begin(struct scenario_result *r, const char *name, const struct exit_stats *now)
+{
+	memset(r, 0, sizeof(*r));
+	copy_name(r->name, name);
+	/* Hold the snapshot in exits[] until the end subtracts it from the counts then. */
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+		r->exits[i] = now->reason[i].count;
+}
+
+void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_stats *now,
+		  uint64_t checkpoints)
+{
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+		r->exits[i] = now->reason[i].count - r->exits[i];
+	/* The END hypercall itself and the REPORTs are checkpoints, not the scenario's work;
+	 * BEGIN was counted before the snapshot. */
+	if (r->exits[EXIT_REASON_VMCALL] >= checkpoints)
+		r->exits[EXIT_REASON_VMCALL] -= checkpoints;
+	r->status = status;
+	r->ended = true;
+}
+
+bool scenario_add_figure(struct scenario_result *r, const char *key, uint64_t value)
+{
+	for (unsigned i = 0; i < r->figure_count; i++) {
+		if (strcmp(r->figures[i].key, key) == 0) {
+			r->figures[i].value = value;
+			return true;
+		}
+	}
+	if (r->figure_count == STATS_MAX_REPORTS)
+		return false;
+	copy_name(r->figures[r->figure_count].key, key);
+	r->figures[r->figure_count].value = value;
+	r->figure_count++;
+	return true;
+}
+
+const char *guest_end_name(enum guest_end end)
+{
+	switch (end) {
+	case GUEST_END_RUNNING:
+		return "running";
+	case GUEST_END_DEBUG_EXIT:
+		return "debug-exit";
+	case GUEST_END_TRIPLE_FAULT:
+		return "triple-fault";
+	case GUEST_END_TIMEOUT:
+		return "timeout";
+	case GUEST_END_HALTED:
+		return "halted";
+	case GUEST_END_UNHANDLED:
+		return "unhandled";
+	case GUEST_END_ENTRY_FAILURE:
+		return "entry-failure";
+	}
+	return "unknown";
+}
+
+bool run_summary_success(const struct run_summary *s)
+{
+	if (s->end != GUEST_END_DEBUG_EXIT || s->exit_value != 0)
+		return false;
+	for (unsigned i = 0; i < s->scenario_count; i++) {
+		if (!s->scenarios[i].ended || s->scenarios[i].status != 0)
+			return false;
+	}
+	return true;
+}
+
+/* ---- the human table ---------------------------------------------------------------------- */
+
+static void print_cpu_table(const struct fmt_sink *out, unsigned cpu, const struct exit_stats *st)
+{
+	uint64_t total = exit_stats_total(st);
+
+	fmt_print(out, "vCPU %u: %llu VM exits\n", cpu, (unsigned long long)total);
+	fmt_print(out, "  %-24s %10s %7s %12s %10s %10s\n", "exit reason", "count", "%",
+		  "avg cycles", "min", "max");
+	for (unsigned r = 0; r < VMX_EXIT_REASON_COUNT; r++) {
+		const struct exit_stat *e = &st->reason[r];
+		uint64_t timed = e->count - e->untimed;
+		/* Percent with two decimals in integer arithmetic. */
+		uint64_t hundredths = total ? (e->count * 10000 + total / 2) / total : 0;
+
+		if (!e->count)
+			continue;
+		fmt_print(out, "  %-24s %10llu %4llu.%02llu", vmx_exit_reason_name(r),
+			  (unsigned long long)e->count, (unsigned long long)(hundredths / 100),
+			  (unsigned long long)(hundredths % 100));
+		if (timed)
+			fmt_print(out, " %12llu %10llu %10llu", (unsigned long long)(e->cycles_sum / timed),
+				  (unsigned long long)e->cycles_min, (unsigned long long)e->cycles_max);
+		else
+			fmt_print(out, " %12s %10s %10s", "-", "-", "-");
+		if (e->untimed)
+			fmt_print(out, "  (%llu by the fast path, untimed)",
+				  (unsigned long long)e->untimed);
+		fmt_print(out, "\n");
+	}
+	if (st->out_of_range)
+		fmt_print(out, "  %-24s %10llu\n", "(reason out of range)",
+			  (unsigned long long)st->out_of_range);
+}
+
+void stats_print_table(const struct fmt_sink *out, const struct run_summary *s)
+{
+	fmt_print(out, "\n==== apicvisor exit statistics ====\n");
+	fmt_print(out, "mode %s", s->mode_effective);
+	if (s->mode_reason)
+		fmt_print(out, " (requested %s; lowered: no %s)", s->mode_requested, s->mode_reason);
+	fmt_print(out, ", TSC %llu Hz, guest ran %llu cycles\n", (unsigned long long)s->tsc_hz,
+		  (unsigned long long)s->guest_cycles);
+	fmt_print(out, "guest %s: %s", s->guest_path, guest_end_name(s->end));
+	if (s->end == GUEST_END_DEBUG_EXIT)
+		fmt_print(out, " value %u (QEMU status %u)", s->exit_value, s->exit_value << 1 | 1);
+	if (s->end_detail && s->end_detail[0])
+		fmt_print(out, " - %s", s->end_detail);
+	fmt_print(out, "\n");
+	for (unsigned c = 0; c < s->cpu_count; c++)
+		print_cpu_table(out, c, s->cpus[c]);
+	if (s->msr_gp_injected || s->io_unhandled)
+		fmt_print(out, "#GP injected for unhandled MSRs: %llu; accesses to unemulated ports: "
+			  "%llu\n", (unsigned long long)s->msr_gp_injected,
+			  (unsigned long long)s->io_unhandled);
+	if (s->scenario_count)
+		fmt_print(out, "scenarios (exits between BEGIN and END, checkpoint VMCALLs excluded):\n");
+	for (unsigned i = 0; i < s->scenario_count; i++) {
+		const struct scenario_result *r = &s->scenarios[i];
+
+		fmt_print(out, "  %-20s %s", r->name,
+			  !r->ended ? "NOT ENDED" : r->status ? "FAIL" : "pass");
+		if (r->ended && r->status)
+			fmt_print(out, " (code %llu)", (unsigned long long)r->status);
+		for (unsigned x = 0; x < VMX_EXIT_REASON_COUNT; x++) {
+			if (r->exits[x])
+				fmt_print(out, "  %s=%llu", vmx_exit_reason_name(x),
+					  (unsigned long long)r->exits[x]);
+		}
+		for (unsigned f = 0; f < r->figure_count; f++)
+			fmt_print(out, "  %s: %llu", r->figures[f].key,
+				  (unsigned long long)r->figures[f].value);
+		fmt_print(out, "\n");
+	}
+	fmt_print(out, "result: %s\n", run_summary_success(s) ? "SUCCESS" : "FAILURE");
+}
+
+/* ---- JSON ------------------------------------------------------------------------------------ */
+
+static void json_string(const struct fmt_sink *out, const char *s)
+{
+	if (!s) {
+		fmt_print(out, "null");
+		return;
+	}
+	fmt_print(out, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fmt_print(out, "\\%c", c);
+		else if (c == '\n')
+			fmt_print(out, "\\n");
+		else if (c < 0x20 || c >= 0x7F)
+			fmt_print(out, "\\u%04x", c);
+		else
+			fmt_print(out, "%c", c);
+	}
+	fmt_print(out, "\"");
+}
+
+static void json_cpu(const struct fmt_sink *out, unsigned cpu, const struct exit_stats *st)
+{
+	bool first = true;
+
+	fmt_print(out, "    {\"cpu\": %u, \"total_exits\": %llu, \"out_of_range\": %llu, \"exits\": [",
+		  cpu, (unsigned long long)exit_stats_total(st),
+		  (unsigned long long)st->out_of_range);
+	for (unsigned r = 0; r < VMX_EXIT_REASON_COUNT; r++) {
+		const struct exit_stat *e = &st->reason[r];
+		uint64_t timed = e->count - e->untimed;
+
+		if (!e->count)
+			continue;
+		fmt_print(out, "%s\n      {\"reason\": %u, \"name\": \"%s\", \"count\": %llu, "
+			  "\"untimed\": %llu, \"cycles_sum\": %llu, \"cycles_avg\": %llu, "
+			  "\"cycles_min\": %llu, \"cycles_max\": %llu}",
+			  first ? "" : ",", r, vmx_exit_reason_name(r), (unsigned long long)e->count,
+			  (unsigned long long)e->untimed, (unsigned long long)e->cycles_sum,
+			  (unsigned long long)(timed ? e->cycles_sum / timed : 0),
+			  (unsigned long long)(timed ? e->cycles_min : 0),
+			  (unsigned long long)e->cycles_max);
+		first = false;
+	}
+	fmt_print(out, "]}");
+}
+
+static void json_scenario(const struct fmt_sink *out, const struct scenario_result *r)
+{
+	bool first = true;
+
+	fmt_print(out, "    {\"name\": ");
+	json_string(out, r->name);
+	fmt_print(out, ", \"ended\": %s, \"status\": %llu, \"passed\": %s, \"exits\": {",
+		  r->ended ? "true" : "false", (unsigned long long)r->status,
+		  r->ended && !r->status ? "true" : "false");
+	for (unsigned x = 0; x < VMX_EXIT_REASON_COUNT; x++) {
+		if (!r->exits[x])
+			continue;
+		fmt_print(out, "%s\"%s\": %llu", first ? "" : ", ", vmx_exit_reason_name(x),
+			  (unsigned long long)r->exits[x]);
+		first = false;
+	}
+	fmt_print(out, "}, \"figures\": {");
+	for (unsigned f = 0; f < r->figure_count; f++) {
+		fmt_print(out, "%s", f ? ", " : "");
+		json_string(out, r->figures[f].key);
+		fmt_print(out, ": %llu", (unsigned long long)r->figures[f].value);
+	}
+	fmt_print(out, "}}");
+}
+
+void stats_print_json(const struct fmt_sink *out, const struct run_summary *s)
+{
+	fmt_print(out, "{\n  \"schema\": 1,\n  \"apicvisor\": ");
+	json_string(out, s->version);
+	fmt_print(out, ",\n  \"tsc_hz\": %llu,\n  \"mode\": {\"requested\": ",
+		  (unsigned long long)s->tsc_hz);
+	json_string(out, s->mode_requested);
+	fmt_print(out, ", \"effective\": ");
+	json_string(out, s->mode_effective);
+	fmt_print(out, ", \"lowered_for_lack_of\": ");
+	json_string(out, s->mode_reason);
+	fmt_print(out, "},\n  \"guest\": {\"path\": ");
+	json_string(out, s->guest_path);
+	fmt_print(out, ", \"args\": ");
+	json_string(out, s->guest_args);
+	fmt_print(out, ", \"end\": \"%s\", \"exit_value\": %u, \"detail\": ", guest_end_name(s->end),
+		  s->exit_value);
+	json_string(out, s->end_detail);
+	fmt_print(out, ", \"cycles\": %llu, \"success\": %s},\n",
+		  (unsigned long long)s->guest_cycles, run_summary_success(s) ? "true" : "false");
+	fmt_print(out, "  \"counters\": {\"msr_gp_injected\": %llu, \"io_unhandled\": %llu},\n",
+		  (unsigned long long)s->msr_gp_injected, (unsigned long long)s->io_unhandled);
+	fmt_print(out, "  \"cpus\": [\n");
+	for (unsigned c = 0; c < s->cpu_count; c++) {
+		json_cpu(out, c, s->cpus[c]);
+		fmt_print(out, "%s\n", c + 1 < s->cpu_count ? "," : "");
+	}
+	fmt_print(out, "  ],\n  \"scenarios\": [\n");
+	for (unsigned i = 0; i < s->scenario_count; i++) {
+		json_scenario(out, &s->scenarios[i]);
+		fmt_print(out, "%s\n", i + 1 < s->scenario_count ? "," : "");
+	}
+	fmt_print(out, "  ]\n}\n");
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Exit statistics: per vCPU and per basic exit reason, how many exits and how many root-mode TSC
+ * cycles they cost; per scenario, how many exits each reason contributed; the human table and
+ * the JSON document (docs/statistics.md is the schema). Plain C, unit-tested on the host.
+ */
+#ifndef APICVISOR_STATS_H
+#define APICVISOR_STATS_H
+
+#include "../lib/fmt.h"
+#include "../lib/klib.h"
+#include "vmx_names.h"
+
+/* One basic exit reason on one vCPU. Written only by that vCPU's exit path. */
+struct exit_stat {
+	uint64_t count;       /* every exit, timed or not */
+	uint64_t untimed;     /* of which turned around by the entry stub's fast path, not timed */
+	uint64_t cycles_sum;  /* root-mode TSC cycles of the timed exits */
+	uint64_t cycles_min;
+	uint64_t cycles_max;
+};
+
+struct exit_stats {
+	struct exit_stat reason[VMX_EXIT_REASON_COUNT];
+	uint64_t out_of_range;        /* basic reasons >= VMX_EXIT_REASON_COUNT */
+};
+
+void exit_stats_init(struct exit_stats *s);
+/* A timed exit: `cycles` root-mode TSC cycles from VM exit to the next VM entry. */
+void exit_stats_record(struct exit_stats *s, unsigned reason, uint64_t cycles);
+/* Exits turned around without timing (the null-hypercall fast path). */
+void exit_stats_add_untimed(struct exit_stats *s, unsigned reason, uint64_t count);
+uint64_t exit_stats_total(const struct exit_stats *s);
+
+#define STATS_NAME_MAX 64
+#define STATS_MAX_REPORTS 8
+#define STATS_MAX_SCENARIOS 32
+
+struct scenario_figure {
+	char key[STATS_NAME_MAX];
+	uint64_t value;
+};
+
+/* One guest scenario, between its BEGIN and END hypercalls. */
+struct scenario_result {
+	char name[STATS_NAME_MAX];
+	bool ended;                   /* END seen; false: the guest stopped inside it */
+	uint64_t status;              /* END's argument: 0 = pass */
+	/* Exits by basic reason between BEGIN and END, not counting the checkpoint hypercalls
+	 * (BEGIN, END, REPORT) themselves. */
+	uint64_t exits[VMX_EXIT_REASON_COUNT];
+	unsigned figure_count;
+	struct scenario_figure figures[STATS_MAX_REPORTS];
+};
+
+/* Snapshot of the counts at BEGIN. */
+void scenario_begin(struct scenario_result *r, const char *name, const struct exit_stats *now);
+/* Subtracts the snapshot: `checkpoints` VMCALL exits inside the scenario were checkpoints. */
+void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_stats *now,
+		  uint64_t checkpoints);
+/* Returns false when the scenario already holds STATS_MAX_REPORTS figures. */
+bool scenario_add_figure(struct scenario_result *r, const char *key, uint64_t value);
+
+/* How the guest's run ended. */
+enum guest_end {
+	GUEST_END_RUNNING,        /* not ended (statistics printed for another reason) */
+	GUEST_END_DEBUG_EXIT,     /* wrote isa-debug-exit: exit_value valid */
+	GUEST_END_TRIPLE_FAULT,
+	GUEST_END_TIMEOUT,
+	GUEST_END_HALTED,         /* HLT with nothing that could ever wake it */
+	GUEST_END_UNHANDLED,      /* an exit or access the hypervisor does not emulate */
+	GUEST_END_ENTRY_FAILURE,
+};
+const char *guest_end_name(enum guest_end end);
+
+#define STATS_MAX_CPUS 8
+
+/* Everything the final report says. Filled by vmx/ at the end of the run. */
+struct run_summary {
+	const char *version;
+	const char *mode_requested;
+	const char *mode_effective;
+	const char *mode_reason;      /* NULL: nothing degraded */
+	const char *guest_path;
+	const char *guest_args;
+	uint64_t tsc_hz;
+	enum guest_end end;
+	uint32_t exit_value;          /* isa-debug-exit value (QEMU status = value << 1 | 1) */
+	const char *end_detail;       /* one line: what happened, with guest RIP */
+	uint64_t guest_cycles;        /* TSC cycles from first VM entry to the end */
+	unsigned cpu_count;
+	const struct exit_stats *cpus[STATS_MAX_CPUS];
+	unsigned scenario_count;
+	const struct scenario_result *scenarios;
+	uint64_t msr_gp_injected;     /* RDMSR/WRMSR outside the handled set → #GP */
+	uint64_t io_unhandled;        /* accesses to ports nothing emulates */
+};
+
+/* Whether the run counts as a success: debug-exit with value 0 and every scenario ended with
+ * status 0. */
+bool run_summary_success(const struct run_summary *s);
+
+/* The human table, like `perf kvm stat`: per vCPU, reason, count, % of exits, average/min/max
+ * root-mode cycles; then the scenarios with their exits and figures. */
+void stats_print_table(const struct fmt_sink *out, const struct run_summary *s);
+
+/* The JSON document (docs/statistics.md), without the marker lines. */
+void stats_print_json(const struct fmt_sink *out, const struct run_summary *s);
+
+#define STATS_JSON_BEGIN_MARKER "=== apicvisor results.json begin ==="
+#define STATS_JSON_END_MARKER "=== apicvisor results.json end ==="
+
+#endif

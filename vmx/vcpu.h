@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A virtual CPU: its saved general-purpose registers (shared with vmx/entry.asm), its VMCS and
+ * everything its exit handlers keep. One physical CPU runs one vCPU; vcpu[i] is touched only by
+ * physical CPU i.
+ */
+#ifndef APICVISOR_VCPU_H
+#define APICVISOR_VCPU_H
+
+#include "../boot/config.h"
+#include "../devices/uart16550.h"
+#include "../lib/klib.h"
+#include "stats.h"
+
+#define MAX_CPUS 8
+
+/* Guest GPRs that VMX does not keep in the VMCS. Layout pinned: vmx/entry.asm uses the
+ * offsets below (checked by _Static_assert in vmx.c). */
+struct vcpu_gprs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t cr2;
+	/* Null hypercalls turned around by the entry stub; the C side folds the count into the
+	 * statistics after the next slow exit. Written by entry.asm only. */
+	uint64_t null_fast_path_count;
+};
+
+#define VCPU_GPRS_RAX 0
+#define VCPU_GPRS_RDI 40
+#define VCPU_GPRS_CR2 120
+#define VCPU_GPRS_NULL_FAST_PATH 128
+
+/* The guest's memory and how it was loaded. Set up by boot/ before ExitBootServices. */
+struct guest {
+	uint8_t *ram;                 /* host pointer of guest-physical 0 (identity-mapped) */
+	uint64_t ram_bytes;
+	uint64_t ept_pointer;         /* EPTP value (PML4 address, walk length, memory type) */
+	uint32_t entry;               /* multiboot entry point */
+	uint32_t info_gpa;            /* multiboot information structure: EBX at entry */
+	const char *path;
+	const char *args;
+};
+
+struct vcpu {
+	struct vcpu_gprs gprs;        /* first: entry.asm finds it through the pointer it saved */
+	unsigned id;
+	struct guest *guest;
+	void *vmcs;                   /* 4 KiB region, physical == virtual */
+	bool launched;                /* VMLAUNCH done: later entries use VMRESUME */
+
+	/* Guest state VMX does not hold for us. */
+	uint64_t efer;                /* as the guest wrote it, LMA computed by us */
+	uint64_t cr8;                 /* the task priority, until the vLAPIC owns it */
+
+	/* The VMX-preemption timer as the `timeout=` watchdog: the guest is stopped once the TSC
+	 * passes the deadline (0: no watchdog). Without "save VMX-preemption timer value" the
+	 * timer restarts from the VMCS value on every entry, so each exit reloads it. */
+	uint64_t watchdog_deadline_tsc;
+	bool watchdog_reload_every_exit;
+
+	/* Statistics: written on this vCPU's exit path only. */
+	struct exit_stats stats;
+	uint64_t null_fast_path_accounted;
+	uint64_t first_entry_tsc, end_tsc;
+	uint64_t msr_gp_injected;
+	uint64_t io_unhandled;
+
+	/* Guest scenarios (hypercalls BEGIN/REPORT/END). */
+	struct scenario_result scenarios[STATS_MAX_SCENARIOS];
+	unsigned scenario_count;
+	bool in_scenario;
+	uint64_t scenario_checkpoints; /* checkpoint VMCALLs since BEGIN */
+
+	/* How and why the guest stopped. */
+	enum guest_end end;
+	uint32_t exit_value;
+	char end_detail[192];
+
+	/* COM1 as the guest sees it. */
+	struct uart16550 uart;
+};
+
+extern struct vcpu vcpus[MAX_CPUS];
+
+#endif

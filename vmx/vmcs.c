@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Building the VMCS for one vCPU that starts a multiboot guest: control words computed from the
+ * capability MSRs, host state from the running hypervisor, guest state as a multiboot loader
+ * leaves the CPU (Multiboot 0.6.96 §3.2 "Machine state").
+ */
+#include "../boot/cpu.h"
+#include "../boot/x86.h"
+#include "vmcs.h"
+#include "vmx.h"
+
+extern const uint8_t vmx_exit_landing[];
+
+uint32_t vmx_entry_controls;
+const struct vmx_caps *vmx_active_caps;
+const struct vmx_config *vmx_active_config;
+
+/* Bits of CR0 and CR4 the hypervisor owns (guest/host masks, SDM Vol. 3C §25.6.6): the guest
+ * reads its own value from the read shadow and a write that changes one of them exits.
+ *   CR0.PG: entering or leaving paging changes IA32_EFER.LMA and the "IA-32e mode guest" entry
+ *           control, which the hypervisor keeps consistent (SDM Vol. 3C §26.3.1.1).
+ *   CR0.NE: VMX operation requires NE = 1 (IA32_VMX_CR0_FIXED0); the guest may believe it 0.
+ *   CR4.VMXE: required 1 in VMX operation, and VMX is hidden from the guest. */
+#define CR0_OWNED (CR0_PG | CR0_NE)
+#define CR4_OWNED CR4_VMXE
+
+/* Segment access rights in the VMCS format (SDM Vol. 3C §25.4.1, Table 25-2). */
+#define AR_CODE32 0xC09Bu      /* code exec/read accessed, S, DPL0, P, D/B, G */
+#define AR_DATA32 0xC093u      /* data read/write accessed, S, DPL0, P, D/B, G */
+#define AR_TSS32_BUSY 0x008Bu  /* 32-bit busy TSS, P */
+#define AR_UNUSABLE 0x10000u
+
+/* Initial guest selectors: any valid values; the guest loads its own GDT before reloading
+ * segments (Multiboot §3.2: "the exact values are all undefined"). */
+#define GUEST_CS_SELECTOR 0x10
+#define GUEST_DS_SELECTOR 0x18
+
+#define PAT_POWER_ON_DEFAULT 0x0007040600070406ull
+
+static void set_msr_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write)
+{
+	/* SDM Vol. 3C §25.6.9 "MSR-Bitmap Address": read-low at 0, read-high at 1024, write-low at
+	 * 2048, write-high at 3072; low = 0..0x1FFF, high = 0xC0000000..0xC0001FFF. */
+	unsigned offset = msr >= 0xC0000000u ? 1024 : 0;
+	uint32_t index = msr & 0x1FFFu;
+	uint8_t bit = (uint8_t)(1u << (index % 8));
+
+	if (read)
+		bitmap[offset + index / 8] |= bit;
+	else
+		bitmap[offset + index / 8] &= (uint8_t)~bit;
+	if (write)
+		bitmap[2048 + offset + index / 8] |= bit;
+	else
+		bitmap[2048 + offset + index / 8] &= (uint8_t)~bit;
+}
+
+static void setup_bitmaps(const struct vmx_config *cfg, bool pat_switched, bool rdtscp)
+{
+	uint8_t *msr = cfg->msr_bitmap;
+
+	/* Every port exits: the platform emulates what it has and answers the rest as an empty
+	 * ISA bus does. */
+	memset(cfg->io_bitmaps, 0xFF, 2 * 4096);
+	/* Every MSR exits except those VMX switches itself or the host never uses. */
+	memset(msr, 0xFF, 4096);
+	static const uint32_t pass_through[] = {
+		0x174, 0x175, 0x176,    /* IA32_SYSENTER_CS/ESP/EIP: guest-state fields */
+		MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, /* guest-state fields */
+		0xC0000102,             /* IA32_KERNEL_GS_BASE: root mode never uses SWAPGS */
+		0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, /* STAR/LSTAR/CSTAR/FMASK */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(pass_through); i++)
+		set_msr_intercept(msr, pass_through[i], false, false);
+	if (pat_switched)
+		set_msr_intercept(msr, MSR_IA32_PAT, false, false);
+	if (rdtscp)
+		set_msr_intercept(msr, 0xC0000103, false, false); /* IA32_TSC_AUX */
+	/* Reads of EFER return the loaded guest value; writes go through the handler, which keeps
+	 * LMA and the IA-32e entry control consistent. TSC reads are harmless. */
+	set_msr_intercept(msr, MSR_IA32_EFER, false, true);
+	set_msr_intercept(msr, MSR_IA32_TSC, false, true);
+}
+
+static void setup_host_state(const struct percpu *cpu)
+{
+	struct descriptor_table_register idtr;
+
+	cpu_idtr(&idtr);
+	vmcs_write(VMCS_HOST_CR0, read_cr0());
+	vmcs_write(VMCS_HOST_CR3, read_cr3());
+	vmcs_write(VMCS_HOST_CR4, read_cr4());
+	vmcs_write(VMCS_HOST_CS_SELECTOR, GDT_SELECTOR_CODE);
+	vmcs_write(VMCS_HOST_SS_SELECTOR, GDT_SELECTOR_DATA);
+	vmcs_write(VMCS_HOST_DS_SELECTOR, GDT_SELECTOR_DATA);
+	vmcs_write(VMCS_HOST_ES_SELECTOR, GDT_SELECTOR_DATA);
+	vmcs_write(VMCS_HOST_FS_SELECTOR, GDT_SELECTOR_DATA);
+	vmcs_write(VMCS_HOST_GS_SELECTOR, GDT_SELECTOR_DATA);
+	vmcs_write(VMCS_HOST_TR_SELECTOR, GDT_SELECTOR_TSS);
+	vmcs_write(VMCS_HOST_FS_BASE, rdmsr(MSR_IA32_FS_BASE));
+	vmcs_write(VMCS_HOST_GS_BASE, rdmsr(MSR_IA32_GS_BASE));
+	vmcs_write(VMCS_HOST_TR_BASE, (uint64_t)(uintptr_t)&cpu->tss);
+	vmcs_write(VMCS_HOST_GDTR_BASE, (uint64_t)(uintptr_t)cpu->gdt);
+	vmcs_write(VMCS_HOST_IDTR_BASE, idtr.base);
+	vmcs_write(VMCS_HOST_SYSENTER_CS, 0);
+	vmcs_write(VMCS_HOST_SYSENTER_ESP, 0);
+	vmcs_write(VMCS_HOST_SYSENTER_EIP, 0);
+	vmcs_write(VMCS_HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	vmcs_write(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmcs_write(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_landing);
+	/* VMCS_HOST_RSP is written by vmx_enter() before every entry. */
+}
+
+static void setup_segment(enum vmcs_field selector, uint16_t value, uint32_t access_rights)
+{
+	/* The selector, base, limit and access-rights encodings of one segment are the same
+	 * offsets from ES in their four groups (SDM Vol. 3D Appendix B). */
+	unsigned index = (selector - VMCS_GUEST_ES_SELECTOR) / 2;
+
+	vmcs_write(selector, value);
+	vmcs_write(VMCS_GUEST_ES_BASE + 2 * index, 0);
+	vmcs_write(VMCS_GUEST_ES_LIMIT + 2 * index, 0xFFFFFFFFu);
+	vmcs_write(VMCS_GUEST_ES_ACCESS_RIGHTS + 2 * index, access_rights);
+}
+
+static void setup_guest_state(struct vcpu *v, const struct vmx_caps *caps)
+{
+	/* Multiboot §3.2: 32-bit protected mode, paging off, flat 4 GiB code and data segments,
+	 * A20 on, EFLAGS.IF = 0 and VM = 0, EAX = magic, EBX = info. With "unrestricted guest"
+	 * CR0.PE and CR0.PG may be 0 in VMX non-root operation (SDM Vol. 3C §26.3.1.1). */
+	uint64_t cr0_guest = CR0_PE | CR0_ET;
+	uint64_t cr0_fixed0 = caps->cr0_fixed0 & ~(CR0_PE | CR0_PG);
+
+	vmcs_write(VMCS_GUEST_CR0, (cr0_guest | cr0_fixed0) & caps->cr0_fixed1);
+	vmcs_write(VMCS_CR0_READ_SHADOW, cr0_guest);
+	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, CR0_OWNED);
+	vmcs_write(VMCS_GUEST_CR4, (caps->cr4_fixed0 | CR4_VMXE) & caps->cr4_fixed1);
+	vmcs_write(VMCS_CR4_READ_SHADOW, 0);
+	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, CR4_OWNED | caps->cr4_fixed0);
+	vmcs_write(VMCS_GUEST_CR3, 0);
+	vmcs_write(VMCS_GUEST_DR7, 0x400);
+	vmcs_write(VMCS_GUEST_IA32_DEBUGCTL, 0);
+
+	setup_segment(VMCS_GUEST_CS_SELECTOR, GUEST_CS_SELECTOR, AR_CODE32);
+	setup_segment(VMCS_GUEST_SS_SELECTOR, GUEST_DS_SELECTOR, AR_DATA32);
+	setup_segment(VMCS_GUEST_DS_SELECTOR, GUEST_DS_SELECTOR, AR_DATA32);
+	setup_segment(VMCS_GUEST_ES_SELECTOR, GUEST_DS_SELECTOR, AR_DATA32);
+	setup_segment(VMCS_GUEST_FS_SELECTOR, GUEST_DS_SELECTOR, AR_DATA32);
+	setup_segment(VMCS_GUEST_GS_SELECTOR, GUEST_DS_SELECTOR, AR_DATA32);
+	/* TR must be a busy TSS even for a guest that never uses one (SDM Vol. 3C §26.3.1.2). */
+	vmcs_write(VMCS_GUEST_TR_SELECTOR, 0);
+	vmcs_write(VMCS_GUEST_TR_BASE, 0);
+	vmcs_write(VMCS_GUEST_TR_LIMIT, 0xFFFF);
+	vmcs_write(VMCS_GUEST_TR_ACCESS_RIGHTS, AR_TSS32_BUSY);
+	vmcs_write(VMCS_GUEST_LDTR_SELECTOR, 0);
+	vmcs_write(VMCS_GUEST_LDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_LDTR_LIMIT, 0);
+	vmcs_write(VMCS_GUEST_LDTR_ACCESS_RIGHTS, AR_UNUSABLE);
+	vmcs_write(VMCS_GUEST_GDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_GDTR_LIMIT, 0);
+	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0);
+
+	vmcs_write(VMCS_GUEST_RIP, v->guest->entry);
+	vmcs_write(VMCS_GUEST_RSP, 0);
+	vmcs_write(VMCS_GUEST_RFLAGS, 0x2);
+	vmcs_write(VMCS_GUEST_SYSENTER_CS, 0);
+	vmcs_write(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmcs_write(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmcs_write(VMCS_GUEST_IA32_EFER, 0);
+	vmcs_write(VMCS_GUEST_IA32_PAT, PAT_POWER_ON_DEFAULT);
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_STATE_ACTIVE);
+	vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(VMCS_LINK_POINTER, ~0ull); /* no shadow VMCS: must be all ones */
+
+	memset(&v->gprs, 0, sizeof(v->gprs));
+	v->gprs.rax = 0x2BADB002u;
+	v->gprs.rbx = v->guest->info_gpa;
+	v->efer = 0;
+	v->cr8 = 0;
+}
+
+const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vmx_caps *caps,
+		       const struct vmx_config *cfg)
+{
+	uint32_t missing, pin, primary, secondary, exit, entry;
+	const char *err = vmx_load_vmcs(v, caps);
+	bool watchdog = cfg->timeout_s &&
+			vmx_control_allowed(caps, VMX_CTL_PIN, PIN_PREEMPTION_TIMER);
+
+	if (err)
+		return err;
+	pin = vmx_control_word(caps->pinbased,
+			       PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING,
+			       watchdog ? PIN_PREEMPTION_TIMER : 0, &missing);
+	if (missing)
+		return "pin-based controls: external-interrupt or NMI exiting";
+	primary = vmx_control_word(caps->procbased,
+				   PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
+					   PROC_ACTIVATE_SECONDARY_CONTROLS | PROC_CR8_LOAD_EXITING |
+					   PROC_CR8_STORE_EXITING | PROC_MWAIT_EXITING |
+					   PROC_MONITOR_EXITING | PROC_RDPMC_EXITING,
+				   0, &missing);
+	if (missing)
+		return "primary processor-based controls (HLT/MWAIT/MONITOR/RDPMC/CR8 exiting, I/O "
+		       "and MSR bitmaps, secondary controls)";
+	secondary = vmx_control_word(caps->procbased2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
+				     PROC2_ENABLE_VPID | PROC2_ENABLE_RDTSCP |
+					     PROC2_ENABLE_INVPCID | PROC2_ENABLE_XSAVES,
+				     &missing);
+	if (missing)
+		return "secondary controls: EPT and unrestricted guest";
+	exit = vmx_control_word(caps->exit,
+				EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
+					EXIT_LOAD_IA32_EFER | EXIT_ACK_INTERRUPT_ON_EXIT,
+				EXIT_SAVE_DEBUG_CONTROLS | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
+					(watchdog ? EXIT_SAVE_PREEMPTION_TIMER : 0),
+				&missing);
+	if (missing)
+		return "VM-exit controls: host address-space size, save/load IA32_EFER, acknowledge "
+		       "interrupt on exit";
+	entry = vmx_control_word(caps->entry, ENTRY_LOAD_IA32_EFER,
+				 ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_LOAD_IA32_PAT, &missing);
+	if (missing)
+		return "VM-entry control: load IA32_EFER";
+	/* The guest starts in 32-bit mode; the CR0.PG handler sets this when it enters IA-32e. */
+	entry &= ~ENTRY_IA32E_MODE_GUEST;
+
+	vmcs_write(VMCS_PIN_BASED_CONTROLS, pin);
+	vmcs_write(VMCS_PRIMARY_CONTROLS, primary);
+	vmcs_write(VMCS_SECONDARY_CONTROLS, secondary);
+	vmcs_write(VMCS_EXIT_CONTROLS, exit);
+	vmcs_write(VMCS_ENTRY_CONTROLS, entry);
+	vmx_entry_controls = entry;
+	vmx_active_caps = caps;
+	vmx_active_config = cfg;
+
+	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
+	vmcs_write(VMCS_PF_ERROR_CODE_MASK, 0);
+	vmcs_write(VMCS_PF_ERROR_CODE_MATCH, 0);
+	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
+	vmcs_write(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
+	vmcs_write(VMCS_EPT_POINTER, v->guest->ept_pointer);
+	if (secondary & PROC2_ENABLE_VPID)
+		vmcs_write(VMCS_VPID, 1 + v->id); /* VPID 0 is the host's */
+	setup_bitmaps(cfg, (exit & EXIT_LOAD_IA32_PAT) && (entry & ENTRY_LOAD_IA32_PAT),
+		      secondary & PROC2_ENABLE_RDTSCP);
+	vmcs_write(VMCS_IO_BITMAP_A, (uint64_t)(uintptr_t)cfg->io_bitmaps);
+	vmcs_write(VMCS_IO_BITMAP_B, (uint64_t)(uintptr_t)cfg->io_bitmaps + 4096);
+	vmcs_write(VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)cfg->msr_bitmap);
+
+	setup_host_state(cpu);
+	setup_guest_state(v, caps);
+
+	v->watchdog_deadline_tsc = 0;
+	if (watchdog) {
+		v->watchdog_deadline_tsc = rdtsc() + (uint64_t)cfg->timeout_s * cfg->tsc_hz;
+		v->watchdog_reload_every_exit = !(exit & EXIT_SAVE_PREEMPTION_TIMER);
+		vmx_watchdog_reload(v);
+	}
+	return NULL;
+}

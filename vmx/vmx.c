@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+#include "vmx.h"
+
+#include <stddef.h>
+
+#include "../boot/console.h"
+#include "../boot/cpu.h"
+#include "../boot/x86.h"
+#include "../include/apicvisor/hypercall.h"
+#include "vmcs.h"
+
+/* vmx/entry.asm hard-codes these offsets and the null hypercall number. */
+_Static_assert(offsetof(struct vcpu_gprs, rax) == VCPU_GPRS_RAX, "entry.asm G_RAX");
+_Static_assert(offsetof(struct vcpu_gprs, rdi) == VCPU_GPRS_RDI, "entry.asm G_RDI");
+_Static_assert(offsetof(struct vcpu_gprs, r15) == 112, "entry.asm G_R15");
+_Static_assert(offsetof(struct vcpu_gprs, cr2) == VCPU_GPRS_CR2, "entry.asm G_CR2");
+_Static_assert(offsetof(struct vcpu_gprs, null_fast_path_count) == VCPU_GPRS_NULL_FAST_PATH,
+	       "entry.asm G_NULL_FAST_PATH");
+_Static_assert(offsetof(struct vcpu, gprs) == 0, "entry.asm reaches the vCPU through gprs");
+_Static_assert(APICVISOR_HC_NULL == 0x41500000u, "update include/apicvisor/hypercall.inc");
+
+int vmx_enter(struct vcpu_gprs *gprs, int launched);
+
+struct vcpu vcpus[MAX_CPUS];
+
+void vmx_probe(struct vmx_caps *caps)
+{
+	uint32_t r[4];
+	bool true_ctls;
+
+	memset(caps, 0, sizeof(*caps));
+	cpuid(1, 0, r);
+	caps->cpuid1_ecx = r[2];
+	if (!(caps->cpuid1_ecx & (1u << 5)))
+		return;
+	caps->feature_control = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	caps->basic = rdmsr(MSR_IA32_VMX_BASIC);
+	true_ctls = vmx_caps_has_true_controls(caps);
+	/* SDM Vol. 3D §A.2: with bit 55 set, the TRUE MSRs say which default-1 controls may be 0. */
+	caps->pinbased = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
+					 : MSR_IA32_VMX_PINBASED_CTLS);
+	caps->procbased = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
+					  : MSR_IA32_VMX_PROCBASED_CTLS);
+	caps->exit = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
+	caps->entry = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
+	caps->misc = rdmsr(MSR_IA32_VMX_MISC);
+	caps->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	caps->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	caps->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	caps->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+	if (vmx_control_allowed(caps, VMX_CTL_PRIMARY, PROC_ACTIVATE_SECONDARY_CONTROLS))
+		caps->procbased2 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
+	if (vmx_control_allowed(caps, VMX_CTL_SECONDARY, PROC2_ENABLE_EPT) ||
+	    vmx_control_allowed(caps, VMX_CTL_SECONDARY, PROC2_ENABLE_VPID))
+		caps->ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+}
+
+/* VMXON/VMPTRLD/VMCLEAR take a memory operand holding the physical address. Returns false on
+ * VMfailInvalid or VMfailValid. */
+#define VMX_ADDRESS_INSTRUCTION(name, insn)                                           \
+	static bool name(uint64_t pa)                                                 \
+	{                                                                             \
+		bool failed;                                                          \
+		__asm__ volatile(insn " %[pa]"                                        \
+				 : "=@ccbe"(failed)                                   \
+				 : [pa] "m"(pa)                                       \
+				 : "cc", "memory");                                   \
+		return !failed;                                                       \
+	}
+VMX_ADDRESS_INSTRUCTION(vmxon, "vmxon")
+VMX_ADDRESS_INSTRUCTION(vmclear, "vmclear")
+VMX_ADDRESS_INSTRUCTION(vmptrld, "vmptrld")
+#undef VMX_ADDRESS_INSTRUCTION
+
+const char *vmx_cpu_on(const struct vmx_caps *caps, const struct vmx_config *cfg)
+{
+	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	uint32_t *vmxon_region = cfg->vmxon_region;
+
+	/* SDM Vol. 3C §24.7 "Enabling and Entering VMX Operation": VMXON needs the lock bit and
+	 * "enable VMXON outside SMX"; firmware normally sets them, Bochs leaves the MSR 0. */
+	if (!(fc & FEATURE_CONTROL_LOCK)) {
+		wrmsr(MSR_IA32_FEATURE_CONTROL,
+		      fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMXON_OUTSIDE_SMX);
+	} else if (!(fc & FEATURE_CONTROL_VMXON_OUTSIDE_SMX)) {
+		return "IA32_FEATURE_CONTROL is locked with VMXON outside SMX disabled";
+	}
+	/* SDM Vol. 3C §24.8 "Restrictions on VMX Operation": CR0 and CR4 bits fixed by the
+	 * IA32_VMX_CR*_FIXED* MSRs. */
+	write_cr0((read_cr0() | caps->cr0_fixed0) & caps->cr0_fixed1);
+	write_cr4((read_cr4() | caps->cr4_fixed0 | CR4_VMXE) & caps->cr4_fixed1);
+
+	memset(vmxon_region, 0, 4096);
+	vmxon_region[0] = vmx_caps_revision_id(caps);
+	if (!vmxon((uint64_t)(uintptr_t)vmxon_region))
+		return "VMXON failed";
+	return NULL;
+}
+
+void vmx_cpu_off(void)
+{
+	__asm__ volatile("vmxoff" : : : "cc", "memory");
+}
+
+__attribute__((noreturn)) void vmcs_field_error(const char *op, enum vmcs_field field)
+{
+	kprintf("apicvisor: FATAL: %s of VMCS field %#x failed (the CPU lacks the field or no "
+		"VMCS is current)\n",
+		op, field);
+	platform_power_off(false);
+}
+
+const char *vmx_load_vmcs(struct vcpu *v, const struct vmx_caps *caps)
+{
+	uint64_t pa = (uint64_t)(uintptr_t)v->vmcs;
+
+	memset(v->vmcs, 0, 4096);
+	*(uint32_t *)v->vmcs = vmx_caps_revision_id(caps);
+	if (!vmclear(pa))
+		return "VMCLEAR failed";
+	if (!vmptrld(pa))
+		return "VMPTRLD failed";
+	return NULL;
+}
+
+/* Folds the entry stub's null-hypercall count into the statistics. */
+static void account_fast_path(struct vcpu *v)
+{
+	uint64_t n = v->gprs.null_fast_path_count - v->null_fast_path_accounted;
+
+	if (n) {
+		exit_stats_add_untimed(&v->stats, EXIT_REASON_VMCALL, n);
+		v->null_fast_path_accounted += n;
+	}
+}
+
+static void report_entry_failure(struct vcpu *v, int how)
+{
+	if (how == 1) {
+		vcpu_stop(v, GUEST_END_ENTRY_FAILURE,
+			  "VM entry failed: VMfailInvalid (no current VMCS)");
+		return;
+	}
+	uint32_t error = (uint32_t)vmcs_read(VMCS_VM_INSTRUCTION_ERROR);
+
+	vcpu_stop(v, GUEST_END_ENTRY_FAILURE,
+		  "VM entry failed: VM-instruction error %u: %s (SDM Vol. 3C §31.4; under Bochs, "
+		  "bochs.log names the failing check)",
+		  error, vmx_instruction_error_name(error));
+}
+
+bool vmx_watchdog_reload(struct vcpu *v)
+{
+	uint64_t now = rdtsc();
+	uint64_t ticks;
+
+	if (now >= v->watchdog_deadline_tsc)
+		return false;
+	/* SDM Vol. 3C §26.5.1 "VMX-Preemption Timer": it counts down by one every time bit X of
+	 * the TSC changes, X = IA32_VMX_MISC[4:0]. */
+	ticks = (v->watchdog_deadline_tsc - now) >> vmx_caps_preemption_timer_rate(vmx_active_caps);
+	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : ticks);
+	return true;
+}
+
+void vmx_run(struct vcpu *v)
+{
+	v->first_entry_tsc = rdtsc();
+	for (;;) {
+		int failed = vmx_enter(&v->gprs, v->launched);
+		uint64_t exit_tsc = rdtsc();
+
+		if (failed) {
+			report_entry_failure(v, failed);
+			break;
+		}
+		v->launched = true;
+		account_fast_path(v);
+
+		uint32_t exit_reason = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
+		enum exit_action action = vmx_handle_exit(v, exit_reason);
+
+		if (action == EXIT_ACTION_RESUME && v->watchdog_reload_every_exit &&
+		    !vmx_watchdog_reload(v))
+			action = vcpu_stop(v, GUEST_END_TIMEOUT, "guest ran past timeout=%u s",
+					   vmx_active_config->timeout_s);
+		exit_stats_record(&v->stats, exit_reason & EXIT_REASON_BASIC_MASK,
+				  rdtsc() - exit_tsc);
+		if (action == EXIT_ACTION_STOP)
+			break;
+	}
+	account_fast_path(v);
+	v->end_tsc = rdtsc();
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* VMX operation on one physical CPU: probe, VMXON, building a VMCS, running a vCPU. */
+#ifndef APICVISOR_VMX_H
+#define APICVISOR_VMX_H
+
+#include "../boot/config.h"
+#include "vcpu.h"
+#include "vmx_caps.h"
+
+/* Reads every capability MSR the CPU has (only after CPUID says VMX exists: reading an absent
+ * VMX MSR faults). */
+void vmx_probe(struct vmx_caps *caps);
+
+/* The hypervisor's choices for this run, fixed before the first VMLAUNCH. */
+struct vmx_config {
+	enum apicvisor_mode mode;
+	uint64_t tsc_hz;
+	uint32_t timeout_s;
+	/* Pages allocated before ExitBootServices, physical == virtual. */
+	void *vmxon_region;
+	void *io_bitmaps;             /* two pages: ports 0-0x7FFF, 0x8000-0xFFFF */
+	void *msr_bitmap;             /* one page */
+};
+
+/* Turns VMX on for this CPU (IA32_FEATURE_CONTROL, CR0/CR4 fixed bits, VMXON). Returns NULL or
+ * the reason it failed. */
+const char *vmx_cpu_on(const struct vmx_caps *caps, const struct vmx_config *cfg);
+void vmx_cpu_off(void);
+
+/* Clears the vCPU's VMCS region and makes it current. Returns NULL or what failed. */
+const char *vmx_load_vmcs(struct vcpu *v, const struct vmx_caps *caps);
+
+/* Builds the vCPU's VMCS for a multiboot guest on physical CPU `cpu`. Returns NULL or the
+ * required control the CPU lacks. */
+struct percpu;
+const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vmx_caps *caps,
+		       const struct vmx_config *cfg);
+
+/* Runs the vCPU until the guest ends; fills v->end and v->end_detail. */
+void vmx_run(struct vcpu *v);
+
+/* Loads the VMX-preemption timer with the time left to the watchdog deadline. Returns false
+ * when the deadline has passed. */
+bool vmx_watchdog_reload(struct vcpu *v);
+
+/* Exit dispatch (vmx/exit.c). */
+enum exit_action {
+	EXIT_ACTION_RESUME,
+	EXIT_ACTION_STOP,             /* the guest is done (v->end says how) */
+};
+enum exit_action vmx_handle_exit(struct vcpu *v, uint32_t exit_reason);
+/* Ends the guest: records how, prints the one-line reason. */
+enum exit_action vcpu_stop(struct vcpu *v, enum guest_end end, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The control words vmcs_setup chose, for handlers that toggle bits. */
+extern uint32_t vmx_entry_controls;
+extern const struct vmx_caps *vmx_active_caps;
+extern const struct vmx_config *vmx_active_config;
+
+#endif

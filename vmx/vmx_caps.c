@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+#include "vmx_caps.h"
+
+#include "vmcs.h"
+
+uint32_t vmx_control_word(uint64_t cap_msr, uint32_t required, uint32_t optional,
+			  uint32_t *missing_required)
+{
+	uint32_t must_be_one = (uint32_t)cap_msr;
+	uint32_t may_be_one = (uint32_t)(cap_msr >> 32);
+
+	*missing_required = required & ~may_be_one;
+	return (must_be_one | required | optional) & may_be_one;
+}
+
+static uint64_t control_msr(const struct vmx_caps *caps, enum vmx_control_kind kind)
+{
+	switch (kind) {
+	case VMX_CTL_PIN:
+		return caps->pinbased;
+	case VMX_CTL_PRIMARY:
+		return caps->procbased;
+	case VMX_CTL_SECONDARY:
+		return caps->procbased2;
+	case VMX_CTL_EXIT:
+		return caps->exit;
+	case VMX_CTL_ENTRY:
+		return caps->entry;
+	}
+	return 0;
+}
+
+bool vmx_control_allowed(const struct vmx_caps *caps, enum vmx_control_kind kind, uint32_t bit)
+{
+	return (control_msr(caps, kind) >> 32) & bit;
+}
+
+uint32_t vmx_caps_revision_id(const struct vmx_caps *caps)
+{
+	return (uint32_t)caps->basic & 0x7FFFFFFFu;
+}
+
+uint32_t vmx_caps_vmcs_size(const struct vmx_caps *caps)
+{
+	return (uint32_t)(caps->basic >> 32) & 0x1FFFu;
+}
+
+unsigned vmx_caps_vmcs_memory_type(const struct vmx_caps *caps)
+{
+	return (unsigned)(caps->basic >> 50) & 0xFu;
+}
+
+bool vmx_caps_has_true_controls(const struct vmx_caps *caps)
+{
+	return caps->basic & VMX_BASIC_TRUE_CONTROLS;
+}
+
+unsigned vmx_caps_preemption_timer_rate(const struct vmx_caps *caps)
+{
+	return (unsigned)caps->misc & 0x1Fu;
+}
+
+/* A feature the project uses, where it lives, and what needs it. */
+struct vmx_feature {
+	const char *name;
+	enum vmx_control_kind kind;
+	uint32_t bit;
+	bool essential;        /* the hypervisor cannot run without it */
+};
+
+static const struct vmx_feature vmx_features[] = {
+	{ "activate secondary controls", VMX_CTL_PRIMARY, PROC_ACTIVATE_SECONDARY_CONTROLS, true },
+	{ "use I/O bitmaps", VMX_CTL_PRIMARY, PROC_USE_IO_BITMAPS, true },
+	{ "use MSR bitmaps", VMX_CTL_PRIMARY, PROC_USE_MSR_BITMAPS, true },
+	{ "HLT exiting", VMX_CTL_PRIMARY, PROC_HLT_EXITING, true },
+	{ "EPT", VMX_CTL_SECONDARY, PROC2_ENABLE_EPT, true },
+	{ "unrestricted guest", VMX_CTL_SECONDARY, PROC2_UNRESTRICTED_GUEST, true },
+	{ "host address-space size", VMX_CTL_EXIT, EXIT_HOST_ADDRESS_SPACE_SIZE, true },
+	{ "save IA32_EFER on exit", VMX_CTL_EXIT, EXIT_SAVE_IA32_EFER, true },
+	{ "load IA32_EFER on exit", VMX_CTL_EXIT, EXIT_LOAD_IA32_EFER, true },
+	{ "load IA32_EFER on entry", VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER, true },
+	{ "VPID", VMX_CTL_SECONDARY, PROC2_ENABLE_VPID, false },
+	{ "VMX-preemption timer", VMX_CTL_PIN, PIN_PREEMPTION_TIMER, false },
+	{ "save VMX-preemption timer", VMX_CTL_EXIT, EXIT_SAVE_PREEMPTION_TIMER, false },
+	{ "external-interrupt exiting", VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, true },
+	{ "NMI exiting", VMX_CTL_PIN, PIN_NMI_EXITING, true },
+	{ "CR8-load/store exiting", VMX_CTL_PRIMARY, PROC_CR8_LOAD_EXITING, true },
+	{ "acknowledge interrupt on exit", VMX_CTL_EXIT, EXIT_ACK_INTERRUPT_ON_EXIT, true },
+	{ "virtual NMIs", VMX_CTL_PIN, PIN_VIRTUAL_NMIS, false },
+	{ "interrupt-window exiting", VMX_CTL_PRIMARY, PROC_INTERRUPT_WINDOW_EXITING, false },
+	{ "NMI-window exiting", VMX_CTL_PRIMARY, PROC_NMI_WINDOW_EXITING, false },
+	{ "TPR shadow", VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW, false },
+	{ "virtualize APIC accesses", VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_APIC_ACCESSES, false },
+	{ "virtualize x2APIC mode", VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_X2APIC_MODE, false },
+	{ "APIC-register virtualization", VMX_CTL_SECONDARY, PROC2_APIC_REGISTER_VIRTUALIZATION,
+	  false },
+	{ "virtual-interrupt delivery", VMX_CTL_SECONDARY, PROC2_VIRTUAL_INTERRUPT_DELIVERY,
+	  false },
+	{ "posted-interrupt processing", VMX_CTL_PIN, PIN_POSTED_INTERRUPTS, false },
+	{ "enable RDTSCP", VMX_CTL_SECONDARY, PROC2_ENABLE_RDTSCP, false },
+	{ "enable INVPCID", VMX_CTL_SECONDARY, PROC2_ENABLE_INVPCID, false },
+	{ "enable XSAVES/XRSTORS", VMX_CTL_SECONDARY, PROC2_ENABLE_XSAVES, false },
+	{ "load/save IA32_PAT", VMX_CTL_ENTRY, ENTRY_LOAD_IA32_PAT, false },
+};
+
+static bool feature_available(const struct vmx_caps *caps, const struct vmx_feature *f)
+{
+	return vmx_control_allowed(caps, f->kind, f->bit);
+}
+
+const char *vmx_caps_unusable_reason(const struct vmx_caps *caps)
+{
+	uint64_t fc = caps->feature_control;
+
+	if (!(caps->cpuid1_ecx & (1u << 5)))
+		return "VT-x is not available: CPUID.1:ECX.VMX[bit 5] is 0 (no VMX on this CPU, or "
+		       "the hypervisor below does not expose nested VT-x)";
+	if ((fc & FEATURE_CONTROL_LOCK) && !(fc & FEATURE_CONTROL_VMXON_OUTSIDE_SMX))
+		return "VT-x is disabled by firmware: IA32_FEATURE_CONTROL is locked with 'VMXON "
+		       "outside SMX' off (enable VT-x in the firmware setup)";
+	if (vmx_caps_vmcs_memory_type(caps) != 6)
+		return "VT-x is unusable: IA32_VMX_BASIC reports a VMCS memory type other than "
+		       "write-back";
+	for (size_t i = 0; i < ARRAY_SIZE(vmx_features); i++) {
+		const struct vmx_feature *f = &vmx_features[i];
+
+		if (f->essential && !feature_available(caps, f))
+			return f->name; /* the caller prints "missing VT-x feature: <name>" */
+	}
+	if (!(caps->ept_vpid & EPT_CAP_WALK_LENGTH_4) || !(caps->ept_vpid & EPT_CAP_MEMTYPE_WB))
+		return "EPT with a 4-level walk and write-back paging structures";
+	return NULL;
+}
+
+/* What each mode needs on top of the one below it (SDM Vol. 3C §30.1 "Virtual APIC State" and
+ * §30.6 "Posted-Interrupt Processing"). */
+struct mode_need {
+	enum apicvisor_mode mode;
+	enum vmx_control_kind kind;
+	uint32_t bit;
+	const char *name;
+};
+
+static const struct mode_need mode_needs[] = {
+	{ MODE_POSTED, VMX_CTL_PIN, PIN_POSTED_INTERRUPTS, "posted-interrupt processing" },
+	{ MODE_APICV, VMX_CTL_SECONDARY, PROC2_APIC_REGISTER_VIRTUALIZATION,
+	  "APIC-register virtualization" },
+	{ MODE_APICV, VMX_CTL_SECONDARY, PROC2_VIRTUAL_INTERRUPT_DELIVERY,
+	  "virtual-interrupt delivery" },
+	{ MODE_APICV, VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, "external-interrupt exiting" },
+	{ MODE_TPR_SHADOW, VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW, "TPR shadow" },
+	{ MODE_TPR_SHADOW, VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_APIC_ACCESSES,
+	  "virtualize APIC accesses" },
+};
+
+enum apicvisor_mode vmx_caps_degrade_mode(const struct vmx_caps *caps,
+					  enum apicvisor_mode requested, const char **reason)
+{
+	enum apicvisor_mode mode = requested;
+
+	*reason = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(mode_needs); i++) {
+		const struct mode_need *need = &mode_needs[i];
+
+		if (mode < need->mode || vmx_control_allowed(caps, need->kind, need->bit))
+			continue;
+		if (!*reason)
+			*reason = need->name;
+		mode = need->mode - 1;
+	}
+	return mode;
+}
+
+static void print_control(const struct fmt_sink *out, const char *name, uint64_t msr)
+{
+	fmt_print(out, "  %-26s allowed-0 (must be 1) %08x  allowed-1 (may be 1) %08x\n", name,
+		  (uint32_t)msr, (uint32_t)(msr >> 32));
+}
+
+void vmx_caps_print(const struct fmt_sink *out, const struct vmx_caps *caps)
+{
+	bool true_ctls = vmx_caps_has_true_controls(caps);
+
+	fmt_print(out, "VT-x capabilities\n");
+	fmt_print(out, "  CPUID.1:ECX.VMX            %u\n", (caps->cpuid1_ecx >> 5) & 1);
+	fmt_print(out, "  IA32_FEATURE_CONTROL       %016llx\n",
+		  (unsigned long long)caps->feature_control);
+	fmt_print(out, "  IA32_VMX_BASIC             %016llx (revision %u, VMCS %u bytes, "
+		  "memory type %u, TRUE controls %s)\n",
+		  (unsigned long long)caps->basic, vmx_caps_revision_id(caps),
+		  vmx_caps_vmcs_size(caps), vmx_caps_vmcs_memory_type(caps),
+		  true_ctls ? "yes" : "no");
+	print_control(out, true_ctls ? "TRUE pin-based" : "pin-based", caps->pinbased);
+	print_control(out, true_ctls ? "TRUE primary proc-based" : "primary proc-based",
+		      caps->procbased);
+	print_control(out, "secondary proc-based", caps->procbased2);
+	print_control(out, true_ctls ? "TRUE VM-exit" : "VM-exit", caps->exit);
+	print_control(out, true_ctls ? "TRUE VM-entry" : "VM-entry", caps->entry);
+	fmt_print(out, "  IA32_VMX_MISC              %016llx (preemption timer rate: TSC >> %u)\n",
+		  (unsigned long long)caps->misc, vmx_caps_preemption_timer_rate(caps));
+	fmt_print(out, "  IA32_VMX_EPT_VPID_CAP      %016llx (4-level walk %s, WB %s, UC %s, "
+		  "2M pages %s, 1G pages %s, INVEPT %s, INVVPID %s)\n",
+		  (unsigned long long)caps->ept_vpid,
+		  caps->ept_vpid & EPT_CAP_WALK_LENGTH_4 ? "yes" : "no",
+		  caps->ept_vpid & EPT_CAP_MEMTYPE_WB ? "yes" : "no",
+		  caps->ept_vpid & EPT_CAP_MEMTYPE_UC ? "yes" : "no",
+		  caps->ept_vpid & EPT_CAP_2MB_PAGES ? "yes" : "no",
+		  caps->ept_vpid & EPT_CAP_1GB_PAGES ? "yes" : "no",
+		  caps->ept_vpid & EPT_CAP_INVEPT ? "yes" : "no",
+		  caps->ept_vpid & VPID_CAP_INVVPID ? "yes" : "no");
+	fmt_print(out, "  CR0 fixed0/fixed1          %016llx / %016llx\n",
+		  (unsigned long long)caps->cr0_fixed0, (unsigned long long)caps->cr0_fixed1);
+	fmt_print(out, "  CR4 fixed0/fixed1          %016llx / %016llx\n",
+		  (unsigned long long)caps->cr4_fixed0, (unsigned long long)caps->cr4_fixed1);
+	fmt_print(out, "  features used by apicvisor:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(vmx_features); i++) {
+		const struct vmx_feature *f = &vmx_features[i];
+
+		fmt_print(out, "    %-32s %s%s\n", f->name, feature_available(caps, f) ? "yes" : "no",
+			  f->essential ? " (required)" : "");
+	}
+}
