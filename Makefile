@@ -41,7 +41,7 @@ EFI_ASMS := boot/traps.asm vmx/entry.asm
 HV_OBJS := $(patsubst %.c,$(BUILD)/efi/%.o,$(PURE_SRCS) $(EFI_SRCS)) \
 	$(patsubst %.asm,$(BUILD)/efi/%.o,$(EFI_ASMS))
 
-.PHONY: all image run test unit integration bench deps clean
+.PHONY: all image run test unit integration test-kernels bench deps clean
 all: $(BUILD)/apicvisor.efi $(BUILD)/guest.elf $(BUILD)/esp.img
 
 $(BUILD)/efi/%.o: %.c
@@ -74,6 +74,12 @@ image: $(BUILD)/esp.img
 $(BUILD)/esp.img: $(BUILD)/apicvisor.efi $(BUILD)/guest.elf tools/make-image.sh
 	tools/make-image.sh $@ $(BUILD)/apicvisor.efi $(BUILD)/guest.elf
 
+# A foreign multiboot kernel (a.out kludge, no ELF) for the integration tests.
+TEST_KERNELS := $(BUILD)/tests/aout-hello.bin
+$(BUILD)/tests/%.bin: tests/integration/kernels/%.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin $< -o $@
+
 # ---------------------------------------------------------------------------------------------
 # Host unit tests (tests/unit/unit.mk defines UNIT_TESTS, the binaries).
 include tests/unit/unit.mk
@@ -85,6 +91,9 @@ run: deps all
 	@tools/run.sh
 
 unit: $(UNIT_TESTS)
+test-kernels: $(TEST_KERNELS)
+integration: all test-kernels
+	@tests/integration/run.py
 
 test: deps
 	@tools/run-tests.sh

@@ -32,6 +32,7 @@ bochs)
 	display_library: rfb, options="timeout=0"
 	clock: sync=none, time0=1700000000
 	port_e9_hack: enabled=1
+	sound: driver=dummy
 	log: $run_dir/bochs.log
 	info: action=ignore
 	error: action=report

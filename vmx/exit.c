@@ -99,6 +99,23 @@ static uint64_t guest_rip(void)
 	return vmcs_read(VMCS_GUEST_RIP);
 }
 
+/* A control register as the guest sees it: the bits the hypervisor owns (set in the guest/host
+ * mask) come from the read shadow, the others from the guest field, which the guest writes
+ * directly without exiting (SDM Vol. 3C §25.6.6 "Guest/Host Masks and Read Shadows"). */
+uint64_t vcpu_guest_cr0(void)
+{
+	uint64_t mask = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
+
+	return (vmcs_read(VMCS_GUEST_CR0) & ~mask) | (vmcs_read(VMCS_CR0_READ_SHADOW) & mask);
+}
+
+uint64_t vcpu_guest_cr4(void)
+{
+	uint64_t mask = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
+
+	return (vmcs_read(VMCS_GUEST_CR4) & ~mask) | (vmcs_read(VMCS_CR4_READ_SHADOW) & mask);
+}
+
 /* ---- events ---------------------------------------------------------------------------------- */
 
 static enum exit_action handle_exception_or_nmi(struct vcpu *v, uint64_t qualification)
@@ -146,9 +163,9 @@ static enum exit_action handle_triple_fault(struct vcpu *v, uint64_t qualificati
 	return vcpu_stop(v, GUEST_END_TRIPLE_FAULT,
 			 "guest triple fault at RIP %#llx (CR0 %#llx, CR3 %#llx, CR4 %#llx)",
 			 (unsigned long long)guest_rip(),
-			 (unsigned long long)vmcs_read(VMCS_CR0_READ_SHADOW),
+			 (unsigned long long)vcpu_guest_cr0(),
 			 (unsigned long long)vmcs_read(VMCS_GUEST_CR3),
-			 (unsigned long long)vmcs_read(VMCS_CR4_READ_SHADOW));
+			 (unsigned long long)vcpu_guest_cr4());
 }
 
 static enum exit_action handle_init_signal(struct vcpu *v, uint64_t qualification)
@@ -247,7 +264,9 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 			return (uint64_t)APICVISOR_HC_EINVAL;
 		scenario_begin(&v->scenarios[v->scenario_count++], name, &v->stats);
 		v->in_scenario = true;
-		v->scenario_checkpoints = 0;
+		/* The snapshot was taken before this BEGIN exit is recorded, so BEGIN itself will
+		 * show in the difference: the first checkpoint. */
+		v->scenario_checkpoints = 1;
 		log_debug("apicvisor: scenario %s begins\n", name);
 		return 0;
 	case APICVISOR_HC_REPORT:
@@ -282,8 +301,8 @@ static enum exit_action handle_vmcall(struct vcpu *v, uint64_t qualification)
 static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
 {
 	const struct vmx_caps *caps = vmx_active_caps;
-	uint64_t old = vmcs_read(VMCS_CR0_READ_SHADOW);
-	uint64_t cr4 = vmcs_read(VMCS_CR4_READ_SHADOW);
+	uint64_t old = vcpu_guest_cr0();
+	uint64_t cr4 = vcpu_guest_cr4();
 	uint64_t fixed0 = caps->cr0_fixed0 & ~(CR0_PE | CR0_PG); /* unrestricted guest */
 	uint32_t entry = vmx_entry_controls;
 

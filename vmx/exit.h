@@ -16,6 +16,10 @@ void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_
  * cleared, a pending single-step trap raised when RFLAGS.TF was set. */
 void vcpu_skip_instruction(void);
 
+/* CR0 and CR4 as the guest sees them (read shadow for the bits the hypervisor owns). */
+uint64_t vcpu_guest_cr0(void);
+uint64_t vcpu_guest_cr4(void);
+
 /* General-purpose register by the SDM's encoding (0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, 5 RBP,
  * 6 RSI, 7 RDI, 8-15 R8-R15), as used in exit qualifications. */
 uint64_t vcpu_read_gpr(struct vcpu *v, unsigned index);

@@ -78,7 +78,7 @@ void platform_cpuid(struct vcpu *v)
 			  CPUID1_ECX_TM2 | CPUID1_ECX_PDCM | CPUID1_ECX_X2APIC |
 			  CPUID1_ECX_TSC_DEADLINE | CPUID1_ECX_OSXSAVE);
 		/* OSXSAVE mirrors the guest's CR4.OSXSAVE, not the host's. */
-		if (vmcs_read(VMCS_CR4_READ_SHADOW) & CR4_OSXSAVE)
+		if (vcpu_guest_cr4() & CR4_OSXSAVE)
 			r[2] |= CPUID1_ECX_OSXSAVE;
 		r[2] |= CPUID1_ECX_HYPERVISOR;
 		/* The local APIC arrives with the vLAPIC; MTRRs and machine-check MSRs are not
@@ -208,7 +208,7 @@ enum exit_action platform_wrmsr(struct vcpu *v)
 
 	switch (msr_index(v)) {
 	case MSR_IA32_EFER: {
-		bool paging = vmcs_read(VMCS_CR0_READ_SHADOW) & CR0_PG;
+		bool paging = vcpu_guest_cr0() & CR0_PG;
 
 		/* SDM Vol. 4 / Vol. 3A §10.8.5: reserved bits and changing LME while paging is on
 		 * raise #GP; LMA is read-only (the CPU's, kept by the CR0 handler). */

@@ -66,8 +66,6 @@ void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_
 {
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
 		r->exits[i] = now->reason[i].count - r->exits[i];
-	/* The END hypercall itself and the REPORTs are checkpoints, not the scenario's work;
-	 * BEGIN was counted before the snapshot. */
 	if (r->exits[EXIT_REASON_VMCALL] >= checkpoints)
 		r->exits[EXIT_REASON_VMCALL] -= checkpoints;
 	r->status = status;

@@ -55,7 +55,8 @@ struct scenario_result {
 
 /* Snapshot of the counts at BEGIN. */
 void scenario_begin(struct scenario_result *r, const char *name, const struct exit_stats *now);
-/* Subtracts the snapshot: `checkpoints` VMCALL exits inside the scenario were checkpoints. */
+/* Subtracts the snapshot: `checkpoints` of the VMCALL exits counted since were checkpoint
+ * hypercalls (BEGIN, REPORT), not the scenario's work. */
 void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_stats *now,
 		  uint64_t checkpoints);
 /* Returns false when the scenario already holds STATS_MAX_REPORTS figures. */
