@@ -1,11 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The few privileged instructions the test guest uses, as inline functions.
+ * The few privileged instructions the test guest uses, as inline functions, and the registers
+ * and bits it checks. The *_safe functions may fault: they return what they raised.
  */
 #ifndef GUEST_CPU_H
 #define GUEST_CPU_H
 
 #include <stdint.h>
+
+#include "idt.h"
+
+/* CPUID leaves and bits (SDM Vol. 2A "CPUID—CPU Identification"). */
+#define CPUID_LEAF_BASIC_MAX 0x0u                /* EAX: the highest basic leaf */
+#define CPUID_LEAF_FEATURES 0x1u
+#define CPUID_FEATURES_ECX_VMX (1u << 5)
+#define CPUID_FEATURES_ECX_HYPERVISOR (1u << 31) /* reserved by Intel and AMD for hypervisors */
+#define CPUID_FEATURES_EDX_APIC (1u << 9)
+#define CPUID_LEAF_PMU 0xAu                      /* architectural performance monitoring */
+
+/* MSRs (SDM Vol. 4 "Model-Specific Registers") and their bits. */
+#define MSR_IA32_TSC 0x10u
+#define MSR_IA32_APIC_BASE 0x1Bu
+#define MSR_IA32_EFER 0xC0000080u
+#define EFER_LME (1u << 8)                       /* IA-32e mode enable */
+#define EFER_LMA (1u << 10)                      /* IA-32e mode active */
+
+#define CR4_VMXE (1u << 13)                      /* VMX enable */
 
 struct cpu_cpuid_result {
 	uint32_t eax, ebx, ecx, edx;
@@ -61,6 +81,44 @@ static inline uint64_t cpu_read_cr2(void)
 	return value;
 }
 
+static inline uint64_t cpu_read_cr4(void)
+{
+	uint64_t value;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(value));
+	return value;
+}
+
+/* MOV to CR4 that may fault (#GP for a reserved or unsupported bit). */
+static inline struct idt_exception_record cpu_write_cr4_safe(uint64_t value)
+{
+	idt_fixup_begin();
+	__asm__ volatile(IDT_FIXUP_ASM("mov %0, %%cr4") : : "r"(value) : "memory");
+	return idt_fixup_end();
+}
+
+/* RDMSR that may fault (#GP for an MSR the CPU does not have); *value is 0 after a fault. */
+static inline struct idt_exception_record cpu_rdmsr_safe(uint32_t msr, uint64_t *value)
+{
+	/* RDMSR leaves EDX:EAX alone when it faults: these are what *value gets then. */
+	uint32_t low = 0, high = 0;
+
+	idt_fixup_begin();
+	__asm__ volatile(IDT_FIXUP_ASM("rdmsr") : "+a"(low), "+d"(high) : "c"(msr) : "memory");
+	*value = ((uint64_t)high << 32) | low;
+	return idt_fixup_end();
+}
+
+/* WRMSR that may fault (#GP for an MSR the CPU does not have or a value it refuses). */
+static inline struct idt_exception_record cpu_wrmsr_safe(uint32_t msr, uint64_t value)
+{
+	idt_fixup_begin();
+	__asm__ volatile(IDT_FIXUP_ASM("wrmsr")
+			 : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
+			 : "memory");
+	return idt_fixup_end();
+}
+
 static inline uint16_t cpu_read_cs(void)
 {
 	uint16_t selector;
@@ -72,6 +130,15 @@ static inline uint16_t cpu_read_cs(void)
 static inline void cpu_pause(void)
 {
 	__asm__ volatile("pause");
+}
+
+/* Busy-waits with interrupts off: nothing inside the guest can end it (a hypervisor's
+ * watchdog can). */
+static inline __attribute__((noreturn)) void cpu_spin_forever(void)
+{
+	__asm__ volatile("cli");
+	for (;;)
+		cpu_pause();
 }
 
 /* With IF = 0 nothing wakes the CPU: a hypervisor sees HLT with interrupts off and ends the

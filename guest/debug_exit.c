@@ -10,7 +10,7 @@
 void debug_exit(uint32_t value)
 {
 	cpu_outl(DEBUG_EXIT_PORT, value);
-	serial_printf("guest: no isa-debug-exit device at port 0x%x (exit value %u): halting\n",
+	serial_printf("no isa-debug-exit device at port 0x%x (exit value %u): halting\n",
 		      DEBUG_EXIT_PORT, value);
 	cpu_halt_forever();
 }

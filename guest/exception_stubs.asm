@@ -1,8 +1,9 @@
 ; SPDX-License-Identifier: MIT
 ;
 ; Entry stubs for exception vectors 0-31. Each one gives the C handler the same frame: the
-; vector, an error code (the CPU's, or 0 for vectors without one), then what the CPU pushed
-; (RIP, CS, RFLAGS, RSP, SS). idt.c pins that layout as struct idt_exception_frame.
+; caller-saved registers, the vector, an error code (the CPU's, or 0 for vectors without one),
+; then what the CPU pushed (RIP, CS, RFLAGS, RSP, SS). idt.c pins that layout as struct
+; idt_exception_frame.
 
 bits 64
 
@@ -28,10 +29,36 @@ EXCEPTION_STUB vector
 %assign vector vector + 1
 %endrep
 
+; The handler returns only for an exception it has a fixup for (idt.h), having pointed the
+; frame's RIP at the fixup; the interrupted code then goes on with every register as it was. The
+; C code preserves the callee-saved registers itself (SysV ABI); the others are saved here.
+;
+; No stack alignment is needed for the call: in 64-bit mode the CPU aligns RSP to 16 bytes
+; before pushing its frame (SDM Vol. 3A §6.14.2 "64-Bit Mode Stack Frame"), and the frame is
+; 128 bytes in all, so RSP is 16-byte aligned again here, as the SysV ABI wants at a call.
 exception_common:
+	push rax
+	push rcx
+	push rdx
+	push rsi
+	push rdi
+	push r8
+	push r9
+	push r10
+	push r11
 	mov rdi, rsp                    ; struct idt_exception_frame *
-	and rsp, -16                    ; the call needs a 16-byte aligned stack (SysV ABI)
-	call idt_handle_exception       ; never returns: the guest ends on any exception
+	call idt_handle_exception
+	pop r11
+	pop r10
+	pop r9
+	pop r8
+	pop rdi
+	pop rsi
+	pop rdx
+	pop rcx
+	pop rax
+	add rsp, 16                     ; the vector and the error code
+	iretq
 
 section .rodata
 ; Stub addresses by vector, for idt_init().

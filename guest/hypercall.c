@@ -3,12 +3,9 @@
 
 #include "cpu.h"
 
-#define CPUID_FEATURES 1u
-#define CPUID_FEATURES_ECX_HYPERVISOR (1u << 31) /* "hypervisor present" */
-
 bool hypercall_detect(void)
 {
-	if (!(cpu_cpuid(CPUID_FEATURES).ecx & CPUID_FEATURES_ECX_HYPERVISOR))
+	if (!(cpu_cpuid(CPUID_LEAF_FEATURES).ecx & CPUID_FEATURES_ECX_HYPERVISOR))
 		return false;
 
 	struct cpu_cpuid_result r = cpu_cpuid(APICVISOR_CPUID_LEAF);

@@ -12,6 +12,8 @@
 
 /* What exception_stubs.asm leaves on the stack, lowest address first. */
 struct idt_exception_frame {
+	uint64_t r11, r10, r9, r8;   /* the caller-saved registers, pushed by the stub */
+	uint64_t rdi, rsi, rdx, rcx, rax;
 	uint64_t vector;             /* pushed by the stub */
 	uint64_t error_code;         /* pushed by the CPU, or 0 by the stub */
 	uint64_t rip;                /* the rest pushed by the CPU */
@@ -21,9 +23,26 @@ struct idt_exception_frame {
 	uint64_t ss;
 };
 
-_Static_assert(offsetof(struct idt_exception_frame, error_code) == 8, "stub frame layout");
-_Static_assert(offsetof(struct idt_exception_frame, rip) == 16, "stub frame layout");
-_Static_assert(sizeof(struct idt_exception_frame) == 56, "stub frame layout");
+_Static_assert(offsetof(struct idt_exception_frame, rax) == 64, "stub frame layout");
+_Static_assert(offsetof(struct idt_exception_frame, vector) == 72, "stub frame layout");
+_Static_assert(offsetof(struct idt_exception_frame, error_code) == 80, "stub frame layout");
+_Static_assert(offsetof(struct idt_exception_frame, rip) == 88, "stub frame layout");
+/* The stub relies on this size to call the handler with a 16-byte aligned stack. */
+_Static_assert(sizeof(struct idt_exception_frame) == 128, "stub frame layout");
+
+/* One entry of the .idt_fixups section, as IDT_FIXUP_ASM emits it. */
+struct idt_fixup {
+	uint64_t fault_rip;          /* the instruction that may fault */
+	uint64_t resume_rip;         /* where the code goes on when it does */
+};
+
+_Static_assert(sizeof(struct idt_fixup) == 16, "IDT_FIXUP_ASM emits two .quad");
+
+/* The .idt_fixups table, delimited by guest.ld. */
+extern const struct idt_fixup idt_fixups_start[];
+extern const struct idt_fixup idt_fixups_end[];
+
+struct idt_exception_record idt_last_exception;
 
 /* A 64-bit mode interrupt gate (SDM Vol. 3A §6.14.1 "64-Bit Mode IDT"). */
 struct idt_gate {
@@ -90,6 +109,16 @@ static struct idt_gate idt_gate_make(uint64_t handler, uint16_t selector)
 	};
 }
 
+static void idt_load(const void *base, uint16_t limit)
+{
+	struct idt_pointer pointer = {
+		.limit = limit,
+		.base = (uint64_t)(uintptr_t)base,
+	};
+
+	__asm__ volatile("lidt %0" : : "m"(pointer));
+}
+
 void idt_init(void)
 {
 	/* The code segment we run in is, by definition, the 64-bit one entry.asm set up. */
@@ -97,22 +126,45 @@ void idt_init(void)
 
 	for (unsigned vector = 0; vector < IDT_EXCEPTION_VECTORS; vector++)
 		idt_table[vector] = idt_gate_make(idt_exception_stubs[vector], code_selector);
-
-	struct idt_pointer pointer = {
-		.limit = sizeof(idt_table) - 1,
-		.base = (uint64_t)(uintptr_t)idt_table,
-	};
-	__asm__ volatile("lidt %0" : : "m"(pointer));
+	idt_load(idt_table, sizeof(idt_table) - 1);
 }
 
-void idt_handle_exception(const struct idt_exception_frame *frame)
+void idt_load_empty(void)
+{
+	/* Limit 0 covers no gate (each is 16 bytes), wherever the base points. */
+	idt_load(idt_table, 0);
+}
+
+static const struct idt_fixup *idt_find_fixup(uint64_t rip)
+{
+	for (const struct idt_fixup *fixup = idt_fixups_start; fixup < idt_fixups_end; fixup++) {
+		if (fixup->fault_rip == rip)
+			return fixup;
+	}
+	return NULL;
+}
+
+static __attribute__((noreturn)) void idt_fail(const struct idt_exception_frame *frame)
 {
 	/* The stubs push vectors 0-31 only; reserved vectors have no name. */
 	const char *name = idt_exception_names[frame->vector];
 
-	serial_printf("guest: exception %lu (%s): error code 0x%lx, rip 0x%lx, cr2 0x%lx, "
+	serial_printf("exception %lu (%s): error code 0x%lx, rip 0x%lx, cr2 0x%lx, "
 		      "rsp 0x%lx, rflags 0x%lx\n",
 		      frame->vector, name != NULL ? name : "reserved", frame->error_code,
 		      frame->rip, cpu_read_cr2(), frame->rsp, frame->rflags);
 	debug_exit(DEBUG_EXIT_FAILURE);
+}
+
+void idt_handle_exception(struct idt_exception_frame *frame)
+{
+	const struct idt_fixup *fixup = idt_find_fixup(frame->rip);
+
+	if (fixup == NULL)
+		idt_fail(frame);
+	idt_last_exception = (struct idt_exception_record){
+		.vector = (unsigned)frame->vector,
+		.error_code = frame->error_code,
+	};
+	frame->rip = fixup->resume_rip;
 }

@@ -120,7 +120,7 @@ void guest_main(uint32_t magic, uint32_t info_address)
 {
 	idt_init();
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
-		serial_printf("guest: EAX was 0x%x at entry, not the multiboot magic 0x%x: "
+		serial_printf("EAX was 0x%x at entry, not the multiboot magic 0x%x: "
 			      "not started by a multiboot loader\n",
 			      magic, MULTIBOOT_BOOTLOADER_MAGIC);
 		debug_exit(DEBUG_EXIT_FAILURE);
@@ -137,13 +137,13 @@ void guest_main(uint32_t magic, uint32_t info_address)
 
 	if (info->flags & MULTIBOOT_INFO_CMDLINE)
 		cmdline = (const char *)(uintptr_t)info->cmdline;
-	serial_printf("guest: %s\n", context.hypervisor ?
+	serial_printf("%s\n", context.hypervisor ?
 		      "running under apicvisor" :
 		      "apicvisor not found: scenarios that need it are skipped");
 
 	guest_run_command_line(cmdline, &context, &tally);
 
-	serial_printf("guest: %u scenarios, %u passed, %u failed, %u skipped\n", tally.total,
+	serial_printf("%u scenarios, %u passed, %u failed, %u skipped\n", tally.total,
 		      tally.passed, tally.failed, tally.skipped);
 	debug_exit(tally.failed == 0 ? DEBUG_EXIT_SUCCESS : DEBUG_EXIT_FAILURE);
 }

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "scenarios.h"
 
+#include <stdarg.h>
+
 #include "cpu.h"
 #include "hypercall.h"
+#include "idt.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 #include "serial.h"
 
@@ -17,6 +21,13 @@ enum scenario_failure {
 	SCENARIO_FAILURE_HYPERCALL_ERROR,
 	SCENARIO_FAILURE_NOT_ENOSYS,
 	SCENARIO_FAILURE_HYPERCALL_REFUSED,
+	SCENARIO_FAILURE_TOO_MANY_FIGURES,
+	SCENARIO_FAILURE_CPUID_NOT_FILTERED,
+	SCENARIO_FAILURE_NO_GP,
+	SCENARIO_FAILURE_EFER,
+	SCENARIO_FAILURE_CR4_VMXE_VISIBLE,
+	SCENARIO_FAILURE_CR4_CHANGED,
+	SCENARIO_FAILURE_NOT_STOPPED,
 };
 
 static const char *const scenario_failure_reasons[] = {
@@ -27,15 +38,49 @@ static const char *const scenario_failure_reasons[] = {
 	[SCENARIO_FAILURE_HYPERCALL_ERROR] = "hypercall returned an error",
 	[SCENARIO_FAILURE_NOT_ENOSYS] = "unknown hypercall did not return ENOSYS",
 	[SCENARIO_FAILURE_HYPERCALL_REFUSED] = "hypervisor refused BEGIN, REPORT or END",
+	[SCENARIO_FAILURE_TOO_MANY_FIGURES] = "more figures than a scenario may report",
+	[SCENARIO_FAILURE_CPUID_NOT_FILTERED] = "CPUID differs from what apicvisor presents",
+	[SCENARIO_FAILURE_NO_GP] = "an access that must fault did not raise #GP(0)",
+	[SCENARIO_FAILURE_EFER] = "EFER unreadable, or LME/LMA clear in 64-bit mode",
+	[SCENARIO_FAILURE_CR4_VMXE_VISIBLE] = "CR4.VMXE reads as 1",
+	[SCENARIO_FAILURE_CR4_CHANGED] = "CR4 changed by a write that faulted",
+	[SCENARIO_FAILURE_NOT_STOPPED] = "the guest went on where the hypervisor must stop it",
 };
 
 /* A function number with apicvisor's signature that no hypercall uses. */
 #define SCENARIO_UNKNOWN_FUNCTION (APICVISOR_HC_SIGNATURE | 0xFFFFu)
 
-/* One scenario in progress. */
+/* As many figures as apicvisor keeps per scenario (STATS_MAX_REPORTS in vmx/stats.h). */
+#define SCENARIO_MAX_FIGURES 8
+#define SCENARIO_NOTES_BYTES 512
+
+/* A figure: what a scenario measured, under a key of at most 64 bytes (the REPORT limit). */
+struct scenario_figure {
+	const char *key;
+	uint64_t value;
+};
+
+/* Diagnostics ("what differs"), one "  text\n" line each, kept for after SCENARIO_END. */
+struct scenario_notes {
+	char text[SCENARIO_NOTES_BYTES];
+	size_t len;
+	bool overflowed;             /* the note being written did not fit */
+	unsigned dropped;            /* notes left out for that reason */
+};
+
+/*
+ * One scenario in progress: scenario_run sets it up, the scenario and the protocol calls fill
+ * it in, and scenario_run prints its figures and notes after SCENARIO_END. Until then nothing is
+ * printed (hello's display of the boot information aside: that is its work), because the
+ * hypervisor would count the console's exits among the scenario's.
+ */
 struct scenario_state {
 	const struct scenario_context *context;
 	unsigned refused_hypercalls; /* BEGIN, REPORT or END calls that returned an error */
+	struct scenario_figure figures[SCENARIO_MAX_FIGURES];
+	unsigned figure_count;
+	unsigned dropped_figures;    /* reported beyond SCENARIO_MAX_FIGURES */
+	struct scenario_notes notes;
 };
 
 struct scenario {
@@ -44,6 +89,43 @@ struct scenario {
 	enum scenario_failure (*run)(struct scenario_state *state);
 };
 
+/* printf_format's callback for a note: a note that does not fit is dropped by scenario_note. */
+static void scenario_notes_output(void *context, char c)
+{
+	struct scenario_notes *notes = context;
+
+	if (notes->len < sizeof(notes->text))
+		notes->text[notes->len++] = c;
+	else
+		notes->overflowed = true;
+}
+
+static void scenario_notes_write(struct scenario_notes *notes, const char *text)
+{
+	while (*text != '\0')
+		scenario_notes_output(notes, *text++);
+}
+
+/* Keeps one line of diagnostics for after SCENARIO_END. */
+static __attribute__((format(printf, 2, 3))) void scenario_note(struct scenario_state *state,
+								 const char *format, ...)
+{
+	struct scenario_notes *notes = &state->notes;
+	size_t start = notes->len;
+	va_list ap;
+
+	scenario_notes_write(notes, "  ");
+	va_start(ap, format);
+	printf_format(scenario_notes_output, notes, format, ap);
+	va_end(ap);
+	scenario_notes_write(notes, "\n");
+	if (notes->overflowed) {
+		notes->len = start;
+		notes->overflowed = false;
+		notes->dropped++;
+	}
+}
+
 /* BEGIN, REPORT and END: the hypervisor's per-scenario figures depend on each succeeding. */
 static void scenario_protocol_call(struct scenario_state *state, const char *what,
 				   uint64_t function, uint64_t arg1, uint64_t arg2)
@@ -51,17 +133,46 @@ static void scenario_protocol_call(struct scenario_state *state, const char *wha
 	int64_t result = hypercall(function, arg1, arg2, 0);
 
 	if (result != 0) {
-		serial_printf("  apicvisor refused %s: %ld\n", what, result);
+		scenario_note(state, "apicvisor refused %s: %ld", what, result);
 		state->refused_hypercalls++;
 	}
 }
 
-/* A figure of the current scenario: printed, and sent to the hypervisor when there is one. */
+/* A figure of the current scenario: kept for printing after SCENARIO_END, and sent to the
+ * hypervisor now, when there is one, so that it lands in the scenario's record. */
 static void scenario_report(struct scenario_state *state, const char *key, uint64_t value)
 {
-	serial_printf("  %s = %lu\n", key, value);
+	if (state->figure_count == SCENARIO_MAX_FIGURES) {
+		state->dropped_figures++;
+		return;
+	}
+	state->figures[state->figure_count++] = (struct scenario_figure){ key, value };
 	if (state->context->hypervisor)
 		scenario_protocol_call(state, "REPORT", APICVISOR_HC_REPORT, (uintptr_t)key, value);
+}
+
+/* Checks one value a scenario observed; a mismatch is noted. */
+static bool scenario_expect(struct scenario_state *state, const char *what, uint64_t actual,
+			    uint64_t expected)
+{
+	if (actual == expected)
+		return true;
+	scenario_note(state, "%s is 0x%lx, expected 0x%lx", what, actual, expected);
+	return false;
+}
+
+/* Checks that an instruction run under a fixup raised #GP(0); anything else is noted. */
+static bool scenario_expect_gp(struct scenario_state *state, const char *what,
+			       struct idt_exception_record raised)
+{
+	if (raised.vector == IDT_VECTOR_GP && raised.error_code == 0)
+		return true;
+	if (raised.vector == IDT_NO_EXCEPTION)
+		scenario_note(state, "%s raised nothing, expected #GP(0)", what);
+	else
+		scenario_note(state, "%s raised vector %u with error code 0x%lx, expected #GP(0)",
+			      what, raised.vector, raised.error_code);
+	return false;
 }
 
 static const char *scenario_memory_type_name(uint32_t type)
@@ -96,8 +207,8 @@ static enum scenario_failure scenario_hello_memory_map(struct scenario_state *st
 
 		/* A short entry would also make the walk loop forever (size 0) or misread. */
 		if (entry->size < MULTIBOOT_MMAP_ENTRY_MIN_SIZE) {
-			serial_printf("  entry %lu has size %u, less than %u\n", entries,
-				      entry->size, MULTIBOOT_MMAP_ENTRY_MIN_SIZE);
+			scenario_note(state, "memory map entry %lu has size %u, less than %u",
+				      entries, entry->size, MULTIBOOT_MMAP_ENTRY_MIN_SIZE);
 			return SCENARIO_FAILURE_BAD_MEMORY_MAP;
 		}
 		serial_printf("    base 0x%016lx length 0x%016lx type %u (%s)\n", entry->addr,
@@ -165,7 +276,7 @@ static enum scenario_failure scenario_time_hypercall(struct scenario_state *stat
 	scenario_report(state, "iterations", iterations);
 	scenario_report(state, cycles_key, cycles / iterations);
 	if (errors != 0) {
-		serial_printf("  %lu of %lu calls returned an error, the last %ld\n", errors,
+		scenario_note(state, "%lu of %lu calls returned an error, the last %ld", errors,
 			      iterations, last_error);
 		return SCENARIO_FAILURE_HYPERCALL_ERROR;
 	}
@@ -187,11 +298,10 @@ static enum scenario_failure scenario_null(struct scenario_state *state)
 /* An unknown function number must come back as -ENOSYS in all 64 bits of RAX. */
 static enum scenario_failure scenario_bad_hypercall(struct scenario_state *state)
 {
-	(void)state;
 	int64_t result = hypercall(SCENARIO_UNKNOWN_FUNCTION, 0, 0, 0);
 
 	if (result != APICVISOR_HC_ENOSYS) {
-		serial_printf("  function 0x%x returned 0x%lx, not 0x%lx (%d, ENOSYS)\n",
+		scenario_note(state, "function 0x%x returned 0x%lx, not 0x%lx (%d, ENOSYS)",
 			      SCENARIO_UNKNOWN_FUNCTION, (uint64_t)result,
 			      (uint64_t)(int64_t)APICVISOR_HC_ENOSYS, APICVISOR_HC_ENOSYS);
 		return SCENARIO_FAILURE_NOT_ENOSYS;
@@ -199,11 +309,200 @@ static enum scenario_failure scenario_bad_hypercall(struct scenario_state *state
 	return SCENARIO_PASSED;
 }
 
+/* A bit of a CPUID register that must read as `expected`. */
+static bool scenario_expect_cpuid_bit(struct scenario_state *state, const char *what,
+				      uint32_t reg, uint32_t bit, bool expected)
+{
+	return scenario_expect(state, what, (reg & bit) != 0, expected);
+}
+
+/* A whole CPUID leaf (subleaf 0) that must read as `expected`. */
+static bool scenario_expect_cpuid_leaf(struct scenario_state *state, uint32_t leaf,
+				       struct cpu_cpuid_result expected)
+{
+	struct cpu_cpuid_result r = cpu_cpuid(leaf);
+
+	if (r.eax == expected.eax && r.ebx == expected.ebx && r.ecx == expected.ecx &&
+	    r.edx == expected.edx)
+		return true;
+	scenario_note(state, "CPUID.%xH EAX-EDX are %08x %08x %08x %08x, "
+		      "expected %08x %08x %08x %08x", leaf, r.eax, r.ebx, r.ecx, r.edx,
+		      expected.eax, expected.ebx, expected.ecx, expected.edx);
+	return false;
+}
+
+/* VMX hidden (apicvisor does not nest), the hypervisor bit set, and the local APIC hidden (it
+ * is not virtualized yet). */
+static bool scenario_cpuid_features(struct scenario_state *state)
+{
+	struct cpu_cpuid_result r = cpu_cpuid(CPUID_LEAF_FEATURES);
+	bool vmx = scenario_expect_cpuid_bit(state, "CPUID.1:ECX[5] (VMX)", r.ecx,
+					     CPUID_FEATURES_ECX_VMX, false);
+	bool hypervisor = scenario_expect_cpuid_bit(state, "CPUID.1:ECX[31] (hypervisor)", r.ecx,
+						    CPUID_FEATURES_ECX_HYPERVISOR, true);
+	bool apic = scenario_expect_cpuid_bit(state, "CPUID.1:EDX[9] (APIC)", r.edx,
+					      CPUID_FEATURES_EDX_APIC, false);
+
+	return vmx && hypervisor && apic;
+}
+
+/* No performance counters: leaf 0xA all zero. A CPU whose highest basic leaf is below 0xA has
+ * none either, and would answer leaf 0xA with its highest leaf's data (SDM Vol. 2A "CPUID"),
+ * so the leaf is read only where it exists. */
+static bool scenario_cpuid_pmu(struct scenario_state *state)
+{
+	if (cpu_cpuid(CPUID_LEAF_BASIC_MAX).eax < CPUID_LEAF_PMU)
+		return true;
+	return scenario_expect_cpuid_leaf(state, CPUID_LEAF_PMU, (struct cpu_cpuid_result){ 0 });
+}
+
+/* Leaf 0x40000000 exactly as include/apicvisor/hypercall.h gives it: hypercall_detect accepts
+ * any highest leaf from 0x40000000 up, this wants 0x40000000 itself. */
+static bool scenario_cpuid_signature(struct scenario_state *state)
+{
+	static const struct cpu_cpuid_result signature = {
+		.eax = APICVISOR_CPUID_LEAF,
+		.ebx = APICVISOR_CPUID_EBX,
+		.ecx = APICVISOR_CPUID_ECX,
+		.edx = APICVISOR_CPUID_EDX,
+	};
+
+	return scenario_expect_cpuid_leaf(state, APICVISOR_CPUID_LEAF, signature);
+}
+
+/* CPUID as apicvisor presents it; every difference is noted, not only the first. */
+static enum scenario_failure scenario_cpuid_filter(struct scenario_state *state)
+{
+	bool features = scenario_cpuid_features(state);
+	bool pmu = scenario_cpuid_pmu(state);
+	bool signature = scenario_cpuid_signature(state);
+
+	if (!(features && pmu && signature))
+		return SCENARIO_FAILURE_CPUID_NOT_FILTERED;
+	return SCENARIO_PASSED;
+}
+
+#define SCENARIO_MSR_EXPECTED_FAULTS 2u
+
+/* The two MSR accesses of msr-gp that must raise #GP(0); returns how many did. */
+static unsigned scenario_msr_faults(struct scenario_state *state)
+{
+	uint64_t unused;
+	unsigned faults = 0;
+
+	/* IA32_APIC_BASE is hidden with the local APIC, as on a CPU without one. */
+	faults += scenario_expect_gp(state, "RDMSR of IA32_APIC_BASE (0x1B)",
+				     cpu_rdmsr_safe(MSR_IA32_APIC_BASE, &unused));
+	/* Reads of IA32_TSC go to the CPU, writes are refused. The value written is the current
+	 * count, so that a write that wrongly succeeds hardly moves the TSC. */
+	faults += scenario_expect_gp(state, "WRMSR to IA32_TSC (0x10)",
+				     cpu_wrmsr_safe(MSR_IA32_TSC, cpu_rdtsc_fenced()));
+	return faults;
+}
+
+/* EFER must read as the CPU has it: the guest runs in 64-bit mode, so LME (set by entry.asm)
+ * and LMA (set by the CPU) are both 1. */
+static bool scenario_msr_efer(struct scenario_state *state)
+{
+	uint64_t efer;
+	struct idt_exception_record raised = cpu_rdmsr_safe(MSR_IA32_EFER, &efer);
+
+	if (raised.vector != IDT_NO_EXCEPTION) {
+		scenario_note(state, "RDMSR of IA32_EFER raised vector %u with error code 0x%lx",
+			      raised.vector, raised.error_code);
+		return false;
+	}
+	return scenario_expect(state, "IA32_EFER & (LME | LMA)", efer & (EFER_LME | EFER_LMA),
+			       EFER_LME | EFER_LMA);
+}
+
+/* MSR accesses apicvisor does not emulate raise #GP(0), as on a CPU without those MSRs;
+ * EFER, which a 64-bit guest needs, reads as the CPU has it. */
+static enum scenario_failure scenario_msr_gp(struct scenario_state *state)
+{
+	unsigned gp_faults = scenario_msr_faults(state);
+	bool efer = scenario_msr_efer(state);
+
+	scenario_report(state, "gp_faults", gp_faults);
+	if (gp_faults != SCENARIO_MSR_EXPECTED_FAULTS)
+		return SCENARIO_FAILURE_NO_GP;
+	return efer ? SCENARIO_PASSED : SCENARIO_FAILURE_EFER;
+}
+
+/* CR4.VMXE as on a CPU without VMX: it reads as 0 (apicvisor owns the bit and shows the guest
+ * its read shadow), and setting it raises #GP(0) and leaves CR4 as it was. */
+static enum scenario_failure scenario_cr4_vmxe(struct scenario_state *state)
+{
+	uint64_t cr4 = cpu_read_cr4();
+
+	if (!scenario_expect(state, "CR4.VMXE", (cr4 & CR4_VMXE) != 0, 0))
+		return SCENARIO_FAILURE_CR4_VMXE_VISIBLE;
+
+	bool faulted = scenario_expect_gp(state, "MOV to CR4 setting VMXE",
+					  cpu_write_cr4_safe(cr4 | CR4_VMXE));
+
+	if (!scenario_expect(state, "CR4 after that MOV", cpu_read_cr4(), cr4))
+		return SCENARIO_FAILURE_CR4_CHANGED;
+	return faulted ? SCENARIO_PASSED : SCENARIO_FAILURE_NO_GP;
+}
+
+/*
+ * The scenarios below never return: the hypervisor must end the run, and the integration tests
+ * check how it did. They begin like any other, so the hypervisor knows which one was running.
+ */
+
+/* Busy-waits with interrupts off, for the hypervisor's timeout watchdog. Without a hypervisor
+ * it spins until whoever started the run stops it. */
+static enum scenario_failure scenario_spin(struct scenario_state *state)
+{
+	(void)state;
+	cpu_spin_forever();
+}
+
+/* HLT with interrupts off: nothing can wake the guest. */
+static enum scenario_failure scenario_halt(struct scenario_state *state)
+{
+	(void)state;
+	cpu_halt_forever();
+}
+
+/* INT3 with an IDT of limit 0: #BP, the #GP its delivery raises and the #DF after that cannot be
+ * delivered, and the CPU shuts down, which in VMX non-root operation is a triple-fault VM exit. */
+static enum scenario_failure scenario_triple_fault(struct scenario_state *state)
+{
+	idt_load_empty();
+	__asm__ volatile("int3");
+	/* Only something that made the INT3 return gets here. */
+	idt_init();
+	scenario_note(state, "INT3 with an IDT of limit 0 returned");
+	return SCENARIO_FAILURE_NOT_STOPPED;
+}
+
+/* The IOAPIC's customary address, inside the guest's identity map (entry.asm maps the fourth
+ * GiB uncached, as device memory), where apicvisor has neither RAM nor a device yet. */
+#define SCENARIO_UNMAPPED_ADDRESS 0xFEC00000u
+
+/* A 32-bit read of guest-physical memory that is not there. */
+static enum scenario_failure scenario_unmapped_access(struct scenario_state *state)
+{
+	uint32_t value = *(const volatile uint32_t *)(uintptr_t)SCENARIO_UNMAPPED_ADDRESS;
+
+	scenario_note(state, "read 0x%x from 0x%x", value, SCENARIO_UNMAPPED_ADDRESS);
+	return SCENARIO_FAILURE_NOT_STOPPED;
+}
+
 static const struct scenario scenario_table[] = {
 	{ "hello", false, scenario_hello },
 	{ "vmcall", true, scenario_vmcall },
 	{ "null", true, scenario_null },
 	{ "bad-hypercall", true, scenario_bad_hypercall },
+	{ "cpuid-filter", true, scenario_cpuid_filter },
+	{ "msr-gp", true, scenario_msr_gp },
+	{ "cr4-vmxe", true, scenario_cr4_vmxe },
+	{ "spin", false, scenario_spin },
+	{ "halt", true, scenario_halt },
+	{ "triple-fault", true, scenario_triple_fault },
+	{ "unmapped-access", true, scenario_unmapped_access },
 };
 
 static const struct scenario *scenario_find(const char *name, size_t name_len)
@@ -218,13 +517,37 @@ static const struct scenario *scenario_find(const char *name, size_t name_len)
 	return NULL;
 }
 
-/* Figures the hypervisor refused are figures lost: that fails a scenario that otherwise passed. */
+/* Figures the hypervisor refused or the scenario had no room for are figures lost: that fails
+ * a scenario that otherwise passed. */
 static enum scenario_failure scenario_verdict(const struct scenario_state *state,
 					      enum scenario_failure failure)
 {
-	if (failure == SCENARIO_PASSED && state->refused_hypercalls != 0)
+	if (failure != SCENARIO_PASSED)
+		return failure;
+	if (state->refused_hypercalls != 0)
 		return SCENARIO_FAILURE_HYPERCALL_REFUSED;
-	return failure;
+	if (state->dropped_figures != 0)
+		return SCENARIO_FAILURE_TOO_MANY_FIGURES;
+	return SCENARIO_PASSED;
+}
+
+/* After SCENARIO_END: the outcome line, then what the scenario kept for it, figures first. */
+static void scenario_conclude(const struct scenario *scenario, const struct scenario_state *state,
+			      enum scenario_failure failure, struct scenario_tally *tally)
+{
+	if (failure == SCENARIO_PASSED) {
+		serial_printf("scenario %s: pass\n", scenario->name);
+		tally->passed++;
+	} else {
+		serial_printf("scenario %s: FAIL (%s)\n", scenario->name,
+			      scenario_failure_reasons[failure]);
+		tally->failed++;
+	}
+	for (unsigned i = 0; i < state->figure_count; i++)
+		serial_printf("  %s = %lu\n", state->figures[i].key, state->figures[i].value);
+	serial_printf("%.*s", (int)state->notes.len, state->notes.text);
+	if (state->notes.dropped != 0)
+		serial_printf("  (%u more notes did not fit)\n", state->notes.dropped);
 }
 
 void scenario_run(const char *name, size_t name_len, const struct scenario_context *context,
@@ -256,13 +579,5 @@ void scenario_run(const char *name, size_t name_len, const struct scenario_conte
 				       0);
 		failure = scenario_verdict(&state, failure);
 	}
-
-	if (failure == SCENARIO_PASSED) {
-		serial_printf("scenario %s: pass\n", scenario->name);
-		tally->passed++;
-	} else {
-		serial_printf("scenario %s: FAIL (%s)\n", scenario->name,
-			      scenario_failure_reasons[failure]);
-		tally->failed++;
-	}
+	scenario_conclude(scenario, &state, failure, tally);
 }

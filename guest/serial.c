@@ -10,6 +10,7 @@
 #include "serial.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cpu.h"
@@ -27,11 +28,18 @@ void serial_putc(char c)
 	cpu_outb(SERIAL_COM1_BASE + SERIAL_THR, (uint8_t)c);
 }
 
+/* printf_format's callback: the console has no state to pass. */
+static void serial_output(void *context, char c)
+{
+	(void)context;
+	serial_putc(c);
+}
+
 void serial_printf(const char *format, ...)
 {
 	va_list ap;
 
 	va_start(ap, format);
-	printf_format(serial_putc, format, ap);
+	printf_format(serial_output, NULL, format, ap);
 	va_end(ap);
 }

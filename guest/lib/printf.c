@@ -5,6 +5,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Where the characters go: printf_format's callback and its context. */
+struct printf_sink {
+	printf_output_fn output;
+	void *context;
+};
+
+static void printf_emit(const struct printf_sink *sink, char c)
+{
+	sink->output(sink->context, c);
+}
+
 /* What one conversion specification asked for. */
 struct printf_spec {
 	bool zero_pad;
@@ -14,27 +25,27 @@ struct printf_spec {
 	unsigned length;        /* number of 'l's: 0, 1 or 2 */
 };
 
-static void printf_padding(printf_output_fn output, char pad, unsigned count)
+static void printf_padding(const struct printf_sink *sink, char pad, unsigned count)
 {
 	while (count-- > 0)
-		output(pad);
+		printf_emit(sink, pad);
 }
 
 /* Writes text[0..len) in a field of spec->width characters. */
-static void printf_field(printf_output_fn output, const struct printf_spec *spec,
+static void printf_field(const struct printf_sink *sink, const struct printf_spec *spec,
 			 const char *text, size_t len)
 {
 	unsigned pad = spec->width > len ? spec->width - (unsigned)len : 0;
 
 	if (!spec->left_justify)
-		printf_padding(output, ' ', pad);
+		printf_padding(sink, ' ', pad);
 	for (size_t i = 0; i < len; i++)
-		output(text[i]);
+		printf_emit(sink, text[i]);
 	if (spec->left_justify)
-		printf_padding(output, ' ', pad);
+		printf_padding(sink, ' ', pad);
 }
 
-static void printf_number(printf_output_fn output, const struct printf_spec *spec,
+static void printf_number(const struct printf_sink *sink, const struct printf_spec *spec,
 			  uint64_t magnitude, bool negative, unsigned base)
 {
 	char digits[20];        /* 2^64 - 1 has 20 decimal digits */
@@ -51,18 +62,18 @@ static void printf_number(printf_output_fn output, const struct printf_spec *spe
 	/* Zeros go between the sign and the digits ("-0042"); '-' overrides '0', as in C. */
 	if (spec->zero_pad && !spec->left_justify) {
 		if (negative)
-			output('-');
-		printf_padding(output, '0', pad);
+			printf_emit(sink, '-');
+		printf_padding(sink, '0', pad);
 	} else {
 		if (!spec->left_justify)
-			printf_padding(output, ' ', pad);
+			printf_padding(sink, ' ', pad);
 		if (negative)
-			output('-');
+			printf_emit(sink, '-');
 	}
 	while (count > 0)
-		output(digits[--count]);
+		printf_emit(sink, digits[--count]);
 	if (spec->left_justify)
-		printf_padding(output, ' ', pad);
+		printf_padding(sink, ' ', pad);
 }
 
 /* Reads the argument of a %d by its length modifier, widened to 64 bits. */
@@ -118,15 +129,17 @@ static const char *printf_parse_spec(const char *p, struct printf_spec *spec, va
 	return p;
 }
 
-void printf_format(printf_output_fn output, const char *format, va_list ap)
+void printf_format(printf_output_fn output, void *context, const char *format, va_list ap)
 {
+	const struct printf_sink sink = { .output = output, .context = context };
+
 	/* va_list is an array type on x86-64: work on a copy so its address can be passed down. */
 	va_list args;
 
 	va_copy(args, ap);
 	for (const char *p = format; *p != '\0'; p++) {
 		if (*p != '%') {
-			output(*p);
+			printf_emit(&sink, *p);
 			continue;
 		}
 		const char *start = p;
@@ -138,19 +151,19 @@ void printf_format(printf_output_fn output, const char *format, va_list ap)
 			int64_t value = printf_signed_arg(&spec, &args);
 			uint64_t magnitude = value < 0 ? -(uint64_t)value : (uint64_t)value;
 
-			printf_number(output, &spec, magnitude, value < 0, 10);
+			printf_number(&sink, &spec, magnitude, value < 0, 10);
 			break;
 		}
 		case 'u':
-			printf_number(output, &spec, printf_unsigned_arg(&spec, &args), false, 10);
+			printf_number(&sink, &spec, printf_unsigned_arg(&spec, &args), false, 10);
 			break;
 		case 'x':
-			printf_number(output, &spec, printf_unsigned_arg(&spec, &args), false, 16);
+			printf_number(&sink, &spec, printf_unsigned_arg(&spec, &args), false, 16);
 			break;
 		case 'c': {
 			char c = (char)va_arg(args, int);
 
-			printf_field(output, &spec, &c, 1);
+			printf_field(&sink, &spec, &c, 1);
 			break;
 		}
 		case 's': {
@@ -161,20 +174,20 @@ void printf_format(printf_output_fn output, const char *format, va_list ap)
 				s = "(null)";
 			while (s[len] != '\0' && (spec.precision < 0 || len < (size_t)spec.precision))
 				len++;
-			printf_field(output, &spec, s, len);
+			printf_field(&sink, &spec, s, len);
 			break;
 		}
 		case '%':
-			output('%');
+			printf_emit(&sink, '%');
 			break;
 		default:
 			/* Unsupported: echo the specification itself so the mistake shows. */
 			while (start < p)
-				output(*start++);
+				printf_emit(&sink, *start++);
 			if (*p == '\0')
 				p--;    /* the format ended inside it: let the loop see the NUL */
 			else
-				output(*p);
+				printf_emit(&sink, *p);
 			break;
 		}
 	}

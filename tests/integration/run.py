@@ -202,7 +202,7 @@ CASES = [
                  scenario_exits("null", {"VMCALL": 1000}, {"iterations": 1000}),
                  fast_path_took_null_exits(1000),
                  scenario_exits("bad-hypercall", {"VMCALL": 1}),
-                 scenario_exits("cpuid-filter", {"CPUID": 5}),
+                 scenario_exits("cpuid-filter", {"CPUID": 4}),
                  scenario_exits("msr-gp", {"RDMSR": 1, "WRMSR": 1}, {"gp_faults": 2}),
                  msr_gp_counted(2),
                  scenario_exits("cr4-vmxe", {"CR_ACCESS": 1}),
@@ -233,7 +233,7 @@ CASES = [
          checks=config_error("guest image \\junk.elf: no multiboot header")),
     Case("elf64-guest", "qemu-tcg", config="guest=\\guest64.elf\n",
          extra=[("guest64.elf", ELF64)],
-         checks=config_error("guest image \\guest64.elf: ")),
+         checks=config_error("guest image \\guest64.elf: ELF64 image: needs a 32-bit ELF")),
 ]
 
 
