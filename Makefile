@@ -26,7 +26,7 @@ EFI_LIB := /usr/lib
 EFI_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fpic -fshort-wchar -fno-stack-protector \
 	-fno-stack-check -fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args \
 	-mgeneral-regs-only -DGNU_EFI_USE_MS_ABI -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. \
-	-DAPICVISOR_VERSION='"$(APICVISOR_VERSION)"' $(WARNINGS) -MP -MMD
+	-I$(BUILD)/gen $(WARNINGS) -MP -MMD
 EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -L$(EFI_LIB) \
 	-T $(EFI_LIB)/elf_x86_64_efi.lds $(EFI_LIB)/crt0-efi-x86_64.o
 
@@ -41,12 +41,20 @@ EFI_ASMS := boot/traps.asm vmx/entry.asm
 HV_OBJS := $(patsubst %.c,$(BUILD)/efi/%.o,$(PURE_SRCS) $(EFI_SRCS)) \
 	$(patsubst %.asm,$(BUILD)/efi/%.o,$(EFI_ASMS))
 
-.PHONY: all image run test unit integration test-kernels bench deps clean
+.PHONY: all image run test unit integration test-kernels bench deps clean FORCE
 all: $(BUILD)/apicvisor.efi $(BUILD)/guest.elf $(BUILD)/esp.img
 
 $(BUILD)/efi/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+# The version string: rewritten only when `git describe` changes, so it rebuilds what uses it.
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define APICVISOR_VERSION "$(APICVISOR_VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+$(BUILD)/efi/boot/main.o: $(BUILD)/gen/version.h
+FORCE:
 
 $(BUILD)/efi/%.o: %.asm
 	@mkdir -p $(dir $@)

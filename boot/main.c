@@ -18,9 +18,7 @@
 #include "multiboot.h"
 #include "x86.h"
 
-#ifndef APICVISOR_VERSION
-#define APICVISOR_VERSION "unknown"
-#endif
+#include "version.h" /* generated: APICVISOR_VERSION, `git describe` of the build */
 
 #define CONFIG_FILE "\\apicvisor.cfg"
 #define MIB (1ull << 20)
