@@ -95,18 +95,13 @@ static void load_guest(EFI_HANDLE image)
 
 static void check_vmx(void)
 {
-	const char *unusable;
+	char unusable[200];
 
 	vmx_probe(&caps);
-	if (caps.cpuid1_ecx & (1u << 5))
+	if ((caps.cpuid1_ecx & (1u << 5)) && console_level >= LOG_INFO)
 		vmx_caps_print(&console, &caps);
-	unusable = vmx_caps_unusable_reason(&caps);
-	if (unusable) {
-		/* The reasons that are not whole sentences are feature names. */
-		if (strncmp(unusable, "VT-x", 4) == 0)
-			boot_fail("%s", unusable);
-		boot_fail("VT-x is unusable: missing feature: %s", unusable);
-	}
+	if (vmx_caps_unusable_reason(&caps, unusable, sizeof(unusable)))
+		boot_fail("%s", unusable);
 	mode = vmx_caps_degrade_mode(&caps, config.mode, &mode_reason);
 	if (mode_reason)
 		log_info("apicvisor: mode %s requested, lowered to %s: this CPU has no %s\n",

@@ -66,8 +66,11 @@ void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_
 {
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
 		r->exits[i] = now->reason[i].count - r->exits[i];
-	if (r->exits[EXIT_REASON_VMCALL] >= checkpoints)
-		r->exits[EXIT_REASON_VMCALL] -= checkpoints;
+	/* Every checkpoint is a counted VMCALL, so this cannot go below zero; clamp anyway so a
+	 * miscount shows as 0 rather than a huge number. */
+	r->exits[EXIT_REASON_VMCALL] -= checkpoints < r->exits[EXIT_REASON_VMCALL]
+						? checkpoints
+						: r->exits[EXIT_REASON_VMCALL];
 	r->status = status;
 	r->ended = true;
 }
@@ -75,7 +78,7 @@ void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_
 bool scenario_add_figure(struct scenario_result *r, const char *key, uint64_t value)
 {
 	for (unsigned i = 0; i < r->figure_count; i++) {
-		if (strcmp(r->figures[i].key, key) == 0) {
+		if (strncmp(r->figures[i].key, key, STATS_NAME_MAX - 1) == 0) {
 			r->figures[i].value = value;
 			return true;
 		}

@@ -108,28 +108,38 @@ static bool feature_available(const struct vmx_caps *caps, const struct vmx_feat
 	return vmx_control_allowed(caps, f->kind, f->bit);
 }
 
-const char *vmx_caps_unusable_reason(const struct vmx_caps *caps)
+const char *vmx_caps_unusable_reason(const struct vmx_caps *caps, char *buf, size_t size)
 {
 	uint64_t fc = caps->feature_control;
+	const char *missing = NULL;
 
-	if (!(caps->cpuid1_ecx & (1u << 5)))
-		return "VT-x is not available: CPUID.1:ECX.VMX[bit 5] is 0 (no VMX on this CPU, or "
-		       "the hypervisor below does not expose nested VT-x)";
-	if ((fc & FEATURE_CONTROL_LOCK) && !(fc & FEATURE_CONTROL_VMXON_OUTSIDE_SMX))
-		return "VT-x is disabled by firmware: IA32_FEATURE_CONTROL is locked with 'VMXON "
-		       "outside SMX' off (enable VT-x in the firmware setup)";
-	if (vmx_caps_vmcs_memory_type(caps) != 6)
-		return "VT-x is unusable: IA32_VMX_BASIC reports a VMCS memory type other than "
-		       "write-back";
-	for (size_t i = 0; i < ARRAY_SIZE(vmx_features); i++) {
-		const struct vmx_feature *f = &vmx_features[i];
-
-		if (f->essential && !feature_available(caps, f))
-			return f->name; /* the caller prints "missing VT-x feature: <name>" */
+	if (!(caps->cpuid1_ecx & (1u << 5))) {
+		fmt_snprintf(buf, size, "VT-x is not available: CPUID.1:ECX.VMX[bit 5] is 0 (no VMX "
+			     "on this CPU, or the hypervisor below does not expose nested VT-x)");
+		return buf;
 	}
-	if (!(caps->ept_vpid & EPT_CAP_WALK_LENGTH_4) || !(caps->ept_vpid & EPT_CAP_MEMTYPE_WB))
-		return "EPT with a 4-level walk and write-back paging structures";
-	return NULL;
+	if ((fc & FEATURE_CONTROL_LOCK) && !(fc & FEATURE_CONTROL_VMXON_OUTSIDE_SMX)) {
+		fmt_snprintf(buf, size, "VT-x is disabled by firmware: IA32_FEATURE_CONTROL is locked "
+			     "with 'VMXON outside SMX' off (enable VT-x in the firmware setup)");
+		return buf;
+	}
+	if (vmx_caps_vmcs_memory_type(caps) != 6) {
+		fmt_snprintf(buf, size, "VT-x is unusable: IA32_VMX_BASIC reports VMCS memory type %u, "
+			     "not write-back (6)", vmx_caps_vmcs_memory_type(caps));
+		return buf;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(vmx_features) && !missing; i++) {
+		if (vmx_features[i].essential && !feature_available(caps, &vmx_features[i]))
+			missing = vmx_features[i].name;
+	}
+	if (!missing && (!(caps->ept_vpid & EPT_CAP_WALK_LENGTH_4) ||
+			 !(caps->ept_vpid & EPT_CAP_MEMTYPE_WB)))
+		missing = "EPT with a 4-level walk and write-back paging structures";
+	if (!missing)
+		return NULL;
+	fmt_snprintf(buf, size, "VT-x is unusable: this CPU lacks %s, which apicvisor needs",
+		     missing);
+	return buf;
 }
 
 /* What each mode needs on top of the one below it (SDM Vol. 3C §30.1 "Virtual APIC State" and

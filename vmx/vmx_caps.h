@@ -96,13 +96,15 @@ bool vmx_caps_has_true_controls(const struct vmx_caps *caps);
 unsigned vmx_caps_preemption_timer_rate(const struct vmx_caps *caps); /* MISC bits 4:0 */
 
 /*
- * Why VMX cannot be used, as one line for the user, or NULL when it can: no VMX in CPUID,
- * IA32_FEATURE_CONTROL locked with VMXON outside SMX disabled, a VMCS memory type other than WB,
- * or a missing feature the hypervisor cannot work without (EPT with a 4-level walk and WB
- * memory, unrestricted guest, MSR and I/O bitmaps, secondary controls, host address-space size,
- * load/save IA32_EFER).
+ * Why VT-x cannot be used, as one sentence for the user in `buf`, or NULL when it can: no VMX in
+ * CPUID; IA32_FEATURE_CONTROL locked with VMXON outside SMX disabled; a VMCS memory type other
+ * than write-back; or a missing feature the hypervisor cannot work without — each feature the
+ * capability table marks "(required)" (secondary controls, I/O and MSR bitmaps, HLT and CR8
+ * exiting, EPT, unrestricted guest, external-interrupt and NMI exiting, host address-space size,
+ * save/load IA32_EFER, acknowledge interrupt on exit) and EPT with a 4-level walk and WB paging
+ * structures. A missing feature is named: "... lacks <feature name>, which apicvisor needs".
  */
-const char *vmx_caps_unusable_reason(const struct vmx_caps *caps);
+const char *vmx_caps_unusable_reason(const struct vmx_caps *caps, char *buf, size_t size);
 
 /*
  * The delivery mode a run gets: the requested one, lowered step by step (posted → apicv →

@@ -8,12 +8,17 @@ UNIT_CFLAGS := -std=gnu11 -g -O1 -DAPICVISOR_HOSTED -I. $(WARNINGS) -MP -MMD \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_LDLIBS := -lcmocka
 
-UNIT_TEST_NAMES := test_fmt test_config test_multiboot test_vmx_names
+UNIT_TEST_NAMES := test_fmt test_config test_multiboot test_vmx_names test_vmx_caps test_stats \
+	test_ept test_uart16550
 
 UNIT_SRCS_test_fmt := tests/unit/test_fmt.c lib/fmt.c
 UNIT_SRCS_test_config := tests/unit/test_config.c boot/config.c lib/fmt.c
 UNIT_SRCS_test_multiboot := tests/unit/test_multiboot.c boot/multiboot.c lib/fmt.c
 UNIT_SRCS_test_vmx_names := tests/unit/test_vmx_names.c vmx/vmx_names.c
+UNIT_SRCS_test_vmx_caps := tests/unit/test_vmx_caps.c vmx/vmx_caps.c boot/config.c lib/fmt.c
+UNIT_SRCS_test_stats := tests/unit/test_stats.c vmx/stats.c vmx/vmx_names.c lib/fmt.c
+UNIT_SRCS_test_ept := tests/unit/test_ept.c vmx/ept.c
+UNIT_SRCS_test_uart16550 := tests/unit/test_uart16550.c devices/uart16550.c
 
 UNIT_TESTS := $(addprefix $(BUILD)/unit/,$(UNIT_TEST_NAMES))
 
