@@ -54,13 +54,20 @@ qemu-tcg | qemu-kvm)
 	;;
 esac
 
-# A fresh process group so a timeout takes every child with it.
-setsid timeout --foreground -k 5 "$wall" "${cmd[@]}" </dev/null >"$run_dir/host.log" 2>&1 &
-pid=$!
-if [ "$stream" = --stream ]; then
-	tail -n +1 -F --pid=$pid "$serial" 2>/dev/null | tr -d '\r' || true
-fi
-status=0
-wait $pid || status=$?
+# A fresh process group so a timeout takes every child with it. Bochs' VNC display (the only
+# display Debian's build has that needs no X) listens on the first free port of 5900-5949; it
+# has been seen to find none at start-up while other Bochs instances started, so that one
+# failure is retried.
+for attempt in 1 2 3; do
+	setsid timeout --foreground -k 5 "$wall" "${cmd[@]}" </dev/null >"$run_dir/host.log" 2>&1 &
+	pid=$!
+	if [ "$stream" = --stream ]; then
+		tail -n +1 -F --pid=$pid "$serial" 2>/dev/null | tr -d '\r' || true
+	fi
+	status=0
+	wait $pid || status=$?
+	grep -q "RFB could not bind any port" "$run_dir/host.log" || break
+	sleep $attempt
+done
 [ $status -eq 124 ] && exit 124
 exit 0

@@ -30,6 +30,19 @@
 /* RBX = key, RCX = unsigned 64-bit value: a named figure for the current scenario. */
 #define APICVISOR_HC_REPORT (APICVISOR_HC_SIGNATURE | 0x04)
 
+/* RBX = APICVISOR_MODE_*: switch interrupt delivery to that mode from the next VM entry on.
+ * Returns the mode in effect afterwards (the requested one, or lower when the CPU lacks a
+ * feature it needs), or a negative error. The virtual LAPIC's state carries over unchanged. */
+#define APICVISOR_HC_SET_MODE (APICVISOR_HC_SIGNATURE | 0x05)
+/* Returns the current delivery mode (APICVISOR_MODE_*). */
+#define APICVISOR_HC_GET_MODE (APICVISOR_HC_SIGNATURE | 0x06)
+
+/* Interrupt delivery modes, lowest to highest hardware assistance. */
+#define APICVISOR_MODE_EMULATE 0    /* no APIC virtualization: every APIC access exits */
+#define APICVISOR_MODE_TPR_SHADOW 1 /* TPR shadow + virtualized APIC accesses */
+#define APICVISOR_MODE_APICV 2      /* + APIC-register virtualization, virtual-interrupt delivery */
+#define APICVISOR_MODE_POSTED 3     /* + posted-interrupt processing */
+
 /* Error returns (in RAX, as a 64-bit two's complement value). */
 #define APICVISOR_HC_ENOSYS (-38)  /* unknown function number */
 #define APICVISOR_HC_EINVAL (-22)  /* bad argument (string unmapped or too long, no scenario) */
