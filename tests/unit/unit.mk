@@ -20,6 +20,10 @@ UNIT_SRCS_test_stats := tests/unit/test_stats.c vmx/stats.c vmx/vmx_names.c lib/
 UNIT_SRCS_test_ept := tests/unit/test_ept.c vmx/ept.c
 UNIT_SRCS_test_uart16550 := tests/unit/test_uart16550.c devices/uart16550.c
 
+# Modules may add their tests in a fragment of their own: tests/unit/mk/<module>.mk with
+# "UNIT_TEST_NAMES += test_x" and "UNIT_SRCS_test_x := ...".
+include $(wildcard tests/unit/mk/*.mk)
+
 UNIT_TESTS := $(addprefix $(BUILD)/unit/,$(UNIT_TEST_NAMES))
 
 $(BUILD)/unit/%.o: %.c
