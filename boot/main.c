@@ -7,6 +7,7 @@
 #include <efi.h>
 #include <efilib.h>
 
+#include "../apicv/delivery.h"
 #include "../vmx/ept.h"
 #include "../vmx/vmcs.h"
 #include "../vmx/exit.h"
@@ -23,6 +24,8 @@
 #define CONFIG_FILE "\\apicvisor.cfg"
 #define MIB (1ull << 20)
 #define TSC_CALIBRATION_US 100000
+/* EPT structures for pages outside guest RAM (the APIC-access page): a PDPT, PD and PT. */
+#define APIC_EPT_POOL_PAGES 4
 
 /* What efi_main prepares for the hypervisor proper; read-only once it runs. */
 static struct config config;
@@ -31,6 +34,7 @@ static struct vmx_config vmx_config;
 static struct guest guest;
 static struct percpu percpus[MAX_CPUS];
 static void *vmcs_pages[MAX_CPUS];
+static struct apic_pages apic_pages[MAX_CPUS];
 static const char *mode_reason;
 static enum apicvisor_mode mode;
 
@@ -155,6 +159,8 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	err = vmcs_setup(v, cpu, &caps, &vmx_config);
 	if (err)
 		boot_fail("cannot build the VMCS: %s", err);
+	apic_delivery_init(v, &apic_pages[cpu->id], vmx_config.tsc_hz);
+	apic_set_mode(v, config.mode);
 	log_info("apicvisor: launching the guest on CPU %u\n", cpu->id);
 
 	vmx_run(v);
@@ -218,6 +224,13 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	vmx_config.io_bitmaps = efi_alloc_pages(2, "the I/O bitmaps", true);
 	vmx_config.msr_bitmap = efi_alloc_pages(1, "the MSR bitmap", true);
 	vmcs_pages[0] = efi_alloc_pages(1, "the VMCS", true);
+	apic_pages[0] = (struct apic_pages){
+		.vlapic_page = efi_alloc_pages(1, "the vLAPIC page", true),
+		.apic_access_page = efi_alloc_pages(1, "the APIC-access page", true),
+		.pi_desc = efi_alloc_pages(1, "the posted-interrupt descriptor", true),
+		.ept_pool = efi_alloc_pages(APIC_EPT_POOL_PAGES, "EPT structures", true),
+		.ept_pool_pages = APIC_EPT_POOL_PAGES,
+	};
 	guest.ept_pointer = ept_build(efi_alloc_pages(ept_pages_needed(guest.ram_bytes),
 						      "EPT tables", false),
 				      (uint64_t)(uintptr_t)guest.ram, guest.ram_bytes);

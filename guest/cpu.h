@@ -14,6 +14,8 @@
 #define CPUID_LEAF_BASIC_MAX 0x0u                /* EAX: the highest basic leaf */
 #define CPUID_LEAF_FEATURES 0x1u
 #define CPUID_FEATURES_ECX_VMX (1u << 5)
+#define CPUID_FEATURES_ECX_X2APIC (1u << 21)
+#define CPUID_FEATURES_ECX_TSC_DEADLINE (1u << 24) /* the local APIC timer's TSC-deadline mode */
 #define CPUID_FEATURES_ECX_HYPERVISOR (1u << 31) /* reserved by Intel and AMD for hypervisors */
 #define CPUID_FEATURES_EDX_APIC (1u << 9)
 #define CPUID_LEAF_PMU 0xAu                      /* architectural performance monitoring */
@@ -21,6 +23,7 @@
 /* MSRs (SDM Vol. 4 "Model-Specific Registers") and their bits. */
 #define MSR_IA32_TSC 0x10u
 #define MSR_IA32_APIC_BASE 0x1Bu
+#define MSR_IA32_TSC_DEADLINE 0x6E0u
 #define MSR_IA32_EFER 0xC0000080u
 #define EFER_LME (1u << 8)                       /* IA-32e mode enable */
 #define EFER_LMA (1u << 10)                      /* IA-32e mode active */
@@ -71,6 +74,40 @@ static inline uint64_t cpu_rdtsc_fenced(void)
 
 	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(low), "=d"(high) : : "memory");
 	return ((uint64_t)high << 32) | low;
+}
+
+/* RDMSR and WRMSR of MSRs the caller knows exist: a fault is a bug, and ends the run. */
+static inline uint64_t cpu_rdmsr(uint32_t msr)
+{
+	uint32_t low, high;
+
+	__asm__ volatile("rdmsr" : "=a"(low), "=d"(high) : "c"(msr) : "memory");
+	return ((uint64_t)high << 32) | low;
+}
+
+static inline void cpu_wrmsr(uint32_t msr, uint64_t value)
+{
+	__asm__ volatile("wrmsr"
+			 : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
+			 : "memory");
+}
+
+/* STI and CLI. After STI, interrupts stay inhibited until the instruction after it has run
+ * (the "STI shadow", SDM Vol. 2B "STI—Set Interrupt Flag"): code that must take pending
+ * interrupts at a known boundary writes the pair itself in asm. */
+static inline void cpu_interrupts_enable(void)
+{
+	__asm__ volatile("sti" : : : "memory");
+}
+
+static inline void cpu_interrupts_disable(void)
+{
+	__asm__ volatile("cli" : : : "memory");
+}
+
+static inline void cpu_mfence(void)
+{
+	__asm__ volatile("mfence" : : : "memory");
 }
 
 static inline uint64_t cpu_read_cr2(void)

@@ -8,9 +8,11 @@
 # rewritten as ELF32 (EM_386) by objcopy, as kvm-unit-tests does for its x86_64 tests. Every
 # address is below 4 GiB, so nothing is lost in the conversion.
 
-GUEST_C_SRCS := guest/main.c guest/scenarios.c guest/hypercall.c guest/idt.c guest/serial.c \
-	guest/debug_exit.c guest/lib/printf.c guest/lib/string.c
-GUEST_ASM_SRCS := guest/entry.asm guest/exception_stubs.asm
+GUEST_C_SRCS := guest/main.c guest/scenarios.c guest/scenario_kit.c guest/scenario_apic_kit.c \
+	guest/scenarios_apic.c guest/scenarios_timer.c guest/delivery_mode.c guest/hypercall.c \
+	guest/idt.c guest/interrupts.c guest/lapic.c guest/serial.c guest/debug_exit.c \
+	guest/lib/printf.c guest/lib/string.c
+GUEST_ASM_SRCS := guest/entry.asm guest/exception_stubs.asm guest/interrupt_stubs.asm
 GUEST_OBJS := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(GUEST_C_SRCS)) \
 	$(patsubst guest/%.asm,$(BUILD)/guest/%.o,$(GUEST_ASM_SRCS))
 

@@ -69,7 +69,9 @@ struct idt_pointer {
 /* Defined in exception_stubs.asm. */
 extern const uint64_t idt_exception_stubs[IDT_EXCEPTION_VECTORS];
 
-static struct idt_gate idt_table[IDT_EXCEPTION_VECTORS] __attribute__((aligned(16)));
+#define IDT_VECTORS 256
+
+static struct idt_gate idt_table[IDT_VECTORS] __attribute__((aligned(16)));
 
 /* Mnemonics from SDM Vol. 3A Table 6-1 "Protected-Mode Exceptions and Interrupts". */
 static const char *const idt_exception_names[IDT_EXCEPTION_VECTORS] = {
@@ -121,18 +123,26 @@ static void idt_load(const void *base, uint16_t limit)
 
 void idt_init(void)
 {
-	/* The code segment we run in is, by definition, the 64-bit one entry.asm set up. */
-	uint16_t code_selector = cpu_read_cs();
-
 	for (unsigned vector = 0; vector < IDT_EXCEPTION_VECTORS; vector++)
-		idt_table[vector] = idt_gate_make(idt_exception_stubs[vector], code_selector);
-	idt_load(idt_table, sizeof(idt_table) - 1);
+		idt_set_gate(vector, idt_exception_stubs[vector]);
+	idt_reload();
+}
+
+void idt_set_gate(unsigned vector, uint64_t handler)
+{
+	/* The code segment we run in is, by definition, the 64-bit one entry.asm set up. */
+	idt_table[vector] = idt_gate_make(handler, cpu_read_cs());
 }
 
 void idt_load_empty(void)
 {
 	/* Limit 0 covers no gate (each is 16 bytes), wherever the base points. */
 	idt_load(idt_table, 0);
+}
+
+void idt_reload(void)
+{
+	idt_load(idt_table, sizeof(idt_table) - 1);
 }
 
 static const struct idt_fixup *idt_find_fixup(uint64_t rip)

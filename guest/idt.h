@@ -3,7 +3,7 @@
  * Exception handling for vectors 0-31. An exception is a bug in the guest or in the hypervisor
  * under it, so the handler prints what happened and ends the run as a failure, unless the
  * faulting instruction has a fixup: scenarios that expect a fault say so with IDT_FIXUP_ASM.
- * No interrupts are taken (RFLAGS.IF stays 0), so nothing is installed above vector 31.
+ * The IDT has all 256 gates; interrupts.c installs its own for the NMI and vectors 5 and 32-255.
  */
 #ifndef GUEST_IDT_H
 #define GUEST_IDT_H
@@ -15,12 +15,19 @@
 
 struct idt_exception_frame;
 
+/* Installs the exception gates (vectors 0-31) and loads the IDT; gates installed with
+ * idt_set_gate stay as they are. */
 void idt_init(void);
+
+/* Points `vector`'s gate at `handler` (an interrupt gate: IF = 0 in the handler). */
+void idt_set_gate(unsigned vector, uint64_t handler);
 
 /* Loads an IDT with limit 0, which holds no gate: the next exception cannot be delivered, nor
  * can the #GP that this raises, nor the #DF after that, so the CPU shuts down (a triple fault;
  * SDM Vol. 3A §6.15 "Interrupt 8—Double Fault Exception (#DF)"). */
 void idt_load_empty(void);
+/* Loads the full IDT again, gates as they were. */
+void idt_reload(void);
 
 /* Called by exception_stubs.asm with the frame it built. Returns only when the faulting
  * instruction has a fixup, having recorded the exception in idt_last_exception and pointed the

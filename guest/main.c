@@ -3,18 +3,26 @@
  * The test guest's C entry: check how it was started, run the scenarios the multiboot command
  * line names, print a summary and end the run through isa-debug-exit.
  *
- * Command line: blank-separated words, each a scenario name (run in order) or n=NUM (the
- * iteration count of the scenarios after it, default 1000). QEMU's -kernel puts the kernel's
- * file name before the -append text, so a first word that looks like a file name is skipped.
- * A command line that names no scenario runs "hello".
+ * Command line: blank-separated words, each a scenario name (run in order), n=NUM (the
+ * iteration count of the scenarios after it, default 1000) or modes=LIST. QEMU's -kernel puts
+ * the kernel's file name before the -append text, so a first word that looks like a file name
+ * is skipped. A command line that names no scenario runs "hello".
+ *
+ * modes=LIST (comma-separated: emulate, tpr-shadow, apicv, posted; anywhere on the line) runs
+ * the whole command line once per listed mode, each pass after HC_SET_MODE(mode) and a line
+ * "mode X (hypervisor says Y)" (the mode in effect may be lower than X: the pass runs anyway).
+ * Without apicvisor there is nothing to set: the passes run on the CPU's own APIC. Without
+ * modes=, the scenarios run once in whatever mode the hypervisor is in.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "debug_exit.h"
+#include "delivery_mode.h"
 #include "hypercall.h"
 #include "idt.h"
+#include "interrupts.h"
 #include "lib/string.h"
 #include "multiboot.h"
 #include "scenarios.h"
@@ -84,27 +92,39 @@ static bool guest_parse_count(const char *digits, size_t len, uint64_t *count)
 	return true;
 }
 
-static void guest_run_command_line(const char *cmdline, struct scenario_context *context,
-				   struct scenario_tally *tally)
+static bool guest_word_has_prefix(const char *word, size_t len, const char *prefix)
 {
-	const char *cursor = cmdline;
-	const char *after_first = cmdline;
+	size_t prefix_len = strlen(prefix);
+
+	return len >= prefix_len && memcmp(word, prefix, prefix_len) == 0;
+}
+
+/* A command line mistake is counted as a failed scenario, like an unknown name, so that a
+ * typo cannot pass a run. */
+static void guest_count_mistake(struct scenario_tally *tally)
+{
+	tally->total++;
+	tally->failed++;
+}
+
+/* One pass over the words from `cursor` on: the scenarios in order, n=NUM applying to those
+ * after it. */
+static void guest_run_scenarios(const char *cursor, struct scenario_context *context,
+				struct scenario_tally *tally)
+{
 	const char *word;
 	size_t len;
 	bool named_scenario = false;
 
-	word = guest_next_word(&after_first, &len);
-	if (word != NULL && guest_word_is_file_name(word, len))
-		cursor = after_first;
-
+	context->iterations = GUEST_DEFAULT_ITERATIONS;
 	while ((word = guest_next_word(&cursor, &len)) != NULL) {
-		if (len >= 2 && word[0] == 'n' && word[1] == '=') {
-			/* A bad count is counted as a failed scenario, like an unknown name. */
+		if (guest_word_has_prefix(word, len, "modes="))
+			continue;
+		if (guest_word_has_prefix(word, len, "n=")) {
 			if (!guest_parse_count(word + 2, len - 2, &context->iterations)) {
-				serial_printf("bad iteration count '%.*s' (want n=NUM, NUM from 1)\n",
-					      (int)len, word);
-				tally->total++;
-				tally->failed++;
+				serial_printf("bad iteration count '%.*s' "
+					      "(want n=NUM, NUM from 1)\n", (int)len, word);
+				guest_count_mistake(tally);
 			}
 			continue;
 		}
@@ -116,9 +136,91 @@ static void guest_run_command_line(const char *cmdline, struct scenario_context 
 			     tally);
 }
 
+/* The modes= word's list, if any (the last one counts); false after a bad one. */
+static bool guest_find_modes(const char *cursor, struct delivery_mode_list *list)
+{
+	const char *word;
+	size_t len;
+
+	list->count = 0;
+	while ((word = guest_next_word(&cursor, &len)) != NULL) {
+		const char *bad;
+		size_t bad_len;
+
+		if (!guest_word_has_prefix(word, len, "modes="))
+			continue;
+		if (!delivery_mode_parse_list(word + 6, len - 6, list, &bad, &bad_len)) {
+			serial_printf("bad mode '%.*s' in '%.*s' (want modes=LIST of emulate, "
+				      "tpr-shadow, apicv, posted; at most %u)\n", (int)bad_len, bad,
+				      (int)len, word, DELIVERY_MODE_LIST_MAX);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Before a pass: HC_SET_MODE, and the line that says what came of it. False when apicvisor
+ * refused the mode: the pass is not run. */
+static bool guest_enter_mode(unsigned mode, const struct scenario_context *context,
+			     struct scenario_tally *tally)
+{
+	const char *name = delivery_mode_name(mode);
+
+	if (!context->hypervisor) {
+		serial_printf("mode %s (no apicvisor: not set; the scenarios run on the CPU's "
+			      "own APIC)\n", name);
+		return true;
+	}
+
+	int64_t result = delivery_mode_set(mode);
+
+	if (result < 0) {
+		serial_printf("mode %s: apicvisor refused it (%ld); its pass is not run\n", name,
+			      result);
+		guest_count_mistake(tally);
+		return false;
+	}
+
+	const char *effective = delivery_mode_name(result);
+
+	if (effective != NULL)
+		serial_printf("mode %s (hypervisor says %s)\n", name, effective);
+	else
+		serial_printf("mode %s (hypervisor says %ld)\n", name, result);
+	return true;
+}
+
+static void guest_run_command_line(const char *cmdline, struct scenario_context *context,
+				   struct scenario_tally *tally)
+{
+	const char *cursor = cmdline;
+	const char *after_first = cmdline;
+	const char *word;
+	size_t len;
+	struct delivery_mode_list modes;
+
+	word = guest_next_word(&after_first, &len);
+	if (word != NULL && guest_word_is_file_name(word, len))
+		cursor = after_first;
+
+	if (!guest_find_modes(cursor, &modes)) {
+		guest_count_mistake(tally);
+		return;
+	}
+	if (modes.count == 0) {
+		guest_run_scenarios(cursor, context, tally);
+		return;
+	}
+	for (unsigned i = 0; i < modes.count; i++) {
+		if (guest_enter_mode(modes.modes[i], context, tally))
+			guest_run_scenarios(cursor, context, tally);
+	}
+}
+
 void guest_main(uint32_t magic, uint32_t info_address)
 {
 	idt_init();
+	interrupts_install();
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
 		serial_printf("EAX was 0x%x at entry, not the multiboot magic 0x%x: "
 			      "not started by a multiboot loader\n",

@@ -1,179 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include "scenarios.h"
 
-#include <stdarg.h>
-
 #include "cpu.h"
 #include "hypercall.h"
 #include "idt.h"
-#include "lib/printf.h"
 #include "lib/string.h"
+#include "scenario_kit.h"
 #include "serial.h"
-
-/* Why a scenario failed. The value is also HC_SCENARIO_END's argument, so the hypervisor's
- * report and the guest's "FAIL (reason)" line name the same cause. */
-enum scenario_failure {
-	SCENARIO_PASSED = 0,
-	SCENARIO_FAILURE_NO_MEMORY_INFO,
-	SCENARIO_FAILURE_NO_MEMORY_MAP,
-	SCENARIO_FAILURE_BAD_MEMORY_MAP,
-	SCENARIO_FAILURE_NO_UPPER_MEMORY,
-	SCENARIO_FAILURE_HYPERCALL_ERROR,
-	SCENARIO_FAILURE_NOT_ENOSYS,
-	SCENARIO_FAILURE_HYPERCALL_REFUSED,
-	SCENARIO_FAILURE_TOO_MANY_FIGURES,
-	SCENARIO_FAILURE_CPUID_NOT_FILTERED,
-	SCENARIO_FAILURE_NO_GP,
-	SCENARIO_FAILURE_EFER,
-	SCENARIO_FAILURE_CR4_VMXE_VISIBLE,
-	SCENARIO_FAILURE_CR4_CHANGED,
-	SCENARIO_FAILURE_NOT_STOPPED,
-};
-
-static const char *const scenario_failure_reasons[] = {
-	[SCENARIO_FAILURE_NO_MEMORY_INFO] = "boot information has no mem_lower/mem_upper",
-	[SCENARIO_FAILURE_NO_MEMORY_MAP] = "boot information has no memory map",
-	[SCENARIO_FAILURE_BAD_MEMORY_MAP] = "memory map entry too short",
-	[SCENARIO_FAILURE_NO_UPPER_MEMORY] = "mem_upper is 0",
-	[SCENARIO_FAILURE_HYPERCALL_ERROR] = "hypercall returned an error",
-	[SCENARIO_FAILURE_NOT_ENOSYS] = "unknown hypercall did not return ENOSYS",
-	[SCENARIO_FAILURE_HYPERCALL_REFUSED] = "hypervisor refused BEGIN, REPORT or END",
-	[SCENARIO_FAILURE_TOO_MANY_FIGURES] = "more figures than a scenario may report",
-	[SCENARIO_FAILURE_CPUID_NOT_FILTERED] = "CPUID differs from what apicvisor presents",
-	[SCENARIO_FAILURE_NO_GP] = "an access that must fault did not raise #GP(0)",
-	[SCENARIO_FAILURE_EFER] = "EFER unreadable, or LME/LMA clear in 64-bit mode",
-	[SCENARIO_FAILURE_CR4_VMXE_VISIBLE] = "CR4.VMXE reads as 1",
-	[SCENARIO_FAILURE_CR4_CHANGED] = "CR4 changed by a write that faulted",
-	[SCENARIO_FAILURE_NOT_STOPPED] = "the guest went on where the hypervisor must stop it",
-};
 
 /* A function number with apicvisor's signature that no hypercall uses. */
 #define SCENARIO_UNKNOWN_FUNCTION (APICVISOR_HC_SIGNATURE | 0xFFFFu)
-
-/* As many figures as apicvisor keeps per scenario (STATS_MAX_REPORTS in vmx/stats.h). */
-#define SCENARIO_MAX_FIGURES 8
-#define SCENARIO_NOTES_BYTES 512
-
-/* A figure: what a scenario measured, under a key of at most 64 bytes (the REPORT limit). */
-struct scenario_figure {
-	const char *key;
-	uint64_t value;
-};
-
-/* Diagnostics ("what differs"), one "  text\n" line each, kept for after SCENARIO_END. */
-struct scenario_notes {
-	char text[SCENARIO_NOTES_BYTES];
-	size_t len;
-	bool overflowed;             /* the note being written did not fit */
-	unsigned dropped;            /* notes left out for that reason */
-};
-
-/*
- * One scenario in progress: scenario_run sets it up, the scenario and the protocol calls fill
- * it in, and scenario_run prints its figures and notes after SCENARIO_END. Until then nothing is
- * printed (hello's display of the boot information aside: that is its work), because the
- * hypervisor would count the console's exits among the scenario's.
- */
-struct scenario_state {
-	const struct scenario_context *context;
-	unsigned refused_hypercalls; /* BEGIN, REPORT or END calls that returned an error */
-	struct scenario_figure figures[SCENARIO_MAX_FIGURES];
-	unsigned figure_count;
-	unsigned dropped_figures;    /* reported beyond SCENARIO_MAX_FIGURES */
-	struct scenario_notes notes;
-};
-
-struct scenario {
-	const char *name;            /* also HC_SCENARIO_BEGIN's argument: at most 64 bytes */
-	bool needs_hypervisor;       /* skipped without apicvisor */
-	enum scenario_failure (*run)(struct scenario_state *state);
-};
-
-/* printf_format's callback for a note: a note that does not fit is dropped by scenario_note. */
-static void scenario_notes_output(void *context, char c)
-{
-	struct scenario_notes *notes = context;
-
-	if (notes->len < sizeof(notes->text))
-		notes->text[notes->len++] = c;
-	else
-		notes->overflowed = true;
-}
-
-static void scenario_notes_write(struct scenario_notes *notes, const char *text)
-{
-	while (*text != '\0')
-		scenario_notes_output(notes, *text++);
-}
-
-/* Keeps one line of diagnostics for after SCENARIO_END. */
-static __attribute__((format(printf, 2, 3))) void scenario_note(struct scenario_state *state,
-								 const char *format, ...)
-{
-	struct scenario_notes *notes = &state->notes;
-	size_t start = notes->len;
-	va_list ap;
-
-	scenario_notes_write(notes, "  ");
-	va_start(ap, format);
-	printf_format(scenario_notes_output, notes, format, ap);
-	va_end(ap);
-	scenario_notes_write(notes, "\n");
-	if (notes->overflowed) {
-		notes->len = start;
-		notes->overflowed = false;
-		notes->dropped++;
-	}
-}
-
-/* BEGIN, REPORT and END: the hypervisor's per-scenario figures depend on each succeeding. */
-static void scenario_protocol_call(struct scenario_state *state, const char *what,
-				   uint64_t function, uint64_t arg1, uint64_t arg2)
-{
-	int64_t result = hypercall(function, arg1, arg2, 0);
-
-	if (result != 0) {
-		scenario_note(state, "apicvisor refused %s: %ld", what, result);
-		state->refused_hypercalls++;
-	}
-}
-
-/* A figure of the current scenario: kept for printing after SCENARIO_END, and sent to the
- * hypervisor now, when there is one, so that it lands in the scenario's record. */
-static void scenario_report(struct scenario_state *state, const char *key, uint64_t value)
-{
-	if (state->figure_count == SCENARIO_MAX_FIGURES) {
-		state->dropped_figures++;
-		return;
-	}
-	state->figures[state->figure_count++] = (struct scenario_figure){ key, value };
-	if (state->context->hypervisor)
-		scenario_protocol_call(state, "REPORT", APICVISOR_HC_REPORT, (uintptr_t)key, value);
-}
-
-/* Checks one value a scenario observed; a mismatch is noted. */
-static bool scenario_expect(struct scenario_state *state, const char *what, uint64_t actual,
-			    uint64_t expected)
-{
-	if (actual == expected)
-		return true;
-	scenario_note(state, "%s is 0x%lx, expected 0x%lx", what, actual, expected);
-	return false;
-}
-
-/* Checks that an instruction run under a fixup raised #GP(0); anything else is noted. */
-static bool scenario_expect_gp(struct scenario_state *state, const char *what,
-			       struct idt_exception_record raised)
-{
-	if (raised.vector == IDT_VECTOR_GP && raised.error_code == 0)
-		return true;
-	if (raised.vector == IDT_NO_EXCEPTION)
-		scenario_note(state, "%s raised nothing, expected #GP(0)", what);
-	else
-		scenario_note(state, "%s raised vector %u with error code 0x%lx, expected #GP(0)",
-			      what, raised.vector, raised.error_code);
-	return false;
-}
 
 static const char *scenario_memory_type_name(uint32_t type)
 {
@@ -331,8 +167,8 @@ static bool scenario_expect_cpuid_leaf(struct scenario_state *state, uint32_t le
 	return false;
 }
 
-/* VMX hidden (apicvisor does not nest), the hypervisor bit set, and the local APIC hidden (it
- * is not virtualized yet). */
+/* VMX hidden (apicvisor does not nest), the hypervisor bit set, and the local APIC shown as the
+ * virtual one presents itself: present, with x2APIC mode and the TSC-deadline timer. */
 static bool scenario_cpuid_features(struct scenario_state *state)
 {
 	struct cpu_cpuid_result r = cpu_cpuid(CPUID_LEAF_FEATURES);
@@ -341,9 +177,13 @@ static bool scenario_cpuid_features(struct scenario_state *state)
 	bool hypervisor = scenario_expect_cpuid_bit(state, "CPUID.1:ECX[31] (hypervisor)", r.ecx,
 						    CPUID_FEATURES_ECX_HYPERVISOR, true);
 	bool apic = scenario_expect_cpuid_bit(state, "CPUID.1:EDX[9] (APIC)", r.edx,
-					      CPUID_FEATURES_EDX_APIC, false);
+					      CPUID_FEATURES_EDX_APIC, true);
+	bool x2apic = scenario_expect_cpuid_bit(state, "CPUID.1:ECX[21] (x2APIC)", r.ecx,
+						CPUID_FEATURES_ECX_X2APIC, true);
+	bool tsc_deadline = scenario_expect_cpuid_bit(state, "CPUID.1:ECX[24] (TSC-deadline)",
+						      r.ecx, CPUID_FEATURES_ECX_TSC_DEADLINE, true);
 
-	return vmx && hypervisor && apic;
+	return vmx && hypervisor && apic && x2apic && tsc_deadline;
 }
 
 /* No performance counters: leaf 0xA all zero. A CPU whose highest basic leaf is below 0xA has
@@ -390,9 +230,10 @@ static unsigned scenario_msr_faults(struct scenario_state *state)
 	uint64_t unused;
 	unsigned faults = 0;
 
-	/* IA32_APIC_BASE is hidden with the local APIC, as on a CPU without one. */
-	faults += scenario_expect_gp(state, "RDMSR of IA32_APIC_BASE (0x1B)",
-				     cpu_rdmsr_safe(MSR_IA32_APIC_BASE, &unused));
+	/* An x2APIC register while the local APIC is in xAPIC mode (the state after reset):
+	 * #GP (SDM Vol. 3A §11.12.1.2 "x2APIC Register Address Space"). */
+	faults += scenario_expect_gp(state, "RDMSR of the x2APIC ID (0x802) in xAPIC mode",
+				     cpu_rdmsr_safe(0x802, &unused));
 	/* Reads of IA32_TSC go to the CPU, writes are refused. The value written is the current
 	 * count, so that a write that wrongly succeeds hardly moves the TSC. */
 	faults += scenario_expect_gp(state, "WRMSR to IA32_TSC (0x10)",
@@ -473,7 +314,7 @@ static enum scenario_failure scenario_triple_fault(struct scenario_state *state)
 	idt_load_empty();
 	__asm__ volatile("int3");
 	/* Only something that made the INT3 return gets here. */
-	idt_init();
+	idt_reload();
 	scenario_note(state, "INT3 with an IDT of limit 0 returned");
 	return SCENARIO_FAILURE_NOT_STOPPED;
 }
@@ -492,27 +333,41 @@ static enum scenario_failure scenario_unmapped_access(struct scenario_state *sta
 }
 
 static const struct scenario scenario_table[] = {
-	{ "hello", false, scenario_hello },
-	{ "vmcall", true, scenario_vmcall },
-	{ "null", true, scenario_null },
-	{ "bad-hypercall", true, scenario_bad_hypercall },
-	{ "cpuid-filter", true, scenario_cpuid_filter },
-	{ "msr-gp", true, scenario_msr_gp },
-	{ "cr4-vmxe", true, scenario_cr4_vmxe },
-	{ "spin", false, scenario_spin },
-	{ "halt", true, scenario_halt },
-	{ "triple-fault", true, scenario_triple_fault },
-	{ "unmapped-access", true, scenario_unmapped_access },
+	{ "hello", false, NULL, scenario_hello },
+	{ "vmcall", true, NULL, scenario_vmcall },
+	{ "null", true, NULL, scenario_null },
+	{ "bad-hypercall", true, NULL, scenario_bad_hypercall },
+	{ "cpuid-filter", true, NULL, scenario_cpuid_filter },
+	{ "msr-gp", true, NULL, scenario_msr_gp },
+	{ "cr4-vmxe", true, NULL, scenario_cr4_vmxe },
+	{ "spin", false, NULL, scenario_spin },
+	{ "halt", true, NULL, scenario_halt },
+	{ "triple-fault", true, NULL, scenario_triple_fault },
+	{ "unmapped-access", true, NULL, scenario_unmapped_access },
+};
+
+static const struct scenario_list scenario_basic_list = {
+	scenario_table, sizeof(scenario_table) / sizeof(scenario_table[0])
+};
+
+static const struct scenario_list *const scenario_lists[] = {
+	&scenario_basic_list,
+	&scenario_apic_list,
+	&scenario_timer_list,
 };
 
 static const struct scenario *scenario_find(const char *name, size_t name_len)
 {
-	for (size_t i = 0; i < sizeof(scenario_table) / sizeof(scenario_table[0]); i++) {
-		const struct scenario *scenario = &scenario_table[i];
+	for (size_t l = 0; l < sizeof(scenario_lists) / sizeof(scenario_lists[0]); l++) {
+		const struct scenario_list *list = scenario_lists[l];
 
-		if (strlen(scenario->name) == name_len &&
-		    memcmp(scenario->name, name, name_len) == 0)
-			return scenario;
+		for (size_t i = 0; i < list->count; i++) {
+			const struct scenario *scenario = &list->scenarios[i];
+
+			if (strlen(scenario->name) == name_len &&
+			    memcmp(scenario->name, name, name_len) == 0)
+				return scenario;
+		}
 	}
 	return NULL;
 }
@@ -538,9 +393,12 @@ static void scenario_conclude(const struct scenario *scenario, const struct scen
 	if (failure == SCENARIO_PASSED) {
 		serial_printf("scenario %s: pass\n", scenario->name);
 		tally->passed++;
+	} else if (failure == SCENARIO_SKIPPED) {
+		serial_printf("scenario %s: skipped (%s)\n", scenario->name, state->skip_reason);
+		tally->skipped++;
 	} else {
 		serial_printf("scenario %s: FAIL (%s)\n", scenario->name,
-			      scenario_failure_reasons[failure]);
+			      scenario_failure_reason(failure));
 		tally->failed++;
 	}
 	for (unsigned i = 0; i < state->figure_count; i++)
@@ -548,6 +406,31 @@ static void scenario_conclude(const struct scenario *scenario, const struct scen
 	serial_printf("%.*s", (int)state->notes.len, state->notes.text);
 	if (state->notes.dropped != 0)
 		serial_printf("  (%u more notes did not fit)\n", state->notes.dropped);
+}
+
+/* BEGIN, the scenario, END; a failed or refused preparation runs neither. */
+static enum scenario_failure scenario_execute(const struct scenario *scenario,
+					      struct scenario_state *state)
+{
+	const struct scenario_context *context = state->context;
+
+	if (scenario->prepare != NULL) {
+		enum scenario_failure prepared = scenario->prepare(state);
+
+		if (prepared != SCENARIO_PASSED)
+			return prepared;
+	}
+	if (context->hypervisor)
+		scenario_protocol_call(state, "SCENARIO_BEGIN", APICVISOR_HC_SCENARIO_BEGIN,
+				       (uintptr_t)scenario->name, 0);
+	enum scenario_failure failure = scenario_verdict(state, scenario->run(state));
+
+	if (context->hypervisor) {
+		scenario_protocol_call(state, "SCENARIO_END", APICVISOR_HC_SCENARIO_END, failure,
+				       0);
+		failure = scenario_verdict(state, failure);
+	}
+	return failure;
 }
 
 void scenario_run(const char *name, size_t name_len, const struct scenario_context *context,
@@ -569,15 +452,5 @@ void scenario_run(const char *name, size_t name_len, const struct scenario_conte
 
 	struct scenario_state state = { .context = context };
 
-	if (context->hypervisor)
-		scenario_protocol_call(&state, "SCENARIO_BEGIN", APICVISOR_HC_SCENARIO_BEGIN,
-				       (uintptr_t)scenario->name, 0);
-	enum scenario_failure failure = scenario_verdict(&state, scenario->run(&state));
-
-	if (context->hypervisor) {
-		scenario_protocol_call(&state, "SCENARIO_END", APICVISOR_HC_SCENARIO_END, failure,
-				       0);
-		failure = scenario_verdict(&state, failure);
-	}
-	scenario_conclude(scenario, &state, failure, tally);
+	scenario_conclude(scenario, &state, scenario_execute(scenario, &state), tally);
 }

@@ -8,8 +8,9 @@
  * every exit in between but the REPORTs, console output included, so a scenario prints nothing
  * (hello's display of the boot information is its work): its figures and notes on what differed
  * are kept and printed after SCENARIO_END. Each prints "scenario NAME: pass", "scenario NAME:
- * FAIL (reason)" or "scenario NAME: skipped (no apicvisor)", then its figures ("  key = value")
- * and notes ("  text").
+ * FAIL (reason)" or "scenario NAME: skipped (why)", then its figures ("  key = value") and
+ * notes ("  text"). A scenario may have a prepare step, run before BEGIN so that its exits are
+ * not the scenario's; a skipped scenario has no BEGIN and END.
  *
  *   hello            shows the multiboot information; passes when the memory information is there
  *   vmcall *         times n HC_PING round trips (the full exit path); figures iterations,
@@ -17,11 +18,51 @@
  *   null *           times n HC_NULL round trips (the bare exit and entry); figures iterations,
  *                    cycles_per_null_exit
  *   bad-hypercall *  an unknown function number returns -ENOSYS
- *   cpuid-filter *   CPUID.1 shows no VMX and no APIC but the hypervisor bit; leaf 0xA (PMU) is
- *                    all zero; leaf 0x40000000 is apicvisor's signature
+ *   cpuid-filter *   CPUID.1 shows no VMX but the hypervisor bit, the APIC (EDX[9]), x2APIC
+ *                    (ECX[21]) and the TSC-deadline timer (ECX[24]); leaf 0xA (PMU) is all
+ *                    zero; leaf 0x40000000 is apicvisor's signature
  *   msr-gp *         RDMSR of IA32_APIC_BASE and WRMSR to IA32_TSC raise #GP(0); RDMSR of EFER
  *                    shows LME and LMA; figure gp_faults (2)
  *   cr4-vmxe *       CR4.VMXE reads as 0; setting it raises #GP(0) and leaves CR4 as it was
+ *
+ * The local APIC scenarios (scenario_apic_kit.h says how they start and end) run on any CPU with
+ * an APIC, apicvisor's virtual one or a real or emulated one; each checks that every interrupt
+ * arrived exactly once, in the order the architecture gives, none nested, and reports the
+ * figure interrupts (the number that arrived). Every fixed interrupt's handler writes EOI once
+ * (xAPIC: MOV to offset B0H; x2APIC: WRMSR 80BH). The APIC accesses of each, between BEGIN
+ * and END (MMIO: 32-bit MOV to or from the xAPIC page):
+ *   self-ipi-x2apic  x2APIC mode (skipped without it): n times a WRMSR of SELF IPI (83FH) with
+ *                    vectors 32-254 in turn, each awaited before the next
+ *   self-ipi-xapic-shorthand  as above in xAPIC mode, each IPI one ICR-low write (fixed, self
+ *                    shorthand)
+ *   self-ipi-xapic-dest  as above, each IPI an ICR-high write (own APIC ID) and an ICR-low write
+ *                    (fixed, physical, no shorthand)
+ *   timer-periodic   min(n, 20) ticks of a periodic timer (initial count 50000, divide by 1):
+ *                    LVT timer and initial count written; the last tick's handler writes the
+ *                    initial count 0 and reads IRR[3] (vector 0x70); a tick already pending
+ *                    then is due too (noted). Figure ticks
+ *   timer-oneshot    one-shot timer (initial count 5000): LVT timer and initial count written,
+ *                    one interrupt, current count read (must be 0)
+ *   timer-tsc-deadline  (skipped without CPUID.1:ECX[24]) LVT timer written, MFENCE, WRMSR of
+ *                    IA32_TSC_DEADLINE (6E0H) now + 5000 cycles; one interrupt, not before the
+ *                    deadline; RDMSR of 6E0H (must be 0). Figure cycles_late
+ *   tpr-mask         TPR 0x80, ICR-low write (self, vector 0x80): must not arrive; IRR[4] read
+ *                    (must hold it); TPR 0x70: arrives once
+ *   priority-order   IF = 0, 6 ICR-low writes (self, vectors of 6 classes), STI: highest
+ *                    first. Then EOIs off: ICR-low 0x92 (arrives), 0x63 (held back by 0x92 in
+ *                    service), 0xB6 (arrives), EOI, EOI (0x63 arrives, its handler EOIs)
+ *   esr-illegal-vector  ICR-low write (self, vector 5); ESR written then read: bit 5 (send
+ *                    illegal vector) set, bit 6 allowed, no other; nothing arrives. Figure esr
+ *   nmi-nested       IF = 0; NMI to own APIC ID (ICR high + ICR low); its handler sends two
+ *                    more the same way: exactly one more NMI, after the first handler's IRET
+ *                    (6 writes, no EOI)
+ *   irq-window       IF = 0: ICR-low write (self, 0x51), IRR[2] read (must hold it); STI;CLI
+ *                    (nothing); STI;NOP (0x51 arrives right after the NOP); STI;ICR-low write
+ *                    (self, 0x52: arrives right after the write)
+ *   hlt-wakeup       IF = 0: ICR-low write (self, 0x61), LVT timer and initial count (a
+ *                    one-shot safety net), STI;HLT (0x61 arrives right after the HLT), initial
+ *                    count 0; then LVT timer and initial count 5000, STI;HLT (the timer's 0x62
+ *                    arrives right after it). Figure cycles_to_timer_wakeup
  *
  * These never return; the hypervisor must end the run (the integration tests check how):
  *   spin             busy-waits with interrupts off, for the timeout watchdog (without

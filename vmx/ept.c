@@ -46,3 +46,33 @@ uint64_t ept_build(void *pages, uint64_t ram_hpa, uint64_t ram_bytes)
 		pts[i] = (ram_hpa + i * PAGE_SIZE) | EPT_RWX | EPT_MEMTYPE_WB;
 	return (uint64_t)(uintptr_t)pml4 | EPTP_WALK_LENGTH_4 | EPTP_MEMTYPE_WB;
 }
+
+/* The next-level table an entry points to, created from the pool when absent. */
+static uint64_t *next_table(uint64_t *entry, struct ept_pool *pool)
+{
+	if (!(*entry & EPT_RWX)) {
+		uint8_t *page;
+
+		if (pool->used == pool->count)
+			return NULL;
+		page = pool->pages + pool->used++ * PAGE_SIZE;
+		memset(page, 0, PAGE_SIZE);
+		*entry = (uint64_t)(uintptr_t)page | EPT_RWX;
+	}
+	return (uint64_t *)(uintptr_t)(*entry & 0x000FFFFFFFFFF000ull);
+}
+
+bool ept_map_page(uint64_t eptp, struct ept_pool *pool, uint64_t gpa, uint64_t hpa,
+		  uint64_t flags)
+{
+	uint64_t *table = (uint64_t *)(uintptr_t)(eptp & 0x000FFFFFFFFFF000ull);
+
+	/* Walk PML4 → PDPT → PD (bits 47:39, 38:30, 29:21), then the PT entry (20:12). */
+	for (int shift = 39; shift >= 21; shift -= 9) {
+		table = next_table(&table[(gpa >> shift) & 511], pool);
+		if (!table)
+			return false;
+	}
+	table[(gpa >> 12) & 511] = flags ? (hpa & ~(PAGE_SIZE - 1)) | flags : 0;
+	return true;
+}

@@ -14,4 +14,23 @@ size_t ept_pages_needed(uint64_t ram_bytes);
  * Pointer (EPTP)"): PML4 address, 4-level walk, WB paging-structure memory type. */
 uint64_t ept_build(void *pages, uint64_t ram_hpa, uint64_t ram_bytes);
 
+/* Leaf entry flags for ept_map_page(). */
+#define EPT_PAGE_RWX_WB ((1ull << 0) | (1ull << 1) | (1ull << 2) | (6ull << 3))
+
+/* Spare zeroed pages for the paging structures ept_map_page() adds (outside guest RAM). */
+struct ept_pool {
+	uint8_t *pages;
+	size_t count;
+	size_t used;
+};
+
+/*
+ * Maps one 4 KiB guest-physical page to `hpa` with leaf `flags` (EPT_PAGE_RWX_WB), or removes
+ * the mapping when flags is 0, taking any missing paging structure from the pool. Returns false
+ * when the pool is exhausted. The caller invalidates cached translations (INVEPT) after a
+ * removal (SDM Vol. 3C §29.4.3.4 "Guidelines for Use of the INVEPT Instruction").
+ */
+bool ept_map_page(uint64_t eptp, struct ept_pool *pool, uint64_t gpa, uint64_t hpa,
+		  uint64_t flags);
+
 #endif

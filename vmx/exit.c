@@ -6,6 +6,8 @@
  */
 #include "exit.h"
 
+#include "../apicv/apic_exits.h"
+#include "../apicv/delivery.h"
 #include "../boot/console.h"
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
@@ -39,7 +41,12 @@ void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_
 
 void vcpu_skip_instruction(void)
 {
-	uint64_t rip = vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
+	vcpu_advance_rip(vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
+}
+
+void vcpu_advance_rip(uint64_t length)
+{
+	uint64_t rip = vmcs_read(VMCS_GUEST_RIP) + length;
 	uint64_t interruptibility = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
 
 	vmcs_write(VMCS_GUEST_RIP, rip);
@@ -196,9 +203,19 @@ static enum exit_action handle_hlt(struct vcpu *v, uint64_t qualification)
 				 "HLT with interrupts disabled at RIP %#llx: nothing can wake the "
 				 "guest",
 				 (unsigned long long)guest_rip());
-	/* Nothing in this platform raises interrupts yet, so no virtual interrupt can be pending
-	 * or arrive: let the vCPU halt in non-root operation; the watchdog ends it. */
 	vcpu_skip_instruction();
+	/* An interrupt the guest can take now ends the HLT at once: the next entry delivers it.
+	 * (Deciding this here is what a hypervisor does before blocking a vCPU, and Bochs 2.7
+	 * would not wake a halted guest on a pending virtual interrupt.) */
+	if (apic_has_deliverable_event(v))
+		return EXIT_ACTION_RESUME;
+	/* Otherwise only the vLAPIC timer can end it: halt in non-root operation until the
+	 * VMX-preemption timer brings the CPU back at the timer's deadline. */
+	if (!apic_timer_deadline(v))
+		return vcpu_stop(v, GUEST_END_HALTED,
+				 "HLT at RIP %#llx with no interrupt pending and no timer armed: "
+				 "nothing can wake the guest",
+				 (unsigned long long)guest_rip());
 	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_STATE_HLT);
 	return EXIT_ACTION_RESUME;
 }
@@ -262,7 +279,8 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 		if (v->in_scenario || v->scenario_count == STATS_MAX_SCENARIOS ||
 		    !guest_string(v, v->gprs.rbx, name, sizeof(name)))
 			return (uint64_t)APICVISOR_HC_EINVAL;
-		scenario_begin(&v->scenarios[v->scenario_count++], name, &v->stats);
+		scenario_begin(&v->scenarios[v->scenario_count++], name,
+			       config_mode_name(v->apic_mode), &v->stats);
 		v->in_scenario = true;
 		/* The snapshot was taken before this BEGIN exit is recorded, so BEGIN itself will
 		 * show in the difference: the first checkpoint. */
@@ -275,6 +293,12 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 			return (uint64_t)APICVISOR_HC_EINVAL;
 		v->scenario_checkpoints++;
 		return 0;
+	case APICVISOR_HC_SET_MODE:
+		if (v->gprs.rbx > APICVISOR_MODE_POSTED)
+			return (uint64_t)APICVISOR_HC_EINVAL;
+		return apic_set_mode(v, (enum apicvisor_mode)v->gprs.rbx);
+	case APICVISOR_HC_GET_MODE:
+		return v->apic_mode;
 	case APICVISOR_HC_SCENARIO_END:
 		if (!r)
 			return (uint64_t)APICVISOR_HC_EINVAL;
@@ -376,18 +400,17 @@ static enum exit_action handle_cr_access(struct vcpu *v, uint64_t qualification)
 	if (access == 0 && cr == 4)
 		return emulate_write_cr4(v, vcpu_read_gpr(v, reg));
 	if (cr == 8 && access <= 1) {
-		/* CR8 is the task priority (TPR[7:4]); until the vLAPIC owns it, the hypervisor
-		 * keeps the value so the guest reads back what it wrote. */
+		/* CR8 is the task priority: it exits only in emulate mode (no TPR shadow). */
 		if (access == 1) {
-			vcpu_write_gpr(v, reg, v->cr8);
+			vcpu_write_gpr(v, reg, apic_read_cr8(v));
 		} else {
 			uint64_t value = vcpu_read_gpr(v, reg);
 
-			if (value >> 4) {
+			if (value >> 4) { /* reserved bits (SDM Vol. 3A §11.8.6) */
 				vcpu_inject_exception(VECTOR_GP, true, 0);
 				return EXIT_ACTION_RESUME;
 			}
-			v->cr8 = value;
+			apic_write_cr8(v, value);
 		}
 		vcpu_skip_instruction();
 		return EXIT_ACTION_RESUME;
@@ -472,6 +495,10 @@ static enum exit_action handle_ept_violation(struct vcpu *v, uint64_t qualificat
 	uint64_t gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
 	const char *access = qualification & 4 ? "instruction fetch"
 			     : qualification & 2 ? "write" : "read";
+	enum exit_action action;
+
+	if (!(qualification & 4) && apic_handle_ept_violation(v, gpa, qualification, &action))
+		return action;
 
 	return vcpu_stop(v, GUEST_END_UNHANDLED,
 			 "guest %s of guest-physical %#llx at RIP %#llx: no RAM and no emulated "
@@ -490,7 +517,9 @@ static enum exit_action handle_ept_misconfig(struct vcpu *v, uint64_t qualificat
 static enum exit_action handle_preemption_timer(struct vcpu *v, uint64_t qualification)
 {
 	(void)qualification;
-	if (vmx_watchdog_reload(v))
+	apic_timer_check(v);
+	v->timer_dirty = true; /* reload after the interrupt it may have raised is queued */
+	if (!v->watchdog_deadline_tsc || rdtsc() < v->watchdog_deadline_tsc)
 		return EXIT_ACTION_RESUME;
 	return vcpu_stop(v, GUEST_END_TIMEOUT, "guest ran past timeout=%u s (RIP %#llx)",
 			 vmx_active_config->timeout_s, (unsigned long long)guest_rip());
@@ -501,6 +530,8 @@ static const exit_handler exit_handlers[VMX_EXIT_REASON_COUNT] = {
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
 	[EXIT_REASON_INIT_SIGNAL] = handle_init_signal,
+	[EXIT_REASON_INTERRUPT_WINDOW] = apic_handle_interrupt_window,
+	[EXIT_REASON_NMI_WINDOW] = apic_handle_nmi_window,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_GETSEC] = inject_ud,
 	[EXIT_REASON_HLT] = handle_hlt,
@@ -525,12 +556,16 @@ static const exit_handler exit_handlers[VMX_EXIT_REASON_COUNT] = {
 	[EXIT_REASON_MWAIT] = inject_ud,
 	[EXIT_REASON_MONITOR] = inject_ud,
 	[EXIT_REASON_ENTRY_FAIL_MACHINE_CHECK] = handle_entry_failure,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = apic_handle_tpr_below_threshold,
+	[EXIT_REASON_APIC_ACCESS] = apic_handle_apic_access,
+	[EXIT_REASON_EOI_INDUCED] = apic_handle_eoi_induced,
 	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
 	[EXIT_REASON_INVEPT] = inject_ud,
 	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
 	[EXIT_REASON_INVVPID] = inject_ud,
 	[EXIT_REASON_XSETBV] = handle_xsetbv,
+	[EXIT_REASON_APIC_WRITE] = apic_handle_apic_write,
 };
 
 enum exit_action vmx_handle_exit(struct vcpu *v, uint32_t exit_reason)

@@ -15,6 +15,9 @@ void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_
 /* Completes an emulated instruction: RIP += exit instruction length, STI/MOV-SS blocking
  * cleared, a pending single-step trap raised when RFLAGS.TF was set. */
 void vcpu_skip_instruction(void);
+/* The same for an instruction of `length` bytes decoded by the hypervisor (the exit's
+ * instruction-length field is not defined for EPT violations). */
+void vcpu_advance_rip(uint64_t length);
 
 /* CR0 and CR4 as the guest sees them (read shadow for the bits the hypervisor owns). */
 uint64_t vcpu_guest_cr0(void);

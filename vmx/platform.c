@@ -4,6 +4,7 @@
  * virtualized, a small set of MSRs, COM1 and QEMU's isa-debug-exit. Everything else answers as
  * an empty ISA bus (reads all ones) or, for MSRs, with #GP — counted, never a hypervisor fault.
  */
+#include "../apicv/apic_exits.h"
 #include "../boot/console.h"
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
@@ -75,16 +76,17 @@ void platform_cpuid(struct vcpu *v)
 		/* EBX: initial APIC ID = vCPU number, one logical processor per package. */
 		r[1] = (r[1] & 0x0000FFFFu) | (v->id << 24) | (1u << 16);
 		r[2] &= ~(CPUID1_ECX_MONITOR | CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_EST |
-			  CPUID1_ECX_TM2 | CPUID1_ECX_PDCM | CPUID1_ECX_X2APIC |
-			  CPUID1_ECX_TSC_DEADLINE | CPUID1_ECX_OSXSAVE);
+			  CPUID1_ECX_TM2 | CPUID1_ECX_PDCM | CPUID1_ECX_OSXSAVE);
+		/* The vLAPIC has x2APIC mode and the TSC-deadline timer, whatever the host has. */
+		r[2] |= CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
 		/* OSXSAVE mirrors the guest's CR4.OSXSAVE, not the host's. */
 		if (vcpu_guest_cr4() & CR4_OSXSAVE)
 			r[2] |= CPUID1_ECX_OSXSAVE;
 		r[2] |= CPUID1_ECX_HYPERVISOR;
-		/* The local APIC arrives with the vLAPIC; MTRRs and machine-check MSRs are not
-		 * emulated. */
-		r[3] &= ~(CPUID1_EDX_MCE | CPUID1_EDX_APIC | CPUID1_EDX_MTRR | CPUID1_EDX_MCA |
-			  CPUID1_EDX_ACPI | CPUID1_EDX_HTT | CPUID1_EDX_TM | CPUID1_EDX_PBE);
+		/* MTRRs and machine-check MSRs are not emulated. */
+		r[3] &= ~(CPUID1_EDX_MCE | CPUID1_EDX_MTRR | CPUID1_EDX_MCA | CPUID1_EDX_ACPI |
+			  CPUID1_EDX_HTT | CPUID1_EDX_TM | CPUID1_EDX_PBE);
+		r[3] |= CPUID1_EDX_APIC;
 		break;
 	case 0x4:
 		/* Deterministic cache parameters: one core, one thread per cache. */
@@ -93,7 +95,7 @@ void platform_cpuid(struct vcpu *v)
 	case 0x5: /* MONITOR/MWAIT: hidden */
 	case 0x6: /* thermal and power management: not emulated */
 	case 0xA: /* architectural performance monitoring: no PMU */
-	case 0xB: /* x2APIC topology: no x2APIC yet */
+	case 0xB: /* extended topology: not enumerated (one vCPU) */
 	case 0x12: /* SGX */
 	case 0x1F: /* V2 extended topology */
 		r[0] = r[1] = r[2] = r[3] = 0;
@@ -179,6 +181,11 @@ static uint64_t misc_enable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAIL
 
 enum exit_action platform_rdmsr(struct vcpu *v)
 {
+	uint64_t value;
+	bool gp;
+
+	if (apic_rdmsr(v, msr_index(v), &value, &gp))
+		return gp ? msr_gp(v, "RDMSR") : msr_done(v, true, value);
 	switch (msr_index(v)) {
 	case MSR_IA32_EFER:
 		return msr_done(v, true, v->efer);
@@ -205,7 +212,10 @@ static uint64_t efer_writable_bits(void)
 enum exit_action platform_wrmsr(struct vcpu *v)
 {
 	uint64_t value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax;
+	bool gp;
 
+	if (apic_wrmsr(v, msr_index(v), value, &gp))
+		return gp ? msr_gp(v, "WRMSR") : msr_done(v, false, 0);
 	switch (msr_index(v)) {
 	case MSR_IA32_EFER: {
 		bool paging = vcpu_guest_cr0() & CR0_PG;

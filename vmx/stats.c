@@ -52,10 +52,14 @@ static void copy_name(char *dst, const char *src)
 	dst[n] = '\0';
 }
 
-void scenario_begin(struct scenario_result *r, const char *name, const struct exit_stats *now)
+void scenario_begin(struct scenario_result *r, const char *name, const char *mode,
+		    const struct exit_stats *now)
 {
+	size_t mode_len = strnlen(mode, sizeof(r->mode) - 1);
+
 	memset(r, 0, sizeof(*r));
 	copy_name(r->name, name);
+	memcpy(r->mode, mode, mode_len);
 	/* Hold the snapshot in exits[] until the end subtracts it from the counts then. */
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
 		r->exits[i] = now->reason[i].count;
@@ -183,7 +187,7 @@ void stats_print_table(const struct fmt_sink *out, const struct run_summary *s)
 	for (unsigned i = 0; i < s->scenario_count; i++) {
 		const struct scenario_result *r = &s->scenarios[i];
 
-		fmt_print(out, "  %-20s %s", r->name,
+		fmt_print(out, "  %-24s %-10s %s", r->name, r->mode,
 			  !r->ended ? "NOT ENDED" : r->status ? "FAIL" : "pass");
 		if (r->ended && r->status)
 			fmt_print(out, " (code %llu)", (unsigned long long)r->status);
@@ -197,7 +201,142 @@ void stats_print_table(const struct fmt_sink *out, const struct run_summary *s)
 				  (unsigned long long)r->figures[f].value);
 		fmt_print(out, "\n");
 	}
+	stats_print_ladder(out, s);
 	fmt_print(out, "result: %s\n", run_summary_success(s) ? "SUCCESS" : "FAILURE");
+}
+
+/* ---- the ladder ------------------------------------------------------------------------------ */
+
+static void json_string(const struct fmt_sink *out, const char *s);
+
+static const char *const ladder_modes[] = { "emulate", "tpr-shadow", "apicv", "posted" };
+
+static uint64_t scenario_exit_total(const struct scenario_result *r)
+{
+	uint64_t total = 0;
+
+	for (unsigned x = 0; x < VMX_EXIT_REASON_COUNT; x++)
+		total += r->exits[x];
+	return total;
+}
+
+static bool scenario_figure(const struct scenario_result *r, const char *key, uint64_t *value)
+{
+	for (unsigned f = 0; f < r->figure_count; f++) {
+		if (strcmp(r->figures[f].key, key) == 0) {
+			*value = r->figures[f].value;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The scenario run `name` in `mode`, if it ran and reported its interrupts. */
+static const struct scenario_result *ladder_cell(const struct run_summary *s, const char *name,
+						 const char *mode, uint64_t *interrupts)
+{
+	for (unsigned i = 0; i < s->scenario_count; i++) {
+		const struct scenario_result *r = &s->scenarios[i];
+
+		if (strcmp(r->name, name) == 0 && strcmp(r->mode, mode) == 0 && r->ended &&
+		    scenario_figure(r, "interrupts", interrupts) && *interrupts)
+			return r;
+	}
+	return NULL;
+}
+
+/* Exits per interrupt in hundredths, rounded. */
+static uint64_t exits_per_interrupt_x100(const struct scenario_result *r, uint64_t interrupts)
+{
+	return (scenario_exit_total(r) * 100 + interrupts / 2) / interrupts;
+}
+
+static bool first_of_name(const struct run_summary *s, unsigned index)
+{
+	for (unsigned i = 0; i < index; i++) {
+		if (strcmp(s->scenarios[i].name, s->scenarios[index].name) == 0)
+			return false;
+	}
+	return true;
+}
+
+void stats_print_ladder(const struct fmt_sink *out, const struct run_summary *s)
+{
+	bool header = false;
+
+	for (unsigned i = 0; i < s->scenario_count; i++) {
+		const char *name = s->scenarios[i].name;
+		uint64_t interrupts;
+		bool any = false;
+
+		if (!first_of_name(s, i))
+			continue;
+		for (unsigned m = 0; m < ARRAY_SIZE(ladder_modes); m++)
+			any |= ladder_cell(s, name, ladder_modes[m], &interrupts) != NULL;
+		if (!any)
+			continue;
+		if (!header) {
+			fmt_print(out, "ladder: VM exits per interrupt\n  %-26s", "scenario");
+			for (unsigned m = 0; m < ARRAY_SIZE(ladder_modes); m++)
+				fmt_print(out, " %10s", ladder_modes[m]);
+			fmt_print(out, "\n");
+			header = true;
+		}
+		fmt_print(out, "  %-26s", name);
+		for (unsigned m = 0; m < ARRAY_SIZE(ladder_modes); m++) {
+			const struct scenario_result *r =
+				ladder_cell(s, name, ladder_modes[m], &interrupts);
+
+			if (r) {
+				uint64_t x100 = exits_per_interrupt_x100(r, interrupts);
+
+				fmt_print(out, " %7llu.%02llu", (unsigned long long)(x100 / 100),
+					  (unsigned long long)(x100 % 100));
+			} else {
+				fmt_print(out, " %10s", "-");
+			}
+		}
+		fmt_print(out, "\n");
+	}
+}
+
+static void json_ladder(const struct fmt_sink *out, const struct run_summary *s)
+{
+	bool first_row = true;
+
+	fmt_print(out, "  \"ladder\": {");
+	for (unsigned i = 0; i < s->scenario_count; i++) {
+		bool first_cell = true;
+
+		if (!first_of_name(s, i))
+			continue;
+		for (unsigned m = 0; m < ARRAY_SIZE(ladder_modes); m++) {
+			uint64_t interrupts;
+			const struct scenario_result *r =
+				ladder_cell(s, s->scenarios[i].name, ladder_modes[m], &interrupts);
+			uint64_t x100;
+
+			if (!r)
+				continue;
+			if (first_cell) {
+				fmt_print(out, "%s\n    ", first_row ? "" : ",");
+				json_string(out, s->scenarios[i].name);
+				fmt_print(out, ": {");
+				first_row = false;
+			}
+			x100 = exits_per_interrupt_x100(r, interrupts);
+			fmt_print(out, "%s\"%s\": {\"exits\": %llu, \"interrupts\": %llu, "
+				  "\"exits_per_interrupt\": %llu.%02llu}",
+				  first_cell ? "" : ", ", ladder_modes[m],
+				  (unsigned long long)scenario_exit_total(r),
+				  (unsigned long long)interrupts, (unsigned long long)(x100 / 100),
+				  (unsigned long long)(x100 % 100));
+			first_cell = false;
+		}
+		if (!first_cell)
+			fmt_print(out, "}");
+	}
+	fmt_print(out, "%s},\n", first_row ? "" : "\n  ");
 }
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
@@ -256,6 +395,8 @@ static void json_scenario(const struct fmt_sink *out, const struct scenario_resu
 
 	fmt_print(out, "    {\"name\": ");
 	json_string(out, r->name);
+	fmt_print(out, ", \"mode\": ");
+	json_string(out, r->mode);
 	fmt_print(out, ", \"ended\": %s, \"status\": %llu, \"passed\": %s, \"exits\": {",
 		  r->ended ? "true" : "false", (unsigned long long)r->status,
 		  r->ended && !r->status ? "true" : "false");
@@ -297,6 +438,7 @@ void stats_print_json(const struct fmt_sink *out, const struct run_summary *s)
 		  (unsigned long long)s->guest_cycles, run_summary_success(s) ? "true" : "false");
 	fmt_print(out, "  \"counters\": {\"msr_gp_injected\": %llu, \"io_unhandled\": %llu},\n",
 		  (unsigned long long)s->msr_gp_injected, (unsigned long long)s->io_unhandled);
+	json_ladder(out, s);
 	fmt_print(out, "  \"cpus\": [\n");
 	for (unsigned c = 0; c < s->cpu_count; c++) {
 		json_cpu(out, c, s->cpus[c]);

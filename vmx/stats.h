@@ -44,6 +44,7 @@ struct scenario_figure {
 /* One guest scenario, between its BEGIN and END hypercalls. */
 struct scenario_result {
 	char name[STATS_NAME_MAX];
+	char mode[16];                /* the interrupt delivery mode it ran in */
 	bool ended;                   /* END seen; false: the guest stopped inside it */
 	uint64_t status;              /* END's argument: 0 = pass */
 	/* Exits by basic reason between BEGIN and END, not counting the checkpoint hypercalls
@@ -54,7 +55,8 @@ struct scenario_result {
 };
 
 /* Snapshot of the counts at BEGIN. */
-void scenario_begin(struct scenario_result *r, const char *name, const struct exit_stats *now);
+void scenario_begin(struct scenario_result *r, const char *name, const char *mode,
+		    const struct exit_stats *now);
 /* Subtracts the snapshot: `checkpoints` of the VMCALL exits counted since were checkpoint
  * hypercalls (BEGIN, REPORT), not the scenario's work. */
 void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_stats *now,
@@ -104,6 +106,11 @@ bool run_summary_success(const struct run_summary *s);
 /* The human table, like `perf kvm stat`: per vCPU, reason, count, % of exits, average/min/max
  * root-mode cycles; then the scenarios with their exits and figures. */
 void stats_print_table(const struct fmt_sink *out, const struct run_summary *s);
+
+/* The ladder: one row per scenario name, one column per delivery mode it ran in, each cell the
+ * VM exits per interrupt (the scenario's exits over its "interrupts" figure). Scenarios that
+ * report no "interrupts" figure are left out. */
+void stats_print_ladder(const struct fmt_sink *out, const struct run_summary *s);
 
 /* The JSON document (docs/statistics.md), without the marker lines. */
 void stats_print_json(const struct fmt_sink *out, const struct run_summary *s);

@@ -7,9 +7,11 @@
 #ifndef APICVISOR_VCPU_H
 #define APICVISOR_VCPU_H
 
+#include "../apicv/delivery.h"
 #include "../boot/config.h"
 #include "../devices/uart16550.h"
 #include "../lib/klib.h"
+#include "ept.h"
 #include "stats.h"
 
 #define MAX_CPUS 8
@@ -50,13 +52,27 @@ struct vcpu {
 
 	/* Guest state VMX does not hold for us. */
 	uint64_t efer;                /* as the guest wrote it, LMA computed by us */
-	uint64_t cr8;                 /* the task priority, until the vLAPIC owns it */
 
-	/* The VMX-preemption timer as the `timeout=` watchdog: the guest is stopped once the TSC
-	 * passes the deadline (0: no watchdog). Without "save VMX-preemption timer value" the
-	 * timer restarts from the VMCS value on every entry, so each exit reloads it. */
+	/* The virtual LAPIC and how interrupts reach it (apicv/delivery.c). */
+	struct vlapic *vlapic;
+	enum apicvisor_mode apic_mode;           /* in effect */
+	enum apicvisor_mode apic_mode_requested; /* asked for; re-applied on APIC mode changes */
+	struct apic_pages apic_pages;
+	struct ept_pool ept_pool;
+	uint64_t apic_mapped_base;    /* GPA where EPT maps the APIC-access page, 0: none */
+	uint64_t eoi_exit_bitmap[4];  /* as last written to the VMCS */
+	bool pi_hardware;             /* posted mode with the CPU's posted-interrupt processing */
+	bool nmi_pending;             /* an NMI waits for the NMI window */
+	bool timer_dirty;             /* the vLAPIC timer deadline changed: reload the timer */
+	struct apic_stats apic_stats;
+
+	/* The VMX-preemption timer brings the CPU back at the earlier of the `timeout=` watchdog
+	 * deadline (the guest is then stopped; 0: no watchdog) and the vLAPIC timer's. Without
+	 * "save VMX-preemption timer value" it restarts from the VMCS value on every entry, so each
+	 * exit reloads it. */
+	bool preemption_timer;        /* the CPU has the timer */
 	uint64_t watchdog_deadline_tsc;
-	bool watchdog_reload_every_exit;
+	bool timer_reload_every_exit;
 
 	/* Statistics: written on this vCPU's exit path only. */
 	struct exit_stats stats;

@@ -178,7 +178,6 @@ static void setup_guest_state(struct vcpu *v, const struct vmx_caps *caps)
 	v->gprs.rax = 0x2BADB002u;
 	v->gprs.rbx = v->guest->info_gpa;
 	v->efer = 0;
-	v->cr8 = 0;
 }
 
 const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vmx_caps *caps,
@@ -186,14 +185,14 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 {
 	uint32_t missing, pin, primary, secondary, exit, entry;
 	const char *err = vmx_load_vmcs(v, caps);
-	bool watchdog = cfg->timeout_s &&
-			vmx_control_allowed(caps, VMX_CTL_PIN, PIN_PREEMPTION_TIMER);
+	/* The VMX-preemption timer carries both the `timeout=` watchdog and the vLAPIC timer. */
+	bool timer = vmx_control_allowed(caps, VMX_CTL_PIN, PIN_PREEMPTION_TIMER);
 
 	if (err)
 		return err;
 	pin = vmx_control_word(caps->pinbased,
 			       PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING,
-			       watchdog ? PIN_PREEMPTION_TIMER : 0, &missing);
+			       (timer ? PIN_PREEMPTION_TIMER : 0) | PIN_VIRTUAL_NMIS, &missing);
 	if (missing)
 		return "pin-based controls: external-interrupt or NMI exiting";
 	primary = vmx_control_word(caps->procbased,
@@ -215,7 +214,7 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 				EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
 					EXIT_LOAD_IA32_EFER | EXIT_ACK_INTERRUPT_ON_EXIT,
 				EXIT_SAVE_DEBUG_CONTROLS | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
-					(watchdog ? EXIT_SAVE_PREEMPTION_TIMER : 0),
+					(timer ? EXIT_SAVE_PREEMPTION_TIMER : 0),
 				&missing);
 	if (missing)
 		return "VM-exit controls: host address-space size, save/load IA32_EFER, acknowledge "
@@ -256,11 +255,11 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 	setup_host_state(cpu);
 	setup_guest_state(v, caps);
 
-	v->watchdog_deadline_tsc = 0;
-	if (watchdog) {
-		v->watchdog_deadline_tsc = rdtsc() + (uint64_t)cfg->timeout_s * cfg->tsc_hz;
-		v->watchdog_reload_every_exit = !(exit & EXIT_SAVE_PREEMPTION_TIMER);
-		vmx_watchdog_reload(v);
-	}
+	v->watchdog_deadline_tsc = cfg->timeout_s ? rdtsc() + (uint64_t)cfg->timeout_s * cfg->tsc_hz
+					     : 0;
+	v->preemption_timer = timer;
+	v->timer_reload_every_exit = !(exit & EXIT_SAVE_PREEMPTION_TIMER);
+	if (timer)
+		vmx_timer_reload(v);
 	return NULL;
 }

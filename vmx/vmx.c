@@ -5,6 +5,7 @@
 
 #include "../boot/console.h"
 #include "../boot/cpu.h"
+#include "../apicv/delivery.h"
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
 #include "vmcs.h"
@@ -149,22 +150,56 @@ static void report_entry_failure(struct vcpu *v, int how)
 		  error, vmx_instruction_error_name(error));
 }
 
-bool vmx_watchdog_reload(struct vcpu *v)
+bool vmx_timer_reload(struct vcpu *v)
 {
 	uint64_t now = rdtsc();
+	uint64_t deadline = apic_timer_deadline(v);
 	uint64_t ticks;
 
-	if (now >= v->watchdog_deadline_tsc)
-		return false;
+	v->timer_dirty = false;
+	if (v->watchdog_deadline_tsc) {
+		if (now >= v->watchdog_deadline_tsc)
+			return false;
+		if (!deadline || v->watchdog_deadline_tsc < deadline)
+			deadline = v->watchdog_deadline_tsc;
+	}
+	if (!v->preemption_timer)
+		return true;
 	/* SDM Vol. 3C §26.5.1 "VMX-Preemption Timer": it counts down by one every time bit X of
-	 * the TSC changes, X = IA32_VMX_MISC[4:0]. */
-	ticks = (v->watchdog_deadline_tsc - now) >> vmx_caps_preemption_timer_rate(vmx_active_caps);
-	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : ticks);
+	 * the TSC changes, X = IA32_VMX_MISC[4:0]. With no deadline it runs its full range and the
+	 * handler reloads it. */
+	ticks = deadline > now ? (deadline - now) >> vmx_caps_preemption_timer_rate(vmx_active_caps)
+			       : 0;
+	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, deadline && ticks < 0xFFFFFFFFu ? ticks : 0xFFFFFFFFu);
 	return true;
+}
+
+/*
+ * An exit that interrupted the delivery of an event (IDT-vectoring information valid) must
+ * deliver it again at the next entry (SDM Vol. 3C §28.2.4 "Information for VM Exits During
+ * Event Delivery" and §27.6.1.1). Done before the handler, which may queue nothing else then.
+ */
+static void requeue_interrupted_event(void)
+{
+	uint32_t info = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO);
+	unsigned type = (info >> INTR_INFO_TYPE_SHIFT) & 7;
+
+	if (!(info & INTR_INFO_VALID))
+		return;
+	if (info & INTR_INFO_DELIVER_ERROR_CODE)
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
+			   vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE));
+	/* Software interrupts and exceptions restart with their instruction length. */
+	if (type == INTR_TYPE_SOFTWARE_INTERRUPT || type == INTR_TYPE_SOFTWARE_EXCEPTION ||
+	    type == INTR_TYPE_PRIVILEGED_SOFTWARE_EXCEPTION)
+		vmcs_write(VMCS_ENTRY_INSTRUCTION_LEN, vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
+	/* Bit 12 (NMI unblocking by IRET) is undefined in the entry field: clear it. */
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info & ~(1u << 12));
 }
 
 void vmx_run(struct vcpu *v)
 {
+	apic_before_entry(v);
 	v->first_entry_tsc = rdtsc();
 	for (;;) {
 		int failed = vmx_enter(&v->gprs, v->launched);
@@ -178,12 +213,18 @@ void vmx_run(struct vcpu *v)
 		account_fast_path(v);
 
 		uint32_t exit_reason = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
-		enum exit_action action = vmx_handle_exit(v, exit_reason);
+		enum exit_action action;
 
-		if (action == EXIT_ACTION_RESUME && v->watchdog_reload_every_exit &&
-		    !vmx_watchdog_reload(v))
-			action = vcpu_stop(v, GUEST_END_TIMEOUT, "guest ran past timeout=%u s",
-					   vmx_active_config->timeout_s);
+		if (!(exit_reason & EXIT_REASON_ENTRY_FAILURE))
+			requeue_interrupted_event();
+		action = vmx_handle_exit(v, exit_reason);
+		if (action == EXIT_ACTION_RESUME) {
+			apic_before_entry(v);
+			if ((v->timer_dirty || v->timer_reload_every_exit) && !vmx_timer_reload(v))
+				action = vcpu_stop(v, GUEST_END_TIMEOUT,
+						   "guest ran past timeout=%u s",
+						   vmx_active_config->timeout_s);
+		}
 		exit_stats_record(&v->stats, exit_reason & EXIT_REASON_BASIC_MASK,
 				  rdtsc() - exit_tsc);
 		if (action == EXIT_ACTION_STOP)

@@ -39,9 +39,9 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 /* Runs the vCPU until the guest ends; fills v->end and v->end_detail. */
 void vmx_run(struct vcpu *v);
 
-/* Loads the VMX-preemption timer with the time left to the watchdog deadline. Returns false
- * when the deadline has passed. */
-bool vmx_watchdog_reload(struct vcpu *v);
+/* Loads the VMX-preemption timer with the time left to the earlier of the watchdog and vLAPIC
+ * timer deadlines. Returns false when the watchdog deadline has passed. */
+bool vmx_timer_reload(struct vcpu *v);
 
 /* Exit dispatch (vmx/exit.c). */
 enum exit_action {

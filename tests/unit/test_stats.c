@@ -133,7 +133,7 @@ static void test_scenario_deltas(void **state)
 	exit_stats_record(&s, EXIT_REASON_HLT, 10);
 	exit_stats_add_untimed(&s, EXIT_REASON_IO_INSTRUCTION, 4);
 	memset(&r, 0x5A, sizeof(r));
-	scenario_begin(&r, "ipi", &s);
+	scenario_begin(&r, "ipi", "apicv", &s);
 	assert_string_equal(r.name, "ipi");
 	assert_false(r.ended);
 	assert_int_equal(r.status, 0);
@@ -191,7 +191,7 @@ static void test_scenario_end_status_and_checkpoints(void **state)
 
 		exit_stats_init(&s);
 		exit_stats_add_untimed(&s, EXIT_REASON_VMCALL, 42);
-		scenario_begin(&r, "x", &s);
+		scenario_begin(&r, "x", "apicv", &s);
 		exit_stats_add_untimed(&s, EXIT_REASON_VMCALL, cases[i].vmcalls_inside);
 		scenario_end(&r, cases[i].status, &s, cases[i].checkpoints);
 		if (r.exits[EXIT_REASON_VMCALL] != cases[i].want_vmcalls)
@@ -215,13 +215,13 @@ static void test_scenario_names_truncated(void **state)
 
 	/* Exactly STATS_NAME_MAX - 1 characters fit; one more is cut. */
 	name[STATS_NAME_MAX - 1] = '\0';
-	scenario_begin(&r, name, &s);
+	scenario_begin(&r, name, "apicv", &s);
 	assert_string_equal(r.name, name);
 	name[STATS_NAME_MAX - 1] = 'n';
-	scenario_begin(&r, name, &s);
+	scenario_begin(&r, name, "apicv", &s);
 	assert_int_equal(strlen(r.name), STATS_NAME_MAX - 1);
 	assert_memory_equal(r.name, name, STATS_NAME_MAX - 1);
-	scenario_begin(&r, "", &s);
+	scenario_begin(&r, "", "apicv", &s);
 	assert_string_equal(r.name, "");
 
 	/* Figure keys likewise. */
@@ -239,7 +239,7 @@ static void test_scenario_figures(void **state)
 
 	(void)state;
 	exit_stats_init(&s);
-	scenario_begin(&r, "timer", &s);
+	scenario_begin(&r, "timer", "apicv", &s);
 	assert_true(scenario_add_figure(&r, "latency", 100));
 	assert_true(scenario_add_figure(&r, "jitter", 7));
 	assert_true(scenario_add_figure(&r, "latency", 250)); /* overwrites by key */
@@ -270,7 +270,7 @@ static void test_scenario_figures(void **state)
 	/* Figures survive scenario_end; a new BEGIN clears them. */
 	scenario_end(&r, 0, &s, 0);
 	assert_int_equal(r.figure_count, STATS_MAX_REPORTS);
-	scenario_begin(&r, "next", &s);
+	scenario_begin(&r, "next", "apicv", &s);
 	assert_int_equal(r.figure_count, 0);
 }
 
@@ -284,7 +284,7 @@ static void test_figure_long_key_overwrites(void **state)
 	memset(key, 'k', sizeof(key) - 1);
 	key[sizeof(key) - 1] = '\0';
 	exit_stats_init(&s);
-	scenario_begin(&r, "long keys", &s);
+	scenario_begin(&r, "long keys", "apicv", &s);
 	/* A key longer than STATS_NAME_MAX - 1 is stored cut; reporting it again updates that
 	 * figure instead of adding a second one under the same (cut) key. */
 	assert_true(scenario_add_figure(&r, key, 1));
@@ -515,11 +515,12 @@ static void test_table(void **state)
 
 	assert_has(out, "#GP injected for unhandled MSRs: 2; accesses to unemulated ports: 5\n");
 	assert_has(out, "scenarios (exits between BEGIN and END, checkpoint VMCALLs excluded):\n");
-	assert_has(out, "\n  ipi                  pass  VMCALL=1  APIC_WRITE=3  "
+	/* name (24 columns), mode (10 columns; empty in this fixture), verdict */
+	assert_has(out, "\n  ipi                                 pass  VMCALL=1  APIC_WRITE=3  "
 			"ipi_latency_cycles: 1234\n");
-	assert_has(out, "\n  timer \"fast\"\\x       FAIL (code 2)  PREEMPTION_TIMER=10  "
-			"ticks: 10  tab\there: 0\n");
-	assert_has(out, "\n  hang                 NOT ENDED\n");
+	assert_has(out, "\n  timer \"fast\"\\x                      FAIL (code 2)  "
+			"PREEMPTION_TIMER=10  ticks: 10  tab\there: 0\n");
+	assert_has(out, "\n  hang                                NOT ENDED\n");
 	/* A failed and an unfinished scenario: the run failed although the guest exited with 0. */
 	assert_has(out, "\nresult: FAILURE\n");
 	assert_lacks(out, "SUCCESS");
@@ -660,12 +661,12 @@ static void test_json(void **state)
 	assert_has(canon,
 		   "\"scenarios\": ["
 		   "{\"ended\": true, \"exits\": {\"APIC_WRITE\": 3, \"VMCALL\": 1}, "
-		   "\"figures\": {\"ipi_latency_cycles\": 1234}, \"name\": \"ipi\", "
+		   "\"figures\": {\"ipi_latency_cycles\": 1234}, \"mode\": \"\", \"name\": \"ipi\", "
 		   "\"passed\": true, \"status\": 0}, "
 		   "{\"ended\": true, \"exits\": {\"PREEMPTION_TIMER\": 10}, "
 		   "\"figures\": {\"tab\\there\": 0, \"ticks\": 10}, "
-		   "\"name\": \"timer \\\"fast\\\"\\\\x\", \"passed\": false, \"status\": 2}, "
-		   "{\"ended\": false, \"exits\": {}, \"figures\": {}, \"name\": \"hang\", "
+		   "\"mode\": \"\", \"name\": \"timer \\\"fast\\\"\\\\x\", \"passed\": false, \"status\": 2}, "
+		   "{\"ended\": false, \"exits\": {}, \"figures\": {}, \"mode\": \"\", \"name\": \"hang\", "
 		   "\"passed\": false, \"status\": 0}]");
 }
 

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Delivery modes: the VMX side of the virtual LAPIC (see delivery.h). Citations are to the SDM
+ * Vol. 3C chapter 30 "APIC Virtualization and Virtual Interrupts" unless they say otherwise.
+ */
+#include "delivery.h"
+
+#include "../boot/console.h"
+#include "../boot/cpu.h"
+#include "../boot/x86.h"
+#include "../vmx/ept.h"
+#include "../vmx/exit.h"
+#include "../vmx/guest_walk.h"
+#include "../vmx/vmcs.h"
+#include "../vmx/x86_decode.h"
+#include "apic_regs.h"
+#include "vlapic.h"
+
+#define APIC_DEFAULT_BASE 0xFEE00000ull
+#define X2APIC_MSR_FIRST 0x800u
+#define X2APIC_MSR_LAST 0x8FFu
+#define MSR_IA32_TSC_DEADLINE 0x6E0u
+
+#define INTERRUPTIBILITY_NMI_BLOCKING (1u << 3)
+
+/* ---- vLAPIC callbacks ------------------------------------------------------------------------ */
+
+static uint64_t vlapic_now(void *ctx)
+{
+	(void)ctx;
+	return rdtsc();
+}
+
+static void vlapic_timer_changed(void *ctx)
+{
+	struct vcpu *v = ctx;
+
+	v->timer_dirty = true;
+}
+
+static void vlapic_nmi(void *ctx)
+{
+	struct vcpu *v = ctx;
+
+	/* One NMI can be pending while another is blocked; more collapse into it (SDM Vol. 3A
+	 * §7.7 "Nonmaskable Interrupt (NMI)": "the processor ... latches one more"). */
+	v->nmi_pending = true;
+}
+
+static void vlapic_send_ipi(void *ctx, uint32_t icr_low, uint32_t destination)
+{
+	struct vcpu *v = ctx;
+
+	/* One vCPU: an IPI that names others reaches nobody. Counted so a guest that expects
+	 * other CPUs shows it in the statistics. */
+	v->apic_stats.ipis_to_others++;
+	log_debug("apicvisor: vCPU %u: IPI %#x to %#x reaches no other vCPU\n", v->id, icr_low,
+		  destination);
+}
+
+static const struct vlapic_ops vcpu_vlapic_ops = {
+	.now = vlapic_now,
+	.timer_changed = vlapic_timer_changed,
+	.nmi = vlapic_nmi,
+	.send_ipi = vlapic_send_ipi,
+};
+
+void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t tsc_hz)
+{
+	v->apic_pages = *pages;
+	v->ept_pool = (struct ept_pool){ pages->ept_pool, pages->ept_pool_pages, 0 };
+	v->vlapic = vlapic_create(v->id, v->id == 0, pages->vlapic_page, tsc_hz, &vcpu_vlapic_ops, v);
+	memset(pages->pi_desc, 0, sizeof(*pages->pi_desc));
+	pages->pi_desc->notification_vector = POSTED_INTERRUPT_VECTOR;
+	v->apic_mapped_base = 0;
+	v->timer_dirty = true;
+}
+
+/* ---- mode programming ------------------------------------------------------------------------ */
+
+static void invept(uint64_t eptp)
+{
+	/* Single-context invalidation (type 1) when the CPU has it, else all contexts (type 2)
+	 * (SDM Vol. 3C §31.3 "INVEPT"). */
+	struct {
+		uint64_t eptp, reserved;
+	} descriptor = { eptp, 0 };
+	uint64_t type = (vmx_active_caps->ept_vpid & EPT_CAP_INVEPT_SINGLE_CONTEXT) ? 1 : 2;
+
+	__asm__ volatile("invept %0, %1" : : "m"(descriptor), "r"(type) : "cc", "memory");
+}
+
+/* Maps the APIC-access page at the guest's APIC base, or removes whatever is mapped there. */
+static void map_apic_page(struct vcpu *v, bool mapped)
+{
+	uint64_t base = vlapic_mmio_base(v->vlapic);
+	uint64_t eptp = v->guest->ept_pointer;
+
+	if (v->apic_mapped_base && (!mapped || v->apic_mapped_base != base)) {
+		ept_map_page(eptp, &v->ept_pool, v->apic_mapped_base, 0, 0);
+		invept(eptp);
+		v->apic_mapped_base = 0;
+	}
+	if (mapped && !v->apic_mapped_base) {
+		if (!ept_map_page(eptp, &v->ept_pool, base,
+				  (uint64_t)(uintptr_t)v->apic_pages.apic_access_page, EPT_PAGE_RWX_WB)) {
+			kprintf("apicvisor: FATAL: EPT pool exhausted mapping the APIC page\n");
+			platform_power_off(false);
+		}
+		v->apic_mapped_base = base;
+	}
+}
+
+static void set_msr_exits(uint8_t *bitmap, uint32_t msr, bool read, bool write)
+{
+	unsigned index = msr & 0x1FFFu;
+	uint8_t bit = (uint8_t)(1u << (index % 8));
+
+	bitmap[index / 8] = read ? bitmap[index / 8] | bit : bitmap[index / 8] & (uint8_t)~bit;
+	bitmap[2048 + index / 8] = write ? bitmap[2048 + index / 8] | bit
+					 : bitmap[2048 + index / 8] & (uint8_t)~bit;
+}
+
+/* x2APIC MSRs whose reads the CPU may serve from the virtual-APIC page under APIC-register
+ * virtualization (§30.5 "Virtualizing MSR-Based APIC Accesses"): every register the page holds
+ * the architectural value of. Not the current count (it is computed), not write-only or
+ * reserved MSRs (their #GP comes from the model). */
+static bool x2apic_read_virtualizable(uint32_t msr)
+{
+	uint32_t offset = (msr - X2APIC_MSR_FIRST) << 4;
+
+	switch (offset) {
+	case APIC_ID: case APIC_VERSION: case APIC_TPR: case APIC_PPR: case APIC_LDR:
+	case APIC_SVR: case APIC_ESR: case APIC_ICR_LOW: case APIC_LVT_CMCI:
+	case APIC_LVT_TIMER: case APIC_LVT_THERMAL: case APIC_LVT_PMC: case APIC_LVT_LINT0:
+	case APIC_LVT_LINT1: case APIC_LVT_ERROR: case APIC_TIMER_INITIAL_COUNT:
+	case APIC_TIMER_DIVIDE:
+		return true;
+	}
+	return (offset >= APIC_ISR0 && offset <= APIC_ISR7) ||
+	       (offset >= APIC_TMR0 && offset <= APIC_TMR7) ||
+	       (offset >= APIC_IRR0 && offset <= APIC_IRR7);
+}
+
+static void program_x2apic_msrs(enum apicvisor_mode mode, bool x2apic)
+{
+	uint8_t *bitmap = vmx_active_config->msr_bitmap;
+
+	for (uint32_t msr = X2APIC_MSR_FIRST; msr <= X2APIC_MSR_LAST; msr++) {
+		uint32_t offset = (msr - X2APIC_MSR_FIRST) << 4;
+		bool read_exits = true, write_exits = true;
+
+		/* Only "virtualize x2APIC mode" makes these MSRs reach the virtual-APIC page; with
+		 * the guest in xAPIC mode an MSR that did not exit would reach the physical APIC. */
+		if (!x2apic) {
+			read_exits = write_exits = true;
+		} else if (mode >= MODE_APICV) {
+			read_exits = !x2apic_read_virtualizable(msr);
+			/* TPR, EOI and SELF_IPI writes are virtualized (§30.5). */
+			write_exits = !(offset == APIC_TPR || offset == APIC_EOI ||
+					offset == APIC_SELF_IPI);
+		} else if (mode == MODE_TPR_SHADOW) {
+			/* With a TPR shadow only the TPR is virtualized (§30.5). */
+			read_exits = write_exits = offset != APIC_TPR;
+		}
+		set_msr_exits(bitmap, msr, read_exits, write_exits);
+	}
+}
+
+static void write_eoi_exit_bitmap(struct vcpu *v)
+{
+	uint64_t bitmap[4];
+
+	vlapic_eoi_exit_bitmap(v->vlapic, bitmap);
+	for (unsigned i = 0; i < 4; i++) {
+		if (bitmap[i] != v->eoi_exit_bitmap[i]) {
+			v->eoi_exit_bitmap[i] = bitmap[i];
+			vmcs_write(VMCS_EOI_EXIT_BITMAP0 + 2 * i, bitmap[i]);
+		}
+	}
+}
+
+static void write_guest_interrupt_status(struct vcpu *v)
+{
+	int rvi = vlapic_highest_irr(v->vlapic);
+	int svi = vlapic_highest_isr(v->vlapic);
+	uint16_t status = (uint16_t)((rvi < 0 ? 0 : rvi) | (svi < 0 ? 0 : svi) << 8);
+
+	if (status != (uint16_t)vmcs_read(VMCS_GUEST_INTR_STATUS)) {
+		if ((status & 0xFF) > (vmcs_read(VMCS_GUEST_INTR_STATUS) & 0xFF))
+			v->apic_stats.posted_to_rvi++;
+		vmcs_write(VMCS_GUEST_INTR_STATUS, status);
+	}
+}
+
+enum apicvisor_mode apic_set_mode(struct vcpu *v, enum apicvisor_mode requested)
+{
+	const char *missing;
+	enum apicvisor_mode mode = vmx_caps_degrade_mode(vmx_active_caps, requested, &missing);
+	bool x2apic = vlapic_x2apic_mode(v->vlapic);
+	uint32_t pin = (uint32_t)vmcs_read(VMCS_PIN_BASED_CONTROLS);
+	uint32_t primary = (uint32_t)vmcs_read(VMCS_PRIMARY_CONTROLS);
+	uint32_t secondary = (uint32_t)vmcs_read(VMCS_SECONDARY_CONTROLS);
+
+	pin &= ~PIN_POSTED_INTERRUPTS;
+	primary &= ~(PROC_USE_TPR_SHADOW | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
+	secondary &= ~(PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VIRTUALIZE_X2APIC_MODE |
+		       PROC2_APIC_REGISTER_VIRTUALIZATION | PROC2_VIRTUAL_INTERRUPT_DELIVERY);
+
+	if (mode == MODE_EMULATE) {
+		/* CR8 is the TPR: without a TPR shadow every access must exit (§30.1.1). */
+		primary |= PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+		map_apic_page(v, false);
+	} else {
+		primary |= PROC_USE_TPR_SHADOW;
+		vmcs_write(VMCS_VIRTUAL_APIC_PAGE_ADDR, (uint64_t)(uintptr_t)vlapic_page(v->vlapic));
+		/* "Virtualize x2APIC mode" and "virtualize APIC accesses" exclude each other
+		 * (SDM Vol. 3C §26.2.1.1): follow the guest's APIC mode. */
+		if (x2apic) {
+			secondary |= PROC2_VIRTUALIZE_X2APIC_MODE;
+			map_apic_page(v, false);
+		} else {
+			secondary |= PROC2_VIRTUALIZE_APIC_ACCESSES;
+			vmcs_write(VMCS_APIC_ACCESS_ADDR,
+				   (uint64_t)(uintptr_t)v->apic_pages.apic_access_page);
+			map_apic_page(v, true);
+		}
+		if (mode >= MODE_APICV)
+			secondary |= PROC2_APIC_REGISTER_VIRTUALIZATION |
+				     PROC2_VIRTUAL_INTERRUPT_DELIVERY;
+	}
+	v->pi_hardware = mode == MODE_POSTED &&
+			 vmx_control_allowed(vmx_active_caps, VMX_CTL_PIN, PIN_POSTED_INTERRUPTS);
+	if (v->pi_hardware) {
+		pin |= PIN_POSTED_INTERRUPTS;
+		vmcs_write(VMCS_POSTED_INTR_NV, POSTED_INTERRUPT_VECTOR);
+		vmcs_write(VMCS_POSTED_INTR_DESC_ADDR, (uint64_t)(uintptr_t)v->apic_pages.pi_desc);
+	}
+	program_x2apic_msrs(mode, x2apic);
+	vmcs_write(VMCS_PIN_BASED_CONTROLS, pin);
+	vmcs_write(VMCS_PRIMARY_CONTROLS, primary);
+	vmcs_write(VMCS_SECONDARY_CONTROLS, secondary);
+	vmcs_write(VMCS_TPR_THRESHOLD, 0);
+	if (mode >= MODE_APICV) {
+		for (unsigned i = 0; i < 4; i++) {
+			v->eoi_exit_bitmap[i] = ~0ull; /* force the rewrite */
+		}
+		write_eoi_exit_bitmap(v);
+		write_guest_interrupt_status(v);
+	}
+	v->apic_mode_requested = requested;
+	v->apic_mode = mode;
+	return mode;
+}
+
+/* ---- injection ------------------------------------------------------------------------------- */
+
+/* Whether the guest can take an external interrupt at this entry (SDM Vol. 3A §7.8.3 and
+ * Vol. 3C §27.2 "Event Blocking"). */
+static bool interrupt_window_open(void)
+{
+	return (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (INTERRUPTIBILITY_STI_BLOCKING | INTERRUPTIBILITY_MOV_SS_BLOCKING));
+}
+
+static bool nmi_window_open(void)
+{
+	return !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (INTERRUPTIBILITY_STI_BLOCKING | INTERRUPTIBILITY_MOV_SS_BLOCKING |
+		  INTERRUPTIBILITY_NMI_BLOCKING));
+}
+
+static void set_primary_bit(uint32_t bit, bool on)
+{
+	uint32_t primary = (uint32_t)vmcs_read(VMCS_PRIMARY_CONTROLS);
+	uint32_t wanted = on ? primary | bit : primary & ~bit;
+
+	if (wanted != primary)
+		vmcs_write(VMCS_PRIMARY_CONTROLS, wanted);
+}
+
+static void inject(uint32_t type, uint8_t vector)
+{
+	vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | type << INTR_INFO_TYPE_SHIFT | vector);
+	/* An event delivered to a halted guest ends the HLT (SDM Vol. 3C §27.6.2). */
+	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_STATE_ACTIVE);
+}
+
+/* The TPR threshold for tpr-shadow mode: a TPR-below-threshold exit as soon as the guest lowers
+ * its TPR under the class of the highest interrupt the TPR holds back (§30.1.2). */
+static void update_tpr_threshold(struct vcpu *v)
+{
+	int irr = vlapic_highest_irr(v->vlapic);
+	uint32_t tpr_class = *(volatile uint32_t *)((uint8_t *)vlapic_page(v->vlapic) + APIC_TPR) >> 4;
+	uint32_t threshold = irr < 0 || (uint32_t)irr >> 4 > tpr_class ? 0 : (uint32_t)irr >> 4;
+
+	vmcs_write(VMCS_TPR_THRESHOLD, threshold);
+}
+
+/* Posted mode without the hardware feature: the descriptor is drained in software at entry
+ * (PIR → vIRR, then RVI), as the CPU would on the notification (§30.6). */
+static void drain_pir(struct vcpu *v)
+{
+	struct pi_desc *pi = v->apic_pages.pi_desc;
+
+	if (!(__atomic_load_n(&pi->control, __ATOMIC_ACQUIRE) & PI_CONTROL_ON))
+		return;
+	__atomic_fetch_and(&pi->control, (uint16_t)~PI_CONTROL_ON, __ATOMIC_ACQ_REL);
+	for (unsigned word = 0; word < 4; word++) {
+		uint64_t bits = __atomic_exchange_n(&pi->pir[word], 0, __ATOMIC_ACQ_REL);
+
+		while (bits) {
+			unsigned bit = (unsigned)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			vlapic_set_irq(v->vlapic, (uint8_t)(word * 64 + bit), false);
+			v->apic_stats.pir_drained++;
+		}
+	}
+}
+
+void apic_before_entry(struct vcpu *v)
+{
+	bool event_queued = vmcs_read(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
+	int vector;
+
+	if (v->apic_mode == MODE_POSTED && !v->pi_hardware)
+		drain_pir(v);
+
+	/* NMIs are injected in every mode: APICv has no virtual NMI delivery. */
+	if (v->nmi_pending && !event_queued) {
+		if (nmi_window_open()) {
+			inject(INTR_TYPE_NMI, 2);
+			v->nmi_pending = false;
+			v->apic_stats.nmis_injected++;
+			event_queued = true;
+		}
+	}
+	set_primary_bit(PROC_NMI_WINDOW_EXITING, v->nmi_pending);
+
+	if (v->apic_mode >= MODE_APICV) {
+		/* The CPU evaluates and delivers pending virtual interrupts itself from RVI at VM
+		 * entry (§30.2.1 "Evaluation of Pending Virtual Interrupts"). */
+		set_primary_bit(PROC_INTERRUPT_WINDOW_EXITING, false);
+		write_eoi_exit_bitmap(v);
+		write_guest_interrupt_status(v);
+		if (vlapic_pending_interrupt(v->vlapic) >= 0 &&
+		    vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == ACTIVITY_STATE_HLT &&
+		    (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
+			/* A deliverable interrupt ends HLT; Bochs 2.7 would not wake the guest
+			 * from RVI alone (../docs/test-hosts.md). */
+			vmcs_write(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_STATE_ACTIVE);
+		return;
+	}
+
+	vector = vlapic_pending_interrupt(v->vlapic);
+	if (vector >= 0 && !event_queued && interrupt_window_open()) {
+		int acknowledged = vlapic_acknowledge(v->vlapic);
+
+		if (acknowledged >= 0) {
+			inject(INTR_TYPE_EXTERNAL, (uint8_t)acknowledged);
+			v->apic_stats.injected++;
+		}
+		vector = vlapic_pending_interrupt(v->vlapic);
+		event_queued = true;
+	}
+	/* Still something pending: exit as soon as the guest can take it. */
+	set_primary_bit(PROC_INTERRUPT_WINDOW_EXITING, vector >= 0);
+	if (v->apic_mode == MODE_TPR_SHADOW)
+		update_tpr_threshold(v);
+}
+
+bool apic_has_deliverable_event(struct vcpu *v)
+{
+	return v->nmi_pending || vlapic_pending_interrupt(v->vlapic) >= 0;
+}
+
+uint64_t apic_timer_deadline(struct vcpu *v)
+{
+	return vlapic_timer_deadline(v->vlapic);
+}
+
+void apic_timer_check(struct vcpu *v)
+{
+	uint64_t deadline = vlapic_timer_deadline(v->vlapic);
+
+	if (deadline && rdtsc() >= deadline)
+		vlapic_timer_expired(v->vlapic);
+}

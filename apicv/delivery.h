@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The four ways of delivering interrupts into the virtual LAPIC, and the VM exits each one
+ * causes. This is the VMX side of apicv/: it programs the VMCS for a mode, injects or posts what
+ * the vLAPIC model (apicv/vlapic.c, plain C) has pending, and turns APIC-related VM exits into
+ * calls of the model. The model never sees a VMCS.
+ *
+ *   emulate     no APIC virtualization. The APIC page is absent from EPT: every access is an
+ *               EPT violation decoded by vmx/x86_decode.c; x2APIC MSRs and CR8 exit; interrupts
+ *               are injected at VM entry (interrupt-window exiting while the guest cannot take
+ *               them).
+ *   tpr-shadow  TPR shadow with the vLAPIC page as the virtual-APIC page, TPR threshold, and
+ *               "virtualize APIC accesses": TPR reads and writes (MMIO, CR8, x2APIC MSR 0x808)
+ *               do not exit, every other APIC access is an APIC_ACCESS exit; injection as above.
+ *   apicv       + APIC-register virtualization and virtual-interrupt delivery: reads do not
+ *               exit, TPR/EOI/SELF_IPI writes are virtualized, other writes are trap-like
+ *               APIC_WRITE exits; pending interrupts are posted to RVI and the CPU delivers them;
+ *               EOIs of vectors in the EOI-exit bitmap are EOI_INDUCED exits.
+ *   posted      + posted-interrupt processing: interrupts for the vCPU go through its posted-
+ *               interrupt descriptor (PIR, ON) and the notification vector; without the hardware
+ *               feature the same descriptor is drained into vIRR/RVI at the next VM entry.
+ */
+#ifndef APICVISOR_DELIVERY_H
+#define APICVISOR_DELIVERY_H
+
+#include "../boot/config.h"
+#include "../lib/klib.h"
+
+struct vcpu;
+struct vmx_caps;
+
+/* Posted-interrupt descriptor (SDM Vol. 3C §30.6 "Posted-Interrupt Processing", Table 30-1).
+ * 64-byte aligned; the CPU reads and clears PIR and ON, senders set them with locked
+ * operations. */
+struct pi_desc {
+	uint64_t pir[4];              /* bits 255:0, one per vector */
+	uint16_t control;             /* bit 256 ON (outstanding notification), bit 257 SN */
+	uint8_t notification_vector;  /* bits 279:272 */
+	uint8_t reserved0;
+	uint32_t notification_destination; /* bits 319:288; xAPIC: APIC ID << 8 */
+	uint64_t reserved1[3];
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct pi_desc) == 64, "posted-interrupt descriptor is 64 bytes");
+_Static_assert(__builtin_offsetof(struct pi_desc, notification_vector) == 34, "NV at bit 272");
+_Static_assert(__builtin_offsetof(struct pi_desc, notification_destination) == 36,
+	       "NDST at bit 288");
+
+#define PI_CONTROL_ON (1u << 0)
+#define PI_CONTROL_SN (1u << 1)
+
+/* The host vector that notifies a running vCPU of posted interrupts. */
+#define POSTED_INTERRUPT_VECTOR 0xF2
+
+/* Pages the delivery modes need, allocated before ExitBootServices (physical == virtual). */
+struct apic_pages {
+	void *vlapic_page;            /* the vLAPIC registers = the virtual-APIC page */
+	void *apic_access_page;       /* the page EPT maps at the APIC base in tpr-shadow+ modes */
+	struct pi_desc *pi_desc;
+	void *ept_pool;               /* spare pages for EPT structures above guest RAM */
+	size_t ept_pool_pages;
+};
+
+/* Counters the ladder reports, per vCPU. Written on that vCPU's exit path only. */
+struct apic_stats {
+	uint64_t injected;            /* interrupts injected through the VM-entry interruption field */
+	uint64_t nmis_injected;
+	uint64_t posted_to_rvi;       /* times a new highest vector was written to RVI */
+	uint64_t pir_drained;         /* vectors moved PIR → vIRR by software */
+	uint64_t irq_window_exits;    /* interrupt-window exits */
+	uint64_t nmi_window_exits;
+	uint64_t ipis_to_others;      /* IPIs naming other vCPUs (there are none) */
+	uint64_t apic_write[256];     /* APIC_WRITE exits by register (offset >> 4) */
+	uint64_t apic_access[256];    /* APIC_ACCESS exits and emulated MMIO by register */
+	uint64_t eoi_induced[256];    /* EOI_INDUCED exits by vector */
+};
+
+void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t tsc_hz);
+
+/* Switches the vCPU to a delivery mode (lowered to what the CPU allows); returns the mode in
+ * effect. Called before the first entry and for the SET_MODE hypercall. */
+enum apicvisor_mode apic_set_mode(struct vcpu *v, enum apicvisor_mode requested);
+
+/* Run before every VM entry: injects or posts what the vLAPIC has pending, arms the windows,
+ * folds the LAPIC timer into the VMX-preemption timer deadline. */
+void apic_before_entry(struct vcpu *v);
+
+/* The earliest TSC at which the vLAPIC needs the CPU back (its timer), 0 for none. */
+uint64_t apic_timer_deadline(struct vcpu *v);
+/* The VMX-preemption timer fired: run the vLAPIC timer if it is due. */
+void apic_timer_check(struct vcpu *v);
+
+/* Whether an interrupt or NMI could be delivered now or later without an outside event: a HLT
+ * with IF = 1 resumes at once when this holds (Bochs 2.7 does not wake a halted guest on a
+ * pending virtual interrupt, and a real hypervisor decides this before blocking anyway). */
+bool apic_has_deliverable_event(struct vcpu *v);
+
+#endif

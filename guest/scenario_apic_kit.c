@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+#include "scenario_apic_kit.h"
+
+#include <stdint.h>
+
+#include "cpu.h"
+#include "interrupts.h"
+#include "lapic.h"
+#include "scenario_kit.h"
+
+/* How long prepare leaves IF = 1 for what an earlier scenario left pending to arrive. */
+#define SCENARIO_APIC_DRAIN_CYCLES 20000ull
+
+enum scenario_failure scenario_apic_prepare(struct scenario_state *state, enum lapic_mode mode)
+{
+	const char *why;
+
+	if (!lapic_present())
+		return scenario_skip(state, "no local APIC: CPUID.1:EDX[9] = 0");
+	if (mode == LAPIC_MODE_X2APIC && !lapic_has_x2apic())
+		return scenario_skip(state, "no x2APIC: CPUID.1:ECX[21] = 0");
+	cpu_interrupts_disable();
+	interrupts_reset();
+	if (!lapic_setup(mode, &why)) {
+		scenario_note(state, "%s mode: %s", lapic_mode_name(mode), why);
+		return SCENARIO_FAILURE_APIC_SETUP;
+	}
+	cpu_interrupts_enable();
+	interrupts_idle(SCENARIO_APIC_DRAIN_CYCLES);
+	cpu_interrupts_disable();
+	if (interrupts_count() != 0) {
+		const struct interrupts_arrival *last = interrupts_arrival(interrupts_count() - 1);
+
+		scenario_note(state, "before BEGIN, %u interrupts left pending arrived, the last "
+			      "at vector 0x%x", interrupts_count(), last->vector);
+	}
+	interrupts_reset();
+	return SCENARIO_PASSED;
+}
+
+enum scenario_failure scenario_apic_expect_log(struct scenario_state *state,
+					       const uint8_t *vectors, unsigned count)
+{
+	unsigned arrived = interrupts_count();
+	enum scenario_failure failure = SCENARIO_PASSED;
+
+	if (arrived != count) {
+		scenario_note(state, "%u interrupts arrived, expected %u", arrived, count);
+		failure = arrived < count ? SCENARIO_FAILURE_INTERRUPT_MISSING :
+					    SCENARIO_FAILURE_INTERRUPT_UNEXPECTED;
+	}
+	for (unsigned i = 0; i < arrived; i++) {
+		const struct interrupts_arrival *arrival = interrupts_arrival(i);
+
+		if (arrival == NULL)
+			continue;            /* overwritten: only the count can be checked */
+		if (i >= count || arrival->vector != vectors[i]) {
+			if (i < count)
+				scenario_note(state, "arrival %u is vector 0x%x, expected 0x%x", i,
+					      arrival->vector, vectors[i]);
+			else
+				scenario_note(state, "arrival %u is vector 0x%x, one too many", i,
+					      arrival->vector);
+			if (failure == SCENARIO_PASSED)
+				failure = SCENARIO_FAILURE_INTERRUPT_ORDER;
+		}
+		if (arrival->depth != 0) {
+			scenario_note(state, "arrival %u (vector 0x%x) came inside %u handlers", i,
+				      arrival->vector, arrival->depth);
+			if (failure == SCENARIO_PASSED)
+				failure = SCENARIO_FAILURE_INTERRUPT_NESTED;
+		}
+	}
+	return failure;
+}
+
+enum scenario_failure scenario_apic_await(struct scenario_state *state, unsigned count,
+					  const char *what)
+{
+	if (interrupts_wait_for(count, SCENARIO_APIC_ARRIVAL_TIMEOUT))
+		return SCENARIO_PASSED;
+	scenario_note(state, "%s did not arrive within %lu TSC cycles (%u of %u interrupts)", what,
+		      (uint64_t)SCENARIO_APIC_ARRIVAL_TIMEOUT, interrupts_count(), count);
+	return SCENARIO_FAILURE_INTERRUPT_MISSING;
+}
+
+enum scenario_failure scenario_apic_finish(struct scenario_state *state,
+					   enum scenario_failure failure)
+{
+	cpu_interrupts_disable();
+	scenario_report(state, "interrupts", interrupts_count());
+	return failure;
+}
+
+void scenario_apic_keep_first(enum scenario_failure *first, enum scenario_failure failure)
+{
+	if (*first == SCENARIO_PASSED)
+		*first = failure;
+}
+
+bool scenario_apic_expect_boundary(struct scenario_state *state, unsigned index,
+				   uint64_t boundary, const char *where)
+{
+	const struct interrupts_arrival *arrival = interrupts_arrival(index);
+
+	if (arrival == NULL || arrival->rip == boundary)
+		return true;
+	scenario_note(state, "vector 0x%x interrupted rip 0x%lx, expected 0x%lx (after %s)",
+		      arrival->vector, arrival->rip, boundary, where);
+	return false;
+}
+
+enum scenario_failure scenario_apic_prepare_xapic(struct scenario_state *state)
+{
+	return scenario_apic_prepare(state, LAPIC_MODE_XAPIC);
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+#include "scenario_kit.h"
+
+#include <stdarg.h>
+
+#include "hypercall.h"
+#include "lib/printf.h"
+
+static const char *const scenario_failure_reasons[SCENARIO_FAILURE_COUNT] = {
+	[SCENARIO_FAILURE_NO_MEMORY_INFO] = "boot information has no mem_lower/mem_upper",
+	[SCENARIO_FAILURE_NO_MEMORY_MAP] = "boot information has no memory map",
+	[SCENARIO_FAILURE_BAD_MEMORY_MAP] = "memory map entry too short",
+	[SCENARIO_FAILURE_NO_UPPER_MEMORY] = "mem_upper is 0",
+	[SCENARIO_FAILURE_HYPERCALL_ERROR] = "hypercall returned an error",
+	[SCENARIO_FAILURE_NOT_ENOSYS] = "unknown hypercall did not return ENOSYS",
+	[SCENARIO_FAILURE_HYPERCALL_REFUSED] = "hypervisor refused BEGIN, REPORT or END",
+	[SCENARIO_FAILURE_TOO_MANY_FIGURES] = "more figures than a scenario may report",
+	[SCENARIO_FAILURE_CPUID_NOT_FILTERED] = "CPUID differs from what apicvisor presents",
+	[SCENARIO_FAILURE_NO_GP] = "an access that must fault did not raise #GP(0)",
+	[SCENARIO_FAILURE_EFER] = "EFER unreadable, or LME/LMA clear in 64-bit mode",
+	[SCENARIO_FAILURE_CR4_VMXE_VISIBLE] = "CR4.VMXE reads as 1",
+	[SCENARIO_FAILURE_CR4_CHANGED] = "CR4 changed by a write that faulted",
+	[SCENARIO_FAILURE_NOT_STOPPED] = "the guest went on where the hypervisor must stop it",
+	[SCENARIO_FAILURE_APIC_SETUP] = "the local APIC could not be put in the mode wanted",
+	[SCENARIO_FAILURE_INTERRUPT_MISSING] = "an interrupt did not arrive in time",
+	[SCENARIO_FAILURE_INTERRUPT_UNEXPECTED] = "an interrupt arrived that must not have",
+	[SCENARIO_FAILURE_INTERRUPT_ORDER] = "interrupts arrived in the wrong order",
+	[SCENARIO_FAILURE_INTERRUPT_NESTED] = "an interrupt arrived inside a handler",
+	[SCENARIO_FAILURE_INTERRUPT_BOUNDARY] = "an interrupt arrived at the wrong instruction "
+						"boundary",
+	[SCENARIO_FAILURE_APIC_REGISTER] = "an APIC register or MSR read back wrong",
+	[SCENARIO_FAILURE_INTERRUPT_EARLY] = "a timer interrupt came before its deadline",
+};
+
+const char *scenario_failure_reason(enum scenario_failure failure)
+{
+	if (failure >= SCENARIO_FAILURE_COUNT || scenario_failure_reasons[failure] == NULL)
+		return "unknown failure";
+	return scenario_failure_reasons[failure];
+}
+
+/* printf_format's callback for a note: a note that does not fit is dropped by scenario_note. */
+static void scenario_notes_output(void *context, char c)
+{
+	struct scenario_notes *notes = context;
+
+	if (notes->len < sizeof(notes->text))
+		notes->text[notes->len++] = c;
+	else
+		notes->overflowed = true;
+}
+
+static void scenario_notes_write(struct scenario_notes *notes, const char *text)
+{
+	while (*text != '\0')
+		scenario_notes_output(notes, *text++);
+}
+
+void scenario_note(struct scenario_state *state, const char *format, ...)
+{
+	struct scenario_notes *notes = &state->notes;
+	size_t start = notes->len;
+	va_list ap;
+
+	scenario_notes_write(notes, "  ");
+	va_start(ap, format);
+	printf_format(scenario_notes_output, notes, format, ap);
+	va_end(ap);
+	scenario_notes_write(notes, "\n");
+	if (notes->overflowed) {
+		notes->len = start;
+		notes->overflowed = false;
+		notes->dropped++;
+	}
+}
+
+void scenario_protocol_call(struct scenario_state *state, const char *what, uint64_t function,
+			    uint64_t arg1, uint64_t arg2)
+{
+	int64_t result = hypercall(function, arg1, arg2, 0);
+
+	if (result != 0) {
+		scenario_note(state, "apicvisor refused %s: %ld", what, result);
+		state->refused_hypercalls++;
+	}
+}
+
+void scenario_report(struct scenario_state *state, const char *key, uint64_t value)
+{
+	if (state->figure_count == SCENARIO_MAX_FIGURES) {
+		state->dropped_figures++;
+		return;
+	}
+	state->figures[state->figure_count++] = (struct scenario_figure){ key, value };
+	if (state->context->hypervisor)
+		scenario_protocol_call(state, "REPORT", APICVISOR_HC_REPORT, (uintptr_t)key, value);
+}
+
+enum scenario_failure scenario_skip(struct scenario_state *state, const char *reason)
+{
+	state->skip_reason = reason;
+	return SCENARIO_SKIPPED;
+}
+
+bool scenario_expect(struct scenario_state *state, const char *what, uint64_t actual,
+		     uint64_t expected)
+{
+	if (actual == expected)
+		return true;
+	scenario_note(state, "%s is 0x%lx, expected 0x%lx", what, actual, expected);
+	return false;
+}
+
+bool scenario_expect_gp(struct scenario_state *state, const char *what,
+			struct idt_exception_record raised)
+{
+	if (raised.vector == IDT_VECTOR_GP && raised.error_code == 0)
+		return true;
+	if (raised.vector == IDT_NO_EXCEPTION)
+		scenario_note(state, "%s raised nothing, expected #GP(0)", what);
+	else
+		scenario_note(state, "%s raised vector %u with error code 0x%lx, expected #GP(0)",
+			      what, raised.vector, raised.error_code);
+	return false;
+}
