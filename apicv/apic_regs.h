@@ -52,6 +52,11 @@ enum apic_register {
 	APIC_SELF_IPI = 0x3F0,            /* SELF IPI (x2APIC only, write-only) */
 };
 
+/* In x2APIC mode the ICR is one 64-bit register at 0x300: its destination (bits 63:32) is the
+ * dword at 0x304, where the CPU reads and writes it for RDMSR/WRMSR 0x830 under "virtualize
+ * x2APIC mode" (SDM Vol. 3C §30.5 "Virtualizing MSR-Based APIC Accesses"). */
+#define APIC_ICR_X2APIC_DESTINATION (APIC_ICR_LOW + 4)
+
 /* Registers live in offsets 0x000–0x3F0; the rest of the 4 KiB page is not the APIC's. */
 #define APIC_REGISTER_SPACE_END 0x400u
 #define APIC_REGISTER_SLOTS (APIC_REGISTER_SPACE_END / 16)

@@ -133,9 +133,9 @@ static const struct register_info registers[APIC_REGISTER_SLOTS] = {
 	[SLOT(APIC_LDR)] = { XAPIC_READ | XAPIC_WRITE | X2APIC_READ, 0 },
 	[SLOT(APIC_DFR)] = { XAPIC_READ | XAPIC_WRITE, 0 },
 	[SLOT(APIC_SVR)] = { RW_BOTH, SVR_BITS },
-	[SLOT(APIC_ISR0)... SLOT(APIC_ISR7)] = { RO_BOTH, 0 },
-	[SLOT(APIC_TMR0)... SLOT(APIC_TMR7)] = { RO_BOTH, 0 },
-	[SLOT(APIC_IRR0)... SLOT(APIC_IRR7)] = { RO_BOTH, 0 },
+	[SLOT(APIC_ISR0) ... SLOT(APIC_ISR7)] = { RO_BOTH, 0 },
+	[SLOT(APIC_TMR0) ... SLOT(APIC_TMR7)] = { RO_BOTH, 0 },
+	[SLOT(APIC_IRR0) ... SLOT(APIC_IRR7)] = { RO_BOTH, 0 },
 	[SLOT(APIC_ESR)] = { RW_BOTH, 0 },                       /* x2APIC: only 0 may be written */
 	[SLOT(APIC_LVT_CMCI)] = { RW_BOTH, LVT_OTHER_BITS | APIC_LVT_DELIVERY_STATUS },
 	/* x2APIC ICR reserved: bits 31:20, 17:16 (remote read status), 13 (§11.12.9, Figure
@@ -820,7 +820,7 @@ static void write_icr(struct vlapic *vl, uint64_t value)
 	reg_write(vl, APIC_ICR_LOW, icr);
 	if (is_x2apic(vl)) {
 		destination = (uint32_t)(value >> 32);
-		reg_write(vl, APIC_ICR_LOW + 4, destination);
+		reg_write(vl, APIC_ICR_X2APIC_DESTINATION, destination);
 	} else {
 		destination = reg_read(vl, APIC_ICR_HIGH) >> APIC_ICR_XAPIC_DESTINATION_SHIFT;
 	}
@@ -998,7 +998,7 @@ enum vlapic_status vlapic_msr_read(struct vlapic *vl, uint32_t msr, uint64_t *va
 		return VLAPIC_GP;
 	*value = register_read(vl, offset);
 	if (offset == APIC_ICR_LOW)
-		*value |= (uint64_t)reg_read(vl, APIC_ICR_LOW + 4) << 32;
+		*value |= (uint64_t)reg_read(vl, APIC_ICR_X2APIC_DESTINATION) << 32;
 	return VLAPIC_OK;
 }
 
@@ -1076,7 +1076,7 @@ void vlapic_apic_write_done(struct vlapic *vl, uint32_t offset)
 	}
 	value = reg_read(vl, offset);
 	if (x2apic && offset == APIC_ICR_LOW)
-		value |= (uint64_t)reg_read(vl, APIC_ICR_LOW + 4) << 32;
+		value |= (uint64_t)reg_read(vl, APIC_ICR_X2APIC_DESTINATION) << 32;
 	register_write(vl, offset, value);
 }
 
@@ -1094,9 +1094,9 @@ void vlapic_set_tpr(struct vlapic *vl, uint8_t tpr)
 
 /* ---- interrupts ------------------------------------------------------------------------------ */
 
-void vlapic_set_irq(struct vlapic *vl, uint8_t vector, bool level)
+bool vlapic_set_irq(struct vlapic *vl, uint8_t vector, bool level)
 {
-	accept_fixed(vl, vector, level);
+	return accept_fixed(vl, vector, level);
 }
 
 int vlapic_highest_irr(const struct vlapic *vl)
@@ -1250,7 +1250,7 @@ bool vlapic_set_apic_base(struct vlapic *vl, uint64_t value)
 		 * ("the state of the extended fields ... is not architecturally defined"). */
 		reg_write(vl, APIC_ID, vl->initial_apic_id);
 		reg_write(vl, APIC_LDR, apic_x2apic_logical_id(vl->initial_apic_id));
-		reg_write(vl, APIC_ICR_LOW + 4, 0);
+		reg_write(vl, APIC_ICR_X2APIC_DESTINATION, 0);
 	}
 	return true;
 }

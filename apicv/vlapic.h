@@ -14,11 +14,11 @@
  * in the page lives in the model (IA32_APIC_BASE, the timer's deadline, the ESR accumulator,
  * the LINT pin levels).
  *
- * Layout choice in x2APIC mode: the ICR is one 64-bit register at offset 0x300 (low dword at
- * 0x300, destination at 0x304), because that is where the CPU reads and writes it for RDMSR/
- * WRMSR 0x830 under "virtualize x2APIC mode" (SDM Vol. 3C §30.5 "Virtualizing MSR-Based APIC
- * Accesses": RDMSR "reads the 8 bytes from offset X on the virtual-APIC page"). Offset 0x310 is
- * the xAPIC-only ICR high.
+ * Layout in x2APIC mode: the ICR is one 64-bit register at offset 0x300 (low dword at 0x300,
+ * destination at 0x304 = APIC_ICR_X2APIC_DESTINATION), because that is where the CPU reads and
+ * writes it for RDMSR/WRMSR 0x830 under "virtualize x2APIC mode" (SDM Vol. 3C §30.5
+ * "Virtualizing MSR-Based APIC Accesses": RDMSR "reads the 8 bytes from offset X on the
+ * virtual-APIC page"). Offset 0x310 is the xAPIC-only ICR high.
  *
  * Threading: a vLAPIC belongs to its vCPU; every function is called on that vCPU's physical CPU
  * while the guest is not running (exit handlers, the code before VM entry), never concurrently.
@@ -48,7 +48,7 @@ struct vlapic;
  * vlapic_create.
  */
 struct vlapic_ops {
-	/* The current TSC: the timer's clock. NULL reads as 0 (a timer then never runs). */
+	/* The current TSC: the timer's clock. NULL reads as 0, a clock that never advances. */
 	uint64_t (*now)(void *ctx);
 	/* vlapic_timer_deadline() changed: re-arm the caller's timer (e.g. the VMX-preemption
 	 * timer) for the new value, or disarm it for 0. */
@@ -221,9 +221,10 @@ void vlapic_set_tpr(struct vlapic *vl, uint8_t tpr);
  * A fixed interrupt arrives (vIOAPIC, MSI, posted-descriptor drain, another vCPU's IPI):
  * `level` sets the vector's TMR bit, edge clears it (§11.8.4 "Interrupt Acceptance for Fixed
  * Interrupts"). Vectors 0–15 are not accepted: ESR bit 6 "Receive Illegal Vector" instead.
- * Discarded (counted) while the APIC is hardware- or software-disabled.
+ * Discarded (counted) while the APIC is hardware- or software-disabled. Returns whether the
+ * vector was latched into IRR: a vIOAPIC sets a pin's remote IRR only when some APIC took it.
  */
-void vlapic_set_irq(struct vlapic *vl, uint8_t vector, bool level);
+bool vlapic_set_irq(struct vlapic *vl, uint8_t vector, bool level);
 /* The highest IRR vector whose priority class (bits 7:4) exceeds PPR[7:4], or -1 (also when
  * hardware-disabled). Emulate/tpr-shadow modes: whether to inject or open a window. */
 int vlapic_pending_interrupt(const struct vlapic *vl);

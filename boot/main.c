@@ -97,6 +97,14 @@ static void load_guest(EFI_HANDLE image)
 		 plan.segment_count, plan.entry, config.mem_mib, guest.info_gpa);
 }
 
+/* Posted mode without the CPU feature drains the descriptor in software (apicv/delivery.c). */
+static const char *posted_path(void)
+{
+	return vmx_caps_posted_in_hardware(&caps) ? "hardware"
+						  : "software (this CPU has no posted-interrupt "
+						    "processing)";
+}
+
 static void check_vmx(void)
 {
 	char unusable[200];
@@ -112,6 +120,8 @@ static void check_vmx(void)
 			 config_mode_name(config.mode), config_mode_name(mode), mode_reason);
 	else
 		log_info("apicvisor: mode %s\n", config_mode_name(mode));
+	if (mode == MODE_POSTED)
+		log_info("apicvisor: posted-interrupt processing in %s\n", posted_path());
 }
 
 static uint64_t measure_tsc_hz(void)
@@ -171,6 +181,8 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 		.mode_requested = config_mode_name(config.mode),
 		.mode_effective = config_mode_name(mode),
 		.mode_reason = mode_reason,
+		.posted_interrupts = mode != MODE_POSTED ? NULL
+			: vmx_caps_posted_in_hardware(&caps) ? "hardware" : "software",
 		.guest_path = guest.path,
 		.guest_args = guest.args,
 		.tsc_hz = vmx_config.tsc_hz,

@@ -168,6 +168,8 @@ void stats_print_table(const struct fmt_sink *out, const struct run_summary *s)
 	fmt_print(out, "mode %s", s->mode_effective);
 	if (s->mode_reason)
 		fmt_print(out, " (requested %s; lowered: no %s)", s->mode_requested, s->mode_reason);
+	if (s->posted_interrupts)
+		fmt_print(out, " (posted-interrupt processing in %s)", s->posted_interrupts);
 	fmt_print(out, ", TSC %llu Hz, guest ran %llu cycles\n", (unsigned long long)s->tsc_hz,
 		  (unsigned long long)s->guest_cycles);
 	fmt_print(out, "guest %s: %s", s->guest_path, guest_end_name(s->end));
@@ -427,6 +429,8 @@ void stats_print_json(const struct fmt_sink *out, const struct run_summary *s)
 	json_string(out, s->mode_effective);
 	fmt_print(out, ", \"lowered_for_lack_of\": ");
 	json_string(out, s->mode_reason);
+	fmt_print(out, ", \"posted_interrupts\": ");
+	json_string(out, s->posted_interrupts);
 	fmt_print(out, "},\n  \"guest\": {\"path\": ");
 	json_string(out, s->guest_path);
 	fmt_print(out, ", \"args\": ");

@@ -34,7 +34,7 @@ uint64_t exit_stats_total(const struct exit_stats *s);
 
 #define STATS_NAME_MAX 64
 #define STATS_MAX_REPORTS 8
-#define STATS_MAX_SCENARIOS 32
+#define STATS_MAX_SCENARIOS 64
 
 struct scenario_figure {
 	char key[STATS_NAME_MAX];
@@ -84,6 +84,7 @@ struct run_summary {
 	const char *mode_requested;
 	const char *mode_effective;
 	const char *mode_reason;      /* NULL: nothing degraded */
+	const char *posted_interrupts; /* posted mode: "hardware" or "software"; else NULL */
 	const char *guest_path;
 	const char *guest_args;
 	uint64_t tsc_hz;

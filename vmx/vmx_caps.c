@@ -142,8 +142,9 @@ const char *vmx_caps_unusable_reason(const struct vmx_caps *caps, char *buf, siz
 	return buf;
 }
 
-/* What each mode needs on top of the one below it (SDM Vol. 3C §30.1 "Virtual APIC State" and
- * §30.6 "Posted-Interrupt Processing"). */
+/* What each mode needs on top of the one below it (SDM Vol. 3C §30.1 "Virtual APIC State").
+ * Posted mode needs nothing more than apicv: without posted-interrupt processing (SDM Vol. 3C
+ * §30.6) its descriptor is drained in software at VM entry (vmx_caps_posted_in_hardware()). */
 struct mode_need {
 	enum apicvisor_mode mode;
 	enum vmx_control_kind kind;
@@ -152,7 +153,6 @@ struct mode_need {
 };
 
 static const struct mode_need mode_needs[] = {
-	{ MODE_POSTED, VMX_CTL_PIN, PIN_POSTED_INTERRUPTS, "posted-interrupt processing" },
 	{ MODE_APICV, VMX_CTL_SECONDARY, PROC2_APIC_REGISTER_VIRTUALIZATION,
 	  "APIC-register virtualization" },
 	{ MODE_APICV, VMX_CTL_SECONDARY, PROC2_VIRTUAL_INTERRUPT_DELIVERY,
@@ -229,4 +229,9 @@ void vmx_caps_print(const struct fmt_sink *out, const struct vmx_caps *caps)
 		fmt_print(out, "    %-32s %s%s\n", f->name, feature_available(caps, f) ? "yes" : "no",
 			  f->essential ? " (required)" : "");
 	}
+}
+
+bool vmx_caps_posted_in_hardware(const struct vmx_caps *caps)
+{
+	return vmx_control_allowed(caps, VMX_CTL_PIN, PIN_POSTED_INTERRUPTS);
 }

@@ -106,9 +106,14 @@ unsigned vmx_caps_preemption_timer_rate(const struct vmx_caps *caps); /* MISC bi
  */
 const char *vmx_caps_unusable_reason(const struct vmx_caps *caps, char *buf, size_t size);
 
+/* Whether posted mode can use the CPU's posted-interrupt processing (else software drains the
+ * descriptor at VM entry). */
+bool vmx_caps_posted_in_hardware(const struct vmx_caps *caps);
+
 /*
  * The delivery mode a run gets: the requested one, lowered step by step (posted → apicv →
- * tpr-shadow → emulate) while a control it needs is missing. *reason names the first missing
+ * tpr-shadow → emulate) while a control it needs is missing. Posted mode needs only what apicv
+ * needs: posted-interrupt processing itself is optional (see vmx_caps_posted_in_hardware). *reason names the first missing
  * feature, or is NULL when nothing was lowered.
  */
 enum apicvisor_mode vmx_caps_degrade_mode(const struct vmx_caps *caps,

@@ -634,7 +634,8 @@ static void test_json(void **state)
 	assert_has(canon, "\"apicvisor\": \"0.1-test\"");
 	assert_has(canon, "\"tsc_hz\": 2000000000");
 	assert_has(canon, "\"mode\": {\"effective\": \"apicv\", \"lowered_for_lack_of\": "
-			  "\"posted-interrupt processing\", \"requested\": \"posted\"}");
+			  "\"posted-interrupt processing\", \"posted_interrupts\": null, "
+			  "\"requested\": \"posted\"}");
 	/* Backslashes, quotes and a control character survive the round trip. */
 	assert_has(canon, "\"guest\": {\"args\": \"say \\\"hi\\\" \\\\n\\u0001\", \"cycles\": "
 			  "123456789, \"detail\": \"wrote 0 to isa-debug-exit at RIP 0x101234\", "

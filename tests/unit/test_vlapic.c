@@ -341,7 +341,7 @@ static void test_accept_every_vector(void **state)
 
 		restart();
 		stats = vlapic_stats(vl);
-		vlapic_set_irq(vl, (uint8_t)v, false);
+		assert_int_equal(vlapic_set_irq(vl, (uint8_t)v, false), v >= 16);
 		if (v < 16) {
 			/* §11.5.2: vectors 0–15 are illegal: ESR bit 6, nothing pending. */
 			assert_int_equal(page_vector_count(APIC_IRR0), 0);
@@ -860,7 +860,7 @@ static void test_x2apic_write_matrix(void **state)
 	/* x2APIC ICR is the 64-bit register at 0x300 of the page (destination at 0x304). */
 	msr_wr(0x830, 0x0000123400000031ull);
 	assert_int_equal(page_reg(0x300), 0x31);
-	assert_int_equal(page_reg(0x304), 0x1234);
+	assert_int_equal(page_reg(APIC_ICR_X2APIC_DESTINATION), 0x1234);
 }
 
 /* ---- IA32_APIC_BASE --------------------------------------------------------------------------- */
@@ -1054,7 +1054,7 @@ static void test_software_disable(void **state)
 		wr(lvts[i], 0x30);
 		assert_int_equal(rd(lvts[i]), 0x10030);
 	}
-	vlapic_set_irq(vl, 0x40, false);
+	assert_false(vlapic_set_irq(vl, 0x40, true));
 	assert_int_equal(vlapic_highest_irr(vl), -1);
 	assert_int_equal(vlapic_stats(vl)->dropped_disabled, 1);
 	/* Enabled: masks stay until software clears them. */
@@ -1489,11 +1489,11 @@ static void test_apic_write_done_x2apic(void **state)
 	sw_enable();
 	/* The 64-bit ICR at 0x300, destination at 0x304 (SDM Vol. 3C §30.5). */
 	page_set(APIC_ICR_LOW, 0x30);
-	page_set(APIC_ICR_LOW + 4, OWN_ID);
+	page_set(APIC_ICR_X2APIC_DESTINATION, OWN_ID);
 	vlapic_apic_write_done(vl, APIC_ICR_LOW);
 	assert_int_equal(vlapic_highest_irr(vl), 0x30);
 	page_set(APIC_ICR_LOW, 0x31);
-	page_set(APIC_ICR_LOW + 4, 0x1234);
+	page_set(APIC_ICR_X2APIC_DESTINATION, 0x1234);
 	vlapic_apic_write_done(vl, APIC_ICR_LOW);
 	assert_int_equal(rec.ipis, 1);
 	assert_int_equal(rec.ipi[0].icr_low, 0x31);
