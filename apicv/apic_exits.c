@@ -260,13 +260,10 @@ bool apic_wrmsr(struct vcpu *v, uint32_t msr, uint64_t value, bool *gp)
  * mode, where there is no TPR shadow. */
 uint64_t apic_read_cr8(struct vcpu *v)
 {
-	uint32_t tpr = 0;
-
-	vlapic_mmio_read(v->vlapic, APIC_TPR, 4, &tpr);
-	return (tpr >> 4) & 0xF;
+	return vlapic_tpr(v->vlapic) >> 4;
 }
 
 void apic_write_cr8(struct vcpu *v, uint64_t value)
 {
-	vlapic_mmio_write(v->vlapic, APIC_TPR, 4, (uint32_t)(value & 0xF) << 4);
+	vlapic_set_tpr(v->vlapic, (uint8_t)((value & 0xF) << 4));
 }

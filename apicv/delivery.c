@@ -58,7 +58,24 @@ static void vlapic_send_ipi(void *ctx, uint32_t icr_low, uint32_t destination)
 		  destination);
 }
 
+/* Posted mode: interrupts raised in root mode (timer, IPIs the hypervisor emulated) go through
+ * the posted-interrupt descriptor as a device or another CPU would post them (§30.6). */
+static bool vlapic_post(void *ctx, uint8_t vector)
+{
+	struct vcpu *v = ctx;
+	struct pi_desc *pi = v->apic_pages.pi_desc;
+
+	/* Not in posted mode, and not while the descriptor itself is being drained into vIRR. */
+	if (v->apic_mode != MODE_POSTED || v->pir_draining)
+		return false;
+	__atomic_fetch_or(&pi->pir[vector / 64], 1ull << (vector % 64), __ATOMIC_ACQ_REL);
+	__atomic_fetch_or(&pi->control, (uint16_t)PI_CONTROL_ON, __ATOMIC_ACQ_REL);
+	v->apic_stats.posted++;
+	return true;
+}
+
 static const struct vlapic_ops vcpu_vlapic_ops = {
+	.post = vlapic_post,
 	.now = vlapic_now,
 	.timer_changed = vlapic_timer_changed,
 	.nmi = vlapic_nmi,
@@ -307,6 +324,7 @@ static void drain_pir(struct vcpu *v)
 	if (!(__atomic_load_n(&pi->control, __ATOMIC_ACQUIRE) & PI_CONTROL_ON))
 		return;
 	__atomic_fetch_and(&pi->control, (uint16_t)~PI_CONTROL_ON, __ATOMIC_ACQ_REL);
+	v->pir_draining = true;
 	for (unsigned word = 0; word < 4; word++) {
 		uint64_t bits = __atomic_exchange_n(&pi->pir[word], 0, __ATOMIC_ACQ_REL);
 
@@ -318,6 +336,25 @@ static void drain_pir(struct vcpu *v)
 			v->apic_stats.pir_drained++;
 		}
 	}
+	v->pir_draining = false;
+}
+
+/* Posted mode with the CPU's posted-interrupt processing: notify the physical LAPIC with the
+ * notification vector; root mode runs with IF = 0, so it stays pending until VM entry, where the
+ * CPU takes it as a notification and moves PIR into vIRR with no VM exit (§30.6). */
+static void notify_posted(struct vcpu *v)
+{
+	struct pi_desc *pi = v->apic_pages.pi_desc;
+	uint64_t apic_base = rdmsr(MSR_IA32_APIC_BASE);
+
+	if (!(__atomic_load_n(&pi->control, __ATOMIC_ACQUIRE) & PI_CONTROL_ON))
+		return;
+	if (apic_base & APIC_BASE_X2APIC_ENABLE)
+		wrmsr(0x83F, POSTED_INTERRUPT_VECTOR); /* SELF IPI */
+	else
+		*(volatile uint32_t *)(uintptr_t)((apic_base & ~0xFFFull) + 0x300) =
+			(1u << 18) | POSTED_INTERRUPT_VECTOR; /* ICR: fixed, shorthand self */
+	v->apic_stats.notifications++;
 }
 
 void apic_before_entry(struct vcpu *v)
@@ -325,8 +362,12 @@ void apic_before_entry(struct vcpu *v)
 	bool event_queued = vmcs_read(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
 	int vector;
 
-	if (v->apic_mode == MODE_POSTED && !v->pi_hardware)
-		drain_pir(v);
+	if (v->apic_mode == MODE_POSTED) {
+		if (v->pi_hardware)
+			notify_posted(v);
+		else
+			drain_pir(v);
+	}
 
 	/* NMIs are injected in every mode: APICv has no virtual NMI delivery. */
 	if (v->nmi_pending && !event_queued) {

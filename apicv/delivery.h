@@ -65,6 +65,8 @@ struct apic_stats {
 	uint64_t injected;            /* interrupts injected through the VM-entry interruption field */
 	uint64_t nmis_injected;
 	uint64_t posted_to_rvi;       /* times a new highest vector was written to RVI */
+	uint64_t posted;              /* interrupts posted to the descriptor (posted mode) */
+	uint64_t notifications;       /* notification IPIs sent (posted mode, hardware) */
 	uint64_t pir_drained;         /* vectors moved PIR → vIRR by software */
 	uint64_t irq_window_exits;    /* interrupt-window exits */
 	uint64_t nmi_window_exits;

@@ -294,12 +294,15 @@ static bool accept_fixed(struct vlapic *vl, uint8_t vector, bool level)
 		record_error(vl, APIC_ESR_RECEIVE_ILLEGAL_VECTOR);
 		return false;
 	}
-	vector_set(vl, APIC_IRR0, vector);
-	if (level)
-		vector_set(vl, APIC_TMR0, vector);
-	else
-		vector_clear(vl, APIC_TMR0, vector);
 	vl->stats.accepted++;
+	if (level) {
+		vector_set(vl, APIC_TMR0, vector);
+	} else {
+		vector_clear(vl, APIC_TMR0, vector);
+		if (vl->ops->post && vl->ops->post(vl->ctx, vector))
+			return true; /* IRR is set when the descriptor is processed */
+	}
+	vector_set(vl, APIC_IRR0, vector);
 	return true;
 }
 

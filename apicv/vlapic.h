@@ -73,6 +73,14 @@ struct vlapic_ops {
 	 * target: the caller then picks one target.
 	 */
 	void (*send_ipi)(void *ctx, uint32_t icr_low, uint32_t destination);
+	/*
+	 * Posted delivery: offered every edge-triggered fixed interrupt the APIC accepts. Returns
+	 * true when the caller took it into its posted-interrupt descriptor (PIR bit and ON,
+	 * SDM Vol. 3C §30.6 "Posted-Interrupt Processing"); IRR is then left alone here, and the
+	 * descriptor reaches vIRR at the next VM entry (by the CPU, or drained in software). NULL
+	 * or false: the interrupt goes into IRR directly.
+	 */
+	bool (*post)(void *ctx, uint8_t vector);
 };
 
 /* Counters the VMX side reports. Written by the model only, on the vCPU's CPU. */

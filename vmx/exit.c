@@ -266,6 +266,21 @@ static bool guest_string(struct vcpu *v, uint64_t gpa, char *out, size_t size)
 	return false;
 }
 
+/* What the interrupt path did during a scenario: differences of the vCPU's APIC counters. */
+static void scenario_apic_figures(const struct vcpu *v, struct scenario_result *r)
+{
+	const struct apic_stats *now = &v->apic_stats, *then = &v->scenario_apic_snapshot;
+
+	r->injected = now->injected - then->injected;
+	r->posted = now->posted - then->posted;
+	for (unsigned i = 0; i < 256; i++) {
+		scenario_add_keyed(r->apic_write, &r->apic_write_count, (uint16_t)(i << 4),
+				   now->apic_write[i] - then->apic_write[i]);
+		scenario_add_keyed(r->eoi_induced, &r->eoi_induced_count, (uint16_t)i,
+				   now->eoi_induced[i] - then->eoi_induced[i]);
+	}
+}
+
 static uint64_t hypercall(struct vcpu *v, uint64_t function)
 {
 	char name[APICVISOR_HC_STRING_MAX];
@@ -282,6 +297,7 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 		scenario_begin(&v->scenarios[v->scenario_count++], name,
 			       config_mode_name(v->apic_mode), &v->stats);
 		v->in_scenario = true;
+		v->scenario_apic_snapshot = v->apic_stats;
 		/* The snapshot was taken before this BEGIN exit is recorded, so BEGIN itself will
 		 * show in the difference: the first checkpoint. */
 		v->scenario_checkpoints = 1;
@@ -304,6 +320,7 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 			return (uint64_t)APICVISOR_HC_EINVAL;
 		/* This END exit is not in the counts yet (it is recorded after its handler). */
 		scenario_end(r, v->gprs.rbx, &v->stats, v->scenario_checkpoints);
+		scenario_apic_figures(v, r);
 		v->in_scenario = false;
 		return 0;
 	}

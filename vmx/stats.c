@@ -52,6 +52,15 @@ static void copy_name(char *dst, const char *src)
 	dst[n] = '\0';
 }
 
+static uint64_t cycles_total(const struct exit_stats *s)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+		total += s->reason[i].cycles_sum;
+	return total;
+}
+
 void scenario_begin(struct scenario_result *r, const char *name, const char *mode,
 		    const struct exit_stats *now)
 {
@@ -60,6 +69,7 @@ void scenario_begin(struct scenario_result *r, const char *name, const char *mod
 	memset(r, 0, sizeof(*r));
 	copy_name(r->name, name);
 	memcpy(r->mode, mode, mode_len);
+	r->root_cycles = cycles_total(now);
 	/* Hold the snapshot in exits[] until the end subtracts it from the counts then. */
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
 		r->exits[i] = now->reason[i].count;
@@ -70,6 +80,7 @@ void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_
 {
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
 		r->exits[i] = now->reason[i].count - r->exits[i];
+	r->root_cycles = cycles_total(now) - r->root_cycles;
 	/* Every checkpoint is a counted VMCALL, so this cannot go below zero; clamp anyway so a
 	 * miscount shows as 0 rather than a huge number. */
 	r->exits[EXIT_REASON_VMCALL] -= checkpoints < r->exits[EXIT_REASON_VMCALL]
@@ -77,6 +88,23 @@ void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_
 						: r->exits[EXIT_REASON_VMCALL];
 	r->status = status;
 	r->ended = true;
+}
+
+bool scenario_add_keyed(struct scenario_keyed *list, unsigned *count, uint16_t key, uint64_t n)
+{
+	if (!n)
+		return true;
+	for (unsigned i = 0; i < *count; i++) {
+		if (list[i].key == key) {
+			list[i].count += n;
+			return true;
+		}
+	}
+	if (*count == STATS_MAX_KEYED)
+		return false;
+	list[*count] = (struct scenario_keyed){ key, n };
+	(*count)++;
+	return true;
 }
 
 bool scenario_add_figure(struct scenario_result *r, const char *key, uint64_t value)
@@ -198,6 +226,12 @@ void stats_print_table(const struct fmt_sink *out, const struct run_summary *s)
 				fmt_print(out, "  %s=%llu", vmx_exit_reason_name(x),
 					  (unsigned long long)r->exits[x]);
 		}
+		for (unsigned k = 0; k < r->apic_write_count; k++)
+			fmt_print(out, "  APIC_WRITE@%#x=%llu", r->apic_write[k].key,
+				  (unsigned long long)r->apic_write[k].count);
+		for (unsigned k = 0; k < r->eoi_induced_count; k++)
+			fmt_print(out, "  EOI_INDUCED#%u=%llu", r->eoi_induced[k].key,
+				  (unsigned long long)r->eoi_induced[k].count);
 		for (unsigned f = 0; f < r->figure_count; f++)
 			fmt_print(out, "  %s: %llu", r->figures[f].key,
 				  (unsigned long long)r->figures[f].value);
@@ -409,6 +443,17 @@ static void json_scenario(const struct fmt_sink *out, const struct scenario_resu
 			  (unsigned long long)r->exits[x]);
 		first = false;
 	}
+	fmt_print(out, "}, \"root_cycles\": %llu, \"injected\": %llu, \"posted\": %llu, "
+		  "\"apic_write\": {",
+		  (unsigned long long)r->root_cycles, (unsigned long long)r->injected,
+		  (unsigned long long)r->posted);
+	for (unsigned k = 0; k < r->apic_write_count; k++)
+		fmt_print(out, "%s\"%#x\": %llu", k ? ", " : "", r->apic_write[k].key,
+			  (unsigned long long)r->apic_write[k].count);
+	fmt_print(out, "}, \"eoi_induced\": {");
+	for (unsigned k = 0; k < r->eoi_induced_count; k++)
+		fmt_print(out, "%s\"%u\": %llu", k ? ", " : "", r->eoi_induced[k].key,
+			  (unsigned long long)r->eoi_induced[k].count);
 	fmt_print(out, "}, \"figures\": {");
 	for (unsigned f = 0; f < r->figure_count; f++) {
 		fmt_print(out, "%s", f ? ", " : "");

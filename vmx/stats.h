@@ -33,6 +33,13 @@ void exit_stats_add_untimed(struct exit_stats *s, unsigned reason, uint64_t coun
 uint64_t exit_stats_total(const struct exit_stats *s);
 
 #define STATS_NAME_MAX 64
+#define STATS_MAX_KEYED 8
+
+/* A count by a small key (an APIC register offset, a vector). */
+struct scenario_keyed {
+	uint16_t key;
+	uint64_t count;
+};
 #define STATS_MAX_REPORTS 8
 #define STATS_MAX_SCENARIOS 64
 
@@ -50,6 +57,14 @@ struct scenario_result {
 	/* Exits by basic reason between BEGIN and END, not counting the checkpoint hypercalls
 	 * (BEGIN, END, REPORT) themselves. */
 	uint64_t exits[VMX_EXIT_REASON_COUNT];
+	uint64_t root_cycles;         /* root-mode cycles of the timed exits among them */
+	/* What the interrupt path did (filled by the caller at END from its counters). */
+	uint64_t injected;            /* interrupts injected at VM entry */
+	uint64_t posted;              /* interrupts that went through the posted-interrupt descriptor */
+	unsigned apic_write_count;
+	struct scenario_keyed apic_write[STATS_MAX_KEYED];   /* APIC_WRITE exits by offset */
+	unsigned eoi_induced_count;
+	struct scenario_keyed eoi_induced[STATS_MAX_KEYED];  /* EOI_INDUCED exits by vector */
 	unsigned figure_count;
 	struct scenario_figure figures[STATS_MAX_REPORTS];
 };
@@ -61,6 +76,9 @@ void scenario_begin(struct scenario_result *r, const char *name, const char *mod
  * hypercalls (BEGIN, REPORT), not the scenario's work. */
 void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_stats *now,
 		  uint64_t checkpoints);
+/* Adds a keyed count (ignored when zero). Returns false when the list is full. */
+bool scenario_add_keyed(struct scenario_keyed *list, unsigned *count, uint16_t key, uint64_t n);
+
 /* Returns false when the scenario already holds STATS_MAX_REPORTS figures. */
 bool scenario_add_figure(struct scenario_result *r, const char *key, uint64_t value);
 

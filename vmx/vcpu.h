@@ -62,6 +62,7 @@ struct vcpu {
 	uint64_t apic_mapped_base;    /* GPA where EPT maps the APIC-access page, 0: none */
 	uint64_t eoi_exit_bitmap[4];  /* as last written to the VMCS */
 	bool pi_hardware;             /* posted mode with the CPU's posted-interrupt processing */
+	bool pir_draining;            /* software drain of PIR into vIRR in progress */
 	bool nmi_pending;             /* an NMI waits for the NMI window */
 	bool timer_dirty;             /* the vLAPIC timer deadline changed: reload the timer */
 	struct apic_stats apic_stats;
@@ -86,6 +87,7 @@ struct vcpu {
 	unsigned scenario_count;
 	bool in_scenario;
 	uint64_t scenario_checkpoints; /* checkpoint VMCALLs since BEGIN */
+	struct apic_stats scenario_apic_snapshot; /* apic_stats at BEGIN */
 
 	/* How and why the guest stopped. */
 	enum guest_end end;

@@ -151,6 +151,15 @@ def scenario_in_mode(name, mode, expected):
     return check
 
 
+def scenario_field(name, mode, field, expected):
+    def check(run):
+        cells = [s for s in run.results["scenarios"] if s["name"] == name and s["mode"] == mode]
+        if not cells or cells[0].get(field) != expected:
+            return f"{field} = {cells[0].get(field) if cells else None}"
+    check.__doc__ = f"{name} in {mode}: {field} = {expected}"
+    return check
+
+
 def ladder_complete(scenarios, modes):
     def check(run):
         ladder = run.results.get("ladder", {})
@@ -271,7 +280,14 @@ CASES = [
          args=f"n={N} modes={','.join(MODES)} " + " ".join(APIC_SCENARIOS),
          checks=[guest_succeeded, all_scenarios_passed, ladder_complete(
                      [s for s in APIC_SCENARIOS if s != "esr-illegal-vector"], MODES)]
-         + [scenario_in_mode(n, m, e) for n, m, e in APIC_EXPECTED]),
+         + [scenario_in_mode(n, m, e) for n, m, e in APIC_EXPECTED]
+         + [  # in posted mode the emulated self-IPIs go through the descriptor (§30.6)
+            scenario_field("self-ipi-xapic-dest", "posted", "posted", N),
+            scenario_field("self-ipi-xapic-dest", "apicv", "posted", 0),
+            # emulate and tpr-shadow inject every interrupt at VM entry
+            scenario_field("self-ipi-xapic-dest", "emulate", "injected", N),
+            scenario_field("self-ipi-xapic-dest", "apicv", "injected", 0),
+            scenario_field("self-ipi-xapic-dest", "apicv", "apic_write", {"0x300": N})]),
     Case("aout-kernel", "bochs", guest=AOUT,
          checks=[guest_succeeded, only_platform_exits,
                  serial_says("guest: a.out kludge kernel: hello"),

@@ -661,14 +661,18 @@ static void test_json(void **state)
 		   "], \"out_of_range\": 1, \"total_exits\": 9}]");
 	assert_has(canon,
 		   "\"scenarios\": ["
-		   "{\"ended\": true, \"exits\": {\"APIC_WRITE\": 3, \"VMCALL\": 1}, "
-		   "\"figures\": {\"ipi_latency_cycles\": 1234}, \"mode\": \"\", \"name\": \"ipi\", "
-		   "\"passed\": true, \"status\": 0}, "
-		   "{\"ended\": true, \"exits\": {\"PREEMPTION_TIMER\": 10}, "
-		   "\"figures\": {\"tab\\there\": 0, \"ticks\": 10}, "
-		   "\"mode\": \"\", \"name\": \"timer \\\"fast\\\"\\\\x\", \"passed\": false, \"status\": 2}, "
-		   "{\"ended\": false, \"exits\": {}, \"figures\": {}, \"mode\": \"\", \"name\": \"hang\", "
-		   "\"passed\": false, \"status\": 0}]");
+		   "{\"apic_write\": {}, \"ended\": true, \"eoi_induced\": {}, "
+		   "\"exits\": {\"APIC_WRITE\": 3, \"VMCALL\": 1}, "
+		   "\"figures\": {\"ipi_latency_cycles\": 1234}, \"injected\": 0, \"mode\": \"\", "
+		   "\"name\": \"ipi\", \"passed\": true, \"posted\": 0, \"root_cycles\": 0, \"status\": 0}, "
+		   "{\"apic_write\": {}, \"ended\": true, \"eoi_induced\": {}, "
+		   "\"exits\": {\"PREEMPTION_TIMER\": 10}, "
+		   "\"figures\": {\"tab\\there\": 0, \"ticks\": 10}, \"injected\": 0, "
+		   "\"mode\": \"\", \"name\": \"timer \\\"fast\\\"\\\\x\", \"passed\": false, "
+		   "\"posted\": 0, \"root_cycles\": 0, \"status\": 2}, "
+		   "{\"apic_write\": {}, \"ended\": false, \"eoi_induced\": {}, \"exits\": {}, "
+		   "\"figures\": {}, \"injected\": 0, \"mode\": \"\", \"name\": \"hang\", "
+		   "\"passed\": false, \"posted\": 0, \"root_cycles\": 0, \"status\": 0}]");
 }
 
 static void test_json_nulls_and_empty(void **state)
@@ -695,8 +699,8 @@ static void test_json_nulls_and_empty(void **state)
 	assert_has(canon, "\"success\": false");
 	assert_has(canon, "\"cpus\": [{\"cpu\": 0, \"exits\": [], \"out_of_range\": 0, "
 			  "\"total_exits\": 0}]");
-	assert_has(canon, "\"scenarios\": [{\"ended\": true, \"exits\": {\"APIC_WRITE\": 3, "
-			  "\"VMCALL\": 1}, ");
+	assert_has(canon, "\"scenarios\": [{\"apic_write\": {}, \"ended\": true, "
+			  "\"eoi_induced\": {}, \"exits\": {\"APIC_WRITE\": 3, \"VMCALL\": 1}, ");
 
 	/* No vCPUs, no scenarios, success. */
 	f.summary.cpu_count = 0;
