@@ -35,6 +35,7 @@ static struct guest guest;
 static struct percpu percpus[MAX_CPUS];
 static void *vmcs_pages[MAX_CPUS];
 static struct apic_pages apic_pages[MAX_CPUS];
+static struct scenario_result *scenario_records[MAX_CPUS];
 static const char *mode_reason;
 static enum apicvisor_mode mode;
 
@@ -164,6 +165,7 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	v->id = cpu->id;
 	v->guest = &guest;
 	v->vmcs = vmcs_pages[cpu->id];
+	v->scenarios = scenario_records[cpu->id];
 	exit_stats_init(&v->stats);
 	platform_init(v);
 	err = vmcs_setup(v, cpu, &caps, &vmx_config);
@@ -236,6 +238,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	vmx_config.io_bitmaps = efi_alloc_pages(2, "the I/O bitmaps", true);
 	vmx_config.msr_bitmap = efi_alloc_pages(1, "the MSR bitmap", true);
 	vmcs_pages[0] = efi_alloc_pages(1, "the VMCS", true);
+	scenario_records[0] = efi_alloc_pages(
+		(VCPU_MAX_SCENARIOS * sizeof(struct scenario_result) + 4095) / 4096,
+		"scenario records", true);
 	apic_pages[0] = (struct apic_pages){
 		.vlapic_page = efi_alloc_pages(1, "the vLAPIC page", true),
 		.apic_access_page = efi_alloc_pages(1, "the APIC-access page", true),

@@ -291,7 +291,7 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 	case APICVISOR_HC_PING:
 		return 0;
 	case APICVISOR_HC_SCENARIO_BEGIN:
-		if (v->in_scenario || v->scenario_count == STATS_MAX_SCENARIOS ||
+		if (v->in_scenario || v->scenario_count == VCPU_MAX_SCENARIOS ||
 		    !guest_string(v, v->gprs.rbx, name, sizeof(name)))
 			return (uint64_t)APICVISOR_HC_EINVAL;
 		scenario_begin(&v->scenarios[v->scenario_count++], name,

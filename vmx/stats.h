@@ -41,7 +41,6 @@ struct scenario_keyed {
 	uint64_t count;
 };
 #define STATS_MAX_REPORTS 8
-#define STATS_MAX_SCENARIOS 64
 
 struct scenario_figure {
 	char key[STATS_NAME_MAX];

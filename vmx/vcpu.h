@@ -15,6 +15,8 @@
 #include "stats.h"
 
 #define MAX_CPUS 8
+/* Scenario records a vCPU keeps for the final report (a full ladder run has 64). */
+#define VCPU_MAX_SCENARIOS 256
 
 /* Guest GPRs that VMX does not keep in the VMCS. Layout pinned: vmx/entry.asm uses the
  * offsets below (checked by _Static_assert in vmx.c). */
@@ -83,7 +85,7 @@ struct vcpu {
 	uint64_t io_unhandled;
 
 	/* Guest scenarios (hypercalls BEGIN/REPORT/END). */
-	struct scenario_result scenarios[STATS_MAX_SCENARIOS];
+	struct scenario_result *scenarios; /* VCPU_MAX_SCENARIOS entries, allocated at boot */
 	unsigned scenario_count;
 	bool in_scenario;
 	uint64_t scenario_checkpoints; /* checkpoint VMCALLs since BEGIN */
