@@ -10,7 +10,11 @@ from datetime import date
 
 def main():
     results = json.load(open(sys.argv[1]))
-    scenarios = {s["name"]: s for s in results["scenarios"]}
+    # The first run of each (the scenarios repeat once per delivery mode; a hypercall costs the
+    # same in every mode).
+    scenarios = {}
+    for s in results["scenarios"]:
+        scenarios.setdefault(s["name"], s)
     vmcall, null = scenarios["vmcall"], scenarios["null"]
     exits = {e["name"]: e for e in results["cpus"][0]["exits"]}
     vmcall_exit = exits["VMCALL"]

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# `make bench`: the VM-exit round-trip benchmark. Boots the test guest with
-# "n=N vmcall null" on the best host (or HOST=...), then writes the figures to
-# docs/benchmarks.md (tools/bench-report.py). Under Bochs every figure is deterministic.
-#   N=iterations (default 10000)
+# `make bench`: boots the test guest on the best host (or HOST=...) with the VM-exit round-trip
+# scenarios (N iterations) and every interrupt scenario in all four delivery modes, then writes
+# docs/benchmarks.md (tools/bench-report.py) and docs/ladder.md (tools/ladder-report.py). Under
+# Bochs every figure is deterministic.
+#   N=iterations of vmcall/null (default 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${N:-10000}
-NAME=bench GUEST_ARGS="n=$n vmcall null" TIMEOUT=${TIMEOUT:-600} tools/run.sh >/dev/null || {
+apic="self-ipi-x2apic self-ipi-xapic-shorthand self-ipi-xapic-dest timer-periodic timer-oneshot
+timer-tsc-deadline tpr-mask priority-order esr-illegal-vector nmi-nested irq-window hlt-wakeup"
+NAME=bench GUEST_ARGS="n=$n vmcall null n=20 $(echo $apic) modes=emulate,tpr-shadow,apicv,posted" \
+	TIMEOUT=${TIMEOUT:-600} tools/run.sh >/dev/null || {
 	echo "apicvisor: the benchmark run failed; see build/runs/bench/serial.log" >&2
 	exit 1
 }
 tools/bench-report.py build/runs/bench/results.json docs/benchmarks.md
-echo "apicvisor: figures written to docs/benchmarks.md"
+tools/ladder-report.py build/runs/bench/results.json docs/ladder.md
+echo "apicvisor: figures written to docs/benchmarks.md and docs/ladder.md"
 cat docs/benchmarks.md

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Writes docs/ladder.md from a run's results.json: the ladder of VM exits per interrupt for
+every interrupt scenario in every delivery mode, each row explained from the SDM.
+
+Usage: ladder-report.py RESULTS_JSON OUTPUT_MD
+"""
+import json
+import sys
+from datetime import date
+
+MODES = ["emulate", "tpr-shadow", "apicv", "posted"]
+
+# What each row measures and why each mode costs what it does. Citations: SDM Vol. 3C chapter 30
+# "APIC Virtualization and Virtual Interrupts" unless another volume is named.
+EXPLAIN = {
+    "self-ipi-x2apic": (
+        "WRMSR to SELF_IPI (MSR 83FH), then the handler's EOI (WRMSR 80BH), x2APIC mode.",
+        "emulate and tpr-shadow: both MSRs exit (WRMSR), 2 per interrupt; with only a TPR shadow, "
+        "\"virtualize x2APIC mode\" virtualizes the TPR MSR alone (§30.5 \"Virtualizing MSR-Based "
+        "APIC Accesses\"). The interrupt rides on the VM entry after the SELF_IPI exit. "
+        "apicv/posted: WRMSR to SELF_IPI is self-IPI virtualization (§30.1.3 \"Self-IPI "
+        "Virtualization\") and the EOI of an edge vector is EOI virtualization (§30.1.4): 0."),
+    "self-ipi-xapic-shorthand": (
+        "Write of ICR low with the \"self\" shorthand, then the EOI (MMIO 0B0H), xAPIC mode.",
+        "emulate: each access is an EPT violation on the absent APIC page, decoded and emulated: "
+        "2. tpr-shadow: each is an APIC-access exit (only TPR accesses are virtualized, §30.4): 2. "
+        "apicv/posted: APIC-write emulation of ICR low with shorthand self, fixed, edge and a "
+        "vector ≥ 16 performs self-IPI virtualization (§30.4.3.2 \"APIC-Write Emulation\"); the "
+        "EOI is virtualized: 0."),
+    "self-ipi-xapic-dest": (
+        "Writes of ICR high (own APIC ID) and ICR low (no shorthand), then the EOI.",
+        "emulate/tpr-shadow: 3 accesses, 3 exits. apicv/posted: the ICR high write is virtualized "
+        "with \"no other virtualization or VM exit\"; ICR low without the self shorthand is an "
+        "APIC-write VM exit (trap-like, §30.4.3.3) that the vLAPIC model carries out: 1. In posted "
+        "mode the model posts the vector to the posted-interrupt descriptor (§30.6); the next VM "
+        "entry moves it to vIRR/RVI."),
+    "timer-periodic": (
+        "N periodic LAPIC-timer ticks: LVT and initial-count writes, N EOIs, and a stop (initial "
+        "count 0, IRR read) from the last handler.",
+        "Each tick is one VMX-preemption-timer exit: the vLAPIC timer runs on it (§26.5.1 of Vol. "
+        "3C \"VMX-Preemption Timer\"). emulate/tpr-shadow add an exit per EOI and per register "
+        "access; apicv/posted virtualize the EOIs and the IRR read, leaving the LVT, "
+        "initial-count and stop writes as APIC-write exits."),
+    "timer-oneshot": (
+        "One one-shot tick: LVT and initial-count writes, the EOI, a current-count read.",
+        "1 preemption-timer exit for the tick. The current count (390H) is never virtualized: it "
+        "is computed, so its read is an APIC-access exit even with APIC-register virtualization "
+        "(§30.4.1 lists the virtualized reads)."),
+    "timer-tsc-deadline": (
+        "LVT write, WRMSR IA32_TSC_DEADLINE, the EOI, RDMSR of the deadline.",
+        "The TSC-deadline MSR always exits (it arms the emulated timer), as do the tick (preemption "
+        "timer) and, before apicv, the EOI and LVT write."),
+    "tpr-mask": (
+        "TPR raised to the vector's class, a self-IPI that must wait, an IRR read, TPR lowered, "
+        "the EOI.",
+        "emulate: 5 MMIO exits. tpr-shadow: TPR writes are virtualized; lowering the TPR below the "
+        "threshold the hypervisor set for the waiting vector is one TPR-below-threshold exit "
+        "(§30.1.2 \"TPR Virtualization\"); 4. apicv/posted: TPR virtualization evaluates pending "
+        "virtual interrupts itself (§30.1.2, §30.2.1): 0."),
+    "priority-order": (
+        "Six self-IPIs of different classes sent with IF = 0, then STI: delivered highest first; "
+        "three nested, EOIs in between.",
+        "emulate/tpr-shadow: every ICR and EOI access exits, and each interrupt the guest cannot "
+        "take yet costs an interrupt-window exit (§26.7.5 of Vol. 3C). apicv/posted: RVI holds the "
+        "highest pending vector and the CPU delivers in priority order itself: 0."),
+    "nmi-nested": (
+        "A self-NMI whose handler sends two more: exactly one more arrives, after the IRET.",
+        "NMIs are injected in every mode (APICv has no virtual-NMI delivery); the NMI raised while "
+        "NMIs are blocked waits for an NMI-window exit (virtual NMIs, §25.3 of Vol. 3C). In "
+        "apicv/posted the NMI ICR writes are APIC-write exits."),
+    "irq-window": (
+        "Self-IPIs sent with IF = 0 and in an STI shadow: each must arrive once, after the window "
+        "opens.",
+        "emulate/tpr-shadow: an interrupt-window exit when the window opens, plus the APIC accesses. "
+        "apicv/posted: the CPU evaluates RVI when IF and the shadow allow (§30.2.1): 0."),
+    "hlt-wakeup": (
+        "HLT with an interrupt pending, and HLT until a one-shot timer fires.",
+        "Both HLTs exit (HLT exiting stays on: Bochs 2.7 does not wake a halted guest on a pending "
+        "virtual interrupt, and a hypervisor decides before blocking anyway); the timer is one "
+        "preemption-timer exit; the ICR, LVT and initial-count writes exit in every mode (APIC-write "
+        "exits from apicv on)."),
+}
+
+
+def main():
+    results = json.load(open(sys.argv[1]))
+    ladder = results.get("ladder", {})
+    mode = results["mode"]
+    lines = [
+        "# The ladder: VM exits per interrupt",
+        "",
+        "Written by `make bench` (tools/ladder-report.py); do not edit by hand. "
+        f"Last run: {date.today().isoformat()}, host `{results['host']}`, apicvisor "
+        f"`{results['apicvisor']}`; posted-interrupt processing: "
+        f"{mode.get('posted_interrupts') or 'n/a'}.",
+        "",
+        "Each scenario of the test guest runs once in every delivery mode in one boot; a cell is "
+        "the scenario's VM exits (between its BEGIN and END hypercalls) divided by the interrupts "
+        "it received. Under Bochs these counts are exact and repeat from run to run; "
+        "`make test` asserts the ones the SDM fixes.",
+        "",
+        "| scenario | " + " | ".join(MODES) + " |",
+        "|---|" + "---|" * len(MODES),
+    ]
+    for name, cells in ladder.items():
+        row = [f"{cells[m]['exits_per_interrupt']:.2f}" if m in cells else "-" for m in MODES]
+        lines.append(f"| `{name}` | " + " | ".join(row) + " |")
+    lines += ["", "## Why each row costs what it does", ""]
+    for name in ladder:
+        what, why = EXPLAIN.get(name, ("", ""))
+        lines += [f"**`{name}`** — {what}", "", why, ""]
+    lines += [
+        "## Exits by reason",
+        "",
+        "| scenario | mode | interrupts | exits |",
+        "|---|---|---|---|",
+    ]
+    for s in results["scenarios"]:
+        interrupts = s["figures"].get("interrupts")
+        if s["name"] not in ladder or interrupts is None:
+            continue
+        exits = ", ".join(f"{k} {v}" for k, v in s["exits"].items()) or "none"
+        extra = []
+        if s.get("apic_write"):
+            extra.append("APIC_WRITE at " + ", ".join(f"{k}×{v}" for k, v in s["apic_write"].items()))
+        if s.get("posted"):
+            extra.append(f"{s['posted']} posted")
+        if s.get("injected"):
+            extra.append(f"{s['injected']} injected")
+        if extra:
+            exits += " (" + "; ".join(extra) + ")"
+        lines.append(f"| `{s['name']}` | {s['mode']} | {interrupts} | {exits} |")
+    lines.append("")
+    open(sys.argv[2], "w").write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
