@@ -43,6 +43,12 @@ def main():
         f"Software cost of the full path over the bare turn-around: **{full - bare} cycles** per exit"
         f" ({full / bare:.2f}×).",
         "",
+        "The full path includes evaluating interrupt delivery before every VM entry"
+        " (`apic_before_entry`: pending NMI, RVI/SVI and the EOI-exit bitmap, or injection and"
+        " the interrupt window), done on every exit whatever its reason. KVM avoids most of that"
+        " with request bits (KVM_REQ_EVENT); apicvisor does not yet, and this figure shows the"
+        " price.",
+        "",
         f"Root-mode cycles of the timed (full-path) VMCALL exits, measured by the hypervisor from the"
         f" return of `vmx_enter` to the next entry: avg {vmcall_exit['cycles_avg']}, min"
         f" {vmcall_exit['cycles_min']}, max {vmcall_exit['cycles_max']} over {timed} exits"
