@@ -362,8 +362,17 @@ void apic_before_entry(struct vcpu *v)
 	bool event_queued = vmcs_read(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
 	int vector;
 
+	/* Posted mode. With the CPU feature, a notification makes the CPU itself move PIR into
+	 * vIRR at VM entry. Only while the guest can take the interrupt, though: with IF = 0 or in
+	 * an STI/MOV-SS shadow the SDM would still process the notification at once (external
+	 * interrupts are not blocked by RFLAGS.IF in VMX non-root operation with external-interrupt
+	 * exiting), but Bochs defers it to the next STI and then delivers inside the STI shadow
+	 * (docs/test-hosts.md), and it would not wake a vCPU halted in non-root operation on the
+	 * resulting RVI. Syncing PIR into vIRR in software, as KVM does for a vCPU that is not
+	 * running, is correct everywhere. */
 	if (v->apic_mode == MODE_POSTED) {
-		if (v->pi_hardware)
+		if (v->pi_hardware && interrupt_window_open() &&
+		    vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == ACTIVITY_STATE_ACTIVE)
 			notify_posted(v);
 		else
 			drain_pir(v);
@@ -414,6 +423,11 @@ void apic_before_entry(struct vcpu *v)
 
 bool apic_has_deliverable_event(struct vcpu *v)
 {
+	/* What is posted but not yet processed counts too: before deciding to block, move the
+	 * descriptor into vIRR in software, as KVM's sync_pir_to_irr does; a pending notification
+	 * then finds ON clear and nothing to do (§30.6). */
+	if (v->apic_mode == MODE_POSTED)
+		drain_pir(v);
 	return v->nmi_pending || vlapic_pending_interrupt(v->vlapic) >= 0;
 }
 

@@ -273,6 +273,8 @@ static void scenario_apic_figures(const struct vcpu *v, struct scenario_result *
 
 	r->injected = now->injected - then->injected;
 	r->posted = now->posted - then->posted;
+	r->notifications = now->notifications - then->notifications;
+	r->pir_drained = now->pir_drained - then->pir_drained;
 	for (unsigned i = 0; i < 256; i++) {
 		scenario_add_keyed(r->apic_write, &r->apic_write_count, (uint16_t)(i << 4),
 				   now->apic_write[i] - then->apic_write[i]);

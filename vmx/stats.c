@@ -444,9 +444,10 @@ static void json_scenario(const struct fmt_sink *out, const struct scenario_resu
 		first = false;
 	}
 	fmt_print(out, "}, \"root_cycles\": %llu, \"injected\": %llu, \"posted\": %llu, "
-		  "\"apic_write\": {",
+		  "\"pi_notifications\": %llu, \"pir_drained\": %llu, \"apic_write\": {",
 		  (unsigned long long)r->root_cycles, (unsigned long long)r->injected,
-		  (unsigned long long)r->posted);
+		  (unsigned long long)r->posted, (unsigned long long)r->notifications,
+		  (unsigned long long)r->pir_drained);
 	for (unsigned k = 0; k < r->apic_write_count; k++)
 		fmt_print(out, "%s\"%#x\": %llu", k ? ", " : "", r->apic_write[k].key,
 			  (unsigned long long)r->apic_write[k].count);

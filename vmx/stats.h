@@ -60,6 +60,8 @@ struct scenario_result {
 	/* What the interrupt path did (filled by the caller at END from its counters). */
 	uint64_t injected;            /* interrupts injected at VM entry */
 	uint64_t posted;              /* interrupts that went through the posted-interrupt descriptor */
+	uint64_t notifications;       /* of the posts, notifications the CPU processed at VM entry */
+	uint64_t pir_drained;         /* of the posts, vectors moved PIR → vIRR in software */
 	unsigned apic_write_count;
 	struct scenario_keyed apic_write[STATS_MAX_KEYED];   /* APIC_WRITE exits by offset */
 	unsigned eoi_induced_count;

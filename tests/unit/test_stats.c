@@ -664,15 +664,17 @@ static void test_json(void **state)
 		   "{\"apic_write\": {}, \"ended\": true, \"eoi_induced\": {}, "
 		   "\"exits\": {\"APIC_WRITE\": 3, \"VMCALL\": 1}, "
 		   "\"figures\": {\"ipi_latency_cycles\": 1234}, \"injected\": 0, \"mode\": \"\", "
-		   "\"name\": \"ipi\", \"passed\": true, \"posted\": 0, \"root_cycles\": 0, \"status\": 0}, "
+		   "\"name\": \"ipi\", \"passed\": true, \"pi_notifications\": 0, \"pir_drained\": 0, \"posted\": 0, \"root_cycles\": 0, \"status\": 0}, "
 		   "{\"apic_write\": {}, \"ended\": true, \"eoi_induced\": {}, "
 		   "\"exits\": {\"PREEMPTION_TIMER\": 10}, "
 		   "\"figures\": {\"tab\\there\": 0, \"ticks\": 10}, \"injected\": 0, "
 		   "\"mode\": \"\", \"name\": \"timer \\\"fast\\\"\\\\x\", \"passed\": false, "
-		   "\"posted\": 0, \"root_cycles\": 0, \"status\": 2}, "
+		   "\"pi_notifications\": 0, \"pir_drained\": 0, \"posted\": 0, \"root_cycles\": 0, "
+		   "\"status\": 2}, "
 		   "{\"apic_write\": {}, \"ended\": false, \"eoi_induced\": {}, \"exits\": {}, "
 		   "\"figures\": {}, \"injected\": 0, \"mode\": \"\", \"name\": \"hang\", "
-		   "\"passed\": false, \"posted\": 0, \"root_cycles\": 0, \"status\": 0}]");
+		   "\"passed\": false, \"pi_notifications\": 0, \"pir_drained\": 0, \"posted\": 0, "
+		   "\"root_cycles\": 0, \"status\": 0}]");
 }
 
 static void test_json_nulls_and_empty(void **state)
