@@ -2,10 +2,12 @@
 ;
 ; Entry stubs for exception vectors 0-31. Each one gives the C handler the same frame: the
 ; caller-saved registers, the vector, an error code (the CPU's, or 0 for vectors without one),
-; then what the CPU pushed (RIP, CS, RFLAGS, RSP, SS). idt.c pins that layout as struct
-; idt_exception_frame.
+; then what the CPU pushed (RIP, CS, RFLAGS, RSP, SS). idt.h pins that layout as struct
+; idt_stub_frame.
 
 bits 64
+
+%include "stub_frame.inc"
 
 extern idt_handle_exception
 
@@ -30,44 +32,12 @@ EXCEPTION_STUB vector
 %endrep
 
 ; The handler returns only for an exception it has a fixup for (idt.h), having pointed the
-; frame's RIP at the fixup; the interrupted code then goes on with every register as it was. The
-; C code preserves the callee-saved registers itself (SysV ABI); the others are saved here.
-;
-; No stack alignment is needed for the call: in 64-bit mode the CPU aligns RSP to 16 bytes
-; before pushing its frame (SDM Vol. 3A §6.14.2 "64-Bit Mode Stack Frame"), and the frame is
-; 128 bytes in all, so RSP is 16-byte aligned again here, as the SysV ABI wants at a call.
+; frame's RIP at the fixup; the interrupted code then goes on with every register as it was.
 exception_common:
-	push rax
-	push rcx
-	push rdx
-	push rsi
-	push rdi
-	push r8
-	push r9
-	push r10
-	push r11
-	mov rdi, rsp                    ; struct idt_exception_frame *
-	call idt_handle_exception
-	pop r11
-	pop r10
-	pop r9
-	pop r8
-	pop rdi
-	pop rsi
-	pop rdx
-	pop rcx
-	pop rax
-	add rsp, 16                     ; the vector and the error code
-	iretq
+	STUB_FRAME_CALL idt_handle_exception
 
 section .rodata
 ; Stub addresses by vector, for idt_init().
-global idt_exception_stubs
-idt_exception_stubs:
-%assign vector 0
-%rep 32
-	dq exception_stub_ %+ vector
-%assign vector vector + 1
-%endrep
+STUB_TABLE idt_exception_stubs, exception_stub_, 32
 
 section .note.GNU-stack noalloc noexec nowrite progbits

@@ -30,7 +30,11 @@ $(BUILD)/guest/%.o: guest/%.c
 
 $(BUILD)/guest/%.o: guest/%.asm
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g -MD $(@:.o=.d) -MP $< -o $@
+	$(NASM) -f elf64 -g -Iguest/ -MD $(@:.o=.d) -MP $< -o $@
+
+# NASM 2.16.00 and 2.16.01 leave %include'd files out of the -MD output (fixed in 2.16.02,
+# netwide-assembler/nasm pull request #80), so the stubs' shared include is named here too.
+$(BUILD)/guest/exception_stubs.o $(BUILD)/guest/interrupt_stubs.o: guest/stub_frame.inc
 
 $(BUILD)/guest/guest64.elf: $(GUEST_OBJS) guest/guest.ld
 	$(LD) $(GUEST_LDFLAGS) $(GUEST_OBJS) -o $@

@@ -10,26 +10,6 @@
 
 #define IDT_EXCEPTION_VECTORS 32
 
-/* What exception_stubs.asm leaves on the stack, lowest address first. */
-struct idt_exception_frame {
-	uint64_t r11, r10, r9, r8;   /* the caller-saved registers, pushed by the stub */
-	uint64_t rdi, rsi, rdx, rcx, rax;
-	uint64_t vector;             /* pushed by the stub */
-	uint64_t error_code;         /* pushed by the CPU, or 0 by the stub */
-	uint64_t rip;                /* the rest pushed by the CPU */
-	uint64_t cs;
-	uint64_t rflags;
-	uint64_t rsp;
-	uint64_t ss;
-};
-
-_Static_assert(offsetof(struct idt_exception_frame, rax) == 64, "stub frame layout");
-_Static_assert(offsetof(struct idt_exception_frame, vector) == 72, "stub frame layout");
-_Static_assert(offsetof(struct idt_exception_frame, error_code) == 80, "stub frame layout");
-_Static_assert(offsetof(struct idt_exception_frame, rip) == 88, "stub frame layout");
-/* The stub relies on this size to call the handler with a 16-byte aligned stack. */
-_Static_assert(sizeof(struct idt_exception_frame) == 128, "stub frame layout");
-
 /* One entry of the .idt_fixups section, as IDT_FIXUP_ASM emits it. */
 struct idt_fixup {
 	uint64_t fault_rip;          /* the instruction that may fault */
@@ -154,7 +134,7 @@ static const struct idt_fixup *idt_find_fixup(uint64_t rip)
 	return NULL;
 }
 
-static __attribute__((noreturn)) void idt_fail(const struct idt_exception_frame *frame)
+static __attribute__((noreturn)) void idt_fail(const struct idt_stub_frame *frame)
 {
 	/* The stubs push vectors 0-31 only; reserved vectors have no name. */
 	const char *name = idt_exception_names[frame->vector];
@@ -166,7 +146,7 @@ static __attribute__((noreturn)) void idt_fail(const struct idt_exception_frame 
 	debug_exit(DEBUG_EXIT_FAILURE);
 }
 
-void idt_handle_exception(struct idt_exception_frame *frame)
+void idt_handle_exception(struct idt_stub_frame *frame)
 {
 	const struct idt_fixup *fixup = idt_find_fixup(frame->rip);
 

@@ -8,12 +8,33 @@
 #ifndef GUEST_IDT_H
 #define GUEST_IDT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define IDT_VECTOR_GP 13u         /* #GP general protection */
 #define IDT_NO_EXCEPTION 256u     /* in idt_exception_record.vector: nothing was raised */
 
-struct idt_exception_frame;
+/* What exception_stubs.asm and interrupt_stubs.asm leave on the stack (stub_frame.inc), lowest
+ * address first; the handler they call gets a pointer to it. The interrupt stubs always push 0
+ * for the error code. */
+struct idt_stub_frame {
+	uint64_t r11, r10, r9, r8;   /* the caller-saved registers, pushed by the stub */
+	uint64_t rdi, rsi, rdx, rcx, rax;
+	uint64_t vector;             /* pushed by the stub */
+	uint64_t error_code;         /* pushed by the CPU, or 0 by the stub */
+	uint64_t rip;                /* the rest pushed by the CPU */
+	uint64_t cs;
+	uint64_t rflags;
+	uint64_t rsp;
+	uint64_t ss;
+};
+
+_Static_assert(offsetof(struct idt_stub_frame, rax) == 64, "stub frame layout");
+_Static_assert(offsetof(struct idt_stub_frame, vector) == 72, "stub frame layout");
+_Static_assert(offsetof(struct idt_stub_frame, error_code) == 80, "stub frame layout");
+_Static_assert(offsetof(struct idt_stub_frame, rip) == 88, "stub frame layout");
+/* The stubs rely on this size to call the handler with a 16-byte aligned stack. */
+_Static_assert(sizeof(struct idt_stub_frame) == 128, "stub frame layout");
 
 /* Installs the exception gates (vectors 0-31) and loads the IDT; gates installed with
  * idt_set_gate stay as they are. */
@@ -32,7 +53,7 @@ void idt_reload(void);
 /* Called by exception_stubs.asm with the frame it built. Returns only when the faulting
  * instruction has a fixup, having recorded the exception in idt_last_exception and pointed the
  * frame's RIP at the fixup's resume address; any other exception ends the run. */
-void idt_handle_exception(struct idt_exception_frame *frame);
+void idt_handle_exception(struct idt_stub_frame *frame);
 
 /*
  * Expected exceptions, handled as Linux's exception table and kvm-unit-tests' ASM_TRY do.

@@ -13,24 +13,6 @@
 #define INTERRUPTS_FIRST_EXTERNAL_VECTOR 32u
 #define INTERRUPTS_VECTORS 256u
 
-/* What interrupt_stubs.asm leaves on the stack, lowest address first: the exception stubs'
- * layout, with a zero for the error code. */
-struct interrupts_frame {
-	uint64_t r11, r10, r9, r8;
-	uint64_t rdi, rsi, rdx, rcx, rax;
-	uint64_t vector;             /* pushed by the stub */
-	uint64_t zero;               /* pushed by the stub where an error code would be */
-	uint64_t rip;                /* the rest pushed by the CPU */
-	uint64_t cs;
-	uint64_t rflags;
-	uint64_t rsp;
-	uint64_t ss;
-};
-
-_Static_assert(offsetof(struct interrupts_frame, vector) == 72, "stub frame layout");
-_Static_assert(offsetof(struct interrupts_frame, rip) == 88, "stub frame layout");
-_Static_assert(sizeof(struct interrupts_frame) == 128, "stub frame layout");
-
 /* Defined in interrupt_stubs.asm. */
 extern const uint64_t interrupt_stubs[INTERRUPTS_VECTORS];
 
@@ -116,7 +98,7 @@ static bool interrupts_needs_eoi(unsigned vector)
 	return vector != INTERRUPTS_VECTOR_NMI && vector != LAPIC_SPURIOUS_VECTOR;
 }
 
-void interrupts_handle(struct interrupts_frame *frame)
+void interrupts_handle(struct idt_stub_frame *frame)
 {
 	unsigned index = interrupts_logged;
 	struct interrupts_arrival *arrival = &interrupts_log[index % INTERRUPTS_LOG_CAPACITY];

@@ -58,7 +58,7 @@ bool interrupts_wait_for(unsigned count, uint64_t timeout_cycles);
 void interrupts_idle(uint64_t cycles);
 
 /* Called by interrupt_stubs.asm with the frame it built. */
-struct interrupts_frame;
-void interrupts_handle(struct interrupts_frame *frame);
+struct idt_stub_frame;
+void interrupts_handle(struct idt_stub_frame *frame);
 
 #endif

@@ -79,6 +79,22 @@ static enum scenario_failure scenario_timer_periodic(struct scenario_state *stat
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* For the timers armed for one interrupt (timer-oneshot, timer-tsc-deadline): with IF = 1,
+ * waits for the interrupt (`what` names it in a note) and then watches for a quiet spell, so
+ * that a spurious second one would be logged too; returns with IF = 0 and the wait's result. */
+static enum scenario_failure scenario_timer_await_one(struct scenario_state *state,
+						      const char *what)
+{
+	cpu_interrupts_enable();
+
+	enum scenario_failure failure = scenario_apic_await(state, 1, what);
+
+	interrupts_idle(SCENARIO_APIC_QUIET_CYCLES);
+	cpu_interrupts_disable();
+	return failure;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* timer-oneshot: one interrupt when the count reaches 0, which it then keeps. */
 
 static enum scenario_failure scenario_timer_oneshot(struct scenario_state *state)
@@ -86,13 +102,8 @@ static enum scenario_failure scenario_timer_oneshot(struct scenario_state *state
 	static const uint8_t expected[] = { SCENARIO_TIMER_VECTOR };
 
 	lapic_timer_start(LAPIC_TIMER_ONE_SHOT, SCENARIO_TIMER_VECTOR, SCENARIO_TIMER_COUNT);
-	cpu_interrupts_enable();
 
-	enum scenario_failure failure = scenario_apic_await(state, 1, "the timer interrupt");
-
-	interrupts_idle(SCENARIO_APIC_QUIET_CYCLES);
-	cpu_interrupts_disable();
-
+	enum scenario_failure failure = scenario_timer_await_one(state, "the timer interrupt");
 	uint32_t current = lapic_read(LAPIC_REG_TIMER_CURRENT_COUNT);
 
 	if (failure == SCENARIO_PASSED)
@@ -124,13 +135,8 @@ static enum scenario_failure scenario_timer_tsc_deadline(struct scenario_state *
 	uint64_t deadline = cpu_rdtsc_fenced() + SCENARIO_TSC_DEADLINE_DELTA;
 
 	lapic_timer_start_tsc_deadline(SCENARIO_TIMER_VECTOR, deadline);
-	cpu_interrupts_enable();
 
-	enum scenario_failure failure = scenario_apic_await(state, 1, "the deadline interrupt");
-
-	interrupts_idle(SCENARIO_APIC_QUIET_CYCLES);
-	cpu_interrupts_disable();
-
+	enum scenario_failure failure = scenario_timer_await_one(state, "the deadline interrupt");
 	uint64_t msr_after = cpu_rdmsr(MSR_IA32_TSC_DEADLINE);
 
 	if (failure == SCENARIO_PASSED)

@@ -17,6 +17,8 @@
 
 #include "vmx/stats.h"
 
+#include "test_util.h"
+
 /* ---- exit counters --------------------------------------------------------------------------- */
 
 static void test_init(void **state)
@@ -443,18 +445,6 @@ static char *render(void (*print)(const struct fmt_sink *, const struct run_summ
 	print(&sink, s);
 	assert_false(b.truncated);
 	return out;
-}
-
-static void assert_has(const char *text, const char *want)
-{
-	if (!strstr(text, want))
-		fail_msg("output lacks \"%s\":\n%s", want, text);
-}
-
-static void assert_lacks(const char *text, const char *unwanted)
-{
-	if (strstr(text, unwanted))
-		fail_msg("output has \"%s\":\n%s", unwanted, text);
 }
 
 /* One row of a vCPU's table, formatted independently of stats.c's format strings. */

@@ -17,6 +17,8 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_caps.h"
 
+#include "test_util.h"
+
 #define CPUID1_ECX_VMX (1u << 5)
 
 /* A control MSR: allowed-0 settings (1 = must be 1) in bits 31:0, allowed-1 in bits 63:32. */
@@ -595,18 +597,6 @@ static void print_caps(const struct vmx_caps *caps, char *buf, size_t size)
 	vmx_caps_print(&sink, caps);
 	assert_false(b.truncated);
 	assert_int_equal(strlen(buf), b.len);
-}
-
-static void assert_has(const char *text, const char *want)
-{
-	if (!strstr(text, want))
-		fail_msg("output lacks \"%s\":\n%s", want, text);
-}
-
-static void assert_lacks(const char *text, const char *unwanted)
-{
-	if (strstr(text, unwanted))
-		fail_msg("output has \"%s\":\n%s", unwanted, text);
 }
 
 static void test_print_tigerlake(void **state)
