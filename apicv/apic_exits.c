@@ -11,9 +11,8 @@
 #include "../boot/console.h"
 #include "../boot/x86.h"
 #include "../vmx/exit.h"
-#include "../vmx/guest_walk.h"
+#include "../vmx/mmio.h"
 #include "../vmx/vmcs.h"
-#include "../vmx/x86_decode.h"
 #include "apic_regs.h"
 #include "delivery.h"
 #include "vlapic.h"
@@ -22,126 +21,32 @@
 
 /* ---- MMIO ------------------------------------------------------------------------------------ */
 
-static bool read_guest_physical(void *ctx, uint64_t gpa, void *buf, size_t len)
+/* The APIC page as an MMIO device. Reads of a page that is not the APIC (x2APIC mode) float
+ * high; every emulated access is counted by register. */
+static uint32_t apic_mmio_read(void *ctx, uint32_t offset, unsigned size)
 {
-	const struct vcpu *v = ctx;
-
-	if (gpa >= v->guest->ram_bytes || len > v->guest->ram_bytes - gpa)
-		return false;
-	memcpy(buf, v->guest->ram + gpa, len);
-	return true;
-}
-
-/* The decoder's view of the guest's execution mode (SDM Vol. 3A §3.4.5 code-segment L and D). */
-static enum x86_cpu_mode guest_cpu_mode(const struct vcpu *v)
-{
-	uint64_t cs_ar = vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS);
-
-	if (!(vcpu_guest_cr0() & CR0_PE))
-		return X86_MODE_REAL16;
-	if ((v->efer & EFER_LMA) && (cs_ar & (1u << 13)))
-		return X86_MODE_LONG64;
-	return (cs_ar & (1u << 14)) ? X86_MODE_PROT32 : X86_MODE_PROT16;
-}
-
-/* The register operand's value (a write's source), or the immediate. */
-static uint64_t write_source(struct vcpu *v, const struct x86_mmio_insn *insn)
-{
-	return insn->operand == X86_MMIO_OPERAND_REGISTER ? vcpu_read_gpr(v, insn->gpr) : 0;
-}
-
-/* A 32-bit APIC register access for the model: reads of a register that is not the APIC (the
- * page in x2APIC mode) float high. */
-static uint32_t apic_page_read(struct vcpu *v, uint32_t offset, unsigned size)
-{
+	struct vcpu *v = ctx;
 	uint32_t value = 0;
 
+	v->apic_stats.apic_access[(offset >> 4) & 0xFF]++;
 	if (vlapic_mmio_read(v->vlapic, offset, size, &value) == VLAPIC_NOT_APIC)
 		value = 0xFFFFFFFFu;
 	return value;
 }
 
-/* STOS: rDI moves by the element size, down when RFLAGS.DF is set (SDM Vol. 2B "STOS"). */
-static void advance_string_destination(struct vcpu *v, const struct x86_mmio_insn *insn)
+static void apic_mmio_write(void *ctx, uint32_t offset, unsigned size, uint32_t value)
 {
-	uint64_t rdi = vcpu_read_gpr(v, 7);
-	uint64_t step = insn->access_size;
-	uint64_t mask = insn->address_size == 8 ? ~0ull : (1ull << (8 * insn->address_size)) - 1;
+	struct vcpu *v = ctx;
 
-	rdi = vmcs_read(VMCS_GUEST_RFLAGS) & (1u << 10) ? rdi - step : rdi + step;
-	vcpu_write_gpr(v, 7, (vcpu_read_gpr(v, 7) & ~mask) | (rdi & mask));
+	v->apic_stats.apic_access[(offset >> 4) & 0xFF]++;
+	vlapic_mmio_write(v->vlapic, offset, size, value);
 }
 
-/*
- * Emulates the instruction at guest RIP that accessed the APIC page at `offset`: fetched through
- * the guest's page tables, decoded (vmx/x86_decode.c), carried out on the vLAPIC model, RIP
- * advanced by the decoded length. Anything the decoder does not know ends the guest with its
- * reason; guest-visible state is never left half-updated.
- */
 static enum exit_action emulate_apic_mmio(struct vcpu *v, uint32_t offset, bool write)
 {
-	struct guest_paging paging = {
-		.cr0 = vcpu_guest_cr0(),
-		.cr3 = vmcs_read(VMCS_GUEST_CR3),
-		.cr4 = vcpu_guest_cr4(),
-		.efer = v->efer,
-		.read_gpa = read_guest_physical,
-		.ctx = v,
-	};
-	enum x86_cpu_mode mode = guest_cpu_mode(v);
-	uint64_t rip = vmcs_read(VMCS_GUEST_RIP);
-	uint64_t linear = rip + (mode == X86_MODE_LONG64 ? 0 : vmcs_read(VMCS_GUEST_CS_BASE));
-	struct guest_walk_fault fault;
-	struct x86_mmio_insn insn;
-	uint8_t bytes[15];
-	size_t got = 0;
-	char why[128];
+	const struct mmio_device apic = { "APIC", apic_mmio_read, apic_mmio_write, v };
 
-	if (guest_fetch_instruction(&paging, linear, bytes, sizeof(bytes), &got, &fault)) {
-		guest_walk_describe_fault(&fault, why, sizeof(why));
-		return vcpu_stop(v, GUEST_END_UNHANDLED,
-				 "APIC access at RIP %#llx: cannot fetch the instruction: %s",
-				 (unsigned long long)rip, why);
-	}
-	if (x86_decode_mmio(bytes, got, mode, &insn, why, sizeof(why)))
-		return vcpu_stop(v, GUEST_END_UNHANDLED, "APIC access at RIP %#llx, offset %#x: %s",
-				 (unsigned long long)rip, offset, why);
-	if (insn.rep || (insn.direction == X86_MMIO_READ && write) ||
-	    (insn.direction == X86_MMIO_WRITE && !write))
-		return vcpu_stop(v, GUEST_END_UNHANDLED, "APIC access at RIP %#llx, offset %#x: %s "
-				 "is not emulated on the APIC page",
-				 (unsigned long long)rip, offset,
-				 insn.rep ? "REP STOS" : "an access of the other direction");
-	v->apic_stats.apic_access[(offset >> 4) & 0xFF]++;
-
-	switch (insn.direction) {
-	case X86_MMIO_READ: {
-		uint32_t value = apic_page_read(v, offset, insn.access_size);
-
-		vcpu_write_gpr(v, insn.gpr,
-			       x86_mmio_merge_read(&insn, vcpu_read_gpr(v, insn.gpr), value));
-		break;
-	}
-	case X86_MMIO_WRITE:
-		vlapic_mmio_write(v->vlapic, offset, insn.access_size,
-				  (uint32_t)x86_mmio_write_value(&insn, write_source(v, &insn)));
-		if (insn.string)
-			advance_string_destination(v, &insn);
-		break;
-	case X86_MMIO_READ_MODIFY_WRITE: {
-		/* e.g. `orl $0x100, SVR`: read, operate, write back, RFLAGS as the ALU sets it. */
-		uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
-		uint64_t source = x86_mmio_write_value(&insn, write_source(v, &insn));
-		uint64_t result = x86_mmio_alu_apply(&insn, apic_page_read(v, offset, insn.access_size),
-						     source, &rflags);
-
-		vlapic_mmio_write(v->vlapic, offset, insn.access_size, (uint32_t)result);
-		vmcs_write(VMCS_GUEST_RFLAGS, rflags);
-		break;
-	}
-	}
-	vcpu_advance_rip(insn.length);
-	return EXIT_ACTION_RESUME;
+	return mmio_emulate(v, &apic, offset, write);
 }
 
 bool apic_handle_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification,
