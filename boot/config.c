@@ -181,6 +181,95 @@ static int parse_args(const char *key, struct config_text value, char *out, size
 	return 0;
 }
 
+/*
+ * modules=: entries separated by ',' (",," is a comma inside an entry, as QEMU's option parser
+ * reads -initrd), each "PATH" or "PATH ARGS"; blanks around an entry are dropped. The path is
+ * checked and stored as guest= is; the entry as written becomes the module's string.
+ */
+static int parse_modules(struct config_text value, struct config_module *out, unsigned *count,
+			 char *err, size_t err_len)
+{
+	size_t pos = 0;
+	unsigned n = 0;
+
+	if (value.len >= CONFIG_MODULES_MAX) {
+		set_error(err, err_len, "modules: longer than %d characters", CONFIG_MODULES_MAX - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < value.len; i++) {
+		if (!is_printable_ascii(value.s[i])) {
+			set_error(err, err_len,
+				  "modules: character 0x%02x at position %zu is not printable ASCII",
+				  (unsigned char)value.s[i], i + 1);
+			return -1;
+		}
+	}
+	while (value.len > 0 && is_blank(value.s[value.len - 1]))
+		value.len--;
+	while (pos < value.len && is_blank(value.s[pos]))
+		pos++;
+	if (pos == value.len) {
+		*count = 0;
+		return 0;
+	}
+
+	for (;;) {
+		char entry[CONFIG_MODULE_STRING_MAX];
+		size_t first, last, len = 0, path_len = 0;
+		char label[32];
+
+		/* The entry is value[first, last): up to a ',' that is not part of ",,". */
+		first = pos;
+		while (pos < value.len) {
+			if (value.s[pos] == ',' &&
+			    !(pos + 1 < value.len && value.s[pos + 1] == ','))
+				break;
+			pos += value.s[pos] == ',' ? 2 : 1;
+		}
+		last = pos;
+		n++;
+		if (n > CONFIG_MAX_MODULES) {
+			set_error(err, err_len, "modules: more than %d modules", CONFIG_MAX_MODULES);
+			return -1;
+		}
+		fmt_snprintf(label, sizeof(label), "modules: entry %u", n);
+
+		/* Blanks around it go; a ",," pair is never split by that. */
+		while (first < last && is_blank(value.s[first]))
+			first++;
+		while (last > first && is_blank(value.s[last - 1]))
+			last--;
+		if (first == last) {
+			set_error(err, err_len, "%s is empty", label);
+			return -1;
+		}
+		for (size_t i = first; i < last; i += value.s[i] == ',' ? 2 : 1)
+			len++;
+		if (len >= CONFIG_MODULE_STRING_MAX) {
+			set_error(err, err_len, "%s is longer than %d characters", label,
+				  CONFIG_MODULE_STRING_MAX - 1);
+			return -1;
+		}
+		len = 0;
+		for (size_t i = first; i < last; i += value.s[i] == ',' ? 2 : 1)
+			entry[len++] = value.s[i];
+		entry[len] = '\0';
+
+		while (path_len < len && !is_blank(entry[path_len]))
+			path_len++;
+		if (parse_path(label, (struct config_text){ entry, path_len }, out[n - 1].path,
+			       sizeof(out[n - 1].path), err, err_len) != 0)
+			return -1;
+		memcpy(out[n - 1].string, entry, len + 1);
+
+		if (pos >= value.len)
+			break;
+		pos++;        /* the separating ',' */
+	}
+	*count = n;
+	return 0;
+}
+
 static const char *const mode_names[] = {
 	[MODE_EMULATE] = "emulate",
 	[MODE_TPR_SHADOW] = "tpr-shadow",
@@ -287,9 +376,18 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 				 err_len) != 0)
 			return -1;
 		c->mem_mib = mib;
+	} else if (text_equals(k, "modules")) {
+		struct config_module modules[CONFIG_MAX_MODULES];
+		unsigned count;
+
+		memset(modules, 0, sizeof(modules));
+		if (parse_modules(v, modules, &count, err, err_len) != 0)
+			return -1;
+		c->module_count = count;
+		memcpy(c->modules, modules, sizeof(modules));
 	} else {
 		set_error(err, err_len,
-			  "unknown key '%.*s%s' (keys: guest, args, mode, timeout, log, mem)",
+			  "unknown key '%.*s%s' (keys: guest, args, mode, timeout, log, mem, modules)",
 			  quote_len(k), k.s, quote_ellipsis(k));
 		return -1;
 	}

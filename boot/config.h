@@ -11,6 +11,13 @@
  *   timeout=SEC    guest wall-clock budget in seconds, 1..86400, or 0 for none (default 60)
  *   log=LEVEL      quiet | info | debug (default info)
  *   mem=MIB        guest RAM in MiB, 2..3072 (default 128)
+ *   modules=LIST   multiboot boot modules, as QEMU's -initrd takes them: comma-separated entries,
+ *                  each an ESP path (validated as guest=, so no blanks in it) optionally followed
+ *                  by a blank and the module's command line: "\mod1.bin arg1,\mod2.bin". ",,"
+ *                  is a literal comma (QEMU's escape). At most 8 entries; the whole value at most
+ *                  511 characters; empty: no modules (default). Each module's multiboot string
+ *                  is its entry as written, path included, blanks around it trimmed (QEMU
+ *                  passes "path args" too).
  */
 #ifndef APICVISOR_CONFIG_H
 #define APICVISOR_CONFIG_H
@@ -32,6 +39,15 @@ enum log_level {
 
 #define CONFIG_PATH_MAX 128
 #define CONFIG_ARGS_MAX 512
+#define CONFIG_MAX_MODULES 8
+#define CONFIG_MODULE_STRING_MAX 256     /* one module's string, including the NUL */
+#define CONFIG_MODULES_MAX 512           /* the whole modules= value, including a NUL */
+
+/* One multiboot boot module. */
+struct config_module {
+	char path[CONFIG_PATH_MAX];           /* on the ESP, backslash-separated as guest */
+	char string[CONFIG_MODULE_STRING_MAX];  /* the multiboot module string: "path args" */
+};
 
 struct config {
 	char guest[CONFIG_PATH_MAX];     /* always backslash-separated after parsing */
@@ -40,6 +56,8 @@ struct config {
 	uint32_t timeout_s;              /* 0: no timeout */
 	enum log_level log;
 	uint32_t mem_mib;
+	unsigned module_count;           /* 0..CONFIG_MAX_MODULES */
+	struct config_module modules[CONFIG_MAX_MODULES];
 };
 
 #define CONFIG_DEFAULT_GUEST "\\guest.elf"

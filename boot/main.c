@@ -8,6 +8,7 @@
 #include <efilib.h>
 
 #include "../apicv/delivery.h"
+#include "../devices/acpi_tables.h"
 #include "../vmx/ept.h"
 #include "../vmx/vmcs.h"
 #include "../vmx/exit.h"
@@ -70,7 +71,10 @@ static void read_configuration(EFI_HANDLE image)
  * machine without VT-x. */
 static void load_guest(EFI_HANDLE image)
 {
+	struct multiboot_module modules[CONFIG_MAX_MODULES];
+	uint8_t *module_files[CONFIG_MAX_MODULES];
 	struct multiboot_image plan;
+	struct acpi_platform acpi;
 	char err[200];
 	uint8_t *file;
 	size_t size;
@@ -82,20 +86,50 @@ static void load_guest(EFI_HANDLE image)
 	guest.ram_bytes = (uint64_t)config.mem_mib * MIB;
 	if (multiboot_parse(file, size, guest.ram_bytes, &plan, err, sizeof(err)))
 		boot_fail("guest image %s: %s", config.guest, err);
+	for (unsigned i = 0; i < config.module_count; i++) {
+		status = efi_read_file(image, config.modules[i].path, &module_files[i], &size);
+		if (EFI_ERROR(status))
+			boot_fail("multiboot module %s: %s on the boot volume", config.modules[i].path,
+				  status == EFI_NOT_FOUND ? "not found" : efi_status_name(status));
+		modules[i] = (struct multiboot_module){ module_files[i], size,
+							config.modules[i].string };
+	}
 	/* Guest RAM is not zeroed as a whole (128 MiB of stores is slow under an emulator); the
 	 * loader zeroes what it loads and each bss, as a boot loader does. */
 	guest.ram = efi_alloc_pages(guest.ram_bytes / 4096, "guest RAM", false);
 	multiboot_load(file, &plan, guest.ram);
-	if (multiboot_build_info(guest.ram, guest.ram_bytes, &plan, config.guest_args,
-				 &guest.info_gpa, err, sizeof(err)))
+	if (multiboot_build_info_modules(guest.ram, guest.ram_bytes, &plan, config.guest_args,
+					 modules, config.module_count, &guest.info_gpa, err,
+					 sizeof(err)))
 		boot_fail("guest image %s: %s", config.guest, err);
+	for (unsigned i = 0; i < config.module_count; i++)
+		FreePool(module_files[i]);
 	FreePool(file);
+
+	/* The BIOS data area and the BIOS ROM area hold what an OS looks for there: zeroes
+	 * (the EBDA pointer at 0x40E) and the ACPI tables (the RSDP is found by scanning
+	 * 0xE0000-0xFFFFF, ACPI §5.2.5.1), which the memory map reports reserved. */
+	for (unsigned i = 0; i < plan.segment_count; i++) {
+		const struct multiboot_segment *seg = &plan.segments[i];
+
+		if (seg->load_addr < 0x100000 && seg->load_addr + seg->mem_size > 0xE0000)
+			boot_fail("guest image %s: segment at %#x overlaps 0xE0000-0xFFFFF, where "
+				  "the ACPI tables go", config.guest, seg->load_addr);
+	}
+	memset(guest.ram + 0x400, 0, 0x100);
+	memset(guest.ram + 0xE0000, 0, 0x20000);
+	acpi_platform_defaults(&acpi, 1);
+	if (acpi_build_tables(guest.ram, guest.ram_bytes, &acpi, err, sizeof(err)))
+		boot_fail("ACPI tables: %s", err);
+
 	guest.entry = plan.entry;
 	guest.path = config.guest;
 	guest.args = config.guest_args;
-	log_info("apicvisor: guest %s: %s, %u segment(s), entry %#x, %u MiB RAM, info at %#x\n",
+	log_info("apicvisor: guest %s: %s, %u segment(s), entry %#x, %u MiB RAM, %u module(s), "
+		 "info at %#x, ACPI RSDP at %#x\n",
 		 config.guest, plan.aout_kludge ? "multiboot a.out kludge" : "multiboot ELF32",
-		 plan.segment_count, plan.entry, config.mem_mib, guest.info_gpa);
+		 plan.segment_count, plan.entry, config.mem_mib, config.module_count,
+		 guest.info_gpa, acpi.rsdp_gpa);
 }
 
 /* Posted mode without the CPU feature drains the descriptor in software (apicv/delivery.c). */

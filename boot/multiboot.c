@@ -12,6 +12,7 @@
 
 _Static_assert(sizeof(struct multiboot_info) == 88, "multiboot_info layout (spec §3.3)");
 _Static_assert(sizeof(struct multiboot_mmap_entry) == 24, "mmap entry layout (spec §3.3)");
+_Static_assert(sizeof(struct multiboot_mod_list) == 16, "module list entry layout (spec §3.3)");
 
 /* The multiboot header (spec §3.1.1 "The layout of Multiboot header"), byte offsets. */
 #define MB_HEADER_MAGIC 0
@@ -25,8 +26,8 @@ _Static_assert(sizeof(struct multiboot_mmap_entry) == 24, "mmap entry layout (sp
 #define MB_HEADER_ENTRY_ADDR 28
 #define MB_HEADER_AOUT_SIZE 32
 
-/* Required-feature flags we can honour: bits 0 and 1 (no modules are passed, the memory
- * information is always given) and bit 2 (video mode, ignored as QEMU ignores it). */
+/* Required-feature flags we can honour: bit 0 (modules are always page aligned), bit 1 (the
+ * memory information is always given) and bit 2 (video mode, ignored as QEMU ignores it). */
 #define MB_FLAGS_REQUIRED_MASK 0x0000ffffu
 #define MB_FLAGS_SUPPORTED (MULTIBOOT_FLAG_PAGE_ALIGN | MULTIBOOT_FLAG_MEMORY_INFO | \
 			    MULTIBOOT_FLAG_VIDEO_MODE)
@@ -495,8 +496,23 @@ void multiboot_load(const void *image, const struct multiboot_image *plan, void 
 /* ---------------------------------------------------------------------------------------- */
 /* Boot information (spec §3.3)                                                             */
 
-int multiboot_build_info(void *guest_ram, uint64_t ram_bytes, const struct multiboot_image *plan,
-			 const char *cmdline, uint32_t *info_gpa, char *err, size_t err_len)
+/*
+ * Where a piece of `size` bytes goes when the previous one ended at `cursor`: the next page, or 1
+ * MiB if from there it would run out of the available low memory into the reserved EBDA.
+ */
+static uint64_t place_after(uint64_t cursor, uint64_t size)
+{
+	uint64_t start = (cursor + MB_PAGE_SIZE - 1) & ~(uint64_t)(MB_PAGE_SIZE - 1);
+
+	if (start < MB_HIGH_RAM_START && start + size > MB_LOW_RAM_END)
+		start = MB_HIGH_RAM_START;
+	return start;
+}
+
+int multiboot_build_info_modules(void *guest_ram, uint64_t ram_bytes,
+				 const struct multiboot_image *plan, const char *cmdline,
+				 const struct multiboot_module *modules, unsigned module_count,
+				 uint32_t *info_gpa, char *err, size_t err_len)
 {
 	static const struct {
 		uint64_t addr;
@@ -511,7 +527,8 @@ int multiboot_build_info(void *guest_ram, uint64_t ram_bytes, const struct multi
 	};
 	uint8_t *ram = guest_ram;
 	size_t cmdline_size, name_size = sizeof(MB_BOOT_LOADER_NAME);
-	uint64_t base, mmap_at, cmdline_at, name_at, end;
+	uint64_t cursor, base, mmap_at, mods_at, cmdline_at, name_at, strings_at, end;
+	uint64_t strings_size = 0;
 	struct multiboot_info info;
 
 	if (cmdline == NULL)
@@ -525,23 +542,49 @@ int multiboot_build_info(void *guest_ram, uint64_t ram_bytes, const struct multi
 			  (unsigned long long)ram_bytes);
 		return -1;
 	}
+	if (module_count > 0 && modules == NULL) {
+		set_error(err, err_len, "%u multiboot modules but no module list", module_count);
+		return -1;
+	}
 
-	/* Page-aligned just above the kernel, as QEMU places its multiboot data. */
-	base = ((uint64_t)plan->load_end + MB_PAGE_SIZE - 1) & ~(uint64_t)(MB_PAGE_SIZE - 1);
-	mmap_at = base + sizeof(info);
-	cmdline_at = mmap_at + MB_MMAP_ENTRIES * sizeof(struct multiboot_mmap_entry);
-	name_at = cmdline_at + cmdline_size;
-	end = name_at + name_size;
-	/* A kernel loaded below 640 KiB would put the structures into the EBDA/VGA hole, which
-	 * the memory map calls reserved: move them to 1 MiB, above every segment. */
-	if (base < MB_HIGH_RAM_START && end > MB_LOW_RAM_END) {
-		uint64_t shift = MB_HIGH_RAM_START - base;
+	/* First pass: place every module and check it, writing nothing yet. Module i goes at
+	 * place_after(end of module i - 1); mod_end is a 32-bit address, so the end of each must
+	 * stay below 4 GiB. */
+	cursor = plan->load_end;
+	for (unsigned i = 0; i < module_count; i++) {
+		const char *string = modules[i].string != NULL ? modules[i].string : "";
+		uint64_t start = place_after(cursor, modules[i].size);
+		uint64_t mod_end = start + modules[i].size;
 
-		base += shift;
-		mmap_at += shift;
-		cmdline_at += shift;
-		name_at += shift;
-		end += shift;
+		/* (A size beyond RAM is refused before start + size could wrap.) */
+		if (modules[i].size > ram_bytes || mod_end > ram_bytes || mod_end > UINT32_MAX) {
+			set_error(err, err_len,
+				  "multiboot module %u ('%.60s', 0x%llx bytes) at [0x%llx, 0x%llx) "
+				  "does not fit in guest RAM (0x%llx bytes)%s",
+				  i + 1, string, (unsigned long long)modules[i].size,
+				  (unsigned long long)start, (unsigned long long)mod_end,
+				  (unsigned long long)ram_bytes,
+				  mod_end > UINT32_MAX ? " below 4 GiB" : "");
+			return -1;
+		}
+		strings_size += strlen(string) + 1;
+		cursor = mod_end;
+	}
+
+	/* The boot information, page-aligned after the last module (or the kernel). */
+	{
+		uint64_t info_size = sizeof(info) +
+				     MB_MMAP_ENTRIES * sizeof(struct multiboot_mmap_entry) +
+				     (uint64_t)module_count * sizeof(struct multiboot_mod_list) +
+				     cmdline_size + name_size + strings_size;
+
+		base = place_after(cursor, info_size);
+		mmap_at = base + sizeof(info);
+		mods_at = mmap_at + MB_MMAP_ENTRIES * sizeof(struct multiboot_mmap_entry);
+		cmdline_at = mods_at + (uint64_t)module_count * sizeof(struct multiboot_mod_list);
+		name_at = cmdline_at + cmdline_size;
+		strings_at = name_at + name_size;
+		end = base + info_size;
 	}
 	if (end > ram_bytes || end > (uint64_t)UINT32_MAX + 1) {
 		set_error(err, err_len,
@@ -552,9 +595,35 @@ int multiboot_build_info(void *guest_ram, uint64_t ram_bytes, const struct multi
 		return -1;
 	}
 
+	/* Second pass: the modules and their list entries. */
+	cursor = plan->load_end;
+	for (unsigned i = 0; i < module_count; i++) {
+		const char *string = modules[i].string != NULL ? modules[i].string : "";
+		size_t string_size = strlen(string) + 1;
+		uint64_t start = place_after(cursor, modules[i].size);
+		struct multiboot_mod_list entry = {
+			.mod_start = (uint32_t)start,
+			.mod_end = (uint32_t)(start + modules[i].size),
+			.string = (uint32_t)strings_at,
+			.reserved = 0,
+		};
+
+		if (modules[i].size > 0)
+			memcpy(ram + start, modules[i].data, modules[i].size);
+		memcpy(ram + mods_at + i * sizeof(entry), &entry, sizeof(entry));
+		memcpy(ram + strings_at, string, string_size);
+		strings_at += string_size;
+		cursor = start + modules[i].size;
+	}
+
 	memset(&info, 0, sizeof(info));
 	info.flags = MULTIBOOT_INFO_MEMORY | MULTIBOOT_INFO_CMDLINE | MULTIBOOT_INFO_MEM_MAP |
 		     MULTIBOOT_INFO_BOOT_LOADER_NAME;
+	if (module_count > 0) {
+		info.flags |= MULTIBOOT_INFO_MODS;
+		info.mods_count = module_count;
+		info.mods_addr = (uint32_t)mods_at;
+	}
 	info.mem_lower = MB_LOW_RAM_END / 1024;
 	info.mem_upper = (ram_bytes - MB_HIGH_RAM_START) / 1024 > UINT32_MAX ?
 				 UINT32_MAX :
@@ -581,4 +650,11 @@ int multiboot_build_info(void *guest_ram, uint64_t ram_bytes, const struct multi
 
 	*info_gpa = (uint32_t)base;
 	return 0;
+}
+
+int multiboot_build_info(void *guest_ram, uint64_t ram_bytes, const struct multiboot_image *plan,
+			 const char *cmdline, uint32_t *info_gpa, char *err, size_t err_len)
+{
+	return multiboot_build_info_modules(guest_ram, ram_bytes, plan, cmdline, NULL, 0, info_gpa,
+					    err, err_len);
 }

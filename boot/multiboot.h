@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Multiboot 1 loading, as QEMU's `-kernel` does it, so that a kernel written for `qemu -kernel`
- * runs unchanged. Plain C over byte buffers: unit-tested on the host with malformed images.
+ * Multiboot 1 loading, as QEMU's `-kernel` (and `-initrd` for boot modules) does it, so that a
+ * kernel written for `qemu -kernel` runs unchanged. Plain C over byte buffers: unit-tested on the host with malformed images.
  *
  * Specification: "Multiboot Specification version 0.6.96" (GNU GRUB), §3.1 "OS image format",
  * §3.2 "Machine state", §3.3 "Boot information format".
@@ -24,6 +24,7 @@
 /* Info flags (§3.3). */
 #define MULTIBOOT_INFO_MEMORY (1u << 0)
 #define MULTIBOOT_INFO_CMDLINE (1u << 2)
+#define MULTIBOOT_INFO_MODS (1u << 3)
 #define MULTIBOOT_INFO_MEM_MAP (1u << 6)
 #define MULTIBOOT_INFO_BOOT_LOADER_NAME (1u << 9)
 
@@ -58,6 +59,15 @@ struct multiboot_mmap_entry {
 	uint64_t addr;
 	uint64_t len;
 	uint32_t type;               /* 1: available RAM, 2: reserved */
+} __attribute__((packed));
+
+/* One boot module in the list at mods_addr (§3.3): [mod_start, mod_end) holds the module, string
+ * the physical address of its NUL-terminated string. */
+struct multiboot_mod_list {
+	uint32_t mod_start;
+	uint32_t mod_end;            /* first byte after the module, as GRUB and QEMU set it */
+	uint32_t string;
+	uint32_t reserved;           /* 0 */
 } __attribute__((packed));
 
 #define MULTIBOOT_MAX_SEGMENTS 16
@@ -100,14 +110,37 @@ int multiboot_parse(const void *image, size_t size, uint64_t ram_bytes,
 /* Copies the segments into guest RAM (host pointer to guest-physical 0) and zeroes each bss. */
 void multiboot_load(const void *image, const struct multiboot_image *plan, void *guest_ram);
 
+/* A boot module to pass to the kernel: its bytes (host memory, the caller's) and its string. */
+struct multiboot_module {
+	const void *data;
+	size_t size;
+	const char *string;          /* QEMU -initrd passes "path args"; NULL: "" */
+};
+
 /*
- * Writes the boot information for a loaded kernel into guest RAM, page-aligned just above
- * plan->load_end (as QEMU places it after the kernel): the multiboot_info, the memory map
- * (0..0x9FC00 available, 0x9FC00..0xA0000 and 0xF0000..0x100000 reserved, 1 MiB..ram_bytes
- * available), the command line and the boot loader name ("apicvisor"). mem_lower = 639,
- * mem_upper = (ram_bytes - 1 MiB) / 1 KiB. Sets *info_gpa to the structure's address (the EBX
- * value at entry). Returns -1 with a message if it does not fit in RAM.
+ * Writes the boot modules and the boot information for a loaded kernel into guest RAM (host
+ * pointer to guest-physical 0), as QEMU's -kernel/-initrd does:
+ *
+ *   - each module page-aligned after the kernel (plan->load_end), one after the other in list
+ *     order (QEMU aligns every module to 4 KiB, which also honours header flag bit 0);
+ *   - then, page-aligned after the last module (or the kernel), the multiboot_info, the memory
+ *     map (0..0x9FC00 available, 0x9FC00..0xA0000 and 0xF0000..0x100000 reserved, 1 MiB..ram_bytes
+ *     available), the module list (multiboot_mod_list, mods_count/mods_addr, info flag bit 3
+ *     when there is at least one module), the command line, the boot loader name ("apicvisor")
+ *     and the module strings.
+ *
+ * mem_lower = 639, mem_upper = (ram_bytes - 1 MiB) / 1 KiB. A piece that would start below
+ * 640 KiB and run into the reserved EBDA moves to 1 MiB (above every segment of such a low
+ * kernel). Sets *info_gpa to the structure's address (the EBX value at entry). Returns -1 with a
+ * message, leaving guest RAM and *info_gpa untouched, if RAM is no larger than 1 MiB, or a module
+ * (named by number and string) or the boot information does not fit in RAM below 4 GiB.
  */
+int multiboot_build_info_modules(void *guest_ram, uint64_t ram_bytes,
+				 const struct multiboot_image *plan, const char *cmdline,
+				 const struct multiboot_module *modules, unsigned module_count,
+				 uint32_t *info_gpa, char *err, size_t err_len);
+
+/* multiboot_build_info_modules without modules (mods_count 0, info flag bit 3 clear). */
 int multiboot_build_info(void *guest_ram, uint64_t ram_bytes, const struct multiboot_image *plan,
 			 const char *cmdline, uint32_t *info_gpa, char *err, size_t err_len);
 

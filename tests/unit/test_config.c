@@ -135,6 +135,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.timeout_s, 60);
 	assert_int_equal(c.log, LOG_INFO);
 	assert_int_equal(c.mem_mib, 128);
+	assert_int_equal(c.module_count, 0);
 }
 
 static void test_set_valid(void **state)
@@ -473,6 +474,201 @@ static void test_cmdline_long_value(void **state)
 	free(text);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* modules=                                                                                 */
+
+struct modules_case {
+	const char *value;
+	unsigned count;
+	const char *path[CONFIG_MAX_MODULES];
+	const char *string[CONFIG_MAX_MODULES];
+};
+
+static const struct modules_case modules_valid_cases[] = {
+	{ "", 0, { NULL }, { NULL } },
+	{ "   ", 0, { NULL }, { NULL } },
+	{ "\\mod1.bin arg1,\\mod2.bin", 2, { "\\mod1.bin", "\\mod2.bin" },
+	  { "\\mod1.bin arg1", "\\mod2.bin" } },
+	{ " mods/a.bin  x=1 y , b.bin", 2, { "\\mods\\a.bin", "\\b.bin" },
+	  { "mods/a.bin  x=1 y", "b.bin" } },
+	{ "/EFI/x.bin", 1, { "\\EFI\\x.bin" }, { "/EFI/x.bin" } },
+	{ "a.bin list=1,,2,,3", 1, { "\\a.bin" }, { "a.bin list=1,2,3" } },
+	{ "a,,b.bin,c.bin", 2, { "\\a,b.bin", "\\c.bin" }, { "a,b.bin", "c.bin" } },
+	{ "a.bin x,,,b.bin", 2, { "\\a.bin", "\\b.bin" }, { "a.bin x,", "b.bin" } },
+	{ "m1,m2,m3,m4,m5,m6,m7,m8", 8,
+	  { "\\m1", "\\m2", "\\m3", "\\m4", "\\m5", "\\m6", "\\m7", "\\m8" },
+	  { "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8" } },
+};
+
+static void check_modules(const struct config *c, const struct modules_case *t)
+{
+	if (c->module_count != t->count)
+		fail_msg("modules=%s: %u modules, want %u", t->value, c->module_count, t->count);
+	for (unsigned i = 0; i < t->count; i++) {
+		if (strcmp(c->modules[i].path, t->path[i]) != 0 ||
+		    strcmp(c->modules[i].string, t->string[i]) != 0)
+			fail_msg("modules=%s: module %u is '%s' / '%s', want '%s' / '%s'", t->value,
+				 i + 1, c->modules[i].path, c->modules[i].string, t->path[i],
+				 t->string[i]);
+	}
+}
+
+static void test_modules_valid(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(modules_valid_cases); i++) {
+		const struct modules_case *t = &modules_valid_cases[i];
+		struct config c;
+		char err[160] = "";
+
+		config_defaults(&c);
+		/* Start from other modules: a new value replaces the whole list. */
+		assert_int_equal(set_string(&c, "modules", "old1.bin,old2.bin,old3.bin", err,
+					    sizeof(err)),
+				 0);
+		if (set_string(&c, "modules", t->value, err, sizeof(err)) != 0)
+			fail_msg("modules=%s: unexpected error \"%s\"", t->value, err);
+		check_modules(&c, t);
+	}
+}
+
+static const struct error_case modules_error_cases[] = {
+	{ "modules", "m1,m2,m3,m4,m5,m6,m7,m8,m9", "modules: more than 8 modules" },
+	{ "modules", "a.bin,", "modules: entry 2 is empty" },
+	{ "modules", ",a.bin", "modules: entry 1 is empty" },
+	{ "modules", "a.bin, ,b.bin", "modules: entry 2 is empty" },
+	{ "modules", "dir/ x", "modules: entry 1: path 'dir/' ends with a separator" },
+	{ "modules", "a.bin,b\\", "modules: entry 2: path 'b\\' ends with a separator" },
+	{ "modules", "a.bin,b\x01.bin", "modules: character 0x01 at position 8 is not printable" },
+	{ "modules", "a.bin\targ", "modules: character 0x09 at position 6" },
+	{ "modules", "a.bin x\xc3\xa9", "modules: character 0xc3 at position 8" },
+};
+
+static void test_modules_invalid(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(modules_error_cases); i++) {
+		const struct error_case *t = &modules_error_cases[i];
+		struct config before, c;
+		char err[256] = "";
+
+		config_defaults(&c);
+		assert_int_equal(set_string(&c, "modules", "keep.bin k", err, sizeof(err)), 0);
+		before = c;
+		if (set_string(&c, t->key, t->value, err, sizeof(err)) != -1)
+			fail_msg("%s=%s: accepted", t->key, t->value);
+		if (strstr(err, t->want) == NULL)
+			fail_msg("%s=%s: message \"%s\" lacks \"%s\"", t->key, t->value, err,
+				 t->want);
+		assert_memory_equal(&c, &before, sizeof(c));
+		assert_int_equal(c.module_count, 1);
+		assert_string_equal(c.modules[0].string, "keep.bin k");
+	}
+}
+
+static void test_modules_limits(void **state)
+{
+	struct config c;
+	char err[256] = "";
+	char value[CONFIG_MODULES_MAX + 8];
+
+	(void)state;
+	config_defaults(&c);
+
+	/* One entry of 255 characters is the longest string; 256 is refused. */
+	memset(value, 'a', sizeof(value));
+	value[5] = ' ';
+	assert_int_equal(config_set(&c, "modules", 7, value, CONFIG_MODULE_STRING_MAX - 1, err,
+				    sizeof(err)),
+			 0);
+	assert_int_equal(strlen(c.modules[0].string), CONFIG_MODULE_STRING_MAX - 1);
+	assert_string_equal(c.modules[0].path, "\\aaaaa");
+	assert_int_equal(config_set(&c, "modules", 7, value, CONFIG_MODULE_STRING_MAX, err,
+				    sizeof(err)),
+			 -1);
+	assert_string_equal(err, "modules: entry 1 is longer than 255 characters");
+	/* ",," counts once: 254 characters and one escaped comma make 255. */
+	memcpy(value + 100, ",,", 2);
+	assert_int_equal(config_set(&c, "modules", 7, value, CONFIG_MODULE_STRING_MAX, err,
+				    sizeof(err)),
+			 0);
+	assert_int_equal(strlen(c.modules[0].string), CONFIG_MODULE_STRING_MAX - 1);
+
+	/* Two entries of 255 and a comma: 511 characters, the longest value. */
+	memset(value, 'b', sizeof(value));
+	value[5] = ' ';
+	value[255] = ',';
+	value[261] = ' ';
+	assert_int_equal(config_set(&c, "modules", 7, value, CONFIG_MODULES_MAX - 1, err,
+				    sizeof(err)),
+			 0);
+	assert_int_equal(c.module_count, 2);
+	assert_int_equal(config_set(&c, "modules", 7, value, CONFIG_MODULES_MAX, err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "modules: longer than 511 characters");
+
+	/* A path of 128 characters is too long even with room in the entry. */
+	memset(value, 'p', 200);
+	value[128] = ' ';
+	assert_int_equal(config_set(&c, "modules", 7, value, 200, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "modules: entry 1: path 'pppp"));
+	assert_non_null(strstr(err, "is longer than 127 characters"));
+	/* Leading blanks do not count against the entry. */
+	memset(value, ' ', 100);
+	memset(value + 100, 'q', 200);
+	assert_int_equal(config_set(&c, "modules", 7, value, 300, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "path 'qqqq"));
+	memset(value + 100, 'q', 250);
+	value[110] = ' ';
+	assert_int_equal(config_set(&c, "modules", 7, value, 350, err, sizeof(err)), 0);
+	assert_int_equal(strlen(c.modules[0].string), 250);
+	/* Many blanks after a short entry are trimmed, not counted. */
+	memset(value, ' ', 400);
+	value[0] = 'z';
+	assert_int_equal(config_set(&c, "modules", 7, value, 400, err, sizeof(err)), 0);
+	assert_string_equal(c.modules[0].string, "z");
+}
+
+static void test_modules_file_and_cmdline(void **state)
+{
+	static const char text[] = "guest=k.elf\r\n"
+				   "modules = \\EFI\\mod1.bin scenario=a b , /mod2.bin \r\n";
+	struct config c;
+	char err[256] = "";
+
+	(void)state;
+	config_defaults(&c);
+	if (config_parse_text(&c, text, strlen(text), "apicvisor.cfg", err, sizeof(err)) != 0)
+		fail_msg("unexpected error \"%s\"", err);
+	assert_int_equal(c.module_count, 2);
+	assert_string_equal(c.modules[0].path, "\\EFI\\mod1.bin");
+	assert_string_equal(c.modules[0].string, "\\EFI\\mod1.bin scenario=a b");
+	assert_string_equal(c.modules[1].path, "\\mod2.bin");
+	assert_string_equal(c.modules[1].string, "/mod2.bin");
+
+	/* Load options win; a quoted value holds the blanks. */
+	if (parse_cmdline(&c, "prog modules=\"\\m.bin a b,\\n.bin\" mode=apicv", err,
+			  sizeof(err)) != 0)
+		fail_msg("unexpected error \"%s\"", err);
+	assert_int_equal(c.module_count, 2);
+	assert_string_equal(c.modules[0].string, "\\m.bin a b");
+	assert_string_equal(c.modules[1].path, "\\n.bin");
+	/* An empty value clears the list. */
+	assert_int_equal(parse_cmdline(&c, "prog modules=", err, sizeof(err)), 0);
+	assert_int_equal(c.module_count, 0);
+
+	/* Errors carry the source and line. */
+	assert_int_equal(config_parse_text(&c, "mem=64\nmodules=a,\n", 18, "apicvisor.cfg", err,
+					   sizeof(err)),
+			 -1);
+	assert_string_equal(err, "apicvisor.cfg line 2: modules: entry 2 is empty");
+	assert_int_equal(parse_cmdline(&c, "prog modules=a/,b", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "load options: modules: entry 1: path 'a/' ends with"));
+	/* Unknown keys list modules among the keys. */
+	assert_int_equal(set_string(&c, "module", "x", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "mem, modules)"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,6 +686,10 @@ int main(void)
 		cmocka_unit_test(test_cmdline_blank_and_nul),
 		cmocka_unit_test(test_cmdline_errors),
 		cmocka_unit_test(test_cmdline_long_value),
+		cmocka_unit_test(test_modules_valid),
+		cmocka_unit_test(test_modules_invalid),
+		cmocka_unit_test(test_modules_limits),
+		cmocka_unit_test(test_modules_file_and_cmdline),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

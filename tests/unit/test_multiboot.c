@@ -816,6 +816,229 @@ static void test_parse_load_and_info_together(void **state)
 	free(ram);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Boot modules                                                                             */
+
+/* Module i's bytes: a pattern that differs per module, so a swapped copy shows. */
+static uint8_t *module_data(size_t size, unsigned index)
+{
+	uint8_t *data = malloc(size ? size : 1);
+
+	assert_non_null(data);
+	for (size_t i = 0; i < size; i++)
+		data[i] = (uint8_t)(i * 13 + index * 71 + 5);
+	return data;
+}
+
+#define MAX_TEST_MODULES 4
+
+struct module_layout_case {
+	const char *name;
+	uint32_t load_end;
+	unsigned count;
+	size_t sizes[MAX_TEST_MODULES];
+	uint32_t want_start[MAX_TEST_MODULES];
+	uint32_t want_info;
+};
+
+static const struct module_layout_case module_layout_cases[] = {
+	{ "after a kernel at 1 MiB", 0x104321, 4, { 0x1800, 0x1000, 0, 0x10 },
+	  { 0x105000, 0x107000, 0x108000, 0x108000 }, 0x109000 },
+	{ "kernel ending on a page boundary", 0x200000, 2, { 0x1000, 0x1001 },
+	  { 0x200000, 0x201000 }, 0x203000 },
+	{ "one module", 0x101000, 1, { 0x123 }, { 0x101000 }, 0x102000 },
+	{ "low kernel, module fits below the EBDA", 0x10000, 1, { 0x2000 }, { 0x10000 },
+	  0x12000 },
+	{ "low kernel, module would run into the EBDA", 0x10000, 1, { 0x90000 }, { 0x100000 },
+	  0x190000 },
+	{ "low kernel, second module moves to 1 MiB", 0x10000, 2, { 0x80000, 0x20000 },
+	  { 0x10000, 0x100000 }, 0x120000 },
+	{ "module ends exactly at 0x9fc00", 0x9e000, 1, { 0x1c00 }, { 0x9e000 }, 0x100000 },
+};
+
+static const char *const module_strings[MAX_TEST_MODULES] = {
+	"\\mod1.bin arg1", "\\mod2.bin", "\\empty.bin", NULL,
+};
+
+static void test_modules_layout(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < ARRAY_SIZE(module_layout_cases); c++) {
+		const struct module_layout_case *t = &module_layout_cases[c];
+		struct multiboot_image plan = { .load_end = t->load_end };
+		struct multiboot_module modules[MAX_TEST_MODULES];
+		struct multiboot_mod_list list[MAX_TEST_MODULES];
+		uint8_t *ram = new_ram(RAM_BYTES);
+		struct multiboot_info info;
+		uint32_t gpa = 0;
+		char err[256] = "";
+
+		for (unsigned i = 0; i < t->count; i++) {
+			modules[i].data = module_data(t->sizes[i], i);
+			modules[i].size = t->sizes[i];
+			modules[i].string = module_strings[i];
+		}
+		if (multiboot_build_info_modules(ram, RAM_BYTES, &plan, "kernel args", modules,
+						 t->count, &gpa, err, sizeof(err)) != 0)
+			fail_msg("%s: unexpected error \"%s\"", t->name, err);
+		if (gpa != t->want_info)
+			fail_msg("%s: info at 0x%x, want 0x%x", t->name, gpa, t->want_info);
+		info = read_info(ram, gpa);
+		assert_true(info.flags & MULTIBOOT_INFO_MODS);
+		assert_true(info.flags & MULTIBOOT_INFO_CMDLINE);
+		assert_int_equal(info.mods_count, t->count);
+		/* The list lies in the boot information, after the memory map, 4-byte aligned. */
+		assert_int_equal(info.mods_addr % 4, 0);
+		assert_true(info.mods_addr >= info.mmap_addr + info.mmap_length);
+		assert_true(info.mods_addr + t->count * sizeof(list[0]) <= info.cmdline);
+		memcpy(list, ram + info.mods_addr, t->count * sizeof(list[0]));
+		assert_string_equal((const char *)ram + info.cmdline, "kernel args");
+		assert_string_equal((const char *)ram + info.boot_loader_name, "apicvisor");
+
+		for (unsigned i = 0; i < t->count; i++) {
+			const char *want_string = module_strings[i] ? module_strings[i] : "";
+
+			if (list[i].mod_start != t->want_start[i])
+				fail_msg("%s: module %u at 0x%x, want 0x%x", t->name, i + 1,
+					 list[i].mod_start, t->want_start[i]);
+			assert_int_equal(list[i].mod_start % 4096, 0);
+			assert_int_equal(list[i].mod_end, list[i].mod_start + t->sizes[i]);
+			assert_int_equal(list[i].reserved, 0);
+			assert_true(list[i].string >= info.cmdline && list[i].string < RAM_BYTES);
+			assert_string_equal((const char *)ram + list[i].string, want_string);
+			if (t->sizes[i] > 0)
+				assert_memory_equal(ram + list[i].mod_start, modules[i].data,
+						    t->sizes[i]);
+			/* Modules neither overlap each other nor the boot information. */
+			for (unsigned j = 0; j < i; j++)
+				assert_true(list[j].mod_end <= list[i].mod_start ||
+					    list[i].mod_end <= list[j].mod_start);
+			assert_true(list[i].mod_end <= gpa);
+			/* Low memory used only below the EBDA. */
+			assert_true(list[i].mod_start >= 0x100000 || list[i].mod_end <= 0x9fc00);
+		}
+		/* Strings follow one another without overlapping (each NUL-terminated). */
+		for (unsigned i = 1; i < t->count; i++)
+			assert_true(list[i].string >
+				    list[i - 1].string + strlen((const char *)ram + list[i - 1].string));
+		/* Nothing written between the kernel's end and the first module, nor after the last
+		 * byte of a module up to the next page. */
+		if (t->count > 0) {
+			assert_all_bytes(ram + t->load_end, list[0].mod_start - t->load_end, RAM_FILL);
+			for (unsigned i = 0; i < t->count; i++) {
+				uint32_t next = (list[i].mod_end + 4095) & ~4095u;
+
+				if (next > list[i].mod_end && next <= RAM_BYTES &&
+				    (i + 1 == t->count || list[i + 1].mod_start >= next) &&
+				    next <= gpa)
+					assert_all_bytes(ram + list[i].mod_end, next - list[i].mod_end,
+							 RAM_FILL);
+			}
+		}
+		for (unsigned i = 0; i < t->count; i++)
+			free((void *)modules[i].data);
+		free(ram);
+	}
+}
+
+static void test_modules_none_same_as_build_info(void **state)
+{
+	struct multiboot_image plan = { .load_end = 0x104321 };
+	uint8_t *a = new_ram(RAM_BYTES), *b = new_ram(RAM_BYTES);
+	uint32_t gpa_a = 0, gpa_b = 0;
+	struct multiboot_info info;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(multiboot_build_info(a, RAM_BYTES, &plan, "x y", &gpa_a, err, sizeof(err)),
+			 0);
+	assert_int_equal(multiboot_build_info_modules(b, RAM_BYTES, &plan, "x y", NULL, 0, &gpa_b,
+						      err, sizeof(err)),
+			 0);
+	assert_int_equal(gpa_a, gpa_b);
+	assert_memory_equal(a, b, RAM_BYTES);
+	info = read_info(a, gpa_a);
+	assert_false(info.flags & MULTIBOOT_INFO_MODS);
+	assert_int_equal(info.mods_count, 0);
+	assert_int_equal(info.mods_addr, 0);
+	free(a);
+	free(b);
+}
+
+struct module_error_case {
+	const char *name;
+	uint64_t ram_bytes;
+	uint32_t load_end;
+	unsigned count;
+	size_t sizes[2];
+	bool no_list;
+	const char *want;
+};
+
+static const struct module_error_case module_error_cases[] = {
+	{ "module beyond RAM", 2 * MIB, 0x104000, 1, { 0x100000 }, false,
+	  "multiboot module 1 ('\\big.bin a=1', 0x100000 bytes) at [0x104000, 0x204000) does not "
+	  "fit in guest RAM (0x200000 bytes)" },
+	{ "second module beyond RAM", 2 * MIB, 0x104000, 2, { 0x1000, 0xfb001 }, false,
+	  "multiboot module 2 ('\\second.bin', 0xfb001 bytes) at [0x105000, 0x200001) does not "
+	  "fit" },
+	{ "module larger than RAM", 2 * MIB, 0x104000, 1, { SIZE_MAX }, false,
+	  "multiboot module 1 ('\\big.bin a=1', 0xffffffffffffffff bytes)" },
+	{ "module past 4 GiB", 8ull << 30, 0xffff0000u, 1, { 0x20000 }, false,
+	  "at [0xffff0000, 0x100010000) does not fit in guest RAM (0x200000000 bytes) below 4 GiB" },
+	{ "module ending at 4 GiB", 8ull << 30, 0xffff0000u, 1, { 0x10000 }, false,
+	  "below 4 GiB" },
+	{ "no room for the boot information after the modules", 2 * MIB, 0x104000, 1,
+	  { 0xfc000 }, false, "multiboot boot information [0x200000, " },
+	{ "modules without a list", 4 * MIB, 0x104000, 1, { 0x10 }, true,
+	  "1 multiboot modules but no module list" },
+	{ "RAM of 1 MiB", MIB, 0x80000, 1, { 0x10 }, false, "too small" },
+};
+
+static void test_modules_errors(void **state)
+{
+	static const char *const strings[2] = { "\\big.bin a=1", "\\second.bin" };
+	uint8_t *small = module_data(0x200000, 9);
+	uint8_t *ram = new_ram(RAM_BYTES);
+
+	(void)state;
+	for (size_t c = 0; c < ARRAY_SIZE(module_error_cases); c++) {
+		const struct module_error_case *t = &module_error_cases[c];
+		struct multiboot_image plan = { .load_end = t->load_end };
+		struct multiboot_module modules[2];
+		uint32_t gpa = 0x12345678;
+		char err[256] = "";
+
+		for (unsigned i = 0; i < t->count; i++) {
+			/* The data is never read when the module does not fit. */
+			modules[i].data = small;
+			modules[i].size = t->sizes[i];
+			modules[i].string = strings[i];
+		}
+		if (multiboot_build_info_modules(ram, t->ram_bytes, &plan, "", t->no_list ? NULL :
+						 modules, t->count, &gpa, err, sizeof(err)) != -1)
+			fail_msg("%s: accepted", t->name);
+		if (strstr(err, t->want) == NULL)
+			fail_msg("%s: message \"%s\" lacks \"%s\"", t->name, err, t->want);
+		assert_int_equal(gpa, 0x12345678);
+	}
+	/* All or nothing: no refused call wrote guest RAM. */
+	assert_all_bytes(ram, RAM_BYTES, RAM_FILL);
+
+	/* The largest module that leaves exactly one page for the boot information fits. */
+	struct multiboot_image plan = { .load_end = 0x104000 };
+	struct multiboot_module one = { small, 0xfb000, "\\big.bin a=1" };
+	uint32_t gpa = 0;
+	char err[256] = "";
+
+	if (multiboot_build_info_modules(ram, 2 * MIB, &plan, "", &one, 1, &gpa, err,
+					 sizeof(err)) != 0)
+		fail_msg("unexpected error \"%s\"", err);
+	assert_int_equal(gpa, 0x1ff000);
+	free(small);
+	free(ram);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -831,6 +1054,9 @@ int main(void)
 		cmocka_unit_test(test_build_info_low_kernel),
 		cmocka_unit_test(test_build_info_too_small),
 		cmocka_unit_test(test_parse_load_and_info_together),
+		cmocka_unit_test(test_modules_layout),
+		cmocka_unit_test(test_modules_none_same_as_build_info),
+		cmocka_unit_test(test_modules_errors),
 	};
 
 	return cmocka_run_group_tests_name("multiboot", tests, NULL, NULL);
