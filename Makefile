@@ -34,10 +34,10 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -L$(EFI_LIB) \
 PURE_SRCS := lib/fmt.c boot/config.c boot/multiboot.c vmx/vmx_names.c vmx/vmx_caps.c \
 	vmx/stats.c vmx/ept.c devices/uart16550.c apicv/vlapic.c vmx/x86_decode.c vmx/guest_walk.c \
 	devices/acpi_tables.c devices/fw_cfg.c devices/pm_timer.c devices/vioapic.c \
-	devices/irq_routing.c
+	devices/irq_routing.c devices/vpic.c devices/pit.c
 # EFI-only C and assembly.
 EFI_SRCS := lib/string.c boot/main.c boot/console.c boot/cpu.c boot/efi_util.c \
-	vmx/vmx.c vmx/vmcs.c vmx/exit.c vmx/platform.c vmx/mmio.c apicv/delivery.c apicv/apic_exits.c
+	vmx/vmx.c vmx/vmcs.c vmx/exit.c vmx/platform.c vmx/platform_irq.c vmx/mmio.c apicv/delivery.c apicv/apic_exits.c
 EFI_ASMS := boot/traps.asm vmx/entry.asm
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/efi/%.o,$(PURE_SRCS) $(EFI_SRCS)) \

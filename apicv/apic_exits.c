@@ -12,6 +12,7 @@
 #include "../boot/x86.h"
 #include "../vmx/exit.h"
 #include "../vmx/mmio.h"
+#include "../vmx/platform_irq.h"
 #include "../vmx/vmcs.h"
 #include "apic_regs.h"
 #include "delivery.h"
@@ -110,6 +111,8 @@ enum exit_action apic_handle_interrupt_window(struct vcpu *v, uint64_t qualifica
 {
 	(void)qualification;
 	v->apic_stats.irq_window_exits++;
+	if (platform_extint_pending(v))
+		v->apic_stats.extint_window_exits++;
 	return EXIT_ACTION_RESUME; /* apic_before_entry() injects now */
 }
 

@@ -9,6 +9,7 @@
 #include "../boot/cpu.h"
 #include "../boot/x86.h"
 #include "../vmx/ept.h"
+#include "../vmx/platform_irq.h"
 #include "../vmx/exit.h"
 #include "../vmx/guest_walk.h"
 #include "../vmx/vmcs.h"
@@ -74,8 +75,16 @@ static bool vlapic_post(void *ctx, uint8_t vector)
 	return true;
 }
 
+/* A level-triggered vector's EOI (emulated, or EOI_INDUCED): the IOAPIC clears remote IRR. */
+static void vlapic_eoi_level(void *ctx, uint8_t vector)
+{
+	(void)ctx;
+	platform_irq_eoi(vector);
+}
+
 static const struct vlapic_ops vcpu_vlapic_ops = {
 	.post = vlapic_post,
+	.eoi_level = vlapic_eoi_level,
 	.now = vlapic_now,
 	.timer_changed = vlapic_timer_changed,
 	.nmi = vlapic_nmi,
@@ -186,9 +195,15 @@ static void program_x2apic_msrs(enum apicvisor_mode mode, bool x2apic)
 
 static void write_eoi_exit_bitmap(struct vcpu *v)
 {
-	uint64_t bitmap[4];
+	uint64_t bitmap[4], ioapic[4];
 
+	/* The level-triggered vectors: those in the vLAPIC's TMR and those of the IOAPIC's level
+	 * pins (remote IRR must be cleared by their EOI, §30.1.4 "EOI Virtualization"). */
 	vlapic_eoi_exit_bitmap(v->vlapic, bitmap);
+	platform_irq_level_vectors(ioapic);
+	for (unsigned i = 0; i < 4; i++)
+		bitmap[i] |= ioapic[i];
+	v->eoi_exit_bitmap_dirty = false;
 	for (unsigned i = 0; i < 4; i++) {
 		if (bitmap[i] != v->eoi_exit_bitmap[i]) {
 			v->eoi_exit_bitmap[i] = bitmap[i];
@@ -389,10 +404,26 @@ void apic_before_entry(struct vcpu *v)
 	}
 	set_primary_bit(PROC_NMI_WINDOW_EXITING, v->nmi_pending);
 
+	/* An 8259 interrupt (ExtINT through LINT0 or IOAPIC pin 0) is injected in every mode:
+	 * virtual-interrupt delivery cannot deliver it, its vector comes from the INTA cycle
+	 * (SDM Vol. 3A §11.5.1; Vol. 3C §30.2 applies to vectors in vIRR only). */
+	bool extint = platform_extint_pending(v);
+
+	if (extint && !event_queued && interrupt_window_open()) {
+		int vector_8259 = platform_extint_acknowledge();
+
+		if (vector_8259 >= 0) {
+			inject(INTR_TYPE_EXTERNAL, (uint8_t)vector_8259);
+			v->apic_stats.extint_injected++;
+			event_queued = true;
+		}
+		extint = platform_extint_pending(v);
+	}
+
 	if (v->apic_mode >= MODE_APICV) {
 		/* The CPU evaluates and delivers pending virtual interrupts itself from RVI at VM
 		 * entry (§30.2.1 "Evaluation of Pending Virtual Interrupts"). */
-		set_primary_bit(PROC_INTERRUPT_WINDOW_EXITING, false);
+		set_primary_bit(PROC_INTERRUPT_WINDOW_EXITING, extint);
 		write_eoi_exit_bitmap(v);
 		write_guest_interrupt_status(v);
 		if (vlapic_pending_interrupt(v->vlapic) >= 0 &&
@@ -416,7 +447,7 @@ void apic_before_entry(struct vcpu *v)
 		event_queued = true;
 	}
 	/* Still something pending: exit as soon as the guest can take it. */
-	set_primary_bit(PROC_INTERRUPT_WINDOW_EXITING, vector >= 0);
+	set_primary_bit(PROC_INTERRUPT_WINDOW_EXITING, vector >= 0 || extint);
 	if (v->apic_mode == MODE_TPR_SHADOW)
 		update_tpr_threshold(v);
 }
@@ -428,12 +459,16 @@ bool apic_has_deliverable_event(struct vcpu *v)
 	 * then finds ON clear and nothing to do (§30.6). */
 	if (v->apic_mode == MODE_POSTED)
 		drain_pir(v);
-	return v->nmi_pending || vlapic_pending_interrupt(v->vlapic) >= 0;
+	return v->nmi_pending || vlapic_pending_interrupt(v->vlapic) >= 0 ||
+	       platform_extint_pending(v);
 }
 
 uint64_t apic_timer_deadline(struct vcpu *v)
 {
-	return vlapic_timer_deadline(v->vlapic);
+	uint64_t lapic = vlapic_timer_deadline(v->vlapic);
+	uint64_t devices = platform_irq_deadline();
+
+	return !lapic ? devices : !devices ? lapic : lapic < devices ? lapic : devices;
 }
 
 void apic_timer_check(struct vcpu *v)
@@ -442,4 +477,5 @@ void apic_timer_check(struct vcpu *v)
 
 	if (deadline && rdtsc() >= deadline)
 		vlapic_timer_expired(v->vlapic);
+	platform_irq_timers();
 }

@@ -74,6 +74,9 @@ struct apic_stats {
 	uint64_t apic_write[256];     /* APIC_WRITE exits by register (offset >> 4) */
 	uint64_t apic_access[256];    /* APIC_ACCESS exits and emulated MMIO by register */
 	uint64_t eoi_induced[256];    /* EOI_INDUCED exits by vector */
+	uint64_t extint_injected;     /* 8259 interrupts injected (ExtINT: never virtual delivery) */
+	uint64_t extint_window_exits; /* interrupt-window exits taken for an ExtINT */
+	uint64_t ioapic_access[16];   /* IOAPIC MMIO exits by register (offset >> 4) */
 };
 
 void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t tsc_hz);

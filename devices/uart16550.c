@@ -15,7 +15,10 @@ enum uart_register {
 #define LCR_DLAB 0x80
 #define LSR_THR_EMPTY 0x20
 #define LSR_TRANSMITTER_EMPTY 0x40
+#define IER_THRE 0x02           /* ETBEI: enable transmitter holding register empty interrupt */
 #define IIR_NO_INTERRUPT 0x01
+#define IIR_THRE 0x02           /* interrupt ID: transmitter holding register empty */
+#define MCR_OUT2 0x08           /* on a PC, gates the UART's interrupt onto the IRQ line */
 #define IIR_FIFOS_ENABLED 0xC0
 #define FCR_FIFO_ENABLE 0x01
 #define MCR_LOOPBACK 0x10
@@ -29,6 +32,23 @@ void uart16550_init(struct uart16550 *u, void (*transmit)(void *ctx, uint8_t byt
 	u->dll = 0x0C; /* 9600 baud, the 16550's reset divisor from a 1.8432 MHz clock */
 }
 
+void uart16550_set_irq(struct uart16550 *u, void (*irq)(void *ctx, bool level))
+{
+	u->irq = irq;
+}
+
+/* The IRQ line follows "an enabled interrupt is pending" and OUT2. */
+static void update_irq(struct uart16550 *u)
+{
+	bool level = (u->ier & IER_THRE) && u->thre_pending && (u->mcr & MCR_OUT2);
+
+	if (level != u->irq_level) {
+		u->irq_level = level;
+		if (u->irq)
+			u->irq(u->ctx, level);
+	}
+}
+
 uint8_t uart16550_read(struct uart16550 *u, unsigned offset)
 {
 	bool dlab = u->lcr & LCR_DLAB;
@@ -38,8 +58,17 @@ uint8_t uart16550_read(struct uart16550 *u, unsigned offset)
 		return dlab ? u->dll : 0; /* no received data */
 	case UART_IER:
 		return dlab ? u->dlm : u->ier;
-	case UART_IIR_FCR:
-		return IIR_NO_INTERRUPT | (u->fcr & FCR_FIFO_ENABLE ? IIR_FIFOS_ENABLED : 0);
+	case UART_IIR_FCR: {
+		uint8_t fifos = u->fcr & FCR_FIFO_ENABLE ? IIR_FIFOS_ENABLED : 0;
+
+		/* Reading IIR with THR-empty the source clears it (datasheet Table 4). */
+		if ((u->ier & IER_THRE) && u->thre_pending) {
+			u->thre_pending = false;
+			update_irq(u);
+			return IIR_THRE | fifos;
+		}
+		return IIR_NO_INTERRUPT | fifos;
+	}
 	case UART_LCR:
 		return u->lcr;
 	case UART_MCR:
@@ -62,14 +91,25 @@ void uart16550_write(struct uart16550 *u, unsigned offset, uint8_t value)
 	case UART_RBR_THR:
 		if (dlab)
 			u->dll = value;
-		else if (!(u->mcr & MCR_LOOPBACK) && u->transmit)
-			u->transmit(u->ctx, value);
+		else {
+			if (!(u->mcr & MCR_LOOPBACK) && u->transmit)
+				u->transmit(u->ctx, value);
+			/* The byte leaves at once: THR is empty again. */
+			u->thre_pending = true;
+			update_irq(u);
+		}
 		break;
 	case UART_IER:
-		if (dlab)
+		if (dlab) {
 			u->dlm = value;
-		else
+		} else {
+			/* Enabling ETBEI with THR empty raises the interrupt at once, as 8250
+			 * drivers expect when they kick the transmitter. */
+			if ((value & IER_THRE) && !(u->ier & IER_THRE))
+				u->thre_pending = true;
 			u->ier = value & 0x0F;
+			update_irq(u);
+		}
 		break;
 	case UART_IIR_FCR:
 		u->fcr = value;
@@ -79,6 +119,7 @@ void uart16550_write(struct uart16550 *u, unsigned offset, uint8_t value)
 		break;
 	case UART_MCR:
 		u->mcr = value & 0x1F;
+		update_irq(u);
 		break;
 	case UART_SCR:
 		u->scr = value;

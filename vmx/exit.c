@@ -9,6 +9,7 @@
 #include "../apicv/apic_exits.h"
 #include "../apicv/delivery.h"
 #include "../boot/console.h"
+#include "platform_irq.h"
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
 #include "vmcs.h"
@@ -517,6 +518,8 @@ static enum exit_action handle_ept_violation(struct vcpu *v, uint64_t qualificat
 	enum exit_action action;
 
 	if (!(qualification & 4) && apic_handle_ept_violation(v, gpa, qualification, &action))
+		return action;
+	if (!(qualification & 4) && platform_irq_mmio(v, gpa, qualification & 2, &action))
 		return action;
 
 	return vcpu_stop(v, GUEST_END_UNHANDLED,

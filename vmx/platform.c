@@ -9,6 +9,7 @@
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
 #include "exit.h"
+#include "platform_irq.h"
 #include "vmcs.h"
 
 /* CPUID.1:ECX and EDX bits (SDM Vol. 2A "CPUID", Tables 3-10 and 3-11). */
@@ -279,9 +280,18 @@ static void guest_console_transmit(void *ctx, uint8_t byte)
 		platform_flush_console(v);
 }
 
+#define COM1_IRQ 4
+
+static void guest_console_irq(void *ctx, bool level)
+{
+	(void)ctx;
+	platform_irq_set_gsi(COM1_IRQ, level);
+}
+
 void platform_init(struct vcpu *v)
 {
 	uart16550_init(&v->uart, guest_console_transmit, v);
+	uart16550_set_irq(&v->uart, guest_console_irq);
 }
 
 enum exit_action platform_io(struct vcpu *v, uint64_t qualification)
@@ -310,7 +320,9 @@ enum exit_action platform_io(struct vcpu *v, uint64_t qualification)
 		v->end = GUEST_END_DEBUG_EXIT;
 		return EXIT_ACTION_STOP;
 	}
-	if (port >= COM1_BASE && port + size <= COM1_BASE + UART16550_PORT_COUNT) {
+	if (platform_irq_io(v, port, size, in, &value)) {
+		/* the 8259 pair, ELCR, PIT, fw_cfg, ACPI PM, the interrupt test device */
+	} else if (port >= COM1_BASE && port + size <= COM1_BASE + UART16550_PORT_COUNT) {
 		/* A wider access covers consecutive byte registers, lowest port first. */
 		for (unsigned i = 0; i < size; i++) {
 			unsigned reg = port - COM1_BASE + i;

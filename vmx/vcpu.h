@@ -66,7 +66,8 @@ struct vcpu {
 	bool pi_hardware;             /* posted mode with the CPU's posted-interrupt processing */
 	bool pir_draining;            /* software drain of PIR into vIRR in progress */
 	bool nmi_pending;             /* an NMI waits for the NMI window */
-	bool timer_dirty;             /* the vLAPIC timer deadline changed: reload the timer */
+	bool timer_dirty;             /* a timer deadline changed: reload the preemption timer */
+	bool eoi_exit_bitmap_dirty;   /* an IOAPIC RTE changed: recompute the EOI-exit bitmap */
 	struct apic_stats apic_stats;
 
 	/* The VMX-preemption timer brings the CPU back at the earlier of the `timeout=` watchdog

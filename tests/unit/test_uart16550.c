@@ -126,7 +126,9 @@ static const struct step script[] = {
 	W(IER_DLM, 0xA2, 5),
 	R(IER_DLM, 0x02, 5),
 
-	/* IIR: no interrupt; bits 7:6 set while FCR enables the FIFOs. */
+	/* IIR: IER's ETBEI was just set with THR empty: the THR-empty interrupt (ID 0x02) is
+	 * pending until this read; then no interrupt; bits 7:6 set while FCR enables the FIFOs. */
+	R(IIR_FCR, 0x02, 5),
 	R(IIR_FCR, 0x01, 5),
 	W(IIR_FCR, 0x07, 5),           /* enable, clear both FIFOs */
 	R(IIR_FCR, 0xC1, 5),
@@ -210,6 +212,10 @@ static void test_all_values(void **state)
 		uart16550_write(&u, SCR, byte);
 		assert_int_equal(uart16550_read(&u, SCR), v);
 		uart16550_write(&u, IIR_FCR, byte);
+		/* With ETBEI set (IER bit 1) the THR write above left a THR-empty interrupt
+		 * pending: the first IIR read reports it (ID 0x02) and clears it. */
+		if (v & 0x02)
+			assert_int_equal(uart16550_read(&u, IIR_FCR), v & 1 ? 0xC2 : 0x02);
 		assert_int_equal(uart16550_read(&u, IIR_FCR), v & 1 ? 0xC1 : 0x01);
 		uart16550_write(&u, LCR, byte);
 		assert_int_equal(uart16550_read(&u, LCR), v);
@@ -271,6 +277,45 @@ static void test_two_uarts_are_independent(void **state)
 	assert_memory_equal(line_b.bytes, "bc", 2);
 }
 
+/* The IRQ line: THR-empty interrupts, gated by MCR.OUT2, lowered by reading IIR. */
+static int irq_levels[16];
+static unsigned irq_changes;
+
+static void record_irq(void *ctx, bool level)
+{
+	(void)ctx;
+	irq_levels[irq_changes++ % 16] = level;
+}
+
+static void test_thre_interrupt_line(void **state)
+{
+	struct uart16550 u;
+	struct fake_line line;
+
+	(void)state;
+	setup_uart(&u, &line);
+	uart16550_set_irq(&u, record_irq);
+	irq_changes = 0;
+	uart16550_write(&u, IER_DLM, 0x02);          /* ETBEI: pending, but OUT2 is off */
+	assert_int_equal(irq_changes, 0);
+	uart16550_write(&u, MCR, 0x08);              /* OUT2 on: the line rises */
+	assert_int_equal(irq_changes, 1);
+	assert_int_equal(irq_levels[0], 1);
+	assert_int_equal(uart16550_read(&u, IIR_FCR), 0x02); /* reading IIR clears it */
+	assert_int_equal(irq_changes, 2);
+	assert_int_equal(irq_levels[1], 0);
+	assert_int_equal(uart16550_read(&u, IIR_FCR), 0x01);
+	uart16550_write(&u, RBR_THR_DLL, 'x');       /* the byte leaves: THR empty again */
+	assert_int_equal(irq_changes, 3);
+	assert_int_equal(irq_levels[2], 1);
+	uart16550_write(&u, IER_DLM, 0x00);          /* disabling the source lowers the line */
+	assert_int_equal(irq_changes, 4);
+	assert_int_equal(irq_levels[3], 0);
+	uart16550_write(&u, RBR_THR_DLL, 'y');       /* no interrupt without ETBEI */
+	assert_int_equal(irq_changes, 4);
+	assert_int_equal(uart16550_read(&u, IIR_FCR), 0x01);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_all_values),
 		cmocka_unit_test(test_without_transmit_callback),
 		cmocka_unit_test(test_two_uarts_are_independent),
+		cmocka_unit_test(test_thre_interrupt_line),
 	};
 
 	return cmocka_run_group_tests_name("uart16550", tests, NULL, NULL);
