@@ -28,6 +28,7 @@ static uint32_t interrupts_sequence;           /* arrivals since boot */
 static unsigned interrupts_depth;              /* handlers running now */
 static interrupts_hook_fn interrupts_hook;
 static bool interrupts_eoi = true;
+static unsigned interrupts_extint_first, interrupts_extint_count; /* none while count is 0 */
 
 void interrupts_install(void)
 {
@@ -43,6 +44,7 @@ void interrupts_reset(void)
 	interrupts_logged = 0;
 	interrupts_hook = NULL;
 	interrupts_eoi = true;
+	interrupts_extint_count = 0;
 }
 
 void interrupts_set_hook(interrupts_hook_fn hook)
@@ -53,6 +55,12 @@ void interrupts_set_hook(interrupts_hook_fn hook)
 void interrupts_set_eoi(bool eoi)
 {
 	interrupts_eoi = eoi;
+}
+
+void interrupts_set_extint_vectors(uint8_t first, uint8_t count)
+{
+	interrupts_extint_first = first;
+	interrupts_extint_count = count;
 }
 
 unsigned interrupts_count(void)
@@ -92,9 +100,12 @@ void interrupts_idle(uint64_t cycles)
 /* Handlers write EOI for every interrupt but those delivered as NMI, SMI, INIT, ExtINT, SIPI
  * or INIT de-assert (SDM Vol. 3A §11.8.5 "Signaling Interrupt Servicing Completion"); the
  * spurious vector sets no ISR bit, so its handler returns without an EOI (SDM Vol. 3A §11.9
- * "Spurious Interrupt"). Every other vector here comes from the APIC as a fixed interrupt. */
+ * "Spurious Interrupt"). Every other vector here comes from the APIC as a fixed interrupt,
+ * but those a scenario declared ExtINT ones. */
 static bool interrupts_needs_eoi(unsigned vector)
 {
+	if (vector - interrupts_extint_first < interrupts_extint_count)
+		return false;
 	return vector != INTERRUPTS_VECTOR_NMI && vector != LAPIC_SPURIOUS_VECTOR;
 }
 

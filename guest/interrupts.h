@@ -43,6 +43,10 @@ void interrupts_reset(void);
 void interrupts_set_hook(interrupts_hook_fn hook);
 /* With false, the handler leaves every ISR bit set: the scenario writes EOI itself. */
 void interrupts_set_eoi(bool eoi);
+/* Vectors first..first + count - 1 come from an 8259 through ExtINT (LINT0): the local APIC
+ * sets no ISR bit for them, so the handler writes no APIC EOI for them (the scenario's hook
+ * writes the 8259's). interrupts_reset ends it. */
+void interrupts_set_extint_vectors(uint8_t first, uint8_t count);
 
 /* Arrivals since interrupts_reset, however many the log still holds. */
 unsigned interrupts_count(void);

@@ -14,7 +14,6 @@
 #define LAPIC_BASE_ADDRESS_LIMIT 0x100000000ull
 
 #define LAPIC_SVR_APIC_ENABLED (1u << 8)    /* APIC software enable */
-#define LAPIC_LVT_MASKED (1u << 16)
 #define LAPIC_LVT_TIMER_MODE_SHIFT 17
 #define LAPIC_TIMER_DIVIDE_BY_1 0xBu        /* SDM Vol. 3A Figure 11-10 "Divide Configuration
 					     * Register" */

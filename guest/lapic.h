@@ -64,6 +64,13 @@
 #define LAPIC_ICR_SHORTHAND_NONE (0u << 18)
 #define LAPIC_ICR_SHORTHAND_SELF (1u << 18)
 
+/* LVT bits (SDM Vol. 3A Figure 11-8 "Local Vector Table (LVT)"). ExtINT, for LINT0 only here:
+ * the processor "respond[s] to the interrupt as if the interrupt originated in an externally
+ * connected (8259A-compatible) interrupt controller", which supplies the vector in an INTA
+ * cycle; the trigger mode is then always level (SDM Vol. 3A §11.5.1 "Local Vector Table"). */
+#define LAPIC_LVT_DELIVERY_EXTINT (7u << 8)
+#define LAPIC_LVT_MASKED (1u << 16)
+
 /* LVT timer modes, bits 18:17 (SDM Vol. 3A Table 11-2 "Local APIC Timer Modes"). */
 enum lapic_timer_mode {
 	LAPIC_TIMER_ONE_SHOT = 0,

@@ -84,6 +84,47 @@ enum scenario_failure scenario_apic_await(struct scenario_state *state, unsigned
 	return SCENARIO_FAILURE_INTERRUPT_MISSING;
 }
 
+enum scenario_failure scenario_apic_expect_arrival(struct scenario_state *state, uint64_t index,
+						   uint8_t vector, const char *what)
+{
+	if (!interrupts_wait_for((unsigned)index + 1, SCENARIO_APIC_ARRIVAL_TIMEOUT)) {
+		scenario_note(state, "%s %lu (vector 0x%x) did not arrive within %lu TSC cycles",
+			      what, index, vector, (uint64_t)SCENARIO_APIC_ARRIVAL_TIMEOUT);
+		return SCENARIO_FAILURE_INTERRUPT_MISSING;
+	}
+	if (interrupts_count() != index + 1) {
+		scenario_note(state, "after %s %lu, %u interrupts had arrived, expected %lu", what,
+			      index, interrupts_count(), index + 1);
+		return SCENARIO_FAILURE_INTERRUPT_UNEXPECTED;
+	}
+
+	const struct interrupts_arrival *arrival = interrupts_arrival((unsigned)index);
+
+	if (arrival->vector != vector) {
+		scenario_note(state, "%s %lu arrived as vector 0x%x, sent as 0x%x", what, index,
+			      arrival->vector, vector);
+		return SCENARIO_FAILURE_INTERRUPT_ORDER;
+	}
+	if (arrival->depth != 0) {
+		scenario_note(state, "%s %lu came inside a handler", what, index);
+		return SCENARIO_FAILURE_INTERRUPT_NESTED;
+	}
+	return SCENARIO_PASSED;
+}
+
+uint64_t scenario_apic_sti_hlt(void)
+{
+	uint64_t boundary;
+
+	__asm__ volatile("sti\n\t"
+			 "hlt\n"
+			 "1:\n\t"
+			 "cli\n\t"
+			 "lea 1b(%%rip), %0"
+			 : "=r"(boundary) : : "memory");
+	return boundary;
+}
+
 enum scenario_failure scenario_apic_finish(struct scenario_state *state,
 					   enum scenario_failure failure)
 {

@@ -42,6 +42,17 @@ enum scenario_failure scenario_apic_expect_log(struct scenario_state *state,
 enum scenario_failure scenario_apic_await(struct scenario_state *state, unsigned count,
 					  const char *what);
 
+/* For interrupts sent one at a time: waits up to SCENARIO_APIC_ARRIVAL_TIMEOUT for arrival
+ * `index` (0 = the first since the log was emptied), then checks that exactly index + 1 have
+ * arrived, the last at `vector` and not nested. `what` names the sender in notes ("IPI"). */
+enum scenario_failure scenario_apic_expect_arrival(struct scenario_state *state, uint64_t index,
+						   uint8_t vector, const char *what);
+
+/* STI; HLT: with IF = 0 before, an interrupt pending or arriving is taken right after the HLT
+ * (the HLT is in STI's shadow). Returns with IF = 0 and the address after the HLT, where that
+ * interrupt must have interrupted the code. */
+uint64_t scenario_apic_sti_hlt(void);
+
 /* Checks that arrival `index` interrupted the code where it resumes at `boundary` (the
  * instruction boundary `where` describes); notes a difference. A missing arrival passes: it is
  * scenario_apic_expect_log's to note. */

@@ -30,6 +30,8 @@ static const char *const scenario_failure_reasons[SCENARIO_FAILURE_COUNT] = {
 						"boundary",
 	[SCENARIO_FAILURE_APIC_REGISTER] = "an APIC register or MSR read back wrong",
 	[SCENARIO_FAILURE_INTERRUPT_EARLY] = "a timer interrupt came before its deadline",
+	[SCENARIO_FAILURE_DEVICE_REGISTER] = "an interrupt controller or device register read "
+					     "back wrong",
 };
 
 const char *scenario_failure_reason(enum scenario_failure failure)

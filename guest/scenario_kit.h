@@ -41,6 +41,7 @@ enum scenario_failure {
 	SCENARIO_FAILURE_INTERRUPT_BOUNDARY,
 	SCENARIO_FAILURE_APIC_REGISTER,
 	SCENARIO_FAILURE_INTERRUPT_EARLY,
+	SCENARIO_FAILURE_DEVICE_REGISTER,
 	SCENARIO_FAILURE_COUNT,
 	/* Not a failure: what a prepare function returns through scenario_skip. */
 	SCENARIO_SKIPPED = SCENARIO_FAILURE_COUNT,
@@ -100,6 +101,8 @@ struct scenario_list {
 
 extern const struct scenario_list scenario_apic_list;   /* scenarios_apic.c */
 extern const struct scenario_list scenario_timer_list;  /* scenarios_timer.c */
+extern const struct scenario_list scenario_ioapic_list; /* scenarios_ioapic.c */
+extern const struct scenario_list scenario_isa_list;    /* scenarios_isa.c */
 
 /* Keeps one line of diagnostics for after SCENARIO_END. */
 void scenario_note(struct scenario_state *state, const char *format, ...)

@@ -319,9 +319,9 @@ static enum scenario_failure scenario_triple_fault(struct scenario_state *state)
 	return SCENARIO_FAILURE_NOT_STOPPED;
 }
 
-/* The IOAPIC's customary address, inside the guest's identity map (entry.asm maps the fourth
- * GiB uncached, as device memory), where apicvisor has neither RAM nor a device yet. */
-#define SCENARIO_UNMAPPED_ADDRESS 0xFEC00000u
+/* The HPET's customary address, inside the guest's identity map (entry.asm maps the fourth
+ * GiB uncached, as device memory), where apicvisor has neither RAM nor a device. */
+#define SCENARIO_UNMAPPED_ADDRESS 0xFED00000u
 
 /* A 32-bit read of guest-physical memory that is not there. */
 static enum scenario_failure scenario_unmapped_access(struct scenario_state *state)
@@ -354,6 +354,8 @@ static const struct scenario_list *const scenario_lists[] = {
 	&scenario_basic_list,
 	&scenario_apic_list,
 	&scenario_timer_list,
+	&scenario_ioapic_list,
+	&scenario_isa_list,
 };
 
 static const struct scenario *scenario_find(const char *name, size_t name_len)

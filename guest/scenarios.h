@@ -64,6 +64,59 @@
  *                    count 0; then LVT timer and initial count 5000, STI;HLT (the timer's 0x62
  *                    arrives right after it). Figure cycles_to_timer_wakeup
  *
+ * The platform interrupt scenarios (scenario_irq_kit.h) drive the I/O APIC, the 8259 pair, the
+ * PIT and COM1 the way QEMU's pc machine wires them, so they also run under plain QEMU with
+ * "-device pc-testdev"; like the APIC scenarios they check that every interrupt arrived once,
+ * in order, none nested, and report the figure interrupts. Their prepare step (not counted)
+ * reads the I/O APIC's VER, masks all its pins, initializes the 8259 pair (bases 30H/38H, all
+ * masked), lowers test device lines 5, 10 and 11 and runs the xAPIC prepare. "RTE p := v" is 4
+ * MMIO writes (IOREGSEL, IOWIN high dword, IOREGSEL, IOWIN low dword), "mask p" and "unmask p"
+ * 2 (IOREGSEL, IOWIN low dword), "remote IRR p" 2 (IOREGSEL write, IOWIN read); every entry
+ * is fixed, physical, to the own APIC ID, active high. "pulse g" is OUT8 to 2100H + g under
+ * apicvisor, OUT8 1 then 0 to 2000H + g under QEMU; "line g := v" is OUT8 v to 2000H + g.
+ * Fixed interrupts' handlers write the APIC EOI (B0H) as above. A failing run may make more
+ * accesses (a pin or IRQ that keeps interrupting is masked from its handler). Between BEGIN
+ * and END:
+ *   ioapic-edge      RTE 10 := 0x40 edge; N = min(n, 20) times: pulse 10, awaited (1
+ *                    interrupt each). apicvisor only: LVT timer (one-shot, 0x4F) and initial
+ *                    count (a safety net), OUT32 2200H (100000 cycles), OUT8 2204H (10),
+ *                    STI;HLT (woken by 0x40 right after the HLT, not before the delay), initial
+ *                    count 0. Then mask 10. N interrupts (N + 1 under apicvisor). Figures
+ *                    cycles_to_delayed_wakeup (apicvisor), pulses
+ *   ioapic-edge-masked  RTE 10 := 0x40 edge masked; N = min(n, 20) pulses 10 (nothing
+ *                    arrives); unmask 10 (nothing arrives); pulse 10 (one 0x40); mask 10.
+ *                    Figure masked_pulses
+ *   ioapic-level     RTE 11 := 0x48 level; line 11 := 1 (0x48 arrives, its handler writes no
+ *                    EOI); remote IRR 11 (must be 1); line 11 := 0, line 11 := 1 (coalesced);
+ *                    APIC IRR read (offset 220H: 0x48 must not be there); EOI from the main
+ *                    flow (0x48 arrives again, its handler does line 11 := 0 before its EOI);
+ *                    remote IRR 11 (must be 0); mask 11, line 11 := 1 (nothing arrives),
+ *                    unmask 11 (0x48 arrives a third time, handler line 11 := 0 and EOI); mask
+ *                    11. 3 interrupts
+ *   ioapic-priority  IF = 0: RTE 10 := 0x50 edge, RTE 11 := 0x90 edge, pulse 10, pulse 11;
+ *                    STI: 0x90 then 0x50; mask 10, mask 11
+ *   msi *            OUT32 2210H (0xFEE00000 | APIC ID << 12), OUT32 2214H (0x60: fixed,
+ *                    edge); n times an OUT8 to 2218H, each 0x60 awaited before the next
+ *   pic-extint       LVT LINT0 := ExtINT (700H), OUT8 21H := DFH (IRQ 5 only); N = min(n, 20)
+ *                    rounds of: IF = 0, line 5 := 1 (first round only: OUT8 20H := 0AH and IN8
+ *                    20H, IRR bit 5 must be set), STI (vector 35H from the 8259 after the
+ *                    shadow; its handler writes OUT8 20H := 20H, the non-specific EOI, and no
+ *                    APIC EOI), a quiet spell with the line still high (nothing more: edge),
+ *                    CLI, line 5 := 0. Then OUT8 20H := 0BH and IN8 20H (ISR must be 0), OUT8
+ *                    21H := FFH, LVT LINT0 := masked. Prepare also clears bit 5 of ELCR1
+ *                    (IN8 and OUT8 4D0H)
+ *   pit-periodic     OUT8 43H := 34H, 40H := A9H, 40H := 04H (counter 0, mode 2, count 1193:
+ *                    1 ms); RTE 2 := 0x68 edge (IRQ 0 through the override); N = min(n, 10)
+ *                    ticks, the N-th's handler does mask 2 and an APIC IRR read (230H) before
+ *                    its EOI (a tick pending then is due too, noted); 3 more periods of nothing;
+ *                    OUT8 43H := 30H (mode 0, no count: stopped). Prepare also writes that
+ *                    stop. Figures cycles_per_tick (TSC), ticks
+ *   uart-irq         RTE 4 := 0x64 edge; OUT8 3F9H := 02H (IER.ETBEI: one interrupt, whose
+ *                    handler does IN8 3FAH: IIR bits 3:0 must be 0010b, THR empty); OUT8 3F9H
+ *                    := 00H; mask 4. The receive interrupt is not tried (no COM1 input).
+ *                    Prepare polls LSR, writes IER := 0, sets MCR.OUT2 (IN8, OUT8 3FCH) and
+ *                    reads IIR
+ *
  * These never return; the hypervisor must end the run (the integration tests check how):
  *   spin             busy-waits with interrupts off, for the timeout watchdog (without
  *                    apicvisor it spins until the run is stopped from outside)

@@ -25,35 +25,6 @@ static uint8_t scenario_ipi_vector(uint64_t index)
 			 index % (LAPIC_SPURIOUS_VECTOR - SCENARIO_IPI_FIRST_VECTOR));
 }
 
-/* After IPI `index`: exactly index + 1 arrivals, the last at `vector`, not nested. */
-static enum scenario_failure scenario_ipi_check(struct scenario_state *state, uint64_t index,
-						uint8_t vector)
-{
-	if (!interrupts_wait_for((unsigned)index + 1, SCENARIO_APIC_ARRIVAL_TIMEOUT)) {
-		scenario_note(state, "IPI %lu (vector 0x%x) did not arrive within %lu TSC cycles",
-			      index, vector, (uint64_t)SCENARIO_APIC_ARRIVAL_TIMEOUT);
-		return SCENARIO_FAILURE_INTERRUPT_MISSING;
-	}
-	if (interrupts_count() != index + 1) {
-		scenario_note(state, "after IPI %lu, %u interrupts had arrived, expected %lu",
-			      index, interrupts_count(), index + 1);
-		return SCENARIO_FAILURE_INTERRUPT_UNEXPECTED;
-	}
-
-	const struct interrupts_arrival *arrival = interrupts_arrival((unsigned)index);
-
-	if (arrival->vector != vector) {
-		scenario_note(state, "IPI %lu arrived as vector 0x%x, sent as 0x%x", index,
-			      arrival->vector, vector);
-		return SCENARIO_FAILURE_INTERRUPT_ORDER;
-	}
-	if (arrival->depth != 0) {
-		scenario_note(state, "IPI %lu came inside a handler", index);
-		return SCENARIO_FAILURE_INTERRUPT_NESTED;
-	}
-	return SCENARIO_PASSED;
-}
-
 static enum scenario_failure scenario_self_ipis(struct scenario_state *state,
 						void (*send)(uint8_t vector))
 {
@@ -65,7 +36,7 @@ static enum scenario_failure scenario_self_ipis(struct scenario_state *state,
 		uint8_t vector = scenario_ipi_vector(i);
 
 		send(vector);
-		failure = scenario_ipi_check(state, i, vector);
+		failure = scenario_apic_expect_arrival(state, i, vector, "IPI");
 	}
 	if (failure == SCENARIO_PASSED) {
 		/* A late duplicate of the last IPI would come now. */

@@ -170,20 +170,6 @@ static enum scenario_failure scenario_timer_tsc_deadline(struct scenario_state *
  * scenario fails) instead of the guest hanging: 67 ms under QEMU. */
 #define SCENARIO_HLT_BACKUP_COUNT 0x4000000u
 
-/* STI; HLT; returns the address after the HLT. */
-static uint64_t scenario_sti_hlt(void)
-{
-	uint64_t boundary;
-
-	__asm__ volatile("sti\n\t"
-			 "hlt\n"
-			 "1:\n\t"
-			 "cli\n\t"
-			 "lea 1b(%%rip), %0"
-			 : "=r"(boundary) : : "memory");
-	return boundary;
-}
-
 static enum scenario_failure scenario_hlt_wakeup(struct scenario_state *state)
 {
 	static const uint8_t expected[] = { SCENARIO_HLT_IPI_VECTOR, SCENARIO_HLT_TIMER_VECTOR };
@@ -192,7 +178,7 @@ static enum scenario_failure scenario_hlt_wakeup(struct scenario_state *state)
 	lapic_timer_start(LAPIC_TIMER_ONE_SHOT, SCENARIO_HLT_TIMER_VECTOR,
 			  SCENARIO_HLT_BACKUP_COUNT);
 
-	uint64_t after_pending_hlt = scenario_sti_hlt();
+	uint64_t after_pending_hlt = scenario_apic_sti_hlt();
 
 	lapic_timer_stop();
 
@@ -201,7 +187,7 @@ static enum scenario_failure scenario_hlt_wakeup(struct scenario_state *state)
 	lapic_timer_start(LAPIC_TIMER_ONE_SHOT, SCENARIO_HLT_TIMER_VECTOR, SCENARIO_TIMER_COUNT);
 
 	uint64_t start = cpu_rdtsc_fenced();
-	uint64_t after_timer_hlt = scenario_sti_hlt();
+	uint64_t after_timer_hlt = scenario_apic_sti_hlt();
 
 	cpu_interrupts_enable();
 	interrupts_idle(SCENARIO_APIC_QUIET_CYCLES);

@@ -273,6 +273,7 @@ static void scenario_apic_figures(const struct vcpu *v, struct scenario_result *
 	const struct apic_stats *now = &v->apic_stats, *then = &v->scenario_apic_snapshot;
 
 	r->injected = now->injected - then->injected;
+	r->extint_injected = now->extint_injected - then->extint_injected;
 	r->posted = now->posted - then->posted;
 	r->notifications = now->notifications - then->notifications;
 	r->pir_drained = now->pir_drained - then->pir_drained;

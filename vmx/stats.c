@@ -443,7 +443,8 @@ static void json_scenario(const struct fmt_sink *out, const struct scenario_resu
 			  (unsigned long long)r->exits[x]);
 		first = false;
 	}
-	fmt_print(out, "}, \"root_cycles\": %llu, \"injected\": %llu, \"posted\": %llu, "
+	fmt_print(out, "}, \"extint_injected\": %llu", (unsigned long long)r->extint_injected);
+	fmt_print(out, ", \"root_cycles\": %llu, \"injected\": %llu, \"posted\": %llu, "
 		  "\"pi_notifications\": %llu, \"pir_drained\": %llu, \"apic_write\": {",
 		  (unsigned long long)r->root_cycles, (unsigned long long)r->injected,
 		  (unsigned long long)r->posted, (unsigned long long)r->notifications,

@@ -59,6 +59,7 @@ struct scenario_result {
 	uint64_t root_cycles;         /* root-mode cycles of the timed exits among them */
 	/* What the interrupt path did (filled by the caller at END from its counters). */
 	uint64_t injected;            /* interrupts injected at VM entry */
+	uint64_t extint_injected;     /* of which 8259 interrupts (ExtINT), in any mode */
 	uint64_t posted;              /* interrupts that went through the posted-interrupt descriptor */
 	uint64_t notifications;       /* of the posts, notifications the CPU processed at VM entry */
 	uint64_t pir_drained;         /* of the posts, vectors moved PIR → vIRR in software */

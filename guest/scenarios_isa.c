@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scenarios of the PC's legacy interrupt sources: the 8259 pair delivering through LINT0
+ * in ExtINT mode, the 8254 PIT's periodic IRQ 0 through the I/O APIC, and COM1's IRQ 4; what
+ * each does and touches is listed in scenarios.h.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu.h"
+#include "interrupts.h"
+#include "ioapic.h"
+#include "lapic.h"
+#include "pic.h"
+#include "pit.h"
+#include "scenario_apic_kit.h"
+#include "scenario_irq_kit.h"
+#include "scenario_kit.h"
+#include "serial.h"
+#include "testdev.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* pic-extint: the 8259 pair in virtual wire mode through the local APIC: LINT0 in ExtINT mode
+ * lets the master's INTR interrupt the CPU, and the 8259 supplies the vector in the INTA cycle
+ * (SDM Vol. 3A §11.5.1 "Local Vector Table"). Such an interrupt sets no ISR bit in the local
+ * APIC and takes no APIC EOI (SDM Vol. 3A §11.8.5 "Signaling Interrupt Servicing Completion"):
+ * the handler writes the 8259's non-specific EOI instead. LINT0 was chosen over I/O APIC pin 0
+ * in ExtINT mode because nothing drives pin 0 on QEMU's pc machine (scenario_irq_kit.h).
+ *
+ * The line is raised with IF = 0 and held past the handler: "the IR input must remain high
+ * until after the falling edge of the first INTA. If the IR input goes low before this time a
+ * DEFAULT IR7 will occur" (8259A datasheet, "Edge Triggered Mode"), so a short pulse with
+ * interrupts off would be a spurious IRQ 7 on a real 8259A. Held high after the EOI, it must not
+ * interrupt again: in edge-triggered mode only a low-to-high transition requests (in level mode
+ * the request would stand). It is lowered with IF = 0 before the next round. Under a hypervisor
+ * each raise with IF = 0 is an interrupt-window exit after the STI. */
+
+#define SCENARIO_PIC_VECTOR (SCENARIO_IRQ_PIC_MASTER_BASE + SCENARIO_IRQ_PIC_GSI)
+#define SCENARIO_PIC_IRQ_BIT (1u << SCENARIO_IRQ_PIC_GSI)
+
+/* Arrivals due so far, set by the main flow before each raise. One more means the 8259 did not
+ * treat IRQ 5 as edge-triggered: as the line is still high, every EOI would bring another, and
+ * nothing else would run, so the handler masks IRQ 5 and lets the round note it. */
+static unsigned scenario_pic_due;
+
+static void scenario_pic_hook(const struct interrupts_arrival *arrival)
+{
+	if (arrival->vector != SCENARIO_PIC_VECTOR)
+		return;
+	if (interrupts_count() > scenario_pic_due)
+		pic_set_mask(PIC_MASTER, PIC_ALL_MASKED);
+	pic_eoi(PIC_MASTER);
+}
+
+/* scenario_irq_prepare, then IRQ 5 edge-triggered in ELCR1: an ELCR bit set would make it
+ * level-triggered (and active low) on a PIIX-class chipset, whatever ICW1's LTIM says. */
+static enum scenario_failure scenario_pic_prepare(struct scenario_state *state)
+{
+	enum scenario_failure prepared = scenario_irq_prepare(state);
+
+	if (prepared == SCENARIO_PASSED)
+		pic_write_elcr(PIC_MASTER, (uint8_t)(pic_read_elcr(PIC_MASTER) &
+						     ~SCENARIO_PIC_IRQ_BIT));
+	return prepared;
+}
+
+/* One round: raise with IF = 0 (the first round also reads the master's IRR, which must hold
+ * IRQ 5), STI, the interrupt, a quiet spell with the line still high, CLI, lower. */
+static enum scenario_failure scenario_pic_round(struct scenario_state *state, unsigned index)
+{
+	enum scenario_failure failure = SCENARIO_PASSED;
+
+	scenario_pic_due = index + 1;
+	testdev_set_line(SCENARIO_IRQ_PIC_GSI, true);
+	if (index == 0) {
+		uint8_t irr = pic_read_irr(PIC_MASTER);
+
+		if (!(irr & SCENARIO_PIC_IRQ_BIT)) {
+			scenario_note(state, "the master's IRR is 0x%x with IRQ %u raised", irr,
+				      SCENARIO_IRQ_PIC_GSI);
+			failure = SCENARIO_FAILURE_DEVICE_REGISTER;
+		}
+	}
+	cpu_interrupts_enable();
+	scenario_apic_keep_first(&failure, scenario_apic_expect_arrival(
+						   state, index, SCENARIO_PIC_VECTOR, "IRQ 5 raise"));
+	interrupts_idle(SCENARIO_APIC_QUIET_CYCLES);
+	cpu_interrupts_disable();
+	testdev_set_line(SCENARIO_IRQ_PIC_GSI, false);
+	if (failure == SCENARIO_PASSED && interrupts_count() != index + 1) {
+		scenario_note(state, "IRQ 5 held high after the EOI requested again (%u "
+			      "interrupts for %u raises): not edge-triggered", interrupts_count(),
+			      index + 1);
+		failure = SCENARIO_FAILURE_INTERRUPT_UNEXPECTED;
+	}
+	return failure;
+}
+
+static enum scenario_failure scenario_pic_extint(struct scenario_state *state)
+{
+	unsigned raises = scenario_irq_count(state, SCENARIO_IRQ_MAX_EVENTS);
+	enum scenario_failure failure = SCENARIO_PASSED;
+
+	interrupts_set_extint_vectors(SCENARIO_IRQ_PIC_MASTER_BASE, 2 * PIC_IRQS_PER_CHIP);
+	interrupts_set_hook(scenario_pic_hook);
+	lapic_write(LAPIC_REG_LVT_LINT0, LAPIC_LVT_DELIVERY_EXTINT);
+	pic_set_mask(PIC_MASTER, (uint8_t)~SCENARIO_PIC_IRQ_BIT);
+	for (unsigned i = 0; i < raises && failure == SCENARIO_PASSED; i++)
+		failure = scenario_pic_round(state, i);
+
+	uint8_t isr = pic_read_isr(PIC_MASTER);
+
+	pic_set_mask(PIC_MASTER, PIC_ALL_MASKED);
+	lapic_write(LAPIC_REG_LVT_LINT0, LAPIC_LVT_MASKED);
+	if (isr != 0) {
+		scenario_note(state, "the master's ISR is 0x%x after the EOIs", isr);
+		scenario_apic_keep_first(&failure, SCENARIO_FAILURE_DEVICE_REGISTER);
+	}
+	scenario_apic_keep_first(&failure, scenario_irq_expect_repeated(
+						   state, SCENARIO_PIC_VECTOR, raises));
+	return scenario_apic_finish(state, failure);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* pit-periodic: counter 0 in mode 2 gives IRQ 0 one rising edge per period, which reaches I/O
+ * APIC pin 2 through the ISA override. The handler of the last wanted tick masks the pin; a
+ * tick already sent by then is pending in the APIC's IRR and arrives after the EOI, so the
+ * handler reads IRR to know whether one more is due, as timer-periodic does. The PIT runs on
+ * for three more periods (measured in TSC cycles from the ticks: the quiet spell of the other
+ * scenarios is shorter than one), whose edges the masked pin must drop, and is then stopped. */
+
+#define SCENARIO_PIT_VECTOR 0x68u
+#define SCENARIO_PIT_MAX_TICKS 10u
+/* 1193 input clocks: a 1 ms period, the count of a 1000 Hz system tick. */
+#define SCENARIO_PIT_COUNT 1193u
+#define SCENARIO_PIT_PERIODS_AFTER 3u
+
+static unsigned scenario_pit_ticks;            /* set by the run before the PIT starts */
+static bool scenario_pit_pending_at_stop;      /* set by the hook */
+
+static void scenario_pit_hook(const struct interrupts_arrival *arrival)
+{
+	if (arrival->vector != SCENARIO_PIT_VECTOR || interrupts_count() != scenario_pit_ticks)
+		return;
+	ioapic_mask(SCENARIO_IRQ_PIT_PIN);
+	scenario_pit_pending_at_stop = lapic_irr_has(SCENARIO_PIT_VECTOR);
+}
+
+/* How long to watch the masked pin after the last wanted tick: SCENARIO_PIT_PERIODS_AFTER
+ * periods, a period being measured from the PIT's start to that tick (reported as
+ * cycles_per_tick); at least the usual quiet spell. */
+static uint64_t scenario_pit_after_ticks_cycles(struct scenario_state *state, uint64_t started)
+{
+	const struct interrupts_arrival *last = interrupts_arrival(scenario_pit_ticks - 1);
+
+	if (last == NULL || last->tsc < started || interrupts_count() < scenario_pit_ticks)
+		return SCENARIO_APIC_QUIET_CYCLES;
+
+	uint64_t period = (last->tsc - started) / scenario_pit_ticks;
+
+	scenario_report(state, "cycles_per_tick", period);
+	if (period * SCENARIO_PIT_PERIODS_AFTER < SCENARIO_APIC_QUIET_CYCLES)
+		return SCENARIO_APIC_QUIET_CYCLES;
+	return period * SCENARIO_PIT_PERIODS_AFTER;
+}
+
+/* scenario_irq_prepare, then the PIT stopped, so that nothing the firmware left running
+ * reaches the pin before the scenario starts the counter again. */
+static enum scenario_failure scenario_pit_prepare(struct scenario_state *state)
+{
+	enum scenario_failure prepared = scenario_irq_prepare(state);
+
+	if (prepared == SCENARIO_PASSED)
+		pit_stop();
+	return prepared;
+}
+
+static enum scenario_failure scenario_pit_periodic(struct scenario_state *state)
+{
+	enum scenario_failure failure = SCENARIO_PASSED;
+
+	scenario_pit_ticks = scenario_irq_count(state, SCENARIO_PIT_MAX_TICKS);
+	scenario_pit_pending_at_stop = false;
+	interrupts_set_hook(scenario_pit_hook);
+	/* Counter first, pin second: loading the count restarts the counter's period, so the
+	 * first edge the open pin sees is a full period after the load. */
+	pit_start(PIT_MODE_RATE_GENERATOR, SCENARIO_PIT_COUNT);
+
+	uint64_t started = cpu_rdtsc_fenced();
+
+	ioapic_set_rte(SCENARIO_IRQ_PIT_PIN, scenario_irq_rte(SCENARIO_PIT_VECTOR,
+							      IOAPIC_RTE_EDGE |
+							      IOAPIC_RTE_ACTIVE_HIGH));
+	cpu_interrupts_enable();
+	/* One wait per tick: the timeout bounds a period, not the whole run. */
+	for (unsigned i = 1; i <= scenario_pit_ticks && failure == SCENARIO_PASSED; i++)
+		failure = scenario_apic_await(state, i, "a PIT tick");
+	if (failure != SCENARIO_PASSED)
+		ioapic_mask(SCENARIO_IRQ_PIT_PIN);
+	interrupts_idle(scenario_pit_after_ticks_cycles(state, started));
+	pit_stop();
+	cpu_interrupts_disable();
+
+	unsigned due = scenario_pit_ticks + (scenario_pit_pending_at_stop ? 1 : 0);
+
+	if (failure == SCENARIO_PASSED)
+		failure = scenario_irq_expect_repeated(state, SCENARIO_PIT_VECTOR, due);
+	scenario_report(state, "ticks", scenario_pit_ticks);
+	if (scenario_pit_pending_at_stop)
+		scenario_note(state, "a tick was pending in IRR when the pin was masked: %u due",
+			      due);
+	return scenario_apic_finish(state, failure);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* uart-irq: with ETBEI set in IER and the transmitter holding register empty, the 16550
+ * raises its interrupt, IIR reports "THR empty" (bits 3:0 = 0010), and reading IIR clears it
+ * ("Reading the IIR Register (if source of interrupt)", PC16550D Table IV "Interrupt Control
+ * Functions"). COM1's IRQ 4 is edge-triggered at I/O APIC pin 4, as ISA IRQs are. The receive
+ * interrupt is not tried: it needs a byte arriving on COM1, and apicvisor's UART has no input
+ * (loopback mode would not do: on the PC it also disconnects OUT2, the IRQ gate). */
+
+#define SCENARIO_UART_VECTOR 0x64u
+
+static uint8_t scenario_uart_iir;              /* set by the hook; 0xFF until it runs */
+
+static void scenario_uart_hook(const struct interrupts_arrival *arrival)
+{
+	if (arrival->vector == SCENARIO_UART_VECTOR)
+		scenario_uart_iir = serial_read_iir();
+}
+
+/* scenario_irq_prepare, then COM1 with its interrupts off, the IRQ gate open, nothing pending
+ * and the transmitter empty, so that ETBEI alone raises the interrupt. MCR.OUT2 stays set: it
+ * only gates IRQ 4, and IER is 0 outside the scenario. */
+static enum scenario_failure scenario_uart_prepare(struct scenario_state *state)
+{
+	enum scenario_failure prepared = scenario_irq_prepare(state);
+
+	if (prepared != SCENARIO_PASSED)
+		return prepared;
+	serial_wait_transmitter_empty();
+	serial_set_ier(0);
+	serial_enable_irq_output();
+	(void)serial_read_iir();
+	return SCENARIO_PASSED;
+}
+
+static enum scenario_failure scenario_uart_irq(struct scenario_state *state)
+{
+	static const uint8_t expected[] = { SCENARIO_UART_VECTOR };
+	enum scenario_failure failure;
+
+	scenario_uart_iir = 0xFF;
+	interrupts_set_hook(scenario_uart_hook);
+	ioapic_set_rte(SCENARIO_IRQ_UART_PIN, scenario_irq_rte(SCENARIO_UART_VECTOR,
+							       IOAPIC_RTE_EDGE |
+							       IOAPIC_RTE_ACTIVE_HIGH));
+	cpu_interrupts_enable();
+	serial_set_ier(SERIAL_IER_THR_EMPTY);
+	failure = scenario_apic_await(state, 1, "the THR-empty interrupt");
+	interrupts_idle(SCENARIO_APIC_QUIET_CYCLES);
+	serial_set_ier(0);
+	cpu_interrupts_disable();
+	ioapic_mask(SCENARIO_IRQ_UART_PIN);
+	scenario_apic_keep_first(&failure, scenario_apic_expect_log(state, expected, 1));
+	if (interrupts_count() != 0 &&
+	    (scenario_uart_iir & SERIAL_IIR_ID_MASK) != SERIAL_IIR_THR_EMPTY) {
+		scenario_note(state, "IIR read 0x%x in the handler, expected bits 3:0 = 0x%x "
+			      "(THR empty)", scenario_uart_iir, SERIAL_IIR_THR_EMPTY);
+		scenario_apic_keep_first(&failure, SCENARIO_FAILURE_DEVICE_REGISTER);
+	}
+	scenario_note(state, "receive interrupt not tried: nothing sends COM1 input");
+	return scenario_apic_finish(state, failure);
+}
+
+static const struct scenario scenario_isa_table[] = {
+	{ "pic-extint", false, scenario_pic_prepare, scenario_pic_extint },
+	{ "pit-periodic", false, scenario_pit_prepare, scenario_pit_periodic },
+	{ "uart-irq", false, scenario_uart_prepare, scenario_uart_irq },
+};
+
+const struct scenario_list scenario_isa_list = {
+	scenario_isa_table, sizeof(scenario_isa_table) / sizeof(scenario_isa_table[0])
+};
