@@ -12,7 +12,7 @@ MODES = ["emulate", "tpr-shadow", "apicv", "posted"]
 
 # What each row measures and why each mode costs what it does. Citations: SDM Vol. 3C chapter 30
 # "APIC Virtualization and Virtual Interrupts" unless another volume is named.
-EXPLAIN = {
+EXPLAIN = {  # the vLAPIC scenarios, then the device ones
     "self-ipi-x2apic": (
         "WRMSR to SELF_IPI (MSR 83FH), then the handler's EOI (WRMSR 80BH), x2APIC mode.",
         "emulate and tpr-shadow: both MSRs exit (WRMSR), 2 per interrupt; with only a TPR shadow, "
@@ -79,6 +79,47 @@ EXPLAIN = {
         "virtual interrupt, and a hypervisor decides before blocking anyway); the timer is one "
         "preemption-timer exit; the ICR, LVT and initial-count writes exit in every mode (APIC-write "
         "exits from apicv on)."),
+    "ioapic-edge": (
+        "N pulses on IOAPIC pin 10 (edge) from the test device, and one raise the device delays "
+        "while the guest sits in HLT.",
+        "Every mode pays one I/O exit per pulse (the trigger) plus the IOAPIC MMIO of the setup "
+        "(EPT violations: the IOAPIC is emulated in root mode). The EOI is an exit in "
+        "emulate/tpr-shadow and free in apicv/posted: an edge vector is not in the EOI-exit "
+        "bitmap (§30.1.4)."),
+    "ioapic-edge-masked": (
+        "N pulses on a masked pin (all lost), unmask, one more pulse.",
+        "The pulses are exits even though nothing is delivered: the device and the IOAPIC live "
+        "in root mode. N exits for one interrupt."),
+    "ioapic-level": (
+        "A level pin: delivery, a coalesced re-assert while remote IRR is set, redelivery at "
+        "EOI while still asserted, deassert in the handler, unmask of an asserted pin.",
+        "apicv/posted: each level interrupt costs exactly one EOI_INDUCED exit: its vector is in "
+        "the EOI-exit bitmap, which apicvisor builds from the IOAPIC's level pins, because the "
+        "IOAPIC must see the EOI to clear remote IRR (§30.1.4; 82093AA remote IRR). "
+        "emulate/tpr-shadow: the EOI is an MMIO exit anyway."),
+    "ioapic-priority": (
+        "Two edge pins raised with IF = 0: the higher vector first after STI.",
+        "emulate/tpr-shadow inject with interrupt-window exits; apicv/posted leave the order "
+        "to RVI. The RTE programming (IOAPIC MMIO) dominates."),
+    "pic-extint": (
+        "The 8259 pair through LINT0 in ExtINT mode: IRQ 5 raised with IF = 0, then STI.",
+        "An ExtINT interrupt is injected in every mode, apicv and posted included: its vector "
+        "comes from the 8259's INTA cycle, which virtual-interrupt delivery cannot do (§30.2 "
+        "works on vIRR only). So one interrupt-window exit per interrupt everywhere, plus the "
+        "8259 port exits (OCW2 EOI, IMR)."),
+    "pit-periodic": (
+        "N PIT channel-0 ticks (mode 2, ~1 ms) through IOAPIC pin 2 (ISA IRQ0 with the MADT "
+        "override), then a quiet check with the pin masked and the PIT still running.",
+        "Each PIT period is a VMX-preemption-timer exit, also while the pin is masked: the PIT "
+        "model does not know its output goes nowhere (KVM's in-kernel PIT pays the same)."),
+    "msi": (
+        "N MSIs from the test device (fixed, edge, to the own APIC ID).",
+        "One I/O exit per message (the device's doorbell); the MSI itself is routed in root "
+        "mode into vIRR/RVI or the posted descriptor, and the edge EOI is free from apicv on."),
+    "uart-irq": (
+        "COM1's THR-empty interrupt on IRQ 4: enable ETBEI, take the interrupt, read IIR.",
+        "Every UART register access is an I/O exit; the interrupt itself costs nothing extra "
+        "from apicv on."),
 }
 
 
