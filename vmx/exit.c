@@ -274,9 +274,14 @@ static void scenario_apic_figures(const struct vcpu *v, struct scenario_result *
 
 	r->injected = now->injected - then->injected;
 	r->extint_injected = now->extint_injected - then->extint_injected;
+	r->extint_window_exits = now->extint_window_exits - then->extint_window_exits;
+	r->remote_irr_clears = platform_irq_remote_irr_clears() - v->scenario_remote_irr_clears;
 	r->posted = now->posted - then->posted;
 	r->notifications = now->notifications - then->notifications;
 	r->pir_drained = now->pir_drained - then->pir_drained;
+	for (unsigned i = 0; i < 16; i++)
+		scenario_add_keyed(r->ioapic_access, &r->ioapic_access_count, (uint16_t)(i << 4),
+				   now->ioapic_access[i] - then->ioapic_access[i]);
 	for (unsigned i = 0; i < 256; i++) {
 		scenario_add_keyed(r->apic_write, &r->apic_write_count, (uint16_t)(i << 4),
 				   now->apic_write[i] - then->apic_write[i]);
@@ -302,6 +307,7 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 			       config_mode_name(v->apic_mode), &v->stats);
 		v->in_scenario = true;
 		v->scenario_apic_snapshot = v->apic_stats;
+		v->scenario_remote_irr_clears = platform_irq_remote_irr_clears();
 		/* The snapshot was taken before this BEGIN exit is recorded, so BEGIN itself will
 		 * show in the difference: the first checkpoint. */
 		v->scenario_checkpoints = 1;

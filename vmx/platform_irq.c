@@ -336,6 +336,11 @@ void platform_irq_level_vectors(uint64_t bitmap[4])
 	vioapic_level_vectors(platform.ioapic, NULL, NULL, bitmap);
 }
 
+uint64_t platform_irq_remote_irr_clears(void)
+{
+	return vioapic_stats(platform.ioapic)->remote_irr_clears;
+}
+
 void platform_irq_eoi(uint8_t vector)
 {
 	vioapic_eoi(platform.ioapic, vector);

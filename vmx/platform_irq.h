@@ -35,6 +35,9 @@ void platform_irq_set_gsi(unsigned gsi, bool level);
 
 /* The vectors whose EOI the IOAPIC must see: level-triggered pins (remote IRR). */
 void platform_irq_level_vectors(uint64_t bitmap[4]);
+/* Remote IRR bits the IOAPIC has cleared on EOIs so far (statistics). */
+uint64_t platform_irq_remote_irr_clears(void);
+
 /* A level-triggered EOI reached the vLAPIC: the IOAPIC clears remote IRR. */
 void platform_irq_eoi(uint8_t vector);
 

@@ -452,6 +452,13 @@ static void json_scenario(const struct fmt_sink *out, const struct scenario_resu
 	for (unsigned k = 0; k < r->apic_write_count; k++)
 		fmt_print(out, "%s\"%#x\": %llu", k ? ", " : "", r->apic_write[k].key,
 			  (unsigned long long)r->apic_write[k].count);
+	fmt_print(out, "}, \"extint_window_exits\": %llu, \"remote_irr_clears\": %llu, "
+		  "\"ioapic_access\": {",
+		  (unsigned long long)r->extint_window_exits,
+		  (unsigned long long)r->remote_irr_clears);
+	for (unsigned k = 0; k < r->ioapic_access_count; k++)
+		fmt_print(out, "%s\"%#x\": %llu", k ? ", " : "", r->ioapic_access[k].key,
+			  (unsigned long long)r->ioapic_access[k].count);
 	fmt_print(out, "}, \"eoi_induced\": {");
 	for (unsigned k = 0; k < r->eoi_induced_count; k++)
 		fmt_print(out, "%s\"%u\": %llu", k ? ", " : "", r->eoi_induced[k].key,

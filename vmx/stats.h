@@ -60,6 +60,10 @@ struct scenario_result {
 	/* What the interrupt path did (filled by the caller at END from its counters). */
 	uint64_t injected;            /* interrupts injected at VM entry */
 	uint64_t extint_injected;     /* of which 8259 interrupts (ExtINT), in any mode */
+	uint64_t extint_window_exits; /* interrupt-window exits taken for an ExtINT */
+	uint64_t remote_irr_clears;   /* IOAPIC remote IRR bits cleared by EOIs */
+	unsigned ioapic_access_count;
+	struct scenario_keyed ioapic_access[STATS_MAX_KEYED]; /* IOAPIC MMIO exits by offset */
 	uint64_t posted;              /* interrupts that went through the posted-interrupt descriptor */
 	uint64_t notifications;       /* of the posts, notifications the CPU processed at VM entry */
 	uint64_t pir_drained;         /* of the posts, vectors moved PIR → vIRR in software */

@@ -91,6 +91,7 @@ struct vcpu {
 	bool in_scenario;
 	uint64_t scenario_checkpoints; /* checkpoint VMCALLs since BEGIN */
 	struct apic_stats scenario_apic_snapshot; /* apic_stats at BEGIN */
+	uint64_t scenario_remote_irr_clears;      /* the IOAPIC's count at BEGIN */
 
 	/* How and why the guest stopped. */
 	enum guest_end end;

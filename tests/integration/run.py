@@ -320,7 +320,11 @@ CASES = [
          + [scenario_field("ioapic-level", "apicv", "eoi_induced", {"72": 3}),
             scenario_field("ioapic-edge", "apicv", "eoi_induced", {}),
             scenario_field("pic-extint", "apicv", "extint_injected", N),
-            scenario_field("pic-extint", "posted", "extint_injected", N)]),
+            scenario_field("pic-extint", "posted", "extint_injected", N),
+            scenario_field("pic-extint", "apicv", "extint_window_exits", N),
+            # the level scenario's 3 EOIs each clear remote IRR in the IOAPIC
+            scenario_field("ioapic-level", "apicv", "remote_irr_clears", 3),
+            scenario_field("ioapic-level", "emulate", "remote_irr_clears", 3)]),
     Case("aout-kernel", "bochs", guest=AOUT,
          checks=[guest_succeeded, only_platform_exits,
                  serial_says("guest: a.out kludge kernel: hello"),

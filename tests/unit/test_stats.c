@@ -653,19 +653,22 @@ static void test_json(void **state)
 		   "\"scenarios\": ["
 		   "{\"apic_write\": {}, \"ended\": true, \"eoi_induced\": {}, "
 		   "\"exits\": {\"APIC_WRITE\": 3, \"VMCALL\": 1}, \"extint_injected\": 0, "
-		   "\"figures\": {\"ipi_latency_cycles\": 1234}, \"injected\": 0, \"mode\": \"\", "
-		   "\"name\": \"ipi\", \"passed\": true, \"pi_notifications\": 0, \"pir_drained\": 0, \"posted\": 0, \"root_cycles\": 0, \"status\": 0}, "
+		   "\"extint_window_exits\": 0, \"figures\": {\"ipi_latency_cycles\": 1234}, "
+		   "\"injected\": 0, \"ioapic_access\": {}, \"mode\": \"\", \"name\": \"ipi\", "
+		   "\"passed\": true, \"pi_notifications\": 0, \"pir_drained\": 0, \"posted\": 0, "
+		   "\"remote_irr_clears\": 0, \"root_cycles\": 0, \"status\": 0}, "
 		   "{\"apic_write\": {}, \"ended\": true, \"eoi_induced\": {}, "
 		   "\"exits\": {\"PREEMPTION_TIMER\": 10}, \"extint_injected\": 0, "
-		   "\"figures\": {\"tab\\there\": 0, \"ticks\": 10}, \"injected\": 0, "
-		   "\"mode\": \"\", \"name\": \"timer \\\"fast\\\"\\\\x\", \"passed\": false, "
-		   "\"pi_notifications\": 0, \"pir_drained\": 0, \"posted\": 0, \"root_cycles\": 0, "
-		   "\"status\": 2}, "
+		   "\"extint_window_exits\": 0, \"figures\": {\"tab\\there\": 0, \"ticks\": 10}, "
+		   "\"injected\": 0, \"ioapic_access\": {}, \"mode\": \"\", "
+		   "\"name\": \"timer \\\"fast\\\"\\\\x\", \"passed\": false, "
+		   "\"pi_notifications\": 0, \"pir_drained\": 0, \"posted\": 0, "
+		   "\"remote_irr_clears\": 0, \"root_cycles\": 0, \"status\": 2}, "
 		   "{\"apic_write\": {}, \"ended\": false, \"eoi_induced\": {}, \"exits\": {}, "
-		   "\"extint_injected\": 0, "
-		   "\"figures\": {}, \"injected\": 0, \"mode\": \"\", \"name\": \"hang\", "
+		   "\"extint_injected\": 0, \"extint_window_exits\": 0, \"figures\": {}, "
+		   "\"injected\": 0, \"ioapic_access\": {}, \"mode\": \"\", \"name\": \"hang\", "
 		   "\"passed\": false, \"pi_notifications\": 0, \"pir_drained\": 0, \"posted\": 0, "
-		   "\"root_cycles\": 0, \"status\": 0}]");
+		   "\"remote_irr_clears\": 0, \"root_cycles\": 0, \"status\": 0}]");
 }
 
 static void test_json_nulls_and_empty(void **state)
