@@ -19,6 +19,10 @@
 #define CPUID_FEATURES_ECX_HYPERVISOR (1u << 31) /* reserved by Intel and AMD for hypervisors */
 #define CPUID_FEATURES_EDX_APIC (1u << 9)
 #define CPUID_LEAF_PMU 0xAu                      /* architectural performance monitoring */
+/* EAX, EBX: the TSC / core crystal clock ratio's denominator and numerator; ECX: the crystal's
+ * frequency in Hz (0: not enumerated). */
+#define CPUID_LEAF_TSC_CRYSTAL 0x15u
+#define CPUID_LEAF_FREQUENCY 0x16u               /* EAX bits 15:0: base frequency in MHz */
 
 /* MSRs (SDM Vol. 4 "Model-Specific Registers") and their bits. */
 #define MSR_IA32_TSC 0x10u
@@ -58,9 +62,22 @@ static inline void cpu_outb(uint16_t port, uint8_t value)
 	__asm__ volatile("outb %0, %1" : : "a"(value), "Nd"(port) : "memory");
 }
 
+static inline void cpu_outw(uint16_t port, uint16_t value)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(value), "Nd"(port) : "memory");
+}
+
 static inline void cpu_outl(uint16_t port, uint32_t value)
 {
 	__asm__ volatile("outl %0, %1" : : "a"(value), "Nd"(port) : "memory");
+}
+
+static inline uint32_t cpu_inl(uint16_t port)
+{
+	uint32_t value;
+
+	__asm__ volatile("inl %1, %0" : "=a"(value) : "Nd"(port) : "memory");
+	return value;
 }
 
 /*

@@ -3,7 +3,7 @@
  * The part of the Multiboot 1 boot information the test guest reads ("Multiboot Specification
  * version 0.6.96", §3.2 "Machine state" and §3.3 "Boot information format"). The guest is a
  * stand-alone multiboot kernel, so it keeps its own copy of these few definitions rather than
- * using the hypervisor's loader header.
+ * using the hypervisor's loader header; multiboot.c walks the memory map.
  */
 #ifndef GUEST_MULTIBOOT_H
 #define GUEST_MULTIBOOT_H
@@ -16,6 +16,7 @@
 /* Which fields of struct multiboot_info are valid. */
 #define MULTIBOOT_INFO_MEMORY (1u << 0)           /* mem_lower, mem_upper */
 #define MULTIBOOT_INFO_CMDLINE (1u << 2)          /* cmdline */
+#define MULTIBOOT_INFO_MODS (1u << 3)             /* mods_count, mods_addr */
 #define MULTIBOOT_INFO_MEM_MAP (1u << 6)          /* mmap_length, mmap_addr */
 #define MULTIBOOT_INFO_BOOT_LOADER_NAME (1u << 9) /* boot_loader_name */
 
@@ -51,5 +52,28 @@ struct multiboot_mmap_entry {
 } __attribute__((packed));
 
 #define MULTIBOOT_MMAP_ENTRY_MIN_SIZE 20 /* addr, len and type */
+#define MULTIBOOT_MMAP_AVAILABLE 1u
+#define MULTIBOOT_MMAP_NONE 0u           /* multiboot_mmap_type_at: no entry holds the range */
+
+/* One entry of the module list at mods_addr: the module occupies [mod_start, mod_end). */
+struct multiboot_module {
+	uint32_t mod_start;
+	uint32_t mod_end;
+	uint32_t string;             /* NUL-terminated string the loader was given for it */
+	uint32_t reserved;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct multiboot_module) == 16, "multiboot_module layout");
+
+/* Walks the memory map (the caller checks MULTIBOOT_INFO_MEM_MAP): the entry after `entry`, the
+ * first for NULL; NULL at the end of the map or at an entry shorter than
+ * MULTIBOOT_MMAP_ENTRY_MIN_SIZE, past which the walk cannot go. Reads memory only. */
+const struct multiboot_mmap_entry *multiboot_mmap_next(const struct multiboot_info *info,
+						       const struct multiboot_mmap_entry *entry);
+
+/* The type of the first memory map entry that holds all of [base, base + length), or
+ * MULTIBOOT_MMAP_NONE (also without a memory map). */
+uint32_t multiboot_mmap_type_at(const struct multiboot_info *info, uint64_t base,
+				uint64_t length);
 
 #endif

@@ -32,6 +32,16 @@ static const char *const scenario_failure_reasons[SCENARIO_FAILURE_COUNT] = {
 	[SCENARIO_FAILURE_INTERRUPT_EARLY] = "a timer interrupt came before its deadline",
 	[SCENARIO_FAILURE_DEVICE_REGISTER] = "an interrupt controller or device register read "
 					     "back wrong",
+	[SCENARIO_FAILURE_BAD_MODULE] = "a multiboot module lies outside RAM, is not page "
+					"aligned or has no string",
+	[SCENARIO_FAILURE_NO_RSDP] = "no ACPI RSDP where an OS looks for one",
+	[SCENARIO_FAILURE_BAD_ACPI_TABLE] = "an ACPI table's checksum, length or place is wrong",
+	[SCENARIO_FAILURE_ACPI_TABLE_MISSING] = "the MADT, FADT or DSDT is missing",
+	[SCENARIO_FAILURE_MADT_MISMATCH] = "the MADT does not describe this platform's APICs",
+	[SCENARIO_FAILURE_NO_PM_TIMER] = "the FADT names no usable ACPI PM timer",
+	[SCENARIO_FAILURE_PM_TIMER_STOPPED] = "the ACPI PM timer did not advance",
+	[SCENARIO_FAILURE_FW_CFG_SIGNATURE] = "fw_cfg's signature item is not \"QEMU\"",
+	[SCENARIO_FAILURE_FW_CFG_ITEM] = "an fw_cfg item disagrees with the platform",
 };
 
 const char *scenario_failure_reason(enum scenario_failure failure)

@@ -42,6 +42,15 @@ enum scenario_failure {
 	SCENARIO_FAILURE_APIC_REGISTER,
 	SCENARIO_FAILURE_INTERRUPT_EARLY,
 	SCENARIO_FAILURE_DEVICE_REGISTER,
+	SCENARIO_FAILURE_BAD_MODULE,
+	SCENARIO_FAILURE_NO_RSDP,
+	SCENARIO_FAILURE_BAD_ACPI_TABLE,
+	SCENARIO_FAILURE_ACPI_TABLE_MISSING,
+	SCENARIO_FAILURE_MADT_MISMATCH,
+	SCENARIO_FAILURE_NO_PM_TIMER,
+	SCENARIO_FAILURE_PM_TIMER_STOPPED,
+	SCENARIO_FAILURE_FW_CFG_SIGNATURE,
+	SCENARIO_FAILURE_FW_CFG_ITEM,
 	SCENARIO_FAILURE_COUNT,
 	/* Not a failure: what a prepare function returns through scenario_skip. */
 	SCENARIO_SKIPPED = SCENARIO_FAILURE_COUNT,
@@ -103,6 +112,7 @@ extern const struct scenario_list scenario_apic_list;   /* scenarios_apic.c */
 extern const struct scenario_list scenario_timer_list;  /* scenarios_timer.c */
 extern const struct scenario_list scenario_ioapic_list; /* scenarios_ioapic.c */
 extern const struct scenario_list scenario_isa_list;    /* scenarios_isa.c */
+extern const struct scenario_list scenario_platform_list; /* scenarios_platform.c */
 
 /* Keeps one line of diagnostics for after SCENARIO_END. */
 void scenario_note(struct scenario_state *state, const char *format, ...)

@@ -56,8 +56,86 @@ static enum scenario_failure scenario_hello_memory_map(struct scenario_state *st
 	return SCENARIO_PASSED;
 }
 
+/* Modules are page-aligned: the header's flag bit 0 asks for it (entry.asm sets it), and QEMU
+ * and apicvisor place every module at a page boundary anyway. */
+#define SCENARIO_MODULE_ALIGNMENT 4096u
+/* A module string without a NUL in this many bytes is taken for a bad pointer. */
+#define SCENARIO_MODULE_STRING_MAX 4096u
+
+/* The length of the NUL-terminated string at `address`, every byte of it, the NUL included, in
+ * memory the map reports available (where a loader's information lies); -1 when it is not, or
+ * has no NUL within SCENARIO_MODULE_STRING_MAX bytes. Each page is checked before its first
+ * byte is read, so that a wild pointer is not followed out of RAM. */
+static int64_t scenario_hello_string_length(const struct multiboot_info *info, uint32_t address)
+{
+	for (uint64_t i = 0; i < SCENARIO_MODULE_STRING_MAX; i++) {
+		uint64_t at = (uint64_t)address + i;
+
+		if ((i == 0 || at % SCENARIO_MODULE_ALIGNMENT == 0) &&
+		    multiboot_mmap_type_at(info, at, 1) != MULTIBOOT_MMAP_AVAILABLE)
+			return -1;
+		if (*(const char *)(uintptr_t)at == '\0')
+			return (int64_t)i;
+	}
+	return -1;
+}
+
+/* One module: shown, then checked to lie in available RAM, start at a page boundary and have a
+ * string. */
+static bool scenario_hello_module(struct scenario_state *state,
+				  const struct multiboot_info *info, unsigned index,
+				  const struct multiboot_module *module)
+{
+	int64_t string_length = module->string != 0 ?
+					scenario_hello_string_length(info, module->string) : -1;
+	bool good = true;
+
+	serial_printf("    module %u: 0x%08x-0x%08x '%s'\n", index, module->mod_start,
+		      module->mod_end, string_length >= 0 ?
+				       (const char *)(uintptr_t)module->string : "(no string)");
+	if (module->mod_end < module->mod_start ||
+	    multiboot_mmap_type_at(info, module->mod_start, module->mod_end - module->mod_start) !=
+		    MULTIBOOT_MMAP_AVAILABLE) {
+		scenario_note(state, "module %u [0x%x, 0x%x) is not inside available RAM", index,
+			      module->mod_start, module->mod_end);
+		good = false;
+	}
+	if (module->mod_start % SCENARIO_MODULE_ALIGNMENT != 0) {
+		scenario_note(state, "module %u starts at 0x%x, not at a page boundary", index,
+			      module->mod_start);
+		good = false;
+	}
+	if (string_length < 0) {
+		scenario_note(state, "module %u's string at 0x%x is not a NUL-terminated string in "
+			      "available RAM", index, module->string);
+		good = false;
+	}
+	return good;
+}
+
+/* The module list, where the loader passed one: each module shown and checked; figure
+ * modules. The memory map is known to be there and well formed. */
+static enum scenario_failure scenario_hello_modules(struct scenario_state *state,
+						    const struct multiboot_info *info)
+{
+	const struct multiboot_module *modules = (const void *)(uintptr_t)info->mods_addr;
+	uint64_t list_bytes = (uint64_t)info->mods_count * sizeof(*modules);
+	bool good = true;
+
+	serial_printf("  modules: %u\n", info->mods_count);
+	scenario_report(state, "modules", info->mods_count);
+	if (multiboot_mmap_type_at(info, info->mods_addr, list_bytes) != MULTIBOOT_MMAP_AVAILABLE) {
+		scenario_note(state, "the module list [0x%x, 0x%lx) is not inside available RAM",
+			      info->mods_addr, info->mods_addr + list_bytes);
+		return SCENARIO_FAILURE_BAD_MODULE;
+	}
+	for (unsigned i = 0; i < info->mods_count; i++)
+		good &= scenario_hello_module(state, info, i, &modules[i]);
+	return good ? SCENARIO_PASSED : SCENARIO_FAILURE_BAD_MODULE;
+}
+
 /* Shows what the loader passed; passes when the memory information a multiboot loader must
- * give (the header asks for it) is there. */
+ * give (the header asks for it) is there, and the modules, if any, are where they should be. */
 static enum scenario_failure scenario_hello(struct scenario_state *state)
 {
 	const struct multiboot_info *info = state->context->boot_info;
@@ -83,6 +161,9 @@ static enum scenario_failure scenario_hello(struct scenario_state *state)
 		return failure;
 	if (info->mem_upper == 0)
 		return SCENARIO_FAILURE_NO_UPPER_MEMORY;
+	/* QEMU sets the flag with no modules too: nothing is shown then. */
+	if ((info->flags & MULTIBOOT_INFO_MODS) && info->mods_count != 0)
+		return scenario_hello_modules(state, info);
 	return SCENARIO_PASSED;
 }
 
@@ -356,6 +437,7 @@ static const struct scenario_list *const scenario_lists[] = {
 	&scenario_timer_list,
 	&scenario_ioapic_list,
 	&scenario_isa_list,
+	&scenario_platform_list,
 };
 
 static const struct scenario *scenario_find(const char *name, size_t name_len)

@@ -13,6 +13,10 @@
  * not the scenario's; a skipped scenario has no BEGIN and END.
  *
  *   hello            shows the multiboot information; passes when the memory information is there
+ *                    and, where the loader passed modules (flag bit 3 and mods_count > 0), each
+ *                    lies in memory the map reports available, starts at a page boundary and
+ *                    has a NUL-terminated string there. Figures mem_lower_kib, mem_upper_kib,
+ *                    mmap_entries, modules (only with modules)
  *   vmcall *         times n HC_PING round trips (the full exit path); figures iterations,
  *                    cycles_per_vmcall
  *   null *           times n HC_NULL round trips (the bare exit and entry); figures iterations,
@@ -117,12 +121,39 @@
  *                    Prepare polls LSR, writes IER := 0, sets MCR.OUT2 (IN8, OUT8 3FCH) and
  *                    reads IIR
  *
+ * The firmware interface scenarios (scenarios_platform.c) read what an OS reads before it
+ * drives a device; they pass under plain QEMU (tables from SeaBIOS) and under apicvisor (its
+ * devices/acpi_tables.c and devices/fw_cfg.c). Between BEGIN and END:
+ *   acpi-tables      memory reads only, then 2 IN32s: the RSDP searched as ACPI 6.5 §5.2.5.1
+ *                    says (the EBDA segment at 40EH, the EBDA's first KiB where that points
+ *                    between 500H and 9FC00H, then 0xE0000-0xFFFFF, 16-byte steps; checksum,
+ *                    and the extended one from revision 2); the XSDT (revision 2 with one) or
+ *                    the RSDT and every table it lists, then the FADT's DSDT and FACS: each in
+ *                    one memory map entry that is not available RAM, whole below 4 GiB, of a
+ *                    sane length and summing to 0. MADT: local APIC address 0xFEE00000, an
+ *                    enabled Processor Local APIC with the guest's APIC ID, an I/O APIC at
+ *                    0xFEC00000 with GSI base 0, ISA IRQ 0 overridden to GSI 2. FADT: the PM
+ *                    timer's port (X_PM_TMR_BLK where present and not 0, else PM_TMR_BLK; 608H
+ *                    on both platforms), read twice 2 ms apart by the TSC (IN32 each): it must
+ *                    have advanced; against CPUID's TSC frequency (leaf 15H, else 16H) its rate
+ *                    is figured, and noted where more than 10% off 3580 ticks per ms. No APIC
+ *                    access: the prepare step (the xAPIC prepare, which reads the APIC ID, and
+ *                    CPUID 0, 15H, 16H) does them. Figures rsdp_revision, tables, local_apics,
+ *                    ioapics, pm_timer_port, pm_timer_ticks, pm_timer_ticks_per_ms (with a TSC
+ *                    frequency)
+ *   fw-cfg           OUT16 510H := 0000H and 4 IN8s from 511H (must be "QEMU"; nothing more
+ *                    when not); OUT16 510H := 0005H and 2 IN8s (CPU count: 1 under apicvisor,
+ *                    at least 1 under QEMU); OUT16 510H := 0003H and 8 IN8s (RAM size: within
+ *                    1 MiB of mem_upper + 1 MiB + the available RAM above 4 GiB in the memory
+ *                    map); OUT16 510H := 0019H and 4 IN8s (the file count, reported only). 4
+ *                    OUT16s and 18 IN8s. Figures cpus, ram_mib, files
+ *
  * These never return; the hypervisor must end the run (the integration tests check how):
  *   spin             busy-waits with interrupts off, for the timeout watchdog (without
  *                    apicvisor it spins until the run is stopped from outside)
  *   halt *           HLT with interrupts off
  *   triple-fault *   INT3 with an IDT of limit 0
- *   unmapped-access * a 32-bit read of guest-physical 0xFEC00000, where apicvisor has no device
+ *   unmapped-access * a 32-bit read of guest-physical 0xFED00000, where apicvisor has no device
  *                    yet (should the read return, the scenario fails)
  *
  * (*: needs apicvisor; skipped without it.)

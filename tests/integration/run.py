@@ -160,6 +160,15 @@ def scenario_field(name, mode, field, expected):
     return check
 
 
+def scenario_field_any(name, field, key, expected):
+    def check(run):
+        s = run.scenarios.get(name)
+        if s is None or s.get(field, {}).get(key) != expected:
+            return f"{field}.{key} = {s.get(field, {}).get(key) if s else None}"
+    check.__doc__ = f"scenario {name}: {field}.{key} = {expected}"
+    return check
+
+
 def ladder_complete(scenarios, modes):
     def check(run):
         ladder = run.results.get("ladder", {})
@@ -325,6 +334,17 @@ CASES = [
             # the level scenario's 3 EOIs each clear remote IRR in the IOAPIC
             scenario_field("ioapic-level", "apicv", "remote_irr_clears", 3),
             scenario_field("ioapic-level", "emulate", "remote_irr_clears", 3)]),
+    Case("platform-tables", "bochs",
+         config="guest=\\guest.elf\nargs=hello acpi-tables fw-cfg\ntimeout=60\n"
+                "modules=\\aout.bin modarg\n",
+         extra=[("aout.bin", AOUT)],
+         checks=[guest_succeeded, all_scenarios_passed,
+                 scenario_field_any("hello", "figures", "modules", 1),
+                 # ACPI tables are memory: only the two PM-timer reads exit
+                 scenario_exits("acpi-tables", {"IO_INSTRUCTION": 2}),
+                 # fw_cfg: 4 selector writes and 18 data reads
+                 scenario_exits("fw-cfg", {"IO_INSTRUCTION": 22}),
+                 serial_says("1 module(s)")]),
     Case("aout-kernel", "bochs", guest=AOUT,
          checks=[guest_succeeded, only_platform_exits,
                  serial_says("guest: a.out kludge kernel: hello"),
