@@ -13,9 +13,13 @@ enum uart_register {
 };
 
 #define LCR_DLAB 0x80
+#define LSR_DATA_READY 0x01
+#define LSR_OVERRUN 0x02
 #define LSR_THR_EMPTY 0x20
 #define LSR_TRANSMITTER_EMPTY 0x40
+#define IER_RDA 0x01            /* ERBFI: enable received data available interrupt */
 #define IER_THRE 0x02           /* ETBEI: enable transmitter holding register empty interrupt */
+#define IIR_RDA 0x04            /* interrupt ID: received data available (priority 2) */
 #define IIR_NO_INTERRUPT 0x01
 #define IIR_THRE 0x02           /* interrupt ID: transmitter holding register empty */
 #define MCR_OUT2 0x08           /* on a PC, gates the UART's interrupt onto the IRQ line */
@@ -37,10 +41,16 @@ void uart16550_set_irq(struct uart16550 *u, void (*irq)(void *ctx, bool level))
 	u->irq = irq;
 }
 
+static bool rda_pending(const struct uart16550 *u)
+{
+	return (u->ier & IER_RDA) && u->rx_count;
+}
+
 /* The IRQ line follows "an enabled interrupt is pending" and OUT2. */
 static void update_irq(struct uart16550 *u)
 {
-	bool level = (u->ier & IER_THRE) && u->thre_pending && (u->mcr & MCR_OUT2);
+	bool level = (((u->ier & IER_THRE) && u->thre_pending) || rda_pending(u)) &&
+		     (u->mcr & MCR_OUT2);
 
 	if (level != u->irq_level) {
 		u->irq_level = level;
@@ -49,18 +59,47 @@ static void update_irq(struct uart16550 *u)
 	}
 }
 
+bool uart16550_receive(struct uart16550 *u, uint8_t byte)
+{
+	unsigned depth = u->fcr & FCR_FIFO_ENABLE ? sizeof(u->rx) : 1;
+
+	if (u->rx_count >= depth) {
+		u->rx_overruns++;
+		u->lsr_overrun = true;
+		return false;
+	}
+	u->rx[(u->rx_head + u->rx_count) % sizeof(u->rx)] = byte;
+	u->rx_count++;
+	update_irq(u);
+	return true;
+}
+
 uint8_t uart16550_read(struct uart16550 *u, unsigned offset)
 {
 	bool dlab = u->lcr & LCR_DLAB;
 
 	switch (offset) {
-	case UART_RBR_THR:
-		return dlab ? u->dll : 0; /* no received data */
+	case UART_RBR_THR: {
+		uint8_t byte;
+
+		if (dlab)
+			return u->dll;
+		if (!u->rx_count)
+			return 0;
+		byte = u->rx[u->rx_head];
+		u->rx_head = (u->rx_head + 1) % sizeof(u->rx);
+		u->rx_count--;
+		update_irq(u);
+		return byte;
+	}
 	case UART_IER:
 		return dlab ? u->dlm : u->ier;
 	case UART_IIR_FCR: {
 		uint8_t fifos = u->fcr & FCR_FIFO_ENABLE ? IIR_FIFOS_ENABLED : 0;
 
+		/* Received data outranks THR empty; it clears by reading RBR (datasheet Table 4). */
+		if (rda_pending(u))
+			return IIR_RDA | fifos;
 		/* Reading IIR with THR-empty the source clears it (datasheet Table 4). */
 		if ((u->ier & IER_THRE) && u->thre_pending) {
 			u->thre_pending = false;
@@ -73,8 +112,13 @@ uint8_t uart16550_read(struct uart16550 *u, unsigned offset)
 		return u->lcr;
 	case UART_MCR:
 		return u->mcr;
-	case UART_LSR:
-		return LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY;
+	case UART_LSR: {
+		uint8_t lsr = LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY |
+			      (u->rx_count ? LSR_DATA_READY : 0) | (u->lsr_overrun ? LSR_OVERRUN : 0);
+
+		u->lsr_overrun = false; /* error bits clear on read */
+		return lsr;
+	}
 	case UART_MSR:
 		return u->mcr & MCR_LOOPBACK ? 0 : MSR_CTS_DSR_DCD;
 	case UART_SCR:
@@ -113,6 +157,10 @@ void uart16550_write(struct uart16550 *u, unsigned offset, uint8_t value)
 		break;
 	case UART_IIR_FCR:
 		u->fcr = value;
+		if (value & 0x02) { /* clear the receiver FIFO */
+			u->rx_count = 0;
+			update_irq(u);
+		}
 		break;
 	case UART_LCR:
 		u->lcr = value;

@@ -62,6 +62,11 @@ uint8_t serial_read_iir(void)
 	return cpu_inb(SERIAL_COM1_BASE + SERIAL_IIR);
 }
 
+uint8_t serial_read_rbr(void)
+{
+	return cpu_inb(SERIAL_COM1_BASE); /* RBR, with LCR.DLAB = 0 */
+}
+
 void serial_enable_irq_output(void)
 {
 	uint8_t mcr = cpu_inb(SERIAL_COM1_BASE + SERIAL_MCR);

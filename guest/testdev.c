@@ -35,3 +35,8 @@ void testdev_msi_send(void)
 {
 	cpu_outb(TESTDEV_PORT_MSI_SEND, 1);
 }
+
+void testdev_uart_receive(uint8_t byte)
+{
+	cpu_outb(TESTDEV_PORT_UART_RX, byte);
+}

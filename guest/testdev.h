@@ -30,5 +30,7 @@ void testdev_raise_later(unsigned gsi, uint32_t cycles);
 void testdev_msi_setup(uint32_t address, uint32_t data);
 /* apicvisor only: sends the MSI set up last: 1 OUT8 to 2218H. */
 void testdev_msi_send(void);
+/* apicvisor only: `byte` arrives on COM1's receive line. */
+void testdev_uart_receive(uint8_t byte);
 
 #endif

@@ -151,7 +151,7 @@ static bool testdev_io(uint16_t port, unsigned size, bool in, uint32_t *value)
 		}
 		return true;
 	}
-	if (port < TESTDEV_PORT_DELAY || port > TESTDEV_PORT_MSI_SEND)
+	if (port < TESTDEV_PORT_DELAY || port > TESTDEV_PORT_UART_RX)
 		return false;
 	if (in) {
 		*value = 0;
@@ -177,6 +177,9 @@ static bool testdev_io(uint16_t port, unsigned size, bool in, uint32_t *value)
 	case TESTDEV_PORT_MSI_SEND:
 		irq_route_msi(platform.router, platform.testdev.msi_address,
 			      platform.testdev.msi_data);
+		break;
+	case TESTDEV_PORT_UART_RX:
+		uart16550_receive(&platform.vcpu->uart, (uint8_t)*value);
 		break;
 	}
 	(void)size;

@@ -25,5 +25,8 @@
 #define TESTDEV_PORT_MSI_ADDRESS 0x2210
 #define TESTDEV_PORT_MSI_DATA 0x2214
 #define TESTDEV_PORT_MSI_SEND 0x2218
+/* OUT8 byte: the byte arrives on COM1's receive line (the 16550's RX interrupt can be tested
+ * without a host console). */
+#define TESTDEV_PORT_UART_RX 0x2220
 
 #endif

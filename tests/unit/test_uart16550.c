@@ -316,6 +316,43 @@ static void test_thre_interrupt_line(void **state)
 	assert_int_equal(uart16550_read(&u, IIR_FCR), 0x01);
 }
 
+/* The receiver: FIFO depth 1 without FIFOs, 16 with; LSR.DR; the RX interrupt outranks THR
+ * empty and clears by reading RBR; overrun sets LSR bit 1 until LSR is read. */
+static void test_receive(void **state)
+{
+	struct uart16550 u;
+	struct fake_line line;
+
+	(void)state;
+	setup_uart(&u, &line);
+	uart16550_set_irq(&u, record_irq);
+	irq_changes = 0;
+	assert_int_equal(uart16550_read(&u, LSR) & 0x01, 0);
+	assert_true(uart16550_receive(&u, 'a'));
+	assert_false(uart16550_receive(&u, 'b'));           /* FIFOs off: one byte deep */
+	assert_int_equal(uart16550_read(&u, LSR), 0x63);    /* DR, overrun, THRE, TEMT */
+	assert_int_equal(uart16550_read(&u, LSR), 0x61);    /* overrun cleared by the read */
+	uart16550_write(&u, MCR, 0x08);
+	uart16550_write(&u, IER_DLM, 0x03);                 /* ERBFI and ETBEI */
+	assert_int_equal(irq_changes, 1);
+	assert_int_equal(irq_levels[0], 1);
+	assert_int_equal(uart16550_read(&u, IIR_FCR), 0x04); /* RX data first */
+	assert_int_equal(uart16550_read(&u, RBR_THR_DLL), 'a');
+	assert_int_equal(uart16550_read(&u, IIR_FCR), 0x02); /* then THR empty, cleared by this */
+	assert_int_equal(uart16550_read(&u, IIR_FCR), 0x01);
+	assert_int_equal(irq_levels[(irq_changes - 1) % 16], 0);
+	uart16550_write(&u, IIR_FCR, 0x01);                 /* FIFOs on: 16 deep */
+	for (unsigned i = 0; i < 16; i++)
+		assert_true(uart16550_receive(&u, (uint8_t)('0' + i)));
+	assert_false(uart16550_receive(&u, 'x'));
+	for (unsigned i = 0; i < 16; i++)
+		assert_int_equal(uart16550_read(&u, RBR_THR_DLL), '0' + i);
+	assert_int_equal(uart16550_read(&u, LSR) & 0x01, 0);
+	assert_true(uart16550_receive(&u, 'y'));
+	uart16550_write(&u, IIR_FCR, 0x03);                 /* clear the receiver FIFO */
+	assert_int_equal(uart16550_read(&u, LSR) & 0x01, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_without_transmit_callback),
 		cmocka_unit_test(test_two_uarts_are_independent),
 		cmocka_unit_test(test_thre_interrupt_line),
+		cmocka_unit_test(test_receive),
 	};
 
 	return cmocka_run_group_tests_name("uart16550", tests, NULL, NULL);
