@@ -3,7 +3,8 @@
 #   make            build build/apicvisor.efi, the test guest and build/esp.img
 #   make run        install what is missing (as root), build, boot on the best host, print stats
 #   make test       unit tests (cmocka) + integration (Bochs 2.7, QEMU TCG); last line "N passed, N failed"
-#   make bench      the benchmark whose figures go to docs/benchmarks.md
+#   make bench      the benchmark whose figures go to docs/benchmarks.md and docs/ladder.md
+#   make fuzz       libFuzzer targets (vIOAPIC, vPIC, vLAPIC, decoder), FUZZ_SECONDS each
 #   make image      only build/esp.img
 #
 # Options for run/bench: HOST=bochs|qemu-tcg|qemu-kvm MODE=… GUEST=path GUEST_ARGS="…" TIMEOUT=s
@@ -93,6 +94,9 @@ $(BUILD)/tests/%.bin: tests/integration/kernels/%.asm
 # ---------------------------------------------------------------------------------------------
 # Host unit tests (tests/unit/unit.mk defines UNIT_TESTS, the binaries).
 include tests/unit/unit.mk
+
+# Host fuzz targets (libFuzzer): make fuzz, make fuzz-brief (tests/fuzz/fuzz.mk).
+include tests/fuzz/fuzz.mk
 
 deps:
 	@tools/install-deps.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: host unit tests (cmocka), then integration tests on the test hosts (Bochs 2.7 for
-# VT-x, QEMU TCG for the "no VT-x" path). Every test is one PASS/FAIL line; the last line is
+# `make test`: host unit tests (cmocka), a brief run of each fuzz target (libFuzzer), then
+# integration tests on the test hosts (Bochs 2.7 for VT-x, QEMU TCG for the "no VT-x" path). Every test is one PASS/FAIL line; the last line is
 # "N passed, N failed". Exit status 0 only when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +44,9 @@ for test in build/unit/test_*; do
 		count <<<"FAIL $name: exited with status $status"
 	fi
 done
+
+echo "== fuzz targets, briefly (libFuzzer; make fuzz runs them longer)"
+count < <(tests/fuzz/run-brief.sh "${FUZZ_BRIEF_SECONDS:-5}" 2>&1)
 
 echo "== integration tests (Bochs 2.7 and QEMU TCG)"
 count < <(tests/integration/run.py "$@" 2>&1)

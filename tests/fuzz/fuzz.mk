@@ -1,0 +1,66 @@
+# Host fuzz targets (libFuzzer with AddressSanitizer and UndefinedBehaviorSanitizer, built by
+# clang), included by the top-level Makefile from the repository root; uses its BUILD and
+# WARNINGS. Also works alone: make -f tests/fuzz/fuzz.mk fuzz-brief (tests/fuzz/run-brief.sh does
+# that). Each target links its harness with the plain-C model sources it fuzzes, built with
+# -DAPICVISOR_HOSTED and coverage instrumentation; objects go under $(BUILD)/fuzz/obj/.
+#
+#   make fuzz         every target for FUZZ_SECONDS (300) each, corpus in $(BUILD)/fuzz/corpus-<name>,
+#                     crash inputs in $(BUILD)/fuzz/artifacts-<name>/; fails if any target crashed
+#   make fuzz-brief   every target for FUZZ_BRIEF_SECONDS (10) each, one PASS/FAIL line per target
+#   make fuzz-build   only build them ($(FUZZ_TARGETS))
+#
+# To run one by hand: build/fuzz/fuzz_vpic build/fuzz/corpus-fuzz_vpic (libFuzzer options apply;
+# a crash file given as argument replays it). To add a target: name it in FUZZ_NAMES and list its
+# sources in FUZZ_SRCS_<name>.
+
+BUILD ?= build
+CLANG ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_BRIEF_SECONDS ?= 10
+WARNINGS ?= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -DAPICVISOR_HOSTED -I. $(WARNINGS) -MP -MMD \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
+# libFuzzer options for every run: a single input that takes 10 s is a hang, reported as a crash.
+FUZZ_RUN_OPTIONS := -timeout=10 -print_final_stats=1
+
+FUZZ_NAMES := fuzz_vioapic fuzz_vpic fuzz_x86_decode fuzz_vlapic
+FUZZ_SRCS_fuzz_vioapic := tests/fuzz/fuzz_vioapic.c devices/vioapic.c
+FUZZ_SRCS_fuzz_vpic := tests/fuzz/fuzz_vpic.c devices/vpic.c
+FUZZ_SRCS_fuzz_x86_decode := tests/fuzz/fuzz_x86_decode.c vmx/x86_decode.c lib/fmt.c
+FUZZ_SRCS_fuzz_vlapic := tests/fuzz/fuzz_vlapic.c apicv/vlapic.c
+
+FUZZ_TARGETS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+# One link rule per target: $(BUILD)/fuzz/<name> from the objects of FUZZ_SRCS_<name>.
+define FUZZ_TARGET_RULE
+$(BUILD)/fuzz/$(1): $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(FUZZ_SRCS_$(1)))
+	$$(CLANG) $$(FUZZ_LDFLAGS) $$^ -o $$@
+endef
+$(foreach name,$(FUZZ_NAMES),$(eval $(call FUZZ_TARGET_RULE,$(name))))
+
+.PHONY: fuzz fuzz-brief fuzz-build fuzz-names
+fuzz-build: $(FUZZ_TARGETS)
+
+# For tests/fuzz/run-brief.sh: the target names, one line.
+fuzz-names:
+	@echo $(FUZZ_NAMES)
+
+fuzz: $(FUZZ_TARGETS)
+	@failed=0; for name in $(FUZZ_NAMES); do \
+		mkdir -p $(BUILD)/fuzz/corpus-$$name $(BUILD)/fuzz/artifacts-$$name; \
+		echo "== $$name: $(FUZZ_SECONDS) s, corpus $(BUILD)/fuzz/corpus-$$name"; \
+		$(BUILD)/fuzz/$$name $(FUZZ_RUN_OPTIONS) -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=$(BUILD)/fuzz/artifacts-$$name/ \
+			$(BUILD)/fuzz/corpus-$$name || { echo "== $$name FAILED"; failed=1; }; \
+	done; exit $$failed
+
+fuzz-brief:
+	@BUILD=$(BUILD) CLANG=$(CLANG) tests/fuzz/run-brief.sh $(FUZZ_BRIEF_SECONDS)
+
+-include $(wildcard $(BUILD)/fuzz/obj/*/*.d $(BUILD)/fuzz/obj/*/*/*.d)
