@@ -95,7 +95,9 @@ EXPLAIN = {  # the vLAPIC scenarios, then the device ones
         "EOI while still asserted, deassert in the handler, unmask of an asserted pin.",
         "apicv/posted: each level interrupt costs exactly one EOI_INDUCED exit: its vector is in "
         "the EOI-exit bitmap, which apicvisor builds from the IOAPIC's level pins, because the "
-        "IOAPIC must see the EOI to clear remote IRR (§30.1.4; 82093AA remote IRR). "
+        "IOAPIC must see the EOI to clear remote IRR (§30.1.4; 82093AA datasheet §3.2.4, the "
+        "I/O Redirection Table's Remote IRR bit: set when the local APIC accepts the level "
+        "interrupt, reset when the EOI with its vector arrives). "
         "emulate/tpr-shadow: the EOI is an MMIO exit anyway."),
     "ioapic-priority": (
         "Two edge pins raised with IF = 0: the higher vector first after STI.",
@@ -104,11 +106,12 @@ EXPLAIN = {  # the vLAPIC scenarios, then the device ones
     "pic-extint": (
         "The 8259 pair through LINT0 in ExtINT mode: IRQ 5 raised with IF = 0, then STI.",
         "An ExtINT interrupt is injected in every mode, apicv and posted included: its vector "
-        "comes from the 8259's INTA cycle, which virtual-interrupt delivery cannot do (§30.2 "
-        "works on vIRR only). So one interrupt-window exit per interrupt everywhere, plus the "
+        "comes from the 8259's INTA cycle (8259A datasheet, \"Interrupt Sequence\": the second "
+        "INTA pulse puts the vector on the bus), which virtual-interrupt delivery cannot do "
+        "(§30.2 works on vIRR only). So one interrupt-window exit per interrupt everywhere, plus the "
         "8259 port exits (OCW2 EOI, IMR)."),
     "pit-periodic": (
-        "N PIT channel-0 ticks (mode 2, ~1 ms) through IOAPIC pin 2 (ISA IRQ0 with the MADT "
+        "N PIT channel-0 ticks (8254 mode 2, rate generator, ~1 ms) through IOAPIC pin 2 (ISA IRQ0 with the MADT "
         "override), then a quiet check with the pin masked and the PIT still running.",
         "Each PIT period is a VMX-preemption-timer exit, also while the pin is masked: the PIT "
         "model does not know its output goes nowhere (KVM's in-kernel PIT pays the same)."),
