@@ -36,20 +36,6 @@ static bool is_printable_ascii(char c)
 	return c >= 0x20 && c <= 0x7e;
 }
 
-static void set_error(char *err, size_t err_len, const char *format, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t err_len, const char *format, ...)
-{
-	va_list ap;
-
-	if (err == NULL || err_len == 0)
-		return;
-	va_start(ap, format);
-	fmt_vsnprintf(err, err_len, format, ap);
-	va_end(ap);
-}
-
 /* Length to quote of an offending text, and the ellipsis that says it was cut. */
 static int quote_len(struct config_text t)
 {
@@ -99,17 +85,17 @@ static int parse_number(const char *key, struct config_text value, uint32_t min,
 	uint32_t v;
 
 	if (value.len == 0) {
-		set_error(err, err_len, "%s: missing value (a decimal number %u..%u)", key, min,
+		fmt_error(err, err_len, "%s: missing value (a decimal number %u..%u)", key, min,
 			  max);
 		return -1;
 	}
 	if (!all_digits(value)) {
-		set_error(err, err_len, "%s: '%.*s%s' is not a decimal number", key,
+		fmt_error(err, err_len, "%s: '%.*s%s' is not a decimal number", key,
 			  quote_len(value), value.s, quote_ellipsis(value));
 		return -1;
 	}
 	if (!parse_decimal_u32(value, &v) || v < min || v > max) {
-		set_error(err, err_len, "%s: '%.*s%s' is out of range %u..%u (%s)", key,
+		fmt_error(err, err_len, "%s: '%.*s%s' is out of range %u..%u (%s)", key,
 			  quote_len(value), value.s, quote_ellipsis(value), min, max, unit);
 		return -1;
 	}
@@ -128,24 +114,24 @@ static int parse_path(const char *key, struct config_text value, char *out, size
 	size_t stored_len = value.len + (leading_separator ? 0 : 1);
 
 	if (value.len == 0) {
-		set_error(err, err_len, "%s: empty path", key);
+		fmt_error(err, err_len, "%s: empty path", key);
 		return -1;
 	}
 	for (size_t i = 0; i < value.len; i++) {
 		if (!is_printable_ascii(value.s[i])) {
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "%s: character 0x%02x at position %zu is not printable ASCII", key,
 				  (unsigned char)value.s[i], i + 1);
 			return -1;
 		}
 	}
 	if (stored_len >= out_size) {
-		set_error(err, err_len, "%s: path '%.*s%s' is longer than %zu characters", key,
+		fmt_error(err, err_len, "%s: path '%.*s%s' is longer than %zu characters", key,
 			  quote_len(value), value.s, quote_ellipsis(value), out_size - 1);
 		return -1;
 	}
 	if (value.s[value.len - 1] == '/' || value.s[value.len - 1] == '\\') {
-		set_error(err, err_len, "%s: path '%.*s%s' ends with a separator (names a directory)",
+		fmt_error(err, err_len, "%s: path '%.*s%s' ends with a separator (names a directory)",
 			  key, quote_len(value), value.s, quote_ellipsis(value));
 		return -1;
 	}
@@ -166,14 +152,14 @@ static int parse_args(const char *key, struct config_text value, char *out, size
 {
 	for (size_t i = 0; i < value.len; i++) {
 		if (!is_printable_ascii(value.s[i])) {
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "%s: character 0x%02x at position %zu is not printable ASCII", key,
 				  (unsigned char)value.s[i], i + 1);
 			return -1;
 		}
 	}
 	if (value.len >= out_size) {
-		set_error(err, err_len, "%s: longer than %zu characters", key, out_size - 1);
+		fmt_error(err, err_len, "%s: longer than %zu characters", key, out_size - 1);
 		return -1;
 	}
 	memcpy(out, value.s, value.len);
@@ -193,12 +179,12 @@ static int parse_modules(struct config_text value, struct config_module *out, un
 	unsigned n = 0;
 
 	if (value.len >= CONFIG_MODULES_MAX) {
-		set_error(err, err_len, "modules: longer than %d characters", CONFIG_MODULES_MAX - 1);
+		fmt_error(err, err_len, "modules: longer than %d characters", CONFIG_MODULES_MAX - 1);
 		return -1;
 	}
 	for (size_t i = 0; i < value.len; i++) {
 		if (!is_printable_ascii(value.s[i])) {
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "modules: character 0x%02x at position %zu is not printable ASCII",
 				  (unsigned char)value.s[i], i + 1);
 			return -1;
@@ -229,7 +215,7 @@ static int parse_modules(struct config_text value, struct config_module *out, un
 		last = pos;
 		n++;
 		if (n > CONFIG_MAX_MODULES) {
-			set_error(err, err_len, "modules: more than %d modules", CONFIG_MAX_MODULES);
+			fmt_error(err, err_len, "modules: more than %d modules", CONFIG_MAX_MODULES);
 			return -1;
 		}
 		fmt_snprintf(label, sizeof(label), "modules: entry %u", n);
@@ -240,13 +226,13 @@ static int parse_modules(struct config_text value, struct config_module *out, un
 		while (last > first && is_blank(value.s[last - 1]))
 			last--;
 		if (first == last) {
-			set_error(err, err_len, "%s is empty", label);
+			fmt_error(err, err_len, "%s is empty", label);
 			return -1;
 		}
 		for (size_t i = first; i < last; i += value.s[i] == ',' ? 2 : 1)
 			len++;
 		if (len >= CONFIG_MODULE_STRING_MAX) {
-			set_error(err, err_len, "%s is longer than %d characters", label,
+			fmt_error(err, err_len, "%s is longer than %d characters", label,
 				  CONFIG_MODULE_STRING_MAX - 1);
 			return -1;
 		}
@@ -329,7 +315,7 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 	int index;
 
 	if (key_len == 0) {
-		set_error(err, err_len, "missing key before '='");
+		fmt_error(err, err_len, "missing key before '='");
 		return -1;
 	}
 
@@ -348,7 +334,7 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 	} else if (text_equals(k, "mode")) {
 		index = lookup_name(v, mode_names, ARRAY_SIZE(mode_names));
 		if (index < 0) {
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "mode: '%.*s%s' is not one of emulate, tpr-shadow, apicv, posted",
 				  quote_len(v), v.s, quote_ellipsis(v));
 			return -1;
@@ -364,7 +350,7 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 	} else if (text_equals(k, "log")) {
 		index = lookup_name(v, log_names, ARRAY_SIZE(log_names));
 		if (index < 0) {
-			set_error(err, err_len, "log: '%.*s%s' is not one of quiet, info, debug",
+			fmt_error(err, err_len, "log: '%.*s%s' is not one of quiet, info, debug",
 				  quote_len(v), v.s, quote_ellipsis(v));
 			return -1;
 		}
@@ -386,7 +372,7 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		c->module_count = count;
 		memcpy(c->modules, modules, sizeof(modules));
 	} else {
-		set_error(err, err_len,
+		fmt_error(err, err_len,
 			  "unknown key '%.*s%s' (keys: guest, args, mode, timeout, log, mem, modules)",
 			  quote_len(k), k.s, quote_ellipsis(k));
 		return -1;
@@ -420,7 +406,7 @@ static int parse_line(struct config *c, struct config_text line, char *err, size
 	while (eq < line.len && line.s[eq] != '=')
 		eq++;
 	if (eq == line.len) {
-		set_error(err, err_len, "'%.*s%s' is not key=value", quote_len(line), line.s,
+		fmt_error(err, err_len, "'%.*s%s' is not key=value", quote_len(line), line.s,
 			  quote_ellipsis(line));
 		return -1;
 	}
@@ -457,7 +443,7 @@ int config_parse_text(struct config *c, const char *text, size_t len, const char
 		line_number++;
 
 		if (parse_line(&work, line, message, sizeof(message)) != 0) {
-			set_error(err, err_len, "%s line %u: %s", source, line_number, message);
+			fmt_error(err, err_len, "%s line %u: %s", source, line_number, message);
 			return -1;
 		}
 	}
@@ -517,7 +503,7 @@ int config_parse_cmdline(struct config *c, const char *text, size_t len, char *e
 		word_number++;
 		if (!scan_word(text, len, start, &end, &equals)) {
 			word = (struct config_text){ text + start, end - start };
-			set_error(err, err_len, "load options: unterminated quote in '%.*s%s'",
+			fmt_error(err, err_len, "load options: unterminated quote in '%.*s%s'",
 				  quote_len(word), word.s, quote_ellipsis(word));
 			return -1;
 		}
@@ -528,7 +514,7 @@ int config_parse_cmdline(struct config *c, const char *text, size_t len, char *e
 			/* The UEFI shell passes the program's own path as the first word. */
 			if (word_number == 1)
 				continue;
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "load options: '%.*s%s' is not key=value (quote a value that "
 				  "holds blanks: args=\"a b\")",
 				  quote_len(word), word.s, quote_ellipsis(word));
@@ -547,7 +533,7 @@ int config_parse_cmdline(struct config *c, const char *text, size_t len, char *e
 		}
 		if (config_set(&work, text + start, equals - start, value, value_len, message,
 			       sizeof(message)) != 0) {
-			set_error(err, err_len, "load options: %s", message);
+			fmt_error(err, err_len, "load options: %s", message);
 			return -1;
 		}
 	}

@@ -76,20 +76,6 @@ static uint16_t read_u16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
-static void set_error(char *err, size_t err_len, const char *format, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t err_len, const char *format, ...)
-{
-	va_list ap;
-
-	if (err == NULL || err_len == 0)
-		return;
-	va_start(ap, format);
-	fmt_vsnprintf(err, err_len, format, ap);
-	va_end(ap);
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* Finding the header                                                                       */
 
@@ -123,7 +109,7 @@ static int64_t find_header(const uint8_t *bytes, size_t size, char *err, size_t 
 			uint32_t sum = read_u32(bytes + offset) + read_u32(bytes + offset + 4) +
 				       read_u32(bytes + offset + 8);
 
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "multiboot header at offset 0x%zx: bad checksum (magic + flags + "
 				  "checksum = 0x%08x, must be 0)",
 				  offset, sum);
@@ -132,21 +118,21 @@ static int64_t find_header(const uint8_t *bytes, size_t size, char *err, size_t 
 	}
 	for (offset = 0; offset + MB_HEADER_MIN_SIZE <= limit; offset++) {
 		if (header_valid_at(bytes, offset)) {
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "multiboot header at offset 0x%zx is not 32-bit aligned", offset);
 			return -1;
 		}
 	}
 	for (offset = 0; offset + MB_HEADER_MIN_SIZE <= size; offset += 4) {
 		if (header_valid_at(bytes, offset)) {
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "multiboot header at offset 0x%zx does not lie within the first %u "
 				  "bytes",
 				  offset, MULTIBOOT_SEARCH_BYTES);
 			return -1;
 		}
 	}
-	set_error(err, err_len, "no multiboot header (magic 0x%08x) in the first %u bytes%s",
+	fmt_error(err, err_len, "no multiboot header (magic 0x%08x) in the first %u bytes%s",
 		  MULTIBOOT_HEADER_MAGIC, MULTIBOOT_SEARCH_BYTES,
 		  size < MB_HEADER_MIN_SIZE ? " (the file is too small to hold one)" : "");
 	return -1;
@@ -163,12 +149,12 @@ static int check_in_ram(const char *what, uint32_t start, uint64_t mem_size, uin
 
 	/* load_end is a uint32_t: the end must stay below 4 GiB, not reach it. */
 	if (end > UINT32_MAX) {
-		set_error(err, err_len, "%s: segment [0x%x, 0x%llx) ends at or beyond 4 GiB", what,
+		fmt_error(err, err_len, "%s: segment [0x%x, 0x%llx) ends at or beyond 4 GiB", what,
 			  start, (unsigned long long)end);
 		return -1;
 	}
 	if (end > ram_bytes) {
-		set_error(err, err_len,
+		fmt_error(err, err_len,
 			  "%s: segment [0x%x, 0x%llx) does not fit in guest RAM (0x%llx bytes)",
 			  what, start, (unsigned long long)end, (unsigned long long)ram_bytes);
 		return -1;
@@ -218,7 +204,7 @@ static int parse_aout(const uint8_t *bytes, size_t size, uint64_t ram_bytes,
 
 	if ((uint64_t)off + MB_HEADER_AOUT_SIZE > size ||
 	    (uint64_t)off + MB_HEADER_AOUT_SIZE > MULTIBOOT_SEARCH_BYTES) {
-		set_error(err, err_len,
+		fmt_error(err, err_len,
 			  "a.out kludge: the address fields of the multiboot header at offset 0x%x "
 			  "end beyond %s",
 			  off, size < MULTIBOOT_SEARCH_BYTES ? "the file" : "the first 8192 bytes");
@@ -231,13 +217,13 @@ static int parse_aout(const uint8_t *bytes, size_t size, uint64_t ram_bytes,
 	entry_addr = read_u32(bytes + off + MB_HEADER_ENTRY_ADDR);
 
 	if (header_addr < load_addr) {
-		set_error(err, err_len, "a.out kludge: header_addr 0x%x is below load_addr 0x%x",
+		fmt_error(err, err_len, "a.out kludge: header_addr 0x%x is below load_addr 0x%x",
 			  header_addr, load_addr);
 		return -1;
 	}
 	delta = header_addr - load_addr;
 	if (delta > off) {
-		set_error(err, err_len,
+		fmt_error(err, err_len,
 			  "a.out kludge: header_addr 0x%x does not match the header's file offset "
 			  "0x%x (header_addr - load_addr = 0x%x would start the load before the file)",
 			  header_addr, off, delta);
@@ -248,13 +234,13 @@ static int parse_aout(const uint8_t *bytes, size_t size, uint64_t ram_bytes,
 	if (load_end_addr == 0) {
 		load_size = (uint64_t)size - file_offset;
 	} else if (load_end_addr < load_addr) {
-		set_error(err, err_len, "a.out kludge: load_end_addr 0x%x is below load_addr 0x%x",
+		fmt_error(err, err_len, "a.out kludge: load_end_addr 0x%x is below load_addr 0x%x",
 			  load_end_addr, load_addr);
 		return -1;
 	} else {
 		load_size = load_end_addr - load_addr;
 		if ((uint64_t)file_offset + load_size > size) {
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "a.out kludge: [load_addr 0x%x, load_end_addr 0x%x) needs file bytes "
 				  "[0x%x, 0x%llx), beyond the file (size 0x%zx)",
 				  load_addr, load_end_addr, file_offset,
@@ -266,7 +252,7 @@ static int parse_aout(const uint8_t *bytes, size_t size, uint64_t ram_bytes,
 	if (bss_end_addr == 0) {
 		mem_size = load_size;
 	} else if ((uint64_t)bss_end_addr < (uint64_t)load_addr + load_size) {
-		set_error(err, err_len,
+		fmt_error(err, err_len,
 			  "a.out kludge: bss_end_addr 0x%x is below the end of the loaded image "
 			  "0x%llx",
 			  bss_end_addr, (unsigned long long)((uint64_t)load_addr + load_size));
@@ -282,7 +268,7 @@ static int parse_aout(const uint8_t *bytes, size_t size, uint64_t ram_bytes,
 
 	plan->entry = entry_addr;
 	if (!entry_in_segments(plan, entry_addr)) {
-		set_error(err, err_len,
+		fmt_error(err, err_len,
 			  "a.out kludge: entry point 0x%x lies outside every loaded segment "
 			  "([0x%x, 0x%llx))",
 			  entry_addr, load_addr, (unsigned long long)((uint64_t)load_addr + load_size));
@@ -303,33 +289,33 @@ static int parse_elf(const uint8_t *bytes, size_t size, uint64_t ram_bytes,
 	uint64_t table_end;
 
 	if (size < ELF_IDENT_SIZE || memcmp(bytes, elf_magic, sizeof(elf_magic)) != 0) {
-		set_error(err, err_len,
+		fmt_error(err, err_len,
 			  "not an ELF file, and the multiboot header does not set the a.out kludge "
 			  "flag (bit 16)");
 		return -1;
 	}
 	if (bytes[ELF_IDENT_CLASS] == ELFCLASS64) {
-		set_error(err, err_len, "ELF64 image: needs a 32-bit ELF, as qemu -kernel does");
+		fmt_error(err, err_len, "ELF64 image: needs a 32-bit ELF, as qemu -kernel does");
 		return -1;
 	}
 	if (bytes[ELF_IDENT_CLASS] != ELFCLASS32) {
-		set_error(err, err_len, "ELF class %u is neither ELFCLASS32 nor ELFCLASS64",
+		fmt_error(err, err_len, "ELF class %u is neither ELFCLASS32 nor ELFCLASS64",
 			  bytes[ELF_IDENT_CLASS]);
 		return -1;
 	}
 	if (bytes[ELF_IDENT_DATA] != ELFDATA2LSB) {
-		set_error(err, err_len, "ELF data encoding %u is not little-endian (ELFDATA2LSB)",
+		fmt_error(err, err_len, "ELF data encoding %u is not little-endian (ELFDATA2LSB)",
 			  bytes[ELF_IDENT_DATA]);
 		return -1;
 	}
 	if (size < ELF32_EHDR_SIZE) {
-		set_error(err, err_len, "truncated ELF header: the file has 0x%zx bytes, needs 0x%x",
+		fmt_error(err, err_len, "truncated ELF header: the file has 0x%zx bytes, needs 0x%x",
 			  size, ELF32_EHDR_SIZE);
 		return -1;
 	}
 	e_machine = read_u16(bytes + ELF32_E_MACHINE);
 	if (e_machine != EM_386) {
-		set_error(err, err_len, "ELF machine %u is not EM_386 (%u)", e_machine, EM_386);
+		fmt_error(err, err_len, "ELF machine %u is not EM_386 (%u)", e_machine, EM_386);
 		return -1;
 	}
 	e_entry = read_u32(bytes + ELF32_E_ENTRY);
@@ -338,17 +324,17 @@ static int parse_elf(const uint8_t *bytes, size_t size, uint64_t ram_bytes,
 	e_phnum = read_u16(bytes + ELF32_E_PHNUM);
 
 	if (e_phnum == 0) {
-		set_error(err, err_len, "ELF has no program headers");
+		fmt_error(err, err_len, "ELF has no program headers");
 		return -1;
 	}
 	if (e_phentsize < ELF32_PHDR_SIZE) {
-		set_error(err, err_len, "ELF e_phentsize %u is smaller than a program header (%u)",
+		fmt_error(err, err_len, "ELF e_phentsize %u is smaller than a program header (%u)",
 			  e_phentsize, ELF32_PHDR_SIZE);
 		return -1;
 	}
 	table_end = (uint64_t)e_phoff + (uint64_t)e_phnum * e_phentsize;
 	if (table_end > size) {
-		set_error(err, err_len,
+		fmt_error(err, err_len,
 			  "ELF program headers [0x%x, 0x%llx) extend beyond the file (size 0x%zx)",
 			  e_phoff, (unsigned long long)table_end, size);
 		return -1;
@@ -370,14 +356,14 @@ static int parse_elf(const uint8_t *bytes, size_t size, uint64_t ram_bytes,
 
 		file_end = (uint64_t)p_offset + p_filesz;
 		if (file_end > size) {
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "ELF program header %u: segment file range [0x%x, 0x%llx) ends "
 				  "beyond the file (size 0x%zx)",
 				  i, p_offset, (unsigned long long)file_end, size);
 			return -1;
 		}
 		if (p_filesz > p_memsz) {
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "ELF program header %u: p_filesz 0x%x is larger than p_memsz 0x%x",
 				  i, p_filesz, p_memsz);
 			return -1;
@@ -389,7 +375,7 @@ static int parse_elf(const uint8_t *bytes, size_t size, uint64_t ram_bytes,
 		if (check_in_ram(what, p_paddr, p_memsz, ram_bytes, err, err_len) != 0)
 			return -1;
 		if (plan->segment_count == MULTIBOOT_MAX_SEGMENTS) {
-			set_error(err, err_len, "ELF has more than %u non-empty PT_LOAD segments",
+			fmt_error(err, err_len, "ELF has more than %u non-empty PT_LOAD segments",
 				  MULTIBOOT_MAX_SEGMENTS);
 			return -1;
 		}
@@ -400,7 +386,7 @@ static int parse_elf(const uint8_t *bytes, size_t size, uint64_t ram_bytes,
 
 			if ((uint64_t)p_paddr < (uint64_t)other->load_addr + other->mem_size &&
 			    (uint64_t)other->load_addr < (uint64_t)p_paddr + p_memsz) {
-				set_error(err, err_len,
+				fmt_error(err, err_len,
 					  "ELF program header %u: segment [0x%x, 0x%llx) overlaps "
 					  "another PT_LOAD segment [0x%x, 0x%llx)",
 					  i, p_paddr, (unsigned long long)((uint64_t)p_paddr + p_memsz),
@@ -414,7 +400,7 @@ static int parse_elf(const uint8_t *bytes, size_t size, uint64_t ram_bytes,
 		add_segment(plan, p_offset, p_filesz, p_paddr, p_memsz);
 	}
 	if (plan->segment_count == 0) {
-		set_error(err, err_len, "ELF has no non-empty PT_LOAD segment");
+		fmt_error(err, err_len, "ELF has no non-empty PT_LOAD segment");
 		return -1;
 	}
 
@@ -431,7 +417,7 @@ static int parse_elf(const uint8_t *bytes, size_t size, uint64_t ram_bytes,
 		}
 	}
 	if (!entry_in_segments(plan, plan->entry)) {
-		set_error(err, err_len,
+		fmt_error(err, err_len,
 			  "ELF entry point 0x%x lies outside every loaded segment", e_entry);
 		return -1;
 	}
@@ -462,7 +448,7 @@ int multiboot_parse(const void *image, size_t size, uint64_t ram_bytes,
 
 		while (!(required & (1u << bit)))
 			bit++;
-		set_error(err, err_len,
+		fmt_error(err, err_len,
 			  "multiboot header flags 0x%08x: requires unsupported multiboot feature "
 			  "bit %u",
 			  plan.header_flags, bit);
@@ -536,14 +522,14 @@ int multiboot_build_info_modules(void *guest_ram, uint64_t ram_bytes,
 	cmdline_size = strlen(cmdline) + 1;
 
 	if (ram_bytes <= MB_HIGH_RAM_START) {
-		set_error(err, err_len,
+		fmt_error(err, err_len,
 			  "guest RAM of 0x%llx bytes is too small: the multiboot memory map needs "
 			  "RAM above 1 MiB",
 			  (unsigned long long)ram_bytes);
 		return -1;
 	}
 	if (module_count > 0 && modules == NULL) {
-		set_error(err, err_len, "%u multiboot modules but no module list", module_count);
+		fmt_error(err, err_len, "%u multiboot modules but no module list", module_count);
 		return -1;
 	}
 
@@ -558,7 +544,7 @@ int multiboot_build_info_modules(void *guest_ram, uint64_t ram_bytes,
 
 		/* (A size beyond RAM is refused before start + size could wrap.) */
 		if (modules[i].size > ram_bytes || mod_end > ram_bytes || mod_end > UINT32_MAX) {
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "multiboot module %u ('%.60s', 0x%llx bytes) at [0x%llx, 0x%llx) "
 				  "does not fit in guest RAM (0x%llx bytes)%s",
 				  i + 1, string, (unsigned long long)modules[i].size,
@@ -587,7 +573,7 @@ int multiboot_build_info_modules(void *guest_ram, uint64_t ram_bytes,
 		end = base + info_size;
 	}
 	if (end > ram_bytes || end > (uint64_t)UINT32_MAX + 1) {
-		set_error(err, err_len,
+		fmt_error(err, err_len,
 			  "multiboot boot information [0x%llx, 0x%llx) does not fit in guest RAM "
 			  "(0x%llx bytes)",
 			  (unsigned long long)base, (unsigned long long)end,

@@ -160,20 +160,6 @@ static void compute_layout(unsigned cpu_count, struct acpi_layout *l)
 	l->size = l->xsdt + l->xsdt_size;
 }
 
-static void set_error(char *err, size_t err_len, const char *format, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t err_len, const char *format, ...)
-{
-	va_list ap;
-
-	if (err == NULL || err_len == 0)
-		return;
-	va_start(ap, format);
-	fmt_vsnprintf(err, err_len, format, ap);
-	va_end(ap);
-}
-
 static void put8(uint8_t *p, size_t offset, uint8_t value)
 {
 	p[offset] = value;
@@ -425,11 +411,11 @@ static int check_ports(const struct acpi_platform *p, char *err, size_t len)
 		uint32_t end = (uint32_t)blocks[i].port + blocks[i].size;
 
 		if (blocks[i].port == 0) {
-			set_error(err, len, "ACPI: %s at port 0", blocks[i].name);
+			fmt_error(err, len, "ACPI: %s at port 0", blocks[i].name);
 			return -1;
 		}
 		if (end > 0x10000u) {
-			set_error(err, len, "ACPI: %s [0x%x, 0x%x) passes the end of the I/O space",
+			fmt_error(err, len, "ACPI: %s [0x%x, 0x%x) passes the end of the I/O space",
 				  blocks[i].name, blocks[i].port, end);
 			return -1;
 		}
@@ -437,7 +423,7 @@ static int check_ports(const struct acpi_platform *p, char *err, size_t len)
 			uint32_t other_end = (uint32_t)blocks[j].port + blocks[j].size;
 
 			if (blocks[i].port < other_end && blocks[j].port < end) {
-				set_error(err, len,
+				fmt_error(err, len,
 					  "ACPI: %s [0x%x, 0x%x) overlaps the %s [0x%x, 0x%x)",
 					  blocks[i].name, blocks[i].port, end, blocks[j].name,
 					  blocks[j].port, other_end);
@@ -455,57 +441,57 @@ static int check_platform(uint64_t ram_bytes, const struct acpi_platform *p,
 	uint64_t tables_end = (uint64_t)p->tables_gpa + l->size;
 
 	if (p->cpu_count == 0 || p->cpu_count > ACPI_MAX_CPUS) {
-		set_error(err, len, "ACPI: CPU count %u is out of range 1..%u", p->cpu_count,
+		fmt_error(err, len, "ACPI: CPU count %u is out of range 1..%u", p->cpu_count,
 			  ACPI_MAX_CPUS);
 		return -1;
 	}
 	if (p->sci_irq == 0 || p->sci_irq == 2 || p->sci_irq > 15) {
-		set_error(err, len, "ACPI: SCI IRQ %u is not an ISA IRQ 1..15 other than 2",
+		fmt_error(err, len, "ACPI: SCI IRQ %u is not an ISA IRQ 1..15 other than 2",
 			  p->sci_irq);
 		return -1;
 	}
 	if (check_ports(p, err, len) != 0)
 		return -1;
 	if (ram_bytes < ACPI_RSDP_SCAN_END) {
-		set_error(err, len,
+		fmt_error(err, len,
 			  "ACPI: guest RAM of 0x%llx bytes does not reach 1 MiB, where the RSDP "
 			  "must lie",
 			  (unsigned long long)ram_bytes);
 		return -1;
 	}
 	if (p->rsdp_gpa % 16 != 0) {
-		set_error(err, len, "ACPI: RSDP address 0x%x is not 16-byte aligned", p->rsdp_gpa);
+		fmt_error(err, len, "ACPI: RSDP address 0x%x is not 16-byte aligned", p->rsdp_gpa);
 		return -1;
 	}
 	if (p->rsdp_gpa < ACPI_RSDP_SCAN_START || rsdp_end > ACPI_RSDP_SCAN_END) {
-		set_error(err, len,
+		fmt_error(err, len,
 			  "ACPI: RSDP [0x%x, 0x%llx) lies outside 0xe0000..0xfffff, where an OS "
 			  "scans for it",
 			  p->rsdp_gpa, (unsigned long long)rsdp_end);
 		return -1;
 	}
 	if (p->tables_gpa % FACS_ALIGN != 0) {
-		set_error(err, len,
+		fmt_error(err, len,
 			  "ACPI: tables address 0x%x is not 64-byte aligned (the FACS needs it)",
 			  p->tables_gpa);
 		return -1;
 	}
 	if (tables_end > (uint64_t)UINT32_MAX + 1) {
-		set_error(err, len,
+		fmt_error(err, len,
 			  "ACPI: tables [0x%x, 0x%llx) end beyond 4 GiB (the RSDT and FADT hold "
 			  "32-bit addresses)",
 			  p->tables_gpa, (unsigned long long)tables_end);
 		return -1;
 	}
 	if (tables_end > ram_bytes) {
-		set_error(err, len,
+		fmt_error(err, len,
 			  "ACPI: tables [0x%x, 0x%llx) do not fit in guest RAM (0x%llx bytes)",
 			  p->tables_gpa, (unsigned long long)tables_end,
 			  (unsigned long long)ram_bytes);
 		return -1;
 	}
 	if (p->rsdp_gpa < tables_end && p->tables_gpa < rsdp_end) {
-		set_error(err, len, "ACPI: RSDP [0x%x, 0x%llx) overlaps the tables [0x%x, 0x%llx)",
+		fmt_error(err, len, "ACPI: RSDP [0x%x, 0x%llx) overlaps the tables [0x%x, 0x%llx)",
 			  p->rsdp_gpa, (unsigned long long)rsdp_end, p->tables_gpa,
 			  (unsigned long long)tables_end);
 		return -1;

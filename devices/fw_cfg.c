@@ -21,20 +21,6 @@ _Static_assert(DIR_ENTRY_NAME + FW_CFG_FILE_NAME_SIZE == FW_CFG_DIR_ENTRY_SIZE,
 
 static const uint8_t signature[4] = { 'Q', 'E', 'M', 'U' };
 
-static void set_error(char *err, size_t err_len, const char *format, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t err_len, const char *format, ...)
-{
-	va_list ap;
-
-	if (err == NULL || err_len == 0)
-		return;
-	va_start(ap, format);
-	fmt_vsnprintf(err, err_len, format, ap);
-	va_end(ap);
-}
-
 static void put_le(uint8_t *p, uint64_t value, unsigned bytes)
 {
 	for (unsigned i = 0; i < bytes; i++)
@@ -79,17 +65,17 @@ int fw_cfg_add_file(struct fw_cfg *fw, const char *name, const void *data, uint3
 	unsigned index;
 
 	if (name_len == 0) {
-		set_error(err, err_len, "fw_cfg: empty file name");
+		fmt_error(err, err_len, "fw_cfg: empty file name");
 		return -1;
 	}
 	if (name_len >= FW_CFG_FILE_NAME_SIZE) {
-		set_error(err, err_len, "fw_cfg: file name '%.40s...' is longer than %d characters",
+		fmt_error(err, err_len, "fw_cfg: file name '%.40s...' is longer than %d characters",
 			  name, FW_CFG_FILE_NAME_SIZE - 1);
 		return -1;
 	}
 	for (size_t i = 0; i < name_len; i++) {
 		if (name[i] < 0x20 || name[i] > 0x7e) {
-			set_error(err, err_len,
+			fmt_error(err, err_len,
 				  "fw_cfg: file name character 0x%02x at position %zu is not "
 				  "printable ASCII",
 				  (unsigned char)name[i], i + 1);
@@ -97,15 +83,15 @@ int fw_cfg_add_file(struct fw_cfg *fw, const char *name, const void *data, uint3
 		}
 	}
 	if (size > 0 && data == NULL) {
-		set_error(err, err_len, "fw_cfg: file '%s' has %u bytes but no data", name, size);
+		fmt_error(err, err_len, "fw_cfg: file '%s' has %u bytes but no data", name, size);
 		return -1;
 	}
 	if (fw_cfg_file_selector(fw, name) != 0) {
-		set_error(err, err_len, "fw_cfg: file '%s' already exists", name);
+		fmt_error(err, err_len, "fw_cfg: file '%s' already exists", name);
 		return -1;
 	}
 	if (fw->file_count == FW_CFG_MAX_FILES) {
-		set_error(err, err_len, "fw_cfg: no room for file '%s' (at most %d files)", name,
+		fmt_error(err, err_len, "fw_cfg: no room for file '%s' (at most %d files)", name,
 			  FW_CFG_MAX_FILES);
 		return -1;
 	}

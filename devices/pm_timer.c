@@ -6,39 +6,25 @@
 
 #include "../lib/fmt.h"
 
-static void set_error(char *err, size_t err_len, const char *format, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t err_len, const char *format, ...)
-{
-	va_list ap;
-
-	if (err == NULL || err_len == 0)
-		return;
-	va_start(ap, format);
-	fmt_vsnprintf(err, err_len, format, ap);
-	va_end(ap);
-}
-
 int pm_timer_init(struct pm_timer *t, uint16_t port, unsigned bits, uint64_t tsc_hz,
 		  const struct pm_timer_ops *ops, char *err, size_t err_len)
 {
 	if (bits != PM_TIMER_BITS_EXTENDED && bits != PM_TIMER_BITS_LEGACY) {
-		set_error(err, err_len, "PM timer: width of %u bits is neither 24 nor 32", bits);
+		fmt_error(err, err_len, "PM timer: width of %u bits is neither 24 nor 32", bits);
 		return -1;
 	}
 	if (tsc_hz == 0 || tsc_hz > PM_TIMER_MAX_TSC_HZ) {
-		set_error(err, err_len, "PM timer: clock frequency %llu Hz is out of range 1..%llu",
+		fmt_error(err, err_len, "PM timer: clock frequency %llu Hz is out of range 1..%llu",
 			  (unsigned long long)tsc_hz, (unsigned long long)PM_TIMER_MAX_TSC_HZ);
 		return -1;
 	}
 	if ((uint32_t)port + PM_TIMER_PORT_COUNT - 1 > 0xffffu) {
-		set_error(err, err_len, "PM timer: ports 0x%x..0x%x pass the end of the I/O space",
+		fmt_error(err, err_len, "PM timer: ports 0x%x..0x%x pass the end of the I/O space",
 			  port, (unsigned)port + PM_TIMER_PORT_COUNT - 1);
 		return -1;
 	}
 	if (ops == NULL || ops->now == NULL) {
-		set_error(err, err_len, "PM timer: no clock (ops.now) given");
+		fmt_error(err, err_len, "PM timer: no clock (ops.now) given");
 		return -1;
 	}
 	memset(t, 0, sizeof(*t));

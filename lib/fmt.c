@@ -468,3 +468,14 @@ size_t fmt_snprintf(char *buf, size_t size, const char *format, ...)
 	va_end(ap);
 	return n;
 }
+
+void fmt_error(char *err, size_t err_len, const char *format, ...)
+{
+	va_list ap;
+
+	if (err == NULL || err_len == 0)
+		return;
+	va_start(ap, format);
+	fmt_vsnprintf(err, err_len, format, ap);
+	va_end(ap);
+}

@@ -27,6 +27,14 @@ size_t fmt_snprintf(char *buf, size_t size, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
 size_t fmt_vsnprintf(char *buf, size_t size, const char *format, va_list ap);
 
+/*
+ * Writes an error message into a caller's buffer, for functions that take "char *err,
+ * size_t err_len" to explain a failure. Does nothing when err is NULL or err_len is 0 (the
+ * caller wants no message); otherwise as fmt_snprintf: truncated to fit, always NUL-terminated.
+ */
+void fmt_error(char *err, size_t err_len, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* A sink that appends to a fixed buffer, truncating (and remembering that it did). */
 struct fmt_buffer {
 	char *buf;

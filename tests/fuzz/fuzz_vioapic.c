@@ -23,57 +23,10 @@
  *     remote IRR set (no level interrupt is lost).
  * A broken invariant prints one line and aborts, which libFuzzer records as a crash.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "devices/vioapic.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_CHECK(condition, ...)                                                            \
-	do {                                                                                  \
-		if (!(condition)) {                                                           \
-			fprintf(stderr, "fuzz_vioapic: invariant broken: " __VA_ARGS__);     \
-			fprintf(stderr, "\n");                                                \
-			abort();                                                              \
-		}                                                                             \
-	} while (0)
-
-/* FUZZ_TRACE set in the environment: every operation is printed (to replay a crash file). */
-static bool trace_enabled;
-
-#define TRACE(...)                                                                            \
-	do {                                                                                  \
-		if (trace_enabled)                                                            \
-			fprintf(stderr, __VA_ARGS__);                                         \
-	} while (0)
-
-/* ---- the input as a stream of operands ------------------------------------------------------ */
-
-struct fuzz_input {
-	const uint8_t *data;
-	size_t size, pos;
-};
-
-/* The next byte; 0 once the input is used up (operations then see zeros and the loop ends). */
-static uint8_t input_u8(struct fuzz_input *in)
-{
-	return in->pos < in->size ? in->data[in->pos++] : 0;
-}
-
-static uint16_t input_u16(struct fuzz_input *in)
-{
-	uint16_t low = input_u8(in);
-
-	return (uint16_t)(low | input_u8(in) << 8);
-}
-
-static uint32_t input_u32(struct fuzz_input *in)
-{
-	uint32_t low = input_u16(in);
-
-	return low | (uint32_t)input_u16(in) << 16;
-}
+#define FUZZ_NAME "fuzz_vioapic"
+#include "tests/fuzz/fuzz_input.h"
 
 /* ---- the fuzzer's own view of the model ------------------------------------------------------ */
 
@@ -562,12 +515,8 @@ static void run_operation(struct fuzz_input *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int trace = -1;
 	struct fuzz_input in = { .data = data, .size = size, .pos = 0 };
 
-	if (trace < 0)
-		trace = getenv("FUZZ_TRACE") != NULL;
-	trace_enabled = trace;
 	memset(&state, 0, sizeof(state));
 	state.accept_policy = input_u8(&in);
 	state.target_salt = input_u8(&in);

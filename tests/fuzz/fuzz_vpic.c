@@ -21,50 +21,10 @@
  *   - IRQ 2, IRQs above 15 and foreign ports are counted and ignored (foreign reads: 0xFF).
  * A broken invariant prints one line and aborts, which libFuzzer records as a crash.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "devices/vpic.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_CHECK(condition, ...)                                                            \
-	do {                                                                                  \
-		if (!(condition)) {                                                           \
-			fprintf(stderr, "fuzz_vpic: invariant broken: " __VA_ARGS__);         \
-			fprintf(stderr, "\n");                                                \
-			abort();                                                              \
-		}                                                                             \
-	} while (0)
-
-/* FUZZ_TRACE set in the environment: every operation is printed (to replay a crash file). */
-static bool trace_enabled;
-
-#define TRACE(...)                                                                            \
-	do {                                                                                  \
-		if (trace_enabled)                                                            \
-			fprintf(stderr, __VA_ARGS__);                                         \
-	} while (0)
-
-/* ---- the input as a stream of operands ------------------------------------------------------ */
-
-struct fuzz_input {
-	const uint8_t *data;
-	size_t size, pos;
-};
-
-/* The next byte; 0 once the input is used up (operations then see zeros and the loop ends). */
-static uint8_t input_u8(struct fuzz_input *in)
-{
-	return in->pos < in->size ? in->data[in->pos++] : 0;
-}
-
-static uint16_t input_u16(struct fuzz_input *in)
-{
-	uint16_t low = input_u8(in);
-
-	return (uint16_t)(low | input_u8(in) << 8);
-}
+#define FUZZ_NAME "fuzz_vpic"
+#include "tests/fuzz/fuzz_input.h"
 
 /* ---- the fuzzer's own view of the two chips -------------------------------------------------- */
 
@@ -547,12 +507,8 @@ static void run_operation(struct fuzz_input *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int trace = -1;
 	struct fuzz_input in = { .data = data, .size = size, .pos = 0 };
 
-	if (trace < 0)
-		trace = getenv("FUZZ_TRACE") != NULL;
-	trace_enabled = trace;
 	memset(&state, 0, sizeof(state));
 	state.pic = vpic_create(&fake_ops, &state);
 	FUZZ_CHECK(state.pic, "vpic_create failed (pool leaked by an earlier input?)");

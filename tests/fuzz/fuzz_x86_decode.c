@@ -21,23 +21,14 @@
  *     other RFLAGS bits kept).
  * A broken invariant prints one line and aborts, which libFuzzer records as a crash.
  */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include <sanitizer/asan_interface.h>
 
 #include "vmx/x86_decode.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_CHECK(condition, ...)                                                            \
-	do {                                                                                  \
-		if (!(condition)) {                                                           \
-			fprintf(stderr, "fuzz_x86_decode: invariant broken: " __VA_ARGS__);   \
-			fprintf(stderr, "\n");                                                \
-			abort();                                                              \
-		}                                                                             \
-	} while (0)
+#define FUZZ_NAME "fuzz_x86_decode"
+#include "tests/fuzz/fuzz_input.h"
 
 /* Instruction bytes handed to the decoder at most: past the 15-byte limit on purpose. */
 #define MAX_AVAILABLE 24

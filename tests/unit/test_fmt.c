@@ -364,6 +364,29 @@ static void test_sink_writes(void **state)
 	assert_string_equal(r.text, "[][                                       1][ab ]");
 }
 
+/* fmt_error: nothing written without a buffer, otherwise fmt_snprintf's truncation. */
+static void test_error_message(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	fmt_error(NULL, sizeof(buf), "no buffer %d", 1);
+
+	memset(buf, 'x', sizeof(buf));
+	fmt_error(buf, 0, "no room %d", 2);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], 'x');
+
+	memset(buf, 'x', sizeof(buf));
+	fmt_error(buf, 8, "port 0x%x is out of range", 0x2220);
+	assert_string_equal(buf, "port 0x");
+	for (size_t i = 8; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], 'x');
+
+	fmt_error(buf, sizeof(buf), "%s: %u", "cpus", 4u);
+	assert_string_equal(buf, "cpus: 4");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_snprintf_truncates),
 		cmocka_unit_test(test_buffer_sink),
 		cmocka_unit_test(test_sink_writes),
+		cmocka_unit_test(test_error_message),
 	};
 
 	return cmocka_run_group_tests_name("fmt", tests, NULL, NULL);
