@@ -47,6 +47,7 @@ wall=$(( 120 + (timeout_s > 0 ? timeout_s * 4 : 600) ))
 start=$(date +%s)
 status=0
 tools/boot.sh "$host" "$run_dir" "$run_dir/esp.img" "$wall" --stream || status=$?
+echo # the stream may end without a newline when the host powers off mid-line
 echo "apicvisor: $host ran $(( $(date +%s) - start )) s wall; console in $run_dir/serial.log"
 [ $status -eq 124 ] && echo "apicvisor: $host did not stop within $wall s and was killed"
 result=0
