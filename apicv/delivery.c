@@ -6,7 +6,6 @@
 #include "delivery.h"
 
 #include "../boot/console.h"
-#include "../boot/cpu.h"
 #include "../boot/x86.h"
 #include "../vmx/ept.h"
 #include "../vmx/platform_irq.h"
@@ -123,16 +122,28 @@ static void map_apic_page(struct vcpu *v, bool mapped)
 	uint64_t eptp = v->guest->ept_pointer;
 
 	if (v->apic_mapped_base && (!mapped || v->apic_mapped_base != base)) {
-		ept_map_page(eptp, &v->ept_pool, v->apic_mapped_base, 0, 0);
+		uint64_t old = v->apic_mapped_base;
+
+		/* A base the guest had moved into its RAM gets the RAM back. */
+		if (old < v->guest->ram_bytes)
+			ept_map_page(eptp, &v->ept_pool, old,
+				     (uint64_t)(uintptr_t)v->guest->ram + old, EPT_PAGE_RWX_WB);
+		else
+			ept_map_page(eptp, &v->ept_pool, old, 0, 0);
 		invept(eptp);
 		v->apic_mapped_base = 0;
 	}
 	if (mapped && !v->apic_mapped_base) {
+		/* Out of EPT structures (a guest moving its APIC base around): leave the page
+		 * unmapped; its accesses then arrive as EPT violations and are emulated, which is
+		 * correct, only slower. */
 		if (!ept_map_page(eptp, &v->ept_pool, base,
 				  (uint64_t)(uintptr_t)v->apic_pages.apic_access_page, EPT_PAGE_RWX_WB)) {
-			kprintf("apicvisor: FATAL: EPT pool exhausted mapping the APIC page\n");
-			platform_power_off(false);
+			log_info("apicvisor: no EPT structures left for the APIC page at %#llx: "
+				 "its accesses are emulated\n", (unsigned long long)base);
+			return;
 		}
+		invept(eptp); /* the page may have been RAM a moment ago */
 		v->apic_mapped_base = base;
 	}
 }
@@ -402,7 +413,11 @@ void apic_before_entry(struct vcpu *v)
 			event_queued = true;
 		}
 	}
-	set_primary_bit(PROC_NMI_WINDOW_EXITING, v->nmi_pending);
+	/* NMI-window exiting requires virtual NMIs (SDM Vol. 3C §26.2.1.1); without them a pending
+	 * NMI waits for the next exit. */
+	set_primary_bit(PROC_NMI_WINDOW_EXITING,
+			v->nmi_pending &&
+				(vmcs_read(VMCS_PIN_BASED_CONTROLS) & PIN_VIRTUAL_NMIS));
 
 	/* An 8259 interrupt (ExtINT through LINT0 or IOAPIC pin 0) is injected in every mode:
 	 * virtual-interrupt delivery cannot deliver it, its vector comes from the INTA cycle

@@ -15,6 +15,7 @@
 
 #define CR4_PAE (1ull << 5)
 #define CR4_VMXE (1ull << 13)
+#define CR4_PCIDE (1ull << 17)
 #define CR4_OSXSAVE (1ull << 18)
 
 #define EFER_SCE (1ull << 0)

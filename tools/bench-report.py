@@ -37,7 +37,7 @@ def main():
         "",
         "| hypercall | path in the hypervisor | guest TSC cycles per round trip |",
         "|---|---|---|",
-        f"| `APICVISOR_HC_NULL` | turned around in vmx/entry.asm: save GPRs, 5 VMREADs, 1 VMWRITE, VMRESUME | {bare} |",
+        f"| `APICVISOR_HC_NULL` | turned around in vmx/entry.asm: save GPRs, 6 VMREADs, 1 VMWRITE, VMRESUME | {bare} |",
         f"| `APICVISOR_HC_PING` | full path: vmx_enter returns to C, exit dispatch, statistics, handler, vmx_enter | {full} |",
         "",
         f"Software cost of the full path over the bare turn-around: **{full - bare} cycles** per exit"

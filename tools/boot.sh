@@ -59,6 +59,9 @@ esac
 # has been seen to find none at start-up while other Bochs instances started, so that one
 # failure is retried.
 for attempt in 1 2 3; do
+	# Bochs locks its disk image with IMAGE.lock and refuses an image whose lock a killed or
+	# failed start left behind; every run has its own image, so a lock here is always stale.
+	rm -f "$image.lock"
 	setsid timeout --foreground -k 5 "$wall" "${cmd[@]}" </dev/null >"$run_dir/host.log" 2>&1 &
 	pid=$!
 	if [ "$stream" = --stream ]; then

@@ -38,6 +38,7 @@ bits 64
 %define VMCS_EXIT_REASON 0x4402
 %define VMCS_EXIT_INSTRUCTION_LEN 0x440C
 %define VMCS_GUEST_INTERRUPTIBILITY 0x4824
+%define VMCS_GUEST_SS_ACCESS_RIGHTS 0x4818
 %define VMCS_GUEST_RIP 0x681E
 %define VMCS_GUEST_RFLAGS 0x6820
 %define VMCS_HOST_RSP 0x6C14
@@ -157,6 +158,10 @@ vmx_exit_landing:
 	mov rdx, VMCS_GUEST_INTERRUPTIBILITY
 	vmread rax, rdx
 	test eax, 3
+	jnz .to_c
+	mov rdx, VMCS_GUEST_SS_ACCESS_RIGHTS ; CPL = SS.DPL: only ring 0 may call (C says -EPERM)
+	vmread rax, rdx
+	test eax, 0x60
 	jnz .to_c
 	mov rdx, VMCS_GUEST_RFLAGS
 	vmread rax, rdx

@@ -48,6 +48,12 @@ void vcpu_skip_instruction(void)
 void vcpu_advance_rip(uint64_t length)
 {
 	uint64_t rip = vmcs_read(VMCS_GUEST_RIP) + length;
+
+	/* Outside 64-bit mode RIP is EIP: it wraps at 4 GiB, and VM entry requires bits 63:32 to
+	 * be 0 (SDM Vol. 3C §26.3.1.4 "Checks on Guest RIP, RFLAGS, and SSP"). */
+	if (!(vmx_entry_controls & ENTRY_IA32E_MODE_GUEST) ||
+	    !(vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & (1u << 13)))
+		rip &= 0xFFFFFFFFu;
 	uint64_t interruptibility = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
 
 	vmcs_write(VMCS_GUEST_RIP, rip);
@@ -199,6 +205,12 @@ static enum exit_action handle_hlt(struct vcpu *v, uint64_t qualification)
 	uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
 
 	(void)qualification;
+	/* An NMI is not masked by IF and ends a HLT (SDM Vol. 3A §7.7): one already pending is
+	 * delivered at the next entry. */
+	if (!(rflags & RFLAGS_IF) && v->nmi_pending) {
+		vcpu_skip_instruction();
+		return EXIT_ACTION_RESUME;
+	}
 	if (!(rflags & RFLAGS_IF))
 		return vcpu_stop(v, GUEST_END_HALTED,
 				 "HLT with interrupts disabled at RIP %#llx: nothing can wake the "
@@ -360,7 +372,8 @@ static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
 	if ((value >> 32) || ((value & CR0_PG) && !(value & CR0_PE)) ||
 	    ((value & CR0_NW) && !(value & CR0_CD)) ||
 	    ((value & CR0_PG) && !(old & CR0_PG) && (v->efer & EFER_LME) && !(cr4 & CR4_PAE)) ||
-	    (!(value & CR0_PG) && (old & CR0_PG) && (vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & (1u << 13)))) {
+	    (!(value & CR0_PG) && (old & CR0_PG) && (vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & (1u << 13))) ||
+	    (!(value & CR0_PG) && (cr4 & CR4_PCIDE))) {
 		vcpu_inject_exception(VECTOR_GP, true, 0);
 		return EXIT_ACTION_RESUME;
 	}
@@ -476,8 +489,14 @@ static enum exit_action handle_xsetbv(struct vcpu *v, uint64_t qualification)
 	(void)qualification;
 	cpuid(0xD, 0, r);
 	supported = (uint64_t)r[3] << 32 | r[0];
+	/* ... and the state-component groups that must be enabled together: AVX-512's opmask,
+	 * ZMM_Hi256 and Hi16_ZMM (bits 7:5, which also need AVX), MPX's BNDREGS and BNDCSR
+	 * (bits 4:3), AMX's TILECFG and TILEDATA (bits 18:17). */
 	if (cpl || (uint32_t)v->gprs.rcx != 0 || !(value & 1) || (value & ~supported) ||
-	    ((value & 4) && !(value & 2))) {
+	    ((value & 4) && !(value & 2)) ||
+	    ((value & 0xE0) && ((value & 0xE0) != 0xE0 || !(value & 4))) ||
+	    (((value >> 3) & 1) != ((value >> 4) & 1)) ||
+	    (((value >> 17) & 1) != ((value >> 18) & 1))) {
 		vcpu_inject_exception(VECTOR_GP, true, 0);
 		return EXIT_ACTION_RESUME;
 	}
@@ -524,6 +543,16 @@ static enum exit_action handle_ept_violation(struct vcpu *v, uint64_t qualificat
 			     : qualification & 2 ? "write" : "read";
 	enum exit_action action;
 
+	/* During event delivery the access came from the delivery itself (IDT, stack), not from
+	 * the instruction at RIP, so it cannot be emulated as that instruction (SDM Vol. 3C
+	 * §28.2.4 "Information for VM Exits During Event Delivery"). */
+	if (vmcs_read(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID)
+		return vcpu_stop(v, GUEST_END_UNHANDLED,
+				 "guest %s of guest-physical %#llx during event delivery (vector "
+				 "%u) at RIP %#llx: an IDT or stack in device memory is not emulated",
+				 access, (unsigned long long)gpa,
+				 (unsigned)(vmcs_read(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VECTOR_MASK),
+				 (unsigned long long)guest_rip());
 	if (!(qualification & 4) && apic_handle_ept_violation(v, gpa, qualification, &action))
 		return action;
 	if (!(qualification & 4) && platform_irq_mmio(v, gpa, qualification & 2, &action))
