@@ -9,6 +9,7 @@
 #include "../apicv/apic_exits.h"
 #include "../apicv/delivery.h"
 #include "../boot/console.h"
+#include "../boot/cpu.h"
 #include "platform_irq.h"
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
@@ -143,6 +144,20 @@ static enum exit_action handle_exception_or_nmi(struct vcpu *v, uint64_t qualifi
 		 * a platform event worth a line; the guest continues. */
 		kprintf("apicvisor: host NMI while the guest ran (RIP %#llx)\n",
 			(unsigned long long)guest_rip());
+		/* The NMI VM exit left NMIs blocked in root mode until the next IRET (SDM Vol. 3C
+		 * §28.1 "Architectural State Before a VM Exit"): IRET to the next instruction. */
+		__asm__ volatile("movq %%rsp, %%rax\n\t"
+				 "pushq %[ss]\n\t"
+				 "pushq %%rax\n\t"
+				 "pushfq\n\t"
+				 "pushq %[cs]\n\t"
+				 "leaq 1f(%%rip), %%rax\n\t"
+				 "pushq %%rax\n\t"
+				 "iretq\n"
+				 "1:"
+				 :
+				 : [ss] "i"(GDT_SELECTOR_DATA), [cs] "i"(GDT_SELECTOR_CODE)
+				 : "rax", "memory");
 		return EXIT_ACTION_RESUME;
 	}
 	/* The exception bitmap is 0: no guest exception should exit. */
