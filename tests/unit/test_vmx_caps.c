@@ -305,6 +305,19 @@ static void test_decode_basic_and_misc(void **state)
 
 static char reason_buf[256];
 
+/* Posted mode uses the CPU's posted-interrupt processing only where pin-based allowed-1 has
+ * bit 7; else its descriptor is drained in software. */
+static void test_posted_in_hardware(void **state)
+{
+	struct vmx_caps caps = posted_cpu;
+
+	(void)state;
+	assert_true(vmx_caps_posted_in_hardware(&posted_cpu));
+	assert_false(vmx_caps_posted_in_hardware(&tigerlake));
+	caps.pinbased &= ~((uint64_t)PIN_POSTED_INTERRUPTS << 32);
+	assert_false(vmx_caps_posted_in_hardware(&caps));
+}
+
 static void test_fixtures_are_usable(void **state)
 {
 	struct vmx_caps unlocked = tigerlake;
@@ -716,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_control_allowed),
 		cmocka_unit_test(test_decode_basic_and_misc),
 		cmocka_unit_test(test_fixtures_are_usable),
+		cmocka_unit_test(test_posted_in_hardware),
 		cmocka_unit_test(test_unusable_platform),
 		cmocka_unit_test(test_unusable_each_essential_feature),
 		cmocka_unit_test(test_optional_features_do_not_make_unusable),
