@@ -51,9 +51,8 @@ static void vlapic_send_ipi(void *ctx, uint32_t icr_low, uint32_t destination)
 {
 	struct vcpu *v = ctx;
 
-	/* One vCPU: an IPI that names others reaches nobody. Counted so a guest that expects
-	 * other CPUs shows it in the statistics. */
-	v->apic_stats.ipis_to_others++;
+	/* One vCPU: an IPI that names others reaches nobody (the model counts it in
+	 * vlapic_stats()->ipis_to_others). */
 	log_debug("apicvisor: vCPU %u: IPI %#x to %#x reaches no other vCPU\n", v->id, icr_low,
 		  destination);
 }
@@ -148,16 +147,6 @@ static void map_apic_page(struct vcpu *v, bool mapped)
 	}
 }
 
-static void set_msr_exits(uint8_t *bitmap, uint32_t msr, bool read, bool write)
-{
-	unsigned index = msr & 0x1FFFu;
-	uint8_t bit = (uint8_t)(1u << (index % 8));
-
-	bitmap[index / 8] = read ? bitmap[index / 8] | bit : bitmap[index / 8] & (uint8_t)~bit;
-	bitmap[2048 + index / 8] = write ? bitmap[2048 + index / 8] | bit
-					 : bitmap[2048 + index / 8] & (uint8_t)~bit;
-}
-
 /* x2APIC MSRs whose reads the CPU may serve from the virtual-APIC page under APIC-register
  * virtualization (§30.5 "Virtualizing MSR-Based APIC Accesses"): every register the page holds
  * the architectural value of. Not the current count (it is computed), not write-only or
@@ -200,7 +189,7 @@ static void program_x2apic_msrs(enum apicvisor_mode mode, bool x2apic)
 			/* With a TPR shadow only the TPR is virtualized (§30.5). */
 			read_exits = write_exits = offset != APIC_TPR;
 		}
-		set_msr_exits(bitmap, msr, read_exits, write_exits);
+		vmx_msr_intercept(bitmap, msr, read_exits, write_exits);
 	}
 }
 
@@ -483,7 +472,7 @@ uint64_t apic_timer_deadline(struct vcpu *v)
 	uint64_t lapic = vlapic_timer_deadline(v->vlapic);
 	uint64_t devices = platform_irq_deadline();
 
-	return !lapic ? devices : !devices ? lapic : lapic < devices ? lapic : devices;
+	return tsc_earlier(lapic, devices);
 }
 
 void apic_timer_check(struct vcpu *v)

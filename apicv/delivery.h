@@ -70,7 +70,6 @@ struct apic_stats {
 	uint64_t pir_drained;         /* vectors moved PIR → vIRR by software */
 	uint64_t irq_window_exits;    /* interrupt-window exits */
 	uint64_t nmi_window_exits;
-	uint64_t ipis_to_others;      /* IPIs naming other vCPUs (there are none) */
 	uint64_t apic_write[256];     /* APIC_WRITE exits by register (offset >> 4) */
 	uint64_t apic_access[256];    /* APIC_ACCESS exits and emulated MMIO by register */
 	uint64_t eoi_induced[256];    /* EOI_INDUCED exits by vector */

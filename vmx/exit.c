@@ -92,6 +92,11 @@ static uint64_t *gpr_slot(struct vcpu *v, unsigned index)
 	return NULL; /* 4 = RSP, which lives in the VMCS */
 }
 
+unsigned vcpu_guest_cpl(void)
+{
+	return (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3;
+}
+
 uint64_t vcpu_read_gpr(struct vcpu *v, unsigned index)
 {
 	uint64_t *slot = gpr_slot(v, index & 15);
@@ -366,7 +371,7 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 
 static enum exit_action handle_vmcall(struct vcpu *v, uint64_t qualification)
 {
-	unsigned cpl = (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3;
+	unsigned cpl = vcpu_guest_cpl();
 
 	(void)qualification;
 	/* Only the guest kernel may call the hypervisor (as KVM: -EPERM from CPL > 0). */
@@ -499,7 +504,7 @@ static enum exit_action handle_xsetbv(struct vcpu *v, uint64_t qualification)
 	uint32_t r[4];
 	uint64_t value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax;
 	uint64_t supported;
-	unsigned cpl = (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3;
+	unsigned cpl = vcpu_guest_cpl();
 
 	(void)qualification;
 	cpuid(0xD, 0, r);

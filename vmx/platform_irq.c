@@ -274,17 +274,12 @@ bool platform_irq_mmio(struct vcpu *v, uint64_t gpa, bool write, enum exit_actio
 
 /* ---- timers ---------------------------------------------------------------------------------- */
 
-static uint64_t earlier(uint64_t a, uint64_t b)
-{
-	return !a ? b : !b ? a : a < b ? a : b;
-}
-
 uint64_t platform_irq_deadline(void)
 {
 	uint64_t deadline = pit_next_event(platform.pit);
 
 	if (platform.testdev.pending_gsi >= 0)
-		deadline = earlier(deadline, platform.testdev.deadline);
+		deadline = tsc_earlier(deadline, platform.testdev.deadline);
 	return deadline;
 }
 

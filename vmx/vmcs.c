@@ -37,7 +37,7 @@ const struct vmx_config *vmx_active_config;
 
 #define PAT_POWER_ON_DEFAULT 0x0007040600070406ull
 
-static void set_msr_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write)
+void vmx_msr_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write)
 {
 	/* SDM Vol. 3C §25.6.9 "MSR-Bitmap Address": read-low at 0, read-high at 1024, write-low at
 	 * 2048, write-high at 3072; low = 0..0x1FFF, high = 0xC0000000..0xC0001FFF. */
@@ -71,15 +71,15 @@ static void setup_bitmaps(const struct vmx_config *cfg, bool pat_switched, bool 
 		0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, /* STAR/LSTAR/CSTAR/FMASK */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(pass_through); i++)
-		set_msr_intercept(msr, pass_through[i], false, false);
+		vmx_msr_intercept(msr, pass_through[i], false, false);
 	if (pat_switched)
-		set_msr_intercept(msr, MSR_IA32_PAT, false, false);
+		vmx_msr_intercept(msr, MSR_IA32_PAT, false, false);
 	if (rdtscp)
-		set_msr_intercept(msr, 0xC0000103, false, false); /* IA32_TSC_AUX */
+		vmx_msr_intercept(msr, 0xC0000103, false, false); /* IA32_TSC_AUX */
 	/* Reads of EFER return the loaded guest value; writes go through the handler, which keeps
 	 * LMA and the IA-32e entry control consistent. TSC reads are harmless. */
-	set_msr_intercept(msr, MSR_IA32_EFER, false, true);
-	set_msr_intercept(msr, MSR_IA32_TSC, false, true);
+	vmx_msr_intercept(msr, MSR_IA32_EFER, false, true);
+	vmx_msr_intercept(msr, MSR_IA32_TSC, false, true);
 }
 
 static void setup_host_state(const struct percpu *cpu)

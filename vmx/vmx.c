@@ -160,8 +160,7 @@ bool vmx_timer_reload(struct vcpu *v)
 	if (v->watchdog_deadline_tsc) {
 		if (now >= v->watchdog_deadline_tsc)
 			return false;
-		if (!deadline || v->watchdog_deadline_tsc < deadline)
-			deadline = v->watchdog_deadline_tsc;
+		deadline = tsc_earlier(deadline, v->watchdog_deadline_tsc);
 	}
 	if (!v->preemption_timer)
 		return true;

@@ -39,6 +39,18 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 /* Runs the vCPU until the guest ends; fills v->end and v->end_detail. */
 void vmx_run(struct vcpu *v);
 
+/* Whether RDMSR/WRMSR of `msr` exits, in the 4 KiB MSR bitmap (SDM Vol. 3C §25.6.9). */
+void vmx_msr_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write);
+
+/* The guest's current privilege level (SS.DPL, SDM Vol. 3C §25.4.1). */
+unsigned vcpu_guest_cpl(void);
+
+/* The earlier of two TSC deadlines, where 0 means "none". */
+static inline uint64_t tsc_earlier(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
 /* Loads the VMX-preemption timer with the time left to the earlier of the watchdog and vLAPIC
  * timer deadlines. Returns false when the watchdog deadline has passed. */
 bool vmx_timer_reload(struct vcpu *v);
