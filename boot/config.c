@@ -269,6 +269,33 @@ static const char *const log_names[] = {
 	[LOG_DEBUG] = "debug",
 };
 
+/* testdev=: index 1 switches the device on. */
+static const char *const switch_names[] = { "off", "on" };
+
+/* The keys, in the order the unknown-key message lists them. */
+enum config_key {
+	KEY_GUEST,
+	KEY_ARGS,
+	KEY_MODE,
+	KEY_TIMEOUT,
+	KEY_LOG,
+	KEY_MEM,
+	KEY_MODULES,
+	KEY_TESTDEV,
+	KEY_COUNT,
+};
+
+static const char *const key_names[KEY_COUNT] = {
+	[KEY_GUEST] = "guest",
+	[KEY_ARGS] = "args",
+	[KEY_MODE] = "mode",
+	[KEY_TIMEOUT] = "timeout",
+	[KEY_LOG] = "log",
+	[KEY_MEM] = "mem",
+	[KEY_MODULES] = "modules",
+	[KEY_TESTDEV] = "testdev",
+};
+
 /* Index of value in names[], or -1. */
 static int lookup_name(struct config_text value, const char *const *names, size_t count)
 {
@@ -305,6 +332,13 @@ void config_defaults(struct config *c)
 	c->timeout_s = CONFIG_DEFAULT_TIMEOUT_S;
 	c->log = LOG_INFO;
 	c->mem_mib = CONFIG_DEFAULT_MEM_MIB;
+	c->testdev = true;
+}
+
+/* Index of a key in key_names[], or -1 for an unknown key. */
+static int lookup_key(struct config_text key)
+{
+	return lookup_name(key, key_names, ARRAY_SIZE(key_names));
 }
 
 int config_set(struct config *c, const char *key, size_t key_len, const char *value,
@@ -319,19 +353,24 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		return -1;
 	}
 
-	if (text_equals(k, "guest")) {
+	switch (lookup_key(k)) {
+	case KEY_GUEST: {
 		char path[CONFIG_PATH_MAX];
 
 		if (parse_path("guest", v, path, sizeof(path), err, err_len) != 0)
 			return -1;
 		memcpy(c->guest, path, sizeof(path));
-	} else if (text_equals(k, "args")) {
+		break;
+	}
+	case KEY_ARGS: {
 		char args[CONFIG_ARGS_MAX];
 
 		if (parse_args("args", v, args, sizeof(args), err, err_len) != 0)
 			return -1;
 		memcpy(c->guest_args, args, sizeof(args));
-	} else if (text_equals(k, "mode")) {
+		break;
+	}
+	case KEY_MODE:
 		index = lookup_name(v, mode_names, ARRAY_SIZE(mode_names));
 		if (index < 0) {
 			fmt_error(err, err_len,
@@ -340,14 +379,17 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 			return -1;
 		}
 		c->mode = (enum apicvisor_mode)index;
-	} else if (text_equals(k, "timeout")) {
+		break;
+	case KEY_TIMEOUT: {
 		uint32_t seconds;
 
 		if (parse_number("timeout", v, 0, CONFIG_MAX_TIMEOUT_S, "seconds, 0: none",
 				 &seconds, err, err_len) != 0)
 			return -1;
 		c->timeout_s = seconds;
-	} else if (text_equals(k, "log")) {
+		break;
+	}
+	case KEY_LOG:
 		index = lookup_name(v, log_names, ARRAY_SIZE(log_names));
 		if (index < 0) {
 			fmt_error(err, err_len, "log: '%.*s%s' is not one of quiet, info, debug",
@@ -355,14 +397,17 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 			return -1;
 		}
 		c->log = (enum log_level)index;
-	} else if (text_equals(k, "mem")) {
+		break;
+	case KEY_MEM: {
 		uint32_t mib;
 
 		if (parse_number("mem", v, CONFIG_MIN_MEM_MIB, CONFIG_MAX_MEM_MIB, "MiB", &mib, err,
 				 err_len) != 0)
 			return -1;
 		c->mem_mib = mib;
-	} else if (text_equals(k, "modules")) {
+		break;
+	}
+	case KEY_MODULES: {
 		struct config_module modules[CONFIG_MAX_MODULES];
 		unsigned count;
 
@@ -371,9 +416,21 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 			return -1;
 		c->module_count = count;
 		memcpy(c->modules, modules, sizeof(modules));
-	} else {
+		break;
+	}
+	case KEY_TESTDEV:
+		index = lookup_name(v, switch_names, ARRAY_SIZE(switch_names));
+		if (index < 0) {
+			fmt_error(err, err_len, "testdev: '%.*s%s' is not one of on, off",
+				  quote_len(v), v.s, quote_ellipsis(v));
+			return -1;
+		}
+		c->testdev = index == 1;
+		break;
+	default:
 		fmt_error(err, err_len,
-			  "unknown key '%.*s%s' (keys: guest, args, mode, timeout, log, mem, modules)",
+			  "unknown key '%.*s%s' (keys: guest, args, mode, timeout, log, mem, modules, "
+			  "testdev)",
 			  quote_len(k), k.s, quote_ellipsis(k));
 		return -1;
 	}
@@ -394,11 +451,16 @@ static struct config_text trim_blanks(struct config_text t)
 	return t;
 }
 
-/* Applies one line (already without its line end) to c. */
-static int parse_line(struct config *c, struct config_text line, char *err, size_t err_len)
+/*
+ * Applies one line (already without its line end) to c. set_on_line[k] is the line that set key
+ * k (0: none yet); a key set again is an error naming both lines.
+ */
+static int parse_line(struct config *c, struct config_text line, unsigned line_number,
+		      unsigned set_on_line[KEY_COUNT], char *err, size_t err_len)
 {
 	struct config_text key, value;
 	size_t eq = 0;
+	int index;
 
 	line = trim_blanks(line);
 	if (line.len == 0 || line.s[0] == '#')
@@ -412,7 +474,16 @@ static int parse_line(struct config *c, struct config_text line, char *err, size
 	}
 	key = trim_blanks((struct config_text){ line.s, eq });
 	value = trim_blanks((struct config_text){ line.s + eq + 1, line.len - eq - 1 });
-	return config_set(c, key.s, key.len, value.s, value.len, err, err_len);
+	index = lookup_key(key);
+	if (index >= 0 && set_on_line[index] != 0) {
+		fmt_error(err, err_len, "duplicate key '%s' (already set on line %u)",
+			  key_names[index], set_on_line[index]);
+		return -1;
+	}
+	if (config_set(c, key.s, key.len, value.s, value.len, err, err_len) != 0)
+		return -1;
+	set_on_line[index] = line_number;  /* config_set succeeded, so the key is known */
+	return 0;
 }
 
 int config_parse_text(struct config *c, const char *text, size_t len, const char *source,
@@ -421,6 +492,7 @@ int config_parse_text(struct config *c, const char *text, size_t len, const char
 	struct config work = *c;
 	size_t pos = 0;
 	unsigned line_number = 0;
+	unsigned set_on_line[KEY_COUNT] = { 0 };
 
 	/* A UTF-8 byte-order mark, as some Windows editors write one, is not part of line 1. */
 	if (len >= 3 && (unsigned char)text[0] == 0xef && (unsigned char)text[1] == 0xbb &&
@@ -442,7 +514,8 @@ int config_parse_text(struct config *c, const char *text, size_t len, const char
 			pos++;        /* the '\n' */
 		line_number++;
 
-		if (parse_line(&work, line, message, sizeof(message)) != 0) {
+		if (parse_line(&work, line, line_number, set_on_line, message, sizeof(message)) !=
+		    0) {
 			fmt_error(err, err_len, "%s line %u: %s", source, line_number, message);
 			return -1;
 		}
@@ -487,6 +560,7 @@ int config_parse_cmdline(struct config *c, const char *text, size_t len, char *e
 	struct config work = *c;
 	size_t pos = 0;
 	unsigned word_number = 0;
+	unsigned set_by_word[KEY_COUNT] = { 0 };  /* as set_on_line in config_parse_text */
 
 	/* Load options converted from UCS-2 often end in a NUL: the text stops there. */
 	len = strnlen(text, len);
@@ -526,6 +600,15 @@ int config_parse_cmdline(struct config *c, const char *text, size_t len, char *e
 		char value[CONFIG_ARGS_MAX + 1];
 		size_t value_len = 0;
 		char message[160];
+		int index = lookup_key((struct config_text){ text + start, equals - start });
+
+		if (index >= 0 && set_by_word[index] != 0) {
+			fmt_error(err, err_len,
+				  "load options: duplicate key '%s' in word %u (already set by word "
+				  "%u)",
+				  key_names[index], word_number, set_by_word[index]);
+			return -1;
+		}
 
 		for (size_t i = equals + 1; i < end; i++) {
 			if (text[i] != '"' && value_len < sizeof(value))
@@ -536,6 +619,7 @@ int config_parse_cmdline(struct config *c, const char *text, size_t len, char *e
 			fmt_error(err, err_len, "load options: %s", message);
 			return -1;
 		}
+		set_by_word[index] = word_number;
 	}
 	*c = work;
 	return 0;

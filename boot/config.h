@@ -18,6 +18,13 @@
  *                  511 characters; empty: no modules (default). Each module's multiboot string
  *                  is its entry as written, path included, blanks around it trimmed (QEMU
  *                  passes "path args" too).
+ *   testdev=on|off the interrupt test device (include/apicvisor/testdev.h: ports 0x2000-0x2017
+ *                  as QEMU's pc-testdev, 0x2100-0x2220 apicvisor's additions) in the guest's
+ *                  platform (default on); off: its ports read all ones and ignore writes, as
+ *                  every port without a device
+ *
+ * In apicvisor.cfg each key may appear once (a second line with the same key is an error naming
+ * both lines), and so in the load options; a key given in both takes the load option's value.
  */
 #ifndef APICVISOR_CONFIG_H
 #define APICVISOR_CONFIG_H
@@ -58,6 +65,7 @@ struct config {
 	uint32_t mem_mib;
 	unsigned module_count;           /* 0..CONFIG_MAX_MODULES */
 	struct config_module modules[CONFIG_MAX_MODULES];
+	bool testdev;                    /* the interrupt test device is in the platform */
 };
 
 #define CONFIG_DEFAULT_GUEST "\\guest.elf"
@@ -80,7 +88,8 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 /*
  * Parses the text of apicvisor.cfg: one key=value per line, leading/trailing blanks ignored,
  * blank lines and lines starting with '#' skipped, CR LF or LF line ends. A line without '='
- * is an error. Errors are prefixed "<source> line N: ". Stops at the first error (-1).
+ * is an error, and so is a key set on an earlier line ("duplicate key 'mode' (already set on
+ * line 2)"). Errors are prefixed "<source> line N: ". Stops at the first error (-1).
  */
 int config_parse_text(struct config *c, const char *text, size_t len, const char *source,
 		      char *err, size_t err_len);
@@ -88,8 +97,9 @@ int config_parse_text(struct config *c, const char *text, size_t len, const char
 /*
  * Parses EFI load options already converted to ASCII: blank-separated key=value words, a value
  * may be double-quoted to hold blanks (args="hello vmcall"). A first word without '=' is the
- * program's own name (the UEFI shell passes it) and is skipped. Errors are prefixed
- * "load options: ".
+ * program's own name (the UEFI shell passes it) and is skipped. A key given twice is an error
+ * ("duplicate key 'mode' in word 4 (already set by word 2)"); a key the file set is not a
+ * duplicate: the load option overrides it. Errors are prefixed "load options: ".
  */
 int config_parse_cmdline(struct config *c, const char *text, size_t len, char *err,
 			 size_t err_len);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ enum field {
 	FIELD_TIMEOUT,
 	FIELD_LOG,
 	FIELD_MEM,
+	FIELD_TESTDEV,
 };
 
 struct set_case {
@@ -26,7 +28,7 @@ struct set_case {
 	const char *value;
 	enum field field;
 	const char *want_text;     /* guest, args */
-	uint32_t want_number;      /* mode, timeout, log, mem */
+	uint32_t want_number;      /* mode, timeout, log, mem, testdev */
 };
 
 static const struct set_case valid_cases[] = {
@@ -53,6 +55,8 @@ static const struct set_case valid_cases[] = {
 	{ "mem", "2", FIELD_MEM, NULL, 2 },
 	{ "mem", "128", FIELD_MEM, NULL, 128 },
 	{ "mem", "3072", FIELD_MEM, NULL, 3072 },
+	{ "testdev", "off", FIELD_TESTDEV, NULL, false },
+	{ "testdev", "on", FIELD_TESTDEV, NULL, true },
 };
 
 struct error_case {
@@ -90,6 +94,11 @@ static const struct error_case error_cases[] = {
 	{ "mem", "4294967296", "mem: '4294967296' is out of range" },
 	{ "mem", "128M", "mem: '128M' is not a decimal number" },
 	{ "mem", "", "mem: missing value" },
+	{ "testdev", "yes", "testdev: 'yes' is not one of on, off" },
+	{ "testdev", "1", "testdev: '1' is not one of on, off" },
+	{ "testdev", "ON", "testdev: 'ON' is not one of on, off" },
+	{ "testdev", "", "testdev: '' is not one of on, off" },
+	{ "testdev", "onn", "testdev: 'onn' is not one of on, off" },
 };
 
 static void check_field(const struct config *c, const struct set_case *t)
@@ -112,6 +121,9 @@ static void check_field(const struct config *c, const struct set_case *t)
 		break;
 	case FIELD_MEM:
 		assert_int_equal(c->mem_mib, t->want_number);
+		break;
+	case FIELD_TESTDEV:
+		assert_int_equal(c->testdev, t->want_number);
 		break;
 	}
 }
@@ -136,6 +148,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.log, LOG_INFO);
 	assert_int_equal(c.mem_mib, 128);
 	assert_int_equal(c.module_count, 0);
+	assert_true(c.testdev);
 }
 
 static void test_set_valid(void **state)
@@ -188,6 +201,12 @@ static void test_set_exact_messages(void **state)
 	assert_string_equal(err, "mode: 'fast' is not one of emulate, tpr-shadow, apicv, posted");
 	assert_int_equal(set_string(&c, "timeout", "86401", err, sizeof(err)), -1);
 	assert_string_equal(err, "timeout: '86401' is out of range 0..86400 (seconds, 0: none)");
+	assert_int_equal(set_string(&c, "testdev", "no", err, sizeof(err)), -1);
+	assert_string_equal(err, "testdev: 'no' is not one of on, off");
+	assert_int_equal(set_string(&c, "gust", "x", err, sizeof(err)), -1);
+	assert_string_equal(err,
+			    "unknown key 'gust' (keys: guest, args, mode, timeout, log, mem, modules, "
+			    "testdev)");
 }
 
 static void test_set_lengths_not_terminators(void **state)
@@ -276,11 +295,11 @@ static void test_file_valid(void **state)
 		"   guest = /EFI/tests/irq.elf   \r\n"
 		"\t# indented comment\n"
 		"args=scenario=timer  count=3 # not a comment\n"
-		"mode=tpr-shadow\n"
+		"mode=apicv\n"
 		"   \t  \n"
-		"mode=apicv\n"                     /* a later line wins */
 		"timeout=0\r\n"
 		"log=debug\n"
+		"testdev = off\n"
 		"mem=256";                         /* no line end on the last line */
 	struct config c;
 	char err[128] = "";
@@ -295,6 +314,7 @@ static void test_file_valid(void **state)
 	assert_int_equal(c.timeout_s, 0);
 	assert_int_equal(c.log, LOG_DEBUG);
 	assert_int_equal(c.mem_mib, 256);
+	assert_false(c.testdev);
 }
 
 static void test_file_empty_and_bom(void **state)
@@ -329,7 +349,8 @@ static const struct file_error_case file_error_cases[] = {
 	{ "mode=apicv\njust some words\n", "apicvisor.cfg line 2: 'just some words' is not key=value" },
 	{ "\n\n\n\ngust=1", "apicvisor.cfg line 5: unknown key 'gust'" },
 	{ "=value\n", "apicvisor.cfg line 1: missing key" },
-	{ "log=info\nlog = loud \n", "apicvisor.cfg line 2: log: 'loud' is not one of" },
+	{ "log=info\nmode = loud \n", "apicvisor.cfg line 2: mode: 'loud' is not one of" },
+	{ "testdev=maybe\n", "apicvisor.cfg line 1: testdev: 'maybe' is not one of on, off" },
 	{ "timeout=5x\r\n", "apicvisor.cfg line 1: timeout: '5x' is not a decimal number" },
 	{ "guest=\n", "apicvisor.cfg line 1: guest: empty path" },
 };
@@ -666,7 +687,77 @@ static void test_modules_file_and_cmdline(void **state)
 	assert_non_null(strstr(err, "load options: modules: entry 1: path 'a/' ends with"));
 	/* Unknown keys list modules among the keys. */
 	assert_int_equal(set_string(&c, "module", "x", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "mem, modules)"));
+	assert_non_null(strstr(err, "mem, modules, testdev)"));
+}
+
+/* Every key, set twice in the file: an error naming the key and both lines, whatever the second
+ * value (a valid one, the same one, an invalid one: the duplicate is reported first). */
+static void test_file_duplicate_keys(void **state)
+{
+	static const char *const lines[][2] = {
+		{ "guest=\\a.elf", "guest = /b.elf" },
+		{ "args=hello", "args=" },
+		{ "mode=apicv", "mode=apicv" },
+		{ "timeout=5", "timeout=nonsense" },
+		{ "log=debug", "log=quiet" },
+		{ "mem=64", "mem=64" },
+		{ "modules=\\m.bin", "modules=\\n.bin" },
+		{ "testdev=off", "testdev=on" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
+		char text[256], want[128], key[16];
+		struct config c, before;
+		char err[256] = "";
+		size_t key_len = strcspn(lines[i][0], "=");
+
+		memcpy(key, lines[i][0], key_len);
+		key[key_len] = '\0';
+		/* line 1 a comment, line 2 the first setting, line 3 another key, line 5 again. */
+		snprintf(text, sizeof(text), "# config\n%s\n%s\n\n  %s\n",
+			 lines[i][0], strcmp(key, "mem") == 0 ? "log=info" : "mem=32", lines[i][1]);
+		snprintf(want, sizeof(want),
+			 "apicvisor.cfg line 5: duplicate key '%s' (already set on line 2)", key);
+		config_defaults(&c);
+		before = c;
+		if (parse_file(&c, text, err, sizeof(err)) != -1)
+			fail_msg("%s set twice: accepted", key);
+		assert_string_equal(err, want);
+		assert_memory_equal(&c, &before, sizeof(c));
+	}
+}
+
+/* Load options: a key twice among them is an error too (its word numbers, the program's name
+ * counted); a key from the file is overridden, not duplicated. */
+static void test_cmdline_duplicate_keys(void **state)
+{
+	struct config c, before;
+	char err[256] = "";
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(parse_file(&c, "mode=emulate\ntestdev=off\nmem=64\n", err, sizeof(err)),
+			 0);
+	if (parse_cmdline(&c, "prog mode=apicv testdev=on", err, sizeof(err)) != 0)
+		fail_msg("unexpected error \"%s\"", err);
+	assert_int_equal(c.mode, MODE_APICV);
+	assert_true(c.testdev);
+	assert_int_equal(c.mem_mib, 64);
+
+	before = c;
+	assert_int_equal(parse_cmdline(&c, "prog mode=posted args=\"a b\" mode=emulate", err,
+				       sizeof(err)),
+			 -1);
+	assert_string_equal(err, "load options: duplicate key 'mode' in word 4 (already set by "
+				 "word 2)");
+	assert_int_equal(parse_cmdline(&c, "testdev=off testdev=off", err, sizeof(err)), -1);
+	assert_string_equal(err, "load options: duplicate key 'testdev' in word 2 (already set by "
+				 "word 1)");
+	assert_memory_equal(&c, &before, sizeof(c));
+	/* Separate calls (file, then load options) never count as duplicates of each other. */
+	assert_int_equal(parse_cmdline(&c, "prog mode=posted", err, sizeof(err)), 0);
+	assert_int_equal(c.mode, MODE_POSTED);
 }
 
 int main(void)
@@ -690,6 +781,8 @@ int main(void)
 		cmocka_unit_test(test_modules_invalid),
 		cmocka_unit_test(test_modules_limits),
 		cmocka_unit_test(test_modules_file_and_cmdline),
+		cmocka_unit_test(test_file_duplicate_keys),
+		cmocka_unit_test(test_cmdline_duplicate_keys),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
