@@ -29,9 +29,12 @@ for test in "$@"; do
 	rc=$?
 	# cmocka prints "[       OK ] name" or "[  FAILED  ] name" per test, then a summary
 	# (from "N test(s) run.") that repeats the failures.
+	# A failed test's own messages (between its RUN and FAILED lines) go before its FAIL line.
 	awk -v t="$name" '/test\(s\) run\./ { exit }
-		sub(/^\[       OK \] /, "") { print "PASS " t ": " $0 }
-		sub(/^\[  FAILED  \] /, "") { print "FAIL " t ": " $0 }' "$log"
+		/^\[ RUN      \] / { said = ""; next }
+		sub(/^\[       OK \] /, "") { print "PASS " t ": " $0; said = ""; next }
+		sub(/^\[  FAILED  \] /, "") { printf "%s", said; print "FAIL " t ": " $0; said = ""; next }
+		{ said = said "    " $0 "\n" }' "$log"
 	if [ $rc -ne 0 ]; then
 		status=1
 		if ! grep -q "^\[  FAILED  \]" "$log"; then
@@ -40,7 +43,7 @@ for test in "$@"; do
 		fi
 	fi
 done
-if [ $ran -eq 0 ]; then
+if [ $ran -eq 0 ] && [ $status -eq 0 ]; then
 	echo "FAIL unit: no test binaries in $build/unit/ (build them with make unit)"
 	status=1
 fi
