@@ -4,7 +4,8 @@
  * line names, print a summary and end the run through isa-debug-exit.
  *
  * Command line: blank-separated words, each a scenario name (run in order), n=NUM (the
- * iteration count of the scenarios after it, default 1000) or modes=LIST. QEMU's -kernel puts
+ * iteration count of the scenarios after it, default 1000), modes=LIST or seed=NUM (the chaos
+ * scenario's seed, scenarios.h). QEMU's -kernel puts
  * the kernel's file name before the -append text, so a first word that looks like a file name
  * is skipped. A command line that names no scenario runs "hello".
  *
@@ -119,6 +120,9 @@ static void guest_run_scenarios(const char *cursor, struct scenario_context *con
 	context->iterations = GUEST_DEFAULT_ITERATIONS;
 	while ((word = guest_next_word(&cursor, &len)) != NULL) {
 		if (guest_word_has_prefix(word, len, "modes="))
+			continue;
+		/* seed=NUM: read by the chaos scenario itself (scenarios_chaos.c). */
+		if (guest_word_has_prefix(word, len, "seed="))
 			continue;
 		if (guest_word_has_prefix(word, len, "n=")) {
 			if (!guest_parse_count(word + 2, len - 2, &context->iterations)) {
