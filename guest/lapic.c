@@ -284,9 +284,14 @@ uint32_t lapic_read_esr(void)
 	return lapic_read(LAPIC_REG_ESR);
 }
 
+uint32_t lapic_lvt_timer(enum lapic_timer_mode mode, uint8_t vector)
+{
+	return ((uint32_t)mode << LAPIC_LVT_TIMER_MODE_SHIFT) | vector;
+}
+
 void lapic_timer_start(enum lapic_timer_mode mode, uint8_t vector, uint32_t initial_count)
 {
-	lapic_write(LAPIC_REG_LVT_TIMER, ((uint32_t)mode << LAPIC_LVT_TIMER_MODE_SHIFT) | vector);
+	lapic_write(LAPIC_REG_LVT_TIMER, lapic_lvt_timer(mode, vector));
 	lapic_write(LAPIC_REG_TIMER_INITIAL_COUNT, initial_count);
 }
 
@@ -297,8 +302,7 @@ void lapic_timer_stop(void)
 
 void lapic_timer_start_tsc_deadline(uint8_t vector, uint64_t deadline)
 {
-	lapic_write(LAPIC_REG_LVT_TIMER,
-		    ((uint32_t)LAPIC_TIMER_TSC_DEADLINE << LAPIC_LVT_TIMER_MODE_SHIFT) | vector);
+	lapic_write(LAPIC_REG_LVT_TIMER, lapic_lvt_timer(LAPIC_TIMER_TSC_DEADLINE, vector));
 	/* "In xAPIC mode ... software must order the memory-mapped write to the LVT entry that
 	 * enables TSC-deadline mode and any subsequent WRMSR to the IA32_TSC_DEADLINE MSR ...
 	 * by executing the MFENCE instruction" (SDM Vol. 3A §11.5.4.1 "TSC-Deadline Mode"). */

@@ -139,6 +139,9 @@ void lapic_send_x2apic_self_ipi(uint8_t vector);
  * write of 0, then one ESR read. The value read holds the errors since the previous write. */
 uint32_t lapic_read_esr(void);
 
+/* The LVT timer value for `mode` and `vector`, unmasked (no access). */
+uint32_t lapic_lvt_timer(enum lapic_timer_mode mode, uint8_t vector);
+
 /* Starts the timer in one-shot or periodic mode: writes the LVT timer, then the initial count
  * (which starts it). The divide configuration stays at divide by 1 from lapic_setup. */
 void lapic_timer_start(enum lapic_timer_mode mode, uint8_t vector, uint32_t initial_count);

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 
+#include "cpu.h"
 #include "hypercall.h"
 #include "lib/printf.h"
 
@@ -42,6 +43,12 @@ static const char *const scenario_failure_reasons[SCENARIO_FAILURE_COUNT] = {
 	[SCENARIO_FAILURE_PM_TIMER_STOPPED] = "the ACPI PM timer did not advance",
 	[SCENARIO_FAILURE_FW_CFG_SIGNATURE] = "fw_cfg's signature item is not \"QEMU\"",
 	[SCENARIO_FAILURE_FW_CFG_ITEM] = "an fw_cfg item disagrees with the platform",
+	[SCENARIO_FAILURE_INTERRUPT_LATE] = "a timer interrupt came later than its bound",
+	[SCENARIO_FAILURE_RATE] = "a timer counted at a rate outside its bound",
+	[SCENARIO_FAILURE_LEFTOVER_INTERRUPT] = "an interrupt left pending by an earlier scenario "
+						"arrived before BEGIN",
+	[SCENARIO_FAILURE_LOG_OVERFLOW] = "more interrupts arrived than the log holds: the "
+					  "overwritten ones cannot be checked",
 };
 
 const char *scenario_failure_reason(enum scenario_failure failure)
@@ -134,4 +141,46 @@ bool scenario_expect_gp(struct scenario_state *state, const char *what,
 		scenario_note(state, "%s raised vector %u with error code 0x%lx, expected #GP(0)",
 			      what, raised.vector, raised.error_code);
 	return false;
+}
+
+void scenario_read_clocks(struct scenario_clocks *clocks)
+{
+	uint32_t max_leaf = cpu_cpuid(CPUID_LEAF_BASIC_MAX).eax;
+
+	*clocks = (struct scenario_clocks){ 0 };
+	if (max_leaf >= CPUID_LEAF_TSC_CRYSTAL) {
+		struct cpu_cpuid_result r = cpu_cpuid(CPUID_LEAF_TSC_CRYSTAL);
+
+		if (r.eax != 0 && r.ebx != 0) {
+			clocks->crystal_denominator = r.eax;
+			clocks->crystal_numerator = r.ebx;
+			if (r.ecx != 0)
+				clocks->tsc_hz = (uint64_t)r.ecx * r.ebx / r.eax;
+		}
+	}
+	if (clocks->tsc_hz == 0 && max_leaf >= CPUID_LEAF_FREQUENCY)
+		clocks->tsc_hz = (uint64_t)(cpu_cpuid(CPUID_LEAF_FREQUENCY).eax & 0xFFFFu) *
+				 1000000u;
+}
+
+bool scenario_clocks_have_crystal(const struct scenario_clocks *clocks)
+{
+	return clocks->crystal_numerator != 0 && clocks->crystal_denominator != 0;
+}
+
+uint64_t scenario_clocks_apic_timer_cycles(const struct scenario_clocks *clocks, uint64_t counts,
+					   uint32_t divisor)
+{
+	uint64_t crystal_ticks = counts * divisor;
+	uint64_t numerator = clocks->crystal_numerator, denominator = clocks->crystal_denominator;
+
+	/* Split so that neither product overflows: the remainder is below 2^32. */
+	return crystal_ticks / denominator * numerator +
+	       crystal_ticks % denominator * numerator / denominator;
+}
+
+uint64_t scenario_clocks_tsc_cycles(const struct scenario_clocks *clocks, uint64_t ticks,
+				    uint64_t hz)
+{
+	return (ticks * clocks->tsc_hz + hz / 2) / hz;
 }

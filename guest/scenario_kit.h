@@ -51,6 +51,10 @@ enum scenario_failure {
 	SCENARIO_FAILURE_PM_TIMER_STOPPED,
 	SCENARIO_FAILURE_FW_CFG_SIGNATURE,
 	SCENARIO_FAILURE_FW_CFG_ITEM,
+	SCENARIO_FAILURE_INTERRUPT_LATE,
+	SCENARIO_FAILURE_RATE,
+	SCENARIO_FAILURE_LEFTOVER_INTERRUPT,
+	SCENARIO_FAILURE_LOG_OVERFLOW,
 	SCENARIO_FAILURE_COUNT,
 	/* Not a failure: what a prepare function returns through scenario_skip. */
 	SCENARIO_SKIPPED = SCENARIO_FAILURE_COUNT,
@@ -132,6 +136,43 @@ enum scenario_failure scenario_skip(struct scenario_state *state, const char *re
 /* Checks one value a scenario observed; a mismatch is noted. */
 bool scenario_expect(struct scenario_state *state, const char *what, uint64_t actual,
 		     uint64_t expected);
+
+/*
+ * What CPUID says of the clocks (SDM Vol. 2A "CPUID—CPU Identification", leaves 15H and 16H).
+ * CPUID is an exit under a hypervisor, so prepare steps read it, not the scenarios.
+ *
+ * Leaf 15H: "TSC frequency = core crystal clock frequency * EBX/EAX"; EBX = 0 means the ratio
+ * is not enumerated, ECX = 0 the crystal's frequency. Where the ratio is enumerated, the local
+ * APIC timer counts the core crystal clock (SDM Vol. 3A §11.5.4 "APIC Timer": "The APIC timer
+ * frequency will be the processor's bus clock or core crystal clock frequency (when TSC/core
+ * crystal clock ratio is enumerated in CPUID leaf 0x15) divided by the value specified in the
+ * divide configuration register"), so one timer count at divide 1 is EBX/EAX TSC cycles.
+ * apicvisor answers EAX = EBX = 1 and ECX = the TSC rate it measured (vmx/platform.c).
+ */
+struct scenario_clocks {
+	uint32_t crystal_denominator; /* CPUID.15H:EAX, 0 where the leaf is absent */
+	uint32_t crystal_numerator;   /* CPUID.15H:EBX, 0: the ratio is not enumerated */
+	uint64_t tsc_hz;              /* leaf 15H's TSC frequency where ECX is given too, else
+				       * leaf 16H's base frequency (the rate of an invariant TSC on
+				       * processors that enumerate it without the crystal's), else 0 */
+};
+
+/* Fills *clocks from CPUID leaves 0, 15H and 16H (3 CPUIDs at most). */
+void scenario_read_clocks(struct scenario_clocks *clocks);
+
+/* Whether CPUID.15H enumerates the TSC/crystal ratio, so that APIC timer counts can be turned
+ * into TSC cycles. */
+bool scenario_clocks_have_crystal(const struct scenario_clocks *clocks);
+
+/* TSC cycles of `counts` APIC timer counts at divisor `divisor` (1-128): counts * divisor *
+ * EBX / EAX, rounded down. Only where scenario_clocks_have_crystal. */
+uint64_t scenario_clocks_apic_timer_cycles(const struct scenario_clocks *clocks, uint64_t counts,
+					   uint32_t divisor);
+
+/* TSC cycles of `ticks` ticks of a clock of `hz` Hz: ticks * tsc_hz / hz, rounded to nearest.
+ * Only where clocks->tsc_hz != 0; ticks * tsc_hz must fit in 64 bits. */
+uint64_t scenario_clocks_tsc_cycles(const struct scenario_clocks *clocks, uint64_t ticks,
+				    uint64_t hz);
 
 /* Checks that an instruction run under a fixup raised #GP(0); anything else is noted. */
 bool scenario_expect_gp(struct scenario_state *state, const char *what,

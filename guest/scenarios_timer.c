@@ -3,10 +3,23 @@
  * The local APIC timer scenarios (one-shot, periodic, TSC-deadline) and HLT's wake-ups; what
  * each does and touches is listed in scenarios.h.
  *
- * The timer counts the APIC's bus clock divided by the divide configuration (1 here), a rate
- * the architecture leaves to the platform: QEMU's is 1 GHz, a hypervisor's virtual APIC picks
- * its own. The counts below are short on either: SCENARIO_TIMER_COUNT is 5 us under QEMU and a
- * few thousand TSC cycles where a virtual APIC counts at the TSC's rate.
+ * The timer counts the core crystal clock where CPUID.15H enumerates the TSC/crystal ratio,
+ * else the bus clock, divided by the divide configuration (1 here) (SDM Vol. 3A §11.5.4 "APIC
+ * Timer"); scenario_kit.h turns counts into TSC cycles. apicvisor's virtual APIC counts at the
+ * TSC's rate and says so in leaf 15H (EAX = EBX = 1); plain QEMU's counts at 1 GHz and has no
+ * leaf 15H ratio, so there the rates are not checked (noted).
+ *
+ * The rate checks. Each interrupt's arrival is the TSC its handler read first (interrupts.h);
+ * "armed" is a TSC read right before the write that starts the timer (the initial count; for
+ * TSC-deadline mode the deadline itself is the reference). An interrupt whose arrival is
+ * before armed + the count's TSC cycles came early: always a failure, since the timer cannot
+ * have reached 0 yet and everything between its expiry and the handler only adds time. One
+ * that comes more than SCENARIO_TIMER_LATE_SHARE of that interval after its due time is late:
+ * the slack is for what a hypervisor spends between the guest's RDTSC and its start of the
+ * count (the initial-count write's exit) and between the expiry and the handler (the exit that
+ * notices it, the injection or virtual-interrupt delivery), measured under Bochs at 1000-5000
+ * TSC cycles per interrupt (see the counts below); half the interval is several times that and
+ * still catches a timer that fires at twice its period, or at half its rate.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,14 +31,69 @@
 #include "scenario_apic_kit.h"
 
 #define SCENARIO_TIMER_VECTOR 0x70u
-#define SCENARIO_TIMER_COUNT 5000u            /* initial count of the one-shot timers */
-/* The periodic timer's initial count: ten times the one-shot's, so that a tick's handling (an
- * EOI exit when the APIC is emulated) ends well before the next tick, and timer-periodic's
- * interrupt count stays the same from run to run. QEMU's 5 us period at count 5000 left the
- * next tick pending in about one run in three. */
+/* The one-shot timer's initial count: 20000 TSC cycles under apicvisor (5 ms of Bochs' ~4 MHz
+ * TSC), 20 us under QEMU. */
+#define SCENARIO_TIMER_COUNT 20000u
+/* The periodic timer's initial count: so that a tick's handling (an EOI exit when the APIC is
+ * emulated) ends well before the next tick, and timer-periodic's interrupt count stays the
+ * same from run to run. QEMU's 5 us period at count 5000 left the next tick pending in about
+ * one run in three. */
 #define SCENARIO_TIMER_PERIOD_COUNT 50000u
+#define SCENARIO_TIMER_DIVISOR 1u             /* lapic_setup's divide configuration */
 #define SCENARIO_TIMER_MAX_TICKS 20u          /* timer-periodic runs min(n, this) ticks */
-#define SCENARIO_TSC_DEADLINE_DELTA 5000u     /* TSC cycles from arming to the deadline */
+#define SCENARIO_TSC_DEADLINE_DELTA 20000u    /* TSC cycles from arming to the deadline */
+/* Lateness allowed: this fraction (1 / N) of the interval the interrupt was armed for. */
+#define SCENARIO_TIMER_LATE_SHARE 2u
+
+/* Read by the prepare step (CPUID exits are not the scenario's). */
+static struct scenario_clocks scenario_timer_clocks;
+
+static enum scenario_failure scenario_timer_prepare(struct scenario_state *state)
+{
+	enum scenario_failure prepared = scenario_apic_prepare_xapic(state);
+
+	if (prepared == SCENARIO_PASSED)
+		scenario_read_clocks(&scenario_timer_clocks);
+	return prepared;
+}
+
+/*
+ * Checks arrival `index`, due at TSC `due` (`interval` cycles after it was armed): not before
+ * `due`, not more than interval / SCENARIO_TIMER_LATE_SHARE after it. Notes and returns the
+ * failure; *late_max keeps the largest lateness seen. A missing arrival passes (the log check
+ * notes it).
+ */
+static enum scenario_failure scenario_timer_check_due(struct scenario_state *state,
+						      unsigned index, uint64_t due,
+						      uint64_t interval, uint64_t *late_max)
+{
+	const struct interrupts_arrival *arrival = interrupts_arrival(index);
+	uint64_t bound = interval / SCENARIO_TIMER_LATE_SHARE;
+
+	if (arrival == NULL)
+		return SCENARIO_PASSED;
+	if (arrival->tsc < due) {
+		scenario_note(state, "interrupt %u came at TSC 0x%lx, %lu cycles before it was due "
+			      "(0x%lx)", index, arrival->tsc, due - arrival->tsc, due);
+		return SCENARIO_FAILURE_INTERRUPT_EARLY;
+	}
+	if (arrival->tsc - due > *late_max)
+		*late_max = arrival->tsc - due;
+	if (arrival->tsc - due > bound) {
+		scenario_note(state, "interrupt %u came %lu TSC cycles after it was due, more than "
+			      "%lu (1/%u of %lu)", index, arrival->tsc - due, bound,
+			      SCENARIO_TIMER_LATE_SHARE, interval);
+		return SCENARIO_FAILURE_INTERRUPT_LATE;
+	}
+	return SCENARIO_PASSED;
+}
+
+/* The note for a CPU whose leaf 15H gives no crystal ratio: the timer's rate is unknown. */
+static void scenario_timer_note_no_crystal(struct scenario_state *state)
+{
+	scenario_note(state, "rate not checked: CPUID.15H enumerates no TSC/crystal ratio, so the "
+		      "APIC timer's clock is not known");
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* timer-periodic: the timer reloads its initial count each time it reaches 0 (SDM Vol. 3A
@@ -45,6 +113,49 @@ static void scenario_periodic_hook(const struct interrupts_arrival *arrival)
 	scenario_periodic_pending_at_stop = lapic_irr_has(SCENARIO_TIMER_VECTOR);
 }
 
+/* The periodic ticks' rate: tick i (0 = the first) is due (i + 1) periods after arming, as
+ * the count reloads at each expiry; each must come neither before nor too long after. Figures
+ * expected_cycles (the period in TSC cycles), cycles_to_first_tick, period_cycles_min and
+ * _max (between consecutive arrivals) and cycles_late_max. */
+static enum scenario_failure scenario_periodic_rate(struct scenario_state *state,
+						    uint64_t armed, unsigned due)
+{
+	enum scenario_failure failure = SCENARIO_PASSED;
+	uint64_t period, late_max = 0, period_min = UINT64_MAX, period_max = 0;
+	const struct interrupts_arrival *first = interrupts_arrival(0);
+
+	if (!scenario_clocks_have_crystal(&scenario_timer_clocks)) {
+		scenario_timer_note_no_crystal(state);
+		return SCENARIO_PASSED;
+	}
+	period = scenario_clocks_apic_timer_cycles(&scenario_timer_clocks,
+						   SCENARIO_TIMER_PERIOD_COUNT,
+						   SCENARIO_TIMER_DIVISOR);
+	scenario_report(state, "expected_cycles", period);
+	if (first != NULL)
+		scenario_report(state, "cycles_to_first_tick", first->tsc - armed);
+	for (unsigned i = 0; i < due && i < interrupts_count(); i++) {
+		const struct interrupts_arrival *arrival = interrupts_arrival(i);
+		const struct interrupts_arrival *previous = i > 0 ? interrupts_arrival(i - 1) : NULL;
+
+		scenario_apic_keep_first(&failure, scenario_timer_check_due(
+							   state, i, armed + (uint64_t)(i + 1) * period,
+							   period, &late_max));
+		if (arrival == NULL || previous == NULL || arrival->tsc < previous->tsc)
+			continue;
+		if (arrival->tsc - previous->tsc < period_min)
+			period_min = arrival->tsc - previous->tsc;
+		if (arrival->tsc - previous->tsc > period_max)
+			period_max = arrival->tsc - previous->tsc;
+	}
+	if (period_max != 0) {
+		scenario_report(state, "period_cycles_min", period_min);
+		scenario_report(state, "period_cycles_max", period_max);
+	}
+	scenario_report(state, "cycles_late_max", late_max);
+	return failure;
+}
+
 static enum scenario_failure scenario_timer_periodic(struct scenario_state *state)
 {
 	uint64_t iterations = state->context->iterations;
@@ -54,7 +165,12 @@ static enum scenario_failure scenario_timer_periodic(struct scenario_state *stat
 									  SCENARIO_TIMER_MAX_TICKS;
 	scenario_periodic_pending_at_stop = false;
 	interrupts_set_hook(scenario_periodic_hook);
-	lapic_timer_start(LAPIC_TIMER_PERIODIC, SCENARIO_TIMER_VECTOR, SCENARIO_TIMER_PERIOD_COUNT);
+	lapic_write(LAPIC_REG_LVT_TIMER, lapic_lvt_timer(LAPIC_TIMER_PERIODIC,
+							 SCENARIO_TIMER_VECTOR));
+
+	uint64_t armed = cpu_rdtsc_fenced();
+
+	lapic_write(LAPIC_REG_TIMER_INITIAL_COUNT, SCENARIO_TIMER_PERIOD_COUNT);
 	cpu_interrupts_enable();
 
 	enum scenario_failure failure = scenario_apic_await(state, scenario_periodic_ticks,
@@ -72,6 +188,7 @@ static enum scenario_failure scenario_timer_periodic(struct scenario_state *stat
 	if (failure == SCENARIO_PASSED)
 		failure = scenario_apic_expect_log(state, expected, due);
 	scenario_report(state, "ticks", scenario_periodic_ticks);
+	scenario_apic_keep_first(&failure, scenario_periodic_rate(state, armed, due));
 	if (scenario_periodic_pending_at_stop)
 		scenario_note(state, "a tick was pending in IRR when the timer stopped: %u due",
 			      due);
@@ -101,16 +218,35 @@ static enum scenario_failure scenario_timer_oneshot(struct scenario_state *state
 {
 	static const uint8_t expected[] = { SCENARIO_TIMER_VECTOR };
 
-	lapic_timer_start(LAPIC_TIMER_ONE_SHOT, SCENARIO_TIMER_VECTOR, SCENARIO_TIMER_COUNT);
+	lapic_write(LAPIC_REG_LVT_TIMER, lapic_lvt_timer(LAPIC_TIMER_ONE_SHOT,
+							 SCENARIO_TIMER_VECTOR));
+
+	uint64_t armed = cpu_rdtsc_fenced();
+
+	lapic_write(LAPIC_REG_TIMER_INITIAL_COUNT, SCENARIO_TIMER_COUNT);
 
 	enum scenario_failure failure = scenario_timer_await_one(state, "the timer interrupt");
 	uint32_t current = lapic_read(LAPIC_REG_TIMER_CURRENT_COUNT);
+	const struct interrupts_arrival *arrival = interrupts_arrival(0);
 
 	if (failure == SCENARIO_PASSED)
 		failure = scenario_apic_expect_log(state, expected, 1);
 	if (!scenario_expect(state, "the current count after the interrupt", current, 0) &&
 	    failure == SCENARIO_PASSED)
 		failure = SCENARIO_FAILURE_APIC_REGISTER;
+	if (arrival != NULL)
+		scenario_report(state, "cycles_to_interrupt", arrival->tsc - armed);
+	if (scenario_clocks_have_crystal(&scenario_timer_clocks)) {
+		uint64_t interval = scenario_clocks_apic_timer_cycles(
+			&scenario_timer_clocks, SCENARIO_TIMER_COUNT, SCENARIO_TIMER_DIVISOR);
+		uint64_t late = 0;
+
+		scenario_report(state, "expected_cycles", interval);
+		scenario_apic_keep_first(&failure, scenario_timer_check_due(
+							   state, 0, armed + interval, interval, &late));
+	} else {
+		scenario_timer_note_no_crystal(state);
+	}
 	return scenario_apic_finish(state, failure);
 }
 
@@ -143,13 +279,13 @@ static enum scenario_failure scenario_timer_tsc_deadline(struct scenario_state *
 		failure = scenario_apic_expect_log(state, expected, 1);
 
 	const struct interrupts_arrival *arrival = interrupts_arrival(0);
+	uint64_t late = 0;
 
-	if (arrival != NULL && arrival->tsc < deadline) {
-		scenario_note(state, "the handler ran at TSC 0x%lx, before the deadline 0x%lx",
-			      arrival->tsc, deadline);
-		if (failure == SCENARIO_PASSED)
-			failure = SCENARIO_FAILURE_INTERRUPT_EARLY;
-	}
+	/* The deadline is absolute: due at it, late by more than half the delta it was set
+	 * ahead. Needs no clock rate: TSC-deadline mode counts the TSC itself. */
+	scenario_apic_keep_first(&failure, scenario_timer_check_due(
+						   state, 0, deadline, SCENARIO_TSC_DEADLINE_DELTA,
+						   &late));
 	if (arrival != NULL && arrival->tsc >= deadline)
 		scenario_report(state, "cycles_late", arrival->tsc - deadline);
 	if (!scenario_expect(state, "IA32_TSC_DEADLINE after the interrupt", msr_after, 0) &&
@@ -166,6 +302,7 @@ static enum scenario_failure scenario_timer_tsc_deadline(struct scenario_state *
 
 #define SCENARIO_HLT_IPI_VECTOR 0x61u
 #define SCENARIO_HLT_TIMER_VECTOR 0x62u       /* above the IPI: taken first if both pend */
+#define SCENARIO_HLT_TIMER_COUNT 5000u        /* part 2's one-shot */
 /* Part 1's safety net: should the HLT miss the pending IPI, this one-shot ends it (and the
  * scenario fails) instead of the guest hanging: 67 ms under QEMU. */
 #define SCENARIO_HLT_BACKUP_COUNT 0x4000000u
@@ -184,7 +321,7 @@ static enum scenario_failure scenario_hlt_wakeup(struct scenario_state *state)
 
 	/* Part 2: nothing pending; the timer wakes the HLT. Without a timer interrupt nothing
 	 * would, and only the hypervisor's watchdog could end the run. */
-	lapic_timer_start(LAPIC_TIMER_ONE_SHOT, SCENARIO_HLT_TIMER_VECTOR, SCENARIO_TIMER_COUNT);
+	lapic_timer_start(LAPIC_TIMER_ONE_SHOT, SCENARIO_HLT_TIMER_VECTOR, SCENARIO_HLT_TIMER_COUNT);
 
 	uint64_t start = cpu_rdtsc_fenced();
 	uint64_t after_timer_hlt = scenario_apic_sti_hlt();
@@ -205,8 +342,8 @@ static enum scenario_failure scenario_hlt_wakeup(struct scenario_state *state)
 }
 
 static const struct scenario scenario_timer_table[] = {
-	{ "timer-periodic", false, scenario_apic_prepare_xapic, scenario_timer_periodic },
-	{ "timer-oneshot", false, scenario_apic_prepare_xapic, scenario_timer_oneshot },
+	{ "timer-periodic", false, scenario_timer_prepare, scenario_timer_periodic },
+	{ "timer-oneshot", false, scenario_timer_prepare, scenario_timer_oneshot },
 	{ "timer-tsc-deadline", false, scenario_prepare_tsc_deadline,
 	  scenario_timer_tsc_deadline },
 	{ "hlt-wakeup", false, scenario_apic_prepare_xapic, scenario_hlt_wakeup },
