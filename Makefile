@@ -28,12 +28,13 @@ EFI_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fpic -fshort-wchar -fno-stack-pr
 	-fno-stack-check -fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args \
 	-mgeneral-regs-only -DGNU_EFI_USE_MS_ABI -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. \
 	-I$(BUILD)/gen $(WARNINGS) -MP -MMD
-EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -L$(EFI_LIB) \
+EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined -L$(EFI_LIB) \
 	-T $(EFI_LIB)/elf_x86_64_efi.lds $(EFI_LIB)/crt0-efi-x86_64.o
 
 # Plain-C modules: built into the EFI binary and into the host unit tests.
 PURE_SRCS := lib/fmt.c boot/config.c boot/multiboot.c vmx/vmx_names.c vmx/vmx_caps.c \
 	vmx/stats.c vmx/ept.c devices/uart16550.c apicv/vlapic.c vmx/x86_decode.c vmx/guest_walk.c \
+	vmx/cpuid_policy.c \
 	devices/acpi_tables.c devices/fw_cfg.c devices/pm_timer.c devices/vioapic.c \
 	devices/irq_routing.c devices/vpic.c devices/pit.c
 # EFI-only C and assembly.
@@ -44,7 +45,7 @@ EFI_ASMS := boot/traps.asm vmx/entry.asm
 HV_OBJS := $(patsubst %.c,$(BUILD)/efi/%.o,$(PURE_SRCS) $(EFI_SRCS)) \
 	$(patsubst %.asm,$(BUILD)/efi/%.o,$(EFI_ASMS))
 
-.PHONY: all image run test unit unit-build integration test-kernels bench deps clean FORCE
+.PHONY: all image run run-options test unit unit-build integration test-kernels bench deps clean FORCE
 all: $(BUILD)/apicvisor.efi $(BUILD)/guest.elf $(BUILD)/esp.img
 
 $(BUILD)/efi/%.o: %.c
@@ -101,7 +102,10 @@ include tests/fuzz/fuzz.mk
 deps:
 	@tools/install-deps.sh
 
-run: deps all
+# run-options: every make run option checked before anything is installed, built or booted.
+run-options:
+	@tools/run.sh --check
+run: run-options deps all
 	@tools/run.sh
 
 # make unit builds the unit tests and runs them (tools/run-unit.sh: a PASS/FAIL line per test,

@@ -1,15 +1,86 @@
 #!/usr/bin/env bash
 # `make run`: boots apicvisor on the best test host available here and prints its statistics.
 #   HOST=bochs|qemu-tcg|qemu-kvm  MODE=emulate|tpr-shadow|apicv|posted  GUEST=file
-#   GUEST_ARGS="..."  TIMEOUT=s (guest budget)  MEM=MiB  NAME=run name (build/runs/NAME)
-# Exit status 0 only if the guest reported success.
+#   GUEST_ARGS="..."  TIMEOUT=s (guest budget)  MEM=MiB  LOG=quiet|info|debug  TESTDEV=on|off
+#   NAME=run name (build/runs/NAME)
+# Every option is checked before anything boots; a wrong one is named with the values it takes.
+#   tools/run.sh --check   only checks the options (make run does this before it builds)
+# Exit status: 0 the guest reported success; 1 it did not (or no guest ran: no statistics);
+# 2 a wrong option (nothing booted); 3 the host failed (the emulator's fatal error is printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=${BUILD:-build}
-name=${NAME:-run}
-run_dir=$build/runs/$name
+check_only=false
+[ "${1:-}" = --check ] && check_only=true
 
+# ---- the options, checked before anything boots ------------------------------------------------
+
+errors=0
+wrong() { # VARIABLE=value, what is wrong
+	echo "apicvisor: error: $*" >&2
+	errors=$((errors + 1))
+}
+
+default_of() { # a key's value in tools/default.cfg
+	sed -n "s/^$1=//p" tools/default.cfg | tail -n 1
+}
+
+one_of() { # VARIABLE value allowed...
+	local variable=$1 value=$2
+	shift 2
+	for allowed in "$@"; do
+		[ "$value" = "$allowed" ] && return 0
+	done
+	local list
+	list=$(printf '%s, ' "$@")
+	wrong "$variable=$value is not one of ${list%, }"
+}
+
+number_in() { # VARIABLE value min max what-the-range-means
+	if ! [[ $2 =~ ^[0-9]+$ ]]; then
+		wrong "$1=$2 is not a decimal number: $3..$4 $5"
+	elif [ ${#2} -gt 9 ] || [ $((10#$2)) -lt $3 ] || [ $((10#$2)) -gt $4 ]; then
+		wrong "$1=$2 is out of range: $3..$4 $5"
+	fi
+}
+
+[ -z "${HOST:-}" ] || one_of HOST "$HOST" bochs qemu-tcg qemu-kvm
+mode=${MODE:-$(default_of mode)}
+one_of MODE "$mode" emulate tpr-shadow apicv posted
+timeout_s=${TIMEOUT:-$(default_of timeout)}
+number_in TIMEOUT "$timeout_s" 0 86400 "seconds, 0 for none"
+mem=${MEM:-$(default_of mem)}
+number_in MEM "$mem" 2 3072 MiB
+log=${LOG:-$(default_of log)}
+one_of LOG "$log" quiet info debug
+testdev=${TESTDEV:-$(default_of testdev)}
+testdev=${testdev:-on}
+one_of TESTDEV "$testdev" on off
+args=${GUEST_ARGS-$(default_of args)}
+if [[ $args =~ [^[:print:]] ]] || [[ $args = *$'\n'* ]]; then
+	wrong "GUEST_ARGS holds a character that is not printable ASCII (a line break, a tab...)"
+elif [ ${#args} -gt 511 ]; then
+	wrong "GUEST_ARGS is ${#args} characters long; the guest's command line holds at most 511"
+fi
+name=${NAME:-run}
+[[ $name =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] ||
+	wrong "NAME=$name is not a plain name (letters, digits, '.', '_', '-'): it names build/runs/NAME"
+# The default guest is built by make run; a guest the user names must be there already.
+if [ -n "${GUEST:-}" ]; then
+	if [ ! -e "$GUEST" ]; then
+		wrong "GUEST=$GUEST does not exist"
+	elif [ ! -f "$GUEST" ]; then
+		wrong "GUEST=$GUEST is not a regular file"
+	elif [ ! -r "$GUEST" ]; then
+		wrong "GUEST=$GUEST is not readable"
+	elif [ "$(stat -c %s "$GUEST")" -gt $((15 * 1024 * 1024)) ]; then
+		wrong "GUEST=$GUEST is larger than 15 MiB and does not fit on the 16 MiB ESP image"
+	fi
+fi
+guest=${GUEST:-$build/guest.elf}
+
+# The host: forced, or the best one here.
 pick_host() {
 	if [ -n "${HOST:-}" ]; then
 		echo "$HOST" "HOST=$HOST given"
@@ -18,44 +89,91 @@ pick_host() {
 			"Bochs 2.7 emulates VT-x"
 	elif [ ! -w /dev/kvm ]; then
 		echo bochs "/dev/kvm is missing or not writable; Bochs 2.7 emulates VT-x"
-	elif [ "$(cat /sys/module/kvm_intel/parameters/nested 2>/dev/null)" != Y ] &&
-		[ "$(cat /sys/module/kvm_intel/parameters/nested 2>/dev/null)" != 1 ]; then
+	elif ! kvm_nested; then
 		echo bochs "kvm_intel has nested=N; Bochs 2.7 emulates VT-x"
 	else
 		echo qemu-kvm "the CPU has vmx and kvm_intel allows nested VT-x"
 	fi
 }
-
+kvm_nested() {
+	local nested
+	nested=$(cat /sys/module/kvm_intel/parameters/nested 2>/dev/null || true)
+	[ "$nested" = Y ] || [ "$nested" = 1 ]
+}
 read -r host why < <(pick_host)
-echo "apicvisor: host $host ($why)"
+# What a forced host needs of this machine.
+if [ "$host" = qemu-kvm ]; then
+	if [ ! -e /dev/kvm ]; then
+		wrong "HOST=qemu-kvm: there is no /dev/kvm here (KVM is not loaded); HOST=bochs emulates VT-x"
+	elif [ ! -w /dev/kvm ] || [ ! -r /dev/kvm ]; then
+		wrong "HOST=qemu-kvm: /dev/kvm is not readable and writable by $(id -un); HOST=bochs emulates VT-x"
+	elif ! grep -qw vmx /proc/cpuinfo; then
+		wrong "HOST=qemu-kvm: this CPU has no vmx flag (/proc/cpuinfo), so KVM cannot give the guest VT-x; HOST=bochs emulates VT-x"
+	elif ! kvm_nested; then
+		wrong "HOST=qemu-kvm: kvm_intel has nested=N (/sys/module/kvm_intel/parameters/nested), so KVM cannot give the guest VT-x; HOST=bochs emulates VT-x"
+	fi
+fi
+# Bochs 2.7 gives a machine at most 2048 MiB; the firmware and apicvisor take 384 of them.
+if [ "$host" = bochs ] && [[ $mem =~ ^[0-9]{1,9}$ ]] && [ $((10#$mem)) -gt 1664 ]; then
+	wrong "MEM=$mem is too much for Bochs 2.7 (at most 2048 MiB for the whole machine, 384 MiB" \
+		"of them for the firmware and apicvisor): MEM=2..1664 on bochs"
+fi
 
+if [ $errors -gt 0 ]; then
+	echo "apicvisor: nothing booted ($errors wrong option(s); README.md lists the options)" >&2
+	exit 2
+fi
+$check_only && exit 0
+timeout_s=$((10#$timeout_s)) mem=$((10#$mem))
+[ -r "$guest" ] || { echo "apicvisor: error: $guest is missing: build it with make" >&2; exit 2; }
+[ -r "$build/apicvisor.efi" ] ||
+	{ echo "apicvisor: error: $build/apicvisor.efi is missing: build it with make" >&2; exit 2; }
+
+# ---- boot --------------------------------------------------------------------------------------
+
+echo "apicvisor: host $host ($why)"
+run_dir=$build/runs/$name
 mkdir -p "$run_dir"
 cfg=$run_dir/apicvisor.cfg
 {
 	echo "# written by tools/run.sh for this run"
-	grep -v -E '^(args|mode|timeout|mem)=' tools/default.cfg | grep -v '^#'
-	echo "args=${GUEST_ARGS-$(sed -n 's/^args=//p' tools/default.cfg)}"
-	echo "mode=${MODE:-$(sed -n 's/^mode=//p' tools/default.cfg)}"
-	echo "timeout=${TIMEOUT:-$(sed -n 's/^timeout=//p' tools/default.cfg)}"
-	echo "mem=${MEM:-$(sed -n 's/^mem=//p' tools/default.cfg)}"
+	grep -v -E '^(#|args=|mode=|timeout=|log=|mem=|testdev=)' tools/default.cfg
+	echo "args=$args"
+	echo "mode=$mode"
+	echo "timeout=$timeout_s"
+	echo "log=$log"
+	echo "mem=$mem"
+	echo "testdev=$testdev"
 } >"$cfg"
-tools/make-image.sh "$run_dir/esp.img" "$build/apicvisor.efi" "${GUEST:-$build/guest.elf}" "$cfg"
+tools/make-image.sh "$run_dir/esp.img" "$build/apicvisor.efi" "$guest" "$cfg"
 
 # Wall-clock limit for the whole host run: firmware boot plus the guest's budget.
-timeout_s=$(sed -n 's/^timeout=//p' "$cfg")
 wall=$(( 120 + (timeout_s > 0 ? timeout_s * 4 : 600) ))
 start=$(date +%s)
 status=0
+rm -f "$run_dir/results.json"
 tools/boot.sh "$host" "$run_dir" "$run_dir/esp.img" "$wall" --stream || status=$?
 echo # the stream may end without a newline when the host powers off mid-line
 echo "apicvisor: $host ran $(( $(date +%s) - start )) s wall; console in $run_dir/serial.log"
-[ $status -eq 124 ] && echo "apicvisor: $host did not stop within $wall s and was killed"
+case $status in
+124) echo "apicvisor: $host did not stop within $wall s and was killed" ;;
+3) echo "apicvisor: $host failed: $(cat "$run_dir/host-error.txt")" ;;
+esac
 result=0
 tools/results.py "$run_dir" "$host" || result=$?
-echo "apicvisor: statistics in $run_dir/results.json"
+if [ $result -le 1 ]; then
+	echo "apicvisor: statistics in $run_dir/results.json"
+else
+	# results.py exit status 2: the run printed no statistics (results.json says why).
+	echo "apicvisor: no statistics: $(python3 -c 'import json, sys
+doc = json.load(open(sys.argv[1]))
+print(doc.get("last_message") or doc.get("error"))' "$run_dir/results.json")"
+fi
 if [ $result -eq 0 ]; then
 	echo "apicvisor: guest reported success"
 else
 	echo "apicvisor: guest did not report success"
 fi
-exit $result
+[ $status -eq 3 ] && exit 3
+[ $result -eq 0 ] && exit 0
+exit 1
