@@ -36,6 +36,9 @@
 #define IOAPIC_RTE_DELIVERY_FIXED (0u << 8)
 #define IOAPIC_RTE_DELIVERY_EXTINT (7u << 8)
 #define IOAPIC_RTE_DESTINATION_PHYSICAL (0u << 11)
+/* Logical: bits 63:56 are a logical destination the local APICs match against their LDR and
+ * DFR as they do for IPIs (82093AA §3.2.4, "Destination Mode"; SDM Vol. 3A §11.6.2.2). */
+#define IOAPIC_RTE_DESTINATION_LOGICAL (1u << 11)
 #define IOAPIC_RTE_DELIVERY_STATUS (1u << 12) /* read only: a message is on its way */
 #define IOAPIC_RTE_ACTIVE_HIGH (0u << 13)
 #define IOAPIC_RTE_ACTIVE_LOW (1u << 13)

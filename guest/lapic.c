@@ -14,6 +14,7 @@
 #define LAPIC_BASE_ADDRESS_LIMIT 0x100000000ull
 
 #define LAPIC_SVR_APIC_ENABLED (1u << 8)    /* APIC software enable */
+#define LAPIC_SVR_EOI_BROADCAST_SUPPRESSION (1u << 12)
 #define LAPIC_LVT_TIMER_MODE_SHIFT 17
 #define LAPIC_TIMER_DIVIDE_BY_1 0xBu        /* SDM Vol. 3A Figure 11-10 "Divide Configuration
 					     * Register" */
@@ -221,6 +222,12 @@ void lapic_write(uint32_t reg, uint32_t value)
 	}
 	__asm__ volatile("movl %0, (%1)"
 			 : : "r"(value), "r"(lapic_mmio_base + reg) : "memory");
+}
+
+void lapic_set_eoi_broadcast_suppression(bool suppress)
+{
+	lapic_write(LAPIC_REG_SVR, LAPIC_SVR_APIC_ENABLED | LAPIC_SPURIOUS_VECTOR |
+					   (suppress ? LAPIC_SVR_EOI_BROADCAST_SUPPRESSION : 0));
 }
 
 void lapic_eoi(void)

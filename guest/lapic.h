@@ -24,6 +24,8 @@
 #define LAPIC_REG_TPR 0x80u             /* task priority */
 #define LAPIC_REG_PPR 0xA0u             /* processor priority (read only) */
 #define LAPIC_REG_EOI 0xB0u
+#define LAPIC_REG_LDR 0xD0u             /* logical destination (xAPIC: bits 31:24 writable) */
+#define LAPIC_REG_DFR 0xE0u             /* destination format (xAPIC only) */
 #define LAPIC_REG_SVR 0xF0u             /* spurious-interrupt vector */
 #define LAPIC_REG_ISR 0x100u            /* in-service, 8 registers of 32 vectors, 10H apart */
 #define LAPIC_REG_TMR 0x180u            /* trigger mode, likewise */
@@ -60,9 +62,26 @@
 #define LAPIC_ICR_DELIVERY_FIXED (0u << 8)
 #define LAPIC_ICR_DELIVERY_NMI (4u << 8)
 #define LAPIC_ICR_DESTINATION_PHYSICAL (0u << 11)
+#define LAPIC_ICR_DESTINATION_LOGICAL (1u << 11)
 #define LAPIC_ICR_LEVEL_ASSERT (1u << 14)
 #define LAPIC_ICR_SHORTHAND_NONE (0u << 18)
 #define LAPIC_ICR_SHORTHAND_SELF (1u << 18)
+#define LAPIC_ICR_SHORTHAND_ALL_INCLUDING_SELF (2u << 18)
+#define LAPIC_ICR_SHORTHAND_ALL_EXCLUDING_SELF (3u << 18)
+
+/* xAPIC logical destinations (SDM Vol. 3A §11.6.2.2 "Logical Destination Mode"): the logical
+ * APIC ID is LDR bits 31:24; DFR bits 31:28 pick the model, 1111b flat (an 8-bit member
+ * bitmap), 0000b cluster (cluster in bits 7:4 of the ID, member bitmap in bits 3:0); bits 27:0
+ * are reserved, all ones. */
+#define LAPIC_LDR_SHIFT 24
+#define LAPIC_DFR_FLAT 0xFFFFFFFFu
+#define LAPIC_DFR_CLUSTER 0x0FFFFFFFu
+
+/* Version register bit 24: EOI-broadcast suppression is supported, and SVR bit 12 then turns
+ * it on: the EOI of a level-triggered interrupt is not broadcast to the I/O APICs (SDM Vol. 3A
+ * §11.4.8 "Local APIC Version Register", §11.8.5 "Signaling Interrupt Servicing Completion").
+ */
+#define LAPIC_VERSION_EOI_BROADCAST_SUPPRESSION (1u << 24)
 
 /* LVT bits (SDM Vol. 3A Figure 11-8 "Local Vector Table (LVT)"). ExtINT, for LINT0 only here:
  * the processor "respond[s] to the interrupt as if the interrupt originated in an externally
@@ -116,6 +135,10 @@ uintptr_t lapic_xapic_register(uint32_t reg);
 /* One register access each, MMIO or RDMSR/WRMSR by the current mode. */
 uint32_t lapic_read(uint32_t reg);
 void lapic_write(uint32_t reg, uint32_t value);
+
+/* Writes SVR as lapic_setup does (software-enabled, spurious vector LAPIC_SPURIOUS_VECTOR),
+ * with EOI-broadcast suppression (bit 12) on or off: one SVR write. */
+void lapic_set_eoi_broadcast_suppression(bool suppress);
 
 /* Writes EOI (0, which x2APIC mode requires). */
 void lapic_eoi(void);

@@ -83,6 +83,10 @@
  *                    one-shot safety net), STI;HLT (0x61 arrives right after the HLT), initial
  *                    count 0; then LVT timer and initial count 5000, STI;HLT (the timer's 0x62
  *                    arrives right after it). Figure cycles_to_timer_wakeup
+ *   ipi-shorthand-all  N = min(n, 20) rounds of: ICR-low write (fixed, shorthand all including
+ *                    self, 0x58: arrives, awaited), ICR-low write (all excluding self, 0x59:
+ *                    with one CPU reaches nobody); then IRR[2] read (0x59 must not be there).
+ *                    N interrupts, all 0x58
  *
  * The platform interrupt scenarios (scenario_irq_kit.h) drive the I/O APIC, the 8259 pair, the
  * PIT and COM1 the way QEMU's pc machine wires them, so they also run under plain QEMU with
@@ -117,6 +121,24 @@
  *                    STI: 0x90 then 0x50; mask 10, mask 11
  *   msi *            OUT32 2210H (0xFEE00000 | APIC ID << 12), OUT32 2214H (0x60: fixed,
  *                    edge); n times an OUT8 to 2218H, each 0x60 awaited before the next
+ *   ioapic-directed-eoi  (skipped without an I/O APIC EOI register, version 20H, or without
+ *                    EOI-broadcast suppression, APIC version bit 24: prepare reads VERSION)
+ *                    SVR := 11FFH (bit 12: EOI-broadcast suppression); RTE 11 := 0x48 level;
+ *                    the handler writes no EOI. Line 11 := 1 (0x48 arrives); line 11 := 1,
+ *                    APIC EOI, remote IRR 11 (must still be 1: not broadcast), a 32-bit
+ *                    MMIO write of 0x48 to the I/O APIC's EOI register (offset 40H; the line
+ *                    is still high: 0x48 arrives again); line 11 := 0, APIC EOI, remote IRR 11 (must
+ *                    be 1), EOI register := 0x48, remote IRR 11 (must be 0); nothing more
+ *                    arrives; mask 11; SVR := 1FFH (suppression off). 2
+ *                    interrupts
+ *   logical-destination  DFR := FFFFFFFFH (flat), LDR := 02000000H, then for destinations
+ *                    04H and 01H (no match) and 02H (match): ICR high (destination) and ICR
+ *                    low (fixed, logical, 0x78), RTE 10 := 0x7C edge, logical destination,
+ *                    pulse 10; the match's IPI and pulse arrive (each awaited), the others
+ *                    must not (a quiet spell each). Then DFR := 0FFFFFFFH (cluster), LDR :=
+ *                    12000000H (cluster 1, member bit 1) and the same with 14H and 22H (other
+ *                    member, other cluster: no match) and 12H (match). Then mask 10, DFR :=
+ *                    FFFFFFFFH, LDR := 0. 4 interrupts
  *   pic-extint       LVT LINT0 := ExtINT (700H), OUT8 21H := DFH (IRQ 5 only); N = min(n, 20)
  *                    rounds of: IF = 0, line 5 := 1 (first round only: OUT8 20H := 0AH and IN8
  *                    20H, IRR bit 5 must be set), STI (vector 35H from the 8259 after the
@@ -125,6 +147,11 @@
  *                    CLI, line 5 := 0. Then OUT8 20H := 0BH and IN8 20H (ISR must be 0), OUT8
  *                    21H := FFH, LVT LINT0 := masked. Prepare also clears bit 5 of ELCR1
  *                    (IN8 and OUT8 4D0H)
+ *   ioapic-extint *  as pic-extint, with I/O APIC pin 0 in ExtINT mode (RTE 0 := ExtINT,
+ *                    physical, own APIC ID, vector field 0x9A, which must not be used) in
+ *                    place of LVT LINT0, which stays masked: the 8259's vector 35H arrives, no
+ *                    APIC EOI. RTE 0 written first, mask 0 at the end (no LVT LINT0 write).
+ *                    apicvisor only: QEMU's pc machine does not drive pin 0 from the 8259
  *   pit-periodic     OUT8 43H := 34H, 40H := A9H, 40H := 04H (counter 0, mode 2, count 1193:
  *                    1 ms); RTE 2 := 0x68 edge (IRQ 0 through the override); N = min(n, 10)
  *                    ticks, the N-th's handler does mask 2 and an APIC IRR read (230H) before

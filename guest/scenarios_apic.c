@@ -354,6 +354,55 @@ static enum scenario_failure scenario_irq_window(struct scenario_state *state)
 	return scenario_apic_finish(state, failure);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* ipi-shorthand-all: the ICR's destination shorthands "All Including Self" (10b), which the
+ * sender itself also receives, and "All Excluding Self" (11b), which it does not (SDM Vol. 3A
+ * §11.6.1 "Interrupt Command Register (ICR)", "Destination Shorthand"). With one CPU the
+ * second reaches nobody: it must neither arrive nor wait in IRR. */
+
+#define SCENARIO_SHORTHAND_INCLUDING_VECTOR 0x58u
+#define SCENARIO_SHORTHAND_EXCLUDING_VECTOR 0x59u
+#define SCENARIO_SHORTHAND_MAX_ROUNDS 20u
+
+static uint32_t scenario_shorthand_command(uint32_t shorthand, uint8_t vector)
+{
+	return shorthand | LAPIC_ICR_LEVEL_ASSERT | LAPIC_ICR_DELIVERY_FIXED |
+	       LAPIC_ICR_DESTINATION_PHYSICAL | vector;
+}
+
+static enum scenario_failure scenario_ipi_shorthand_all(struct scenario_state *state)
+{
+	uint64_t iterations = state->context->iterations;
+	unsigned rounds = iterations < SCENARIO_SHORTHAND_MAX_ROUNDS ?
+				  (unsigned)iterations : SCENARIO_SHORTHAND_MAX_ROUNDS;
+	uint8_t expected[SCENARIO_SHORTHAND_MAX_ROUNDS];
+	enum scenario_failure failure = SCENARIO_PASSED;
+
+	cpu_interrupts_enable();
+	for (unsigned i = 0; i < rounds && failure == SCENARIO_PASSED; i++) {
+		lapic_write(LAPIC_REG_ICR_LOW, scenario_shorthand_command(
+						       LAPIC_ICR_SHORTHAND_ALL_INCLUDING_SELF,
+						       SCENARIO_SHORTHAND_INCLUDING_VECTOR));
+		failure = scenario_apic_expect_arrival(state, i,
+						       SCENARIO_SHORTHAND_INCLUDING_VECTOR,
+						       "all-including-self IPI");
+		lapic_write(LAPIC_REG_ICR_LOW, scenario_shorthand_command(
+						       LAPIC_ICR_SHORTHAND_ALL_EXCLUDING_SELF,
+						       SCENARIO_SHORTHAND_EXCLUDING_VECTOR));
+	}
+	interrupts_idle(SCENARIO_APIC_QUIET_CYCLES);
+	cpu_interrupts_disable();
+	if (lapic_irr_has(SCENARIO_SHORTHAND_EXCLUDING_VECTOR)) {
+		scenario_note(state, "an all-excluding-self IPI (vector 0x%x) waits in the sender's "
+			      "IRR", SCENARIO_SHORTHAND_EXCLUDING_VECTOR);
+		scenario_apic_keep_first(&failure, SCENARIO_FAILURE_INTERRUPT_UNEXPECTED);
+	}
+	for (unsigned i = 0; i < rounds; i++)
+		expected[i] = SCENARIO_SHORTHAND_INCLUDING_VECTOR;
+	scenario_apic_keep_first(&failure, scenario_apic_expect_log(state, expected, rounds));
+	return scenario_apic_finish(state, failure);
+}
+
 static const struct scenario scenario_apic_table[] = {
 	{ "self-ipi-x2apic", false, scenario_prepare_x2apic, scenario_self_ipi_x2apic },
 	{ "self-ipi-xapic-shorthand", false, scenario_apic_prepare_xapic,
@@ -364,6 +413,7 @@ static const struct scenario scenario_apic_table[] = {
 	{ "esr-illegal-vector", false, scenario_apic_prepare_xapic, scenario_esr_illegal_vector },
 	{ "nmi-nested", false, scenario_apic_prepare_xapic, scenario_nmi_nested },
 	{ "irq-window", false, scenario_apic_prepare_xapic, scenario_irq_window },
+	{ "ipi-shorthand-all", false, scenario_apic_prepare_xapic, scenario_ipi_shorthand_all },
 };
 
 const struct scenario_list scenario_apic_list = {

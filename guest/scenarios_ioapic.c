@@ -342,12 +342,194 @@ static enum scenario_failure scenario_msi(struct scenario_state *state)
 	return scenario_apic_finish(state, failure);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* ioapic-directed-eoi: with EOI-broadcast suppression (SVR bit 12, where the version register's
+ * bit 24 offers it) the local APIC's EOI of a level-triggered interrupt is not broadcast to the
+ * I/O APICs: "software ... must direct EOIs to the I/O APIC(s)" (SDM Vol. 3A §11.8.5
+ * "Signaling Interrupt Servicing Completion"), here through the I/O APIC's EOI register (ICH10
+ * §13.5.4 "EOIR—EOI Register", version 20H and up). So remote IRR stays set after the LAPIC EOI
+ * and clears at the EOI register write; a line still asserted then is sent again ("The
+ * interrupt which was prematurely reset will not be lost because if its input remained active
+ * when the Remote_IRR bit is cleared, the interrupt will be reissued"). EOIs are the main
+ * flow's (interrupts_set_eoi(false)). */
+
+#define SCENARIO_DIRECTED_EOI_ARRIVALS 2u
+
+static enum scenario_failure scenario_directed_eoi_prepare(struct scenario_state *state)
+{
+	enum scenario_failure prepared = scenario_irq_prepare(state);
+
+	if (prepared != SCENARIO_PASSED)
+		return prepared;
+	if (!ioapic_has_eoi_register())
+		return scenario_skip(state, "the I/O APIC's version is below 20H: no EOI register");
+	if (!(lapic_read(LAPIC_REG_VERSION) & LAPIC_VERSION_EOI_BROADCAST_SUPPRESSION))
+		return scenario_skip(state, "the local APIC's version register bit 24 is 0: no "
+				     "EOI-broadcast suppression");
+	return SCENARIO_PASSED;
+}
+
+/* One interrupt in service: the LAPIC EOI must leave remote IRR set, with the line at
+ * `line_after_eoi`; the I/O APIC EOI must clear it, or resend while the line is high. */
+static void scenario_directed_eoi_round(struct scenario_state *state,
+					enum scenario_failure *failure, bool line_high,
+					const char *round)
+{
+	testdev_set_line(SCENARIO_IRQ_LEVEL_GSI, line_high);
+	lapic_eoi();
+	if (ioapic_remote_irr(SCENARIO_IRQ_LEVEL_GSI) != true) {
+		scenario_note(state, "%s: remote IRR is 0 after the local APIC's EOI: the EOI was "
+			      "broadcast", round);
+		scenario_apic_keep_first(failure, SCENARIO_FAILURE_DEVICE_REGISTER);
+	}
+	ioapic_eoi(SCENARIO_IOAPIC_LEVEL_VECTOR);
+}
+
+static enum scenario_failure scenario_ioapic_directed_eoi(struct scenario_state *state)
+{
+	static const uint8_t expected[SCENARIO_DIRECTED_EOI_ARRIVALS] = {
+		SCENARIO_IOAPIC_LEVEL_VECTOR, SCENARIO_IOAPIC_LEVEL_VECTOR
+	};
+	enum scenario_failure failure = SCENARIO_PASSED;
+
+	lapic_set_eoi_broadcast_suppression(true);
+	interrupts_set_eoi(false);
+	ioapic_set_rte(SCENARIO_IRQ_LEVEL_GSI,
+		       scenario_irq_rte(SCENARIO_IOAPIC_LEVEL_VECTOR, SCENARIO_IOAPIC_LEVEL_FLAGS));
+	cpu_interrupts_enable();
+	/* Round 1: assert, the interrupt, line held high across the LAPIC EOI: with remote IRR
+	 * still set nothing is resent; the I/O APIC EOI then resends. */
+	testdev_set_line(SCENARIO_IRQ_LEVEL_GSI, true);
+	scenario_apic_keep_first(&failure, scenario_apic_await(state, 1, "the assert"));
+	scenario_directed_eoi_round(state, &failure, true, "line high");
+	scenario_apic_keep_first(&failure, scenario_apic_await(state, 2,
+							       "the resend at the I/O APIC EOI"));
+	/* Round 2: deasserted before the LAPIC EOI: the I/O APIC EOI clears remote IRR and
+	 * nothing follows. */
+	scenario_directed_eoi_round(state, &failure, false, "line low");
+	if (ioapic_remote_irr(SCENARIO_IRQ_LEVEL_GSI)) {
+		scenario_note(state, "remote IRR is 1 after the I/O APIC's EOI register write");
+		scenario_apic_keep_first(&failure, SCENARIO_FAILURE_DEVICE_REGISTER);
+	}
+	interrupts_idle(SCENARIO_APIC_QUIET_CYCLES);
+	cpu_interrupts_disable();
+	ioapic_mask(SCENARIO_IRQ_LEVEL_GSI);
+	lapic_set_eoi_broadcast_suppression(false);
+	scenario_apic_keep_first(&failure, scenario_apic_expect_log(
+						   state, expected, SCENARIO_DIRECTED_EOI_ARRIVALS));
+	return scenario_apic_finish(state, failure);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* logical-destination: xAPIC logical destinations, flat then cluster (SDM Vol. 3A §11.6.2.2
+ * "Logical Destination Mode"), for fixed IPIs through the ICR and for I/O APIC entries in
+ * logical destination mode, which the local APICs match the same way. In each model one
+ * destination names this APIC and arrives; the others do not (flat: another member bit;
+ * cluster: another member of the cluster, the same member of another cluster) and must not. */
+
+#define SCENARIO_LOGICAL_IPI_VECTOR 0x78u
+#define SCENARIO_LOGICAL_PIN_VECTOR 0x7Cu
+#define SCENARIO_LOGICAL_MATCHES 4u           /* IPI and pin, in each of the two models */
+
+struct scenario_logical_model {
+	const char *name;
+	uint32_t dfr;
+	uint8_t logical_id;                   /* LDR bits 31:24 */
+	uint8_t match;                        /* a destination that names it */
+	uint8_t misses[2];                    /* destinations that do not */
+};
+
+static const struct scenario_logical_model scenario_logical_models[] = {
+	{ "flat", LAPIC_DFR_FLAT, 0x02, 0x02, { 0x04, 0x01 } },
+	/* cluster 1, member bit 1; cluster 1 member bit 2; cluster 2 member bit 1 */
+	{ "cluster", LAPIC_DFR_CLUSTER, 0x12, 0x12, { 0x14, 0x22 } },
+};
+
+static uint32_t scenario_logical_ipi(uint8_t vector)
+{
+	return LAPIC_ICR_SHORTHAND_NONE | LAPIC_ICR_LEVEL_ASSERT | LAPIC_ICR_DELIVERY_FIXED |
+	       LAPIC_ICR_DESTINATION_LOGICAL | vector;
+}
+
+static uint64_t scenario_logical_rte(uint8_t destination)
+{
+	return ((uint64_t)destination << IOAPIC_RTE_DESTINATION_SHIFT) |
+	       IOAPIC_RTE_DELIVERY_FIXED | IOAPIC_RTE_DESTINATION_LOGICAL |
+	       SCENARIO_IOAPIC_EDGE_FLAGS | SCENARIO_LOGICAL_PIN_VECTOR;
+}
+
+/* An IPI and a pulse to `destination`: `arrives` says whether both must arrive (awaited one
+ * at a time), else neither (a quiet spell each). */
+static enum scenario_failure scenario_logical_send(struct scenario_state *state,
+						   const struct scenario_logical_model *model,
+						   uint8_t destination, bool arrives)
+{
+	enum scenario_failure failure = SCENARIO_PASSED;
+	unsigned before = interrupts_count();
+
+	lapic_send_ipi(scenario_logical_ipi(SCENARIO_LOGICAL_IPI_VECTOR), destination);
+	if (arrives)
+		scenario_apic_keep_first(&failure, scenario_apic_expect_arrival(
+							   state, before, SCENARIO_LOGICAL_IPI_VECTOR,
+							   "logical IPI"));
+	ioapic_set_rte(SCENARIO_IRQ_EDGE_GSI, scenario_logical_rte(destination));
+	testdev_pulse(SCENARIO_IRQ_EDGE_GSI, state->context->hypervisor);
+	if (arrives)
+		scenario_apic_keep_first(&failure, scenario_apic_expect_arrival(
+							   state, before + 1,
+							   SCENARIO_LOGICAL_PIN_VECTOR,
+							   "logical I/O APIC pulse"));
+	else
+		interrupts_idle(SCENARIO_APIC_QUIET_CYCLES);
+	if (interrupts_count() != before + (arrives ? 2u : 0u)) {
+		scenario_note(state, "%s model, logical ID 0x%x, destination 0x%x: %u interrupts, "
+			      "expected %u", model->name, model->logical_id, destination,
+			      interrupts_count() - before, arrives ? 2u : 0u);
+		scenario_apic_keep_first(&failure, SCENARIO_FAILURE_INTERRUPT_UNEXPECTED);
+	}
+	return failure;
+}
+
+static enum scenario_failure scenario_logical_destination(struct scenario_state *state)
+{
+	uint8_t expected[SCENARIO_LOGICAL_MATCHES];
+	enum scenario_failure failure = SCENARIO_PASSED;
+	unsigned matches = 0;
+
+	cpu_interrupts_enable();
+	for (size_t m = 0; m < sizeof(scenario_logical_models) / sizeof(scenario_logical_models[0]);
+	     m++) {
+		const struct scenario_logical_model *model = &scenario_logical_models[m];
+
+		lapic_write(LAPIC_REG_DFR, model->dfr);
+		lapic_write(LAPIC_REG_LDR, (uint32_t)model->logical_id << LAPIC_LDR_SHIFT);
+		for (size_t i = 0; i < sizeof(model->misses); i++)
+			scenario_apic_keep_first(&failure, scenario_logical_send(
+								   state, model, model->misses[i],
+								   false));
+		scenario_apic_keep_first(&failure, scenario_logical_send(state, model,
+									   model->match, true));
+		expected[matches++] = SCENARIO_LOGICAL_IPI_VECTOR;
+		expected[matches++] = SCENARIO_LOGICAL_PIN_VECTOR;
+	}
+	cpu_interrupts_disable();
+	ioapic_mask(SCENARIO_IRQ_EDGE_GSI);
+	/* Back to the reset state: flat model, logical ID 0 (lapic_setup leaves both alone). */
+	lapic_write(LAPIC_REG_DFR, LAPIC_DFR_FLAT);
+	lapic_write(LAPIC_REG_LDR, 0);
+	scenario_apic_keep_first(&failure, scenario_apic_expect_log(state, expected, matches));
+	return scenario_apic_finish(state, failure);
+}
+
 static const struct scenario scenario_ioapic_table[] = {
 	{ "ioapic-edge", false, scenario_irq_prepare, scenario_ioapic_edge },
 	{ "ioapic-edge-masked", false, scenario_irq_prepare, scenario_ioapic_edge_masked },
 	{ "ioapic-level", false, scenario_irq_prepare, scenario_ioapic_level },
 	{ "ioapic-priority", false, scenario_irq_prepare, scenario_ioapic_priority },
 	{ "msi", true, scenario_apic_prepare_xapic, scenario_msi },
+	{ "ioapic-directed-eoi", false, scenario_directed_eoi_prepare,
+	  scenario_ioapic_directed_eoi },
+	{ "logical-destination", false, scenario_irq_prepare, scenario_logical_destination },
 };
 
 const struct scenario_list scenario_ioapic_list = {

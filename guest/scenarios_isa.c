@@ -123,6 +123,49 @@ static enum scenario_failure scenario_pic_extint(struct scenario_state *state)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* ioapic-extint: the same 8259 interrupts through I/O APIC pin 0 in ExtINT mode instead of
+ * LINT0 (LINT0 stays masked, as prepare leaves it): the MP specification's virtual wire mode
+ * through the I/O APIC. "ExtINT ... delivers the signal to the INTR signal of all processors
+ * cores listed in the destination as an interrupt that originated in an externally connected
+ * (8259A-compatible) interrupt controller. The INTA cycle that corresponds to this ExtINT
+ * delivery is routed to the external controller that is expected to supply the vector" (82093AA
+ * §3.2.4, "Delivery Mode"): the vector is the 8259's, the entry's vector field is ignored, and
+ * as with LINT0 there is no APIC EOI. apicvisor only: QEMU's pc machine does not wire the
+ * 8259's INTR to pin 0 (scenario_irq_kit.h). Rounds as pic-extint's. */
+
+#define SCENARIO_EXTINT_PIN 0u
+/* A vector field the entry carries but must not be used: the 8259 supplies the vector. */
+#define SCENARIO_EXTINT_RTE_VECTOR 0x9Au
+
+static enum scenario_failure scenario_ioapic_extint(struct scenario_state *state)
+{
+	unsigned raises = scenario_irq_count(state, SCENARIO_IRQ_MAX_EVENTS);
+	enum scenario_failure failure = SCENARIO_PASSED;
+
+	interrupts_set_extint_vectors(SCENARIO_IRQ_PIC_MASTER_BASE, 2 * PIC_IRQS_PER_CHIP);
+	interrupts_set_hook(scenario_pic_hook);
+	ioapic_set_rte(SCENARIO_EXTINT_PIN,
+		       ((uint64_t)lapic_id() << IOAPIC_RTE_DESTINATION_SHIFT) |
+			       IOAPIC_RTE_DELIVERY_EXTINT | IOAPIC_RTE_DESTINATION_PHYSICAL |
+			       IOAPIC_RTE_EDGE | IOAPIC_RTE_ACTIVE_HIGH | SCENARIO_EXTINT_RTE_VECTOR);
+	pic_set_mask(PIC_MASTER, (uint8_t)~SCENARIO_PIC_IRQ_BIT);
+	for (unsigned i = 0; i < raises && failure == SCENARIO_PASSED; i++)
+		failure = scenario_pic_round(state, i);
+
+	uint8_t isr = pic_read_isr(PIC_MASTER);
+
+	pic_set_mask(PIC_MASTER, PIC_ALL_MASKED);
+	ioapic_mask(SCENARIO_EXTINT_PIN);
+	if (isr != 0) {
+		scenario_note(state, "the master's ISR is 0x%x after the EOIs", isr);
+		scenario_apic_keep_first(&failure, SCENARIO_FAILURE_DEVICE_REGISTER);
+	}
+	scenario_apic_keep_first(&failure, scenario_irq_expect_repeated(
+						   state, SCENARIO_PIC_VECTOR, raises));
+	return scenario_apic_finish(state, failure);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* pit-periodic: counter 0 in mode 2 gives IRQ 0 one rising edge per period, which reaches I/O
  * APIC pin 2 through the ISA override. The handler of the last wanted tick masks the pin; a
  * tick already sent by then is pending in the APIC's IRR and arrives after the EOI, so the
@@ -368,6 +411,7 @@ static enum scenario_failure scenario_uart_irq(struct scenario_state *state)
 
 static const struct scenario scenario_isa_table[] = {
 	{ "pic-extint", false, scenario_pic_prepare, scenario_pic_extint },
+	{ "ioapic-extint", true, scenario_pic_prepare, scenario_ioapic_extint },
 	{ "pit-periodic", false, scenario_pit_prepare, scenario_pit_periodic },
 	{ "uart-irq", false, scenario_uart_prepare, scenario_uart_irq },
 };
