@@ -57,6 +57,8 @@ _Static_assert(sizeof(struct multiboot_mod_list) == 16, "module list entry layou
 #define PT_LOAD 1
 
 /* Guest-physical layout of the low megabyte as the memory map reports it (QEMU pc). */
+#define MB_BDA_START 0x400u             /* the BIOS data area, which apicvisor fills in */
+#define MB_BDA_END 0x500u
 #define MB_LOW_RAM_END 0x9fc00u         /* the EBDA starts here */
 #define MB_BIOS_AREA_START 0xf0000u
 #define MB_HIGH_RAM_START 0x100000u
@@ -141,11 +143,34 @@ static int64_t find_header(const uint8_t *bytes, size_t size, char *err, size_t 
 /* ---------------------------------------------------------------------------------------- */
 /* Load plan                                                                                */
 
-/* Checks that [start, start + mem_size) lies in guest RAM; what names the piece. */
+/*
+ * Checks that [start, start + mem_size) lies in guest RAM the kernel may use; what names the
+ * piece. Not usable: the BIOS data area [0x400, 0x500) (apicvisor writes it after loading: the
+ * EBDA pointer an OS reads there must be 0) and [0x9fc00, 1 MiB): the EBDA and the BIOS area
+ * that the memory map reserves (the ACPI tables go there) and the VGA/ROM hole it leaves out.
+ * GRUB and QEMU do not load there either (the first over RAM that is not RAM, the second over
+ * its own ROMs).
+ */
 static int check_in_ram(const char *what, uint32_t start, uint64_t mem_size, uint64_t ram_bytes,
 			char *err, size_t err_len)
 {
 	uint64_t end = (uint64_t)start + mem_size;
+
+	if (start < MB_BDA_END && end > MB_BDA_START) {
+		fmt_error(err, err_len,
+			  "%s: segment [0x%x, 0x%llx) overlaps the BIOS data area [0x%x, 0x%x), "
+			  "which the loader fills in",
+			  what, start, (unsigned long long)end, MB_BDA_START, MB_BDA_END);
+		return -1;
+	}
+	if (start < MB_HIGH_RAM_START && end > MB_LOW_RAM_END) {
+		fmt_error(err, err_len,
+			  "%s: segment [0x%x, 0x%llx) overlaps [0x%x, 0x%x), which is not RAM for "
+			  "the guest (EBDA, VGA, BIOS ROM and ACPI tables; the memory map reserves "
+			  "it)",
+			  what, start, (unsigned long long)end, MB_LOW_RAM_END, MB_HIGH_RAM_START);
+		return -1;
+	}
 
 	/* load_end is a uint32_t: the end must stay below 4 GiB, not reach it. */
 	if (end > UINT32_MAX) {

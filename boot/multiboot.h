@@ -100,7 +100,9 @@ struct multiboot_image {
  * a valid header in its first 8 KiB (bad checksum included), unsupported required flags (bit 2
  * video mode is accepted and ignored, as QEMU does), ELF64 ("needs a 32-bit ELF, as qemu -kernel
  * does"), truncated ELF/program headers, segments outside the file, segments that do not fit in
- * guest RAM, an entry point outside every loaded segment, more than
+ * guest RAM or overlap what is not the kernel's to use (the BIOS data area [0x400, 0x500), and
+ * [0x9fc00, 1 MiB): EBDA, VGA/ROM hole, BIOS area with the ACPI tables), overlapping segments,
+ * an entry point outside every loaded segment, more than
  * MULTIBOOT_MAX_SEGMENTS segments, and a.out kludge address fields that are inconsistent
  * (load_end_addr < load_addr, header_addr not matching the header's file offset).
  */

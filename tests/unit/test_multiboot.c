@@ -315,6 +315,26 @@ static void test_elf_sixteen_segments(void **state)
 	assert_int_equal(plan.load_end, 0x110000);
 }
 
+/* Low memory around what is reserved is the kernel's: [0x500, 0x9fc00) loads. */
+static void test_elf_low_memory_edges(void **state)
+{
+	static const struct test_phdr ph[] = {
+		{ PT_LOAD, 0x1000, 0x500, 0x500, 0x100, 0xb00, PF_R | PF_X },
+		{ PT_LOAD, 0x2000, 0x9ec00, 0x9ec00, 0x100, 0x1000, PF_R | PF_W },
+	};
+	static struct test_image t;
+	struct multiboot_image plan;
+	char err[256] = "";
+
+	(void)state;
+	build_elf(&t);
+	put_elf(&t, ph, ARRAY_SIZE(ph), 0x500);
+	if (multiboot_parse(t.bytes, t.size, t.ram_bytes, &plan, err, sizeof(err)) != 0)
+		fail_msg("unexpected error \"%s\"", err);
+	assert_int_equal(plan.segment_count, 2);
+	assert_int_equal(plan.load_end, 0x9fc00);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Malformed images                                                                         */
 
@@ -445,6 +465,28 @@ static void segment_ends_at_4g(struct test_image *t)
 {
 	put32(phdr_at(t, 3) + 12, 0xffffd000u);          /* + 0x3000 = exactly 4 GiB */
 	t->ram_bytes = 64ull << 30;
+}
+
+/* Low memory the kernel may not use: the BIOS data area, the EBDA, the VGA/ROM hole, the BIOS
+ * area (with the ACPI tables). The data segment (memsz 0x3000) moved there. */
+static void segment_over_bda(struct test_image *t)
+{
+	put32(phdr_at(t, 3) + 12, 0x0);
+}
+
+static void segment_into_ebda(struct test_image *t)
+{
+	put32(phdr_at(t, 3) + 12, 0x9d000);
+}
+
+static void segment_in_bios_area(struct test_image *t)
+{
+	put32(phdr_at(t, 3) + 12, 0xf0000);
+}
+
+static void aout_in_vga_hole(struct test_image *t)
+{
+	put_aout_fields(t->bytes, AOUT_HEADER_OFFSET, 0xa0040, 0xa0000, 0xa2000, 0, 0xa0080);
 }
 
 static void overlapping_segments(struct test_image *t)
@@ -586,6 +628,17 @@ static const struct malformed_case malformed_cases[] = {
 	{ "p_paddr + p_memsz wraps", build_elf, segment_wraps_4g,
 	  "ELF program header 3: segment [0xfffff000, 0x100002000) ends at or beyond 4 GiB" },
 	{ "segment ends at 4 GiB", build_elf, segment_ends_at_4g, "ends at or beyond 4 GiB" },
+	{ "segment over the BIOS data area", build_elf, segment_over_bda,
+	  "ELF program header 3: segment [0x0, 0x3000) overlaps the BIOS data area [0x400, "
+	  "0x500), which the loader fills in" },
+	{ "segment into the EBDA", build_elf, segment_into_ebda,
+	  "ELF program header 3: segment [0x9d000, 0xa0000) overlaps [0x9fc00, 0x100000), which "
+	  "is not RAM for the guest" },
+	{ "segment in the BIOS area", build_elf, segment_in_bios_area,
+	  "ELF program header 3: segment [0xf0000, 0xf3000) overlaps [0x9fc00, 0x100000)" },
+	{ "kludge in the VGA hole", build_aout, aout_in_vga_hole,
+	  "a.out kludge: segment [0xa0000, 0xa2000) overlaps [0x9fc00, 0x100000), which is not "
+	  "RAM for the guest (EBDA, VGA, BIOS ROM and ACPI tables; the memory map reserves it)" },
 	{ "overlapping segments", build_elf, overlapping_segments,
 	  "ELF program header 3: segment [0x100800, 0x103800) overlaps" },
 	{ "entry outside segments", build_elf, entry_outside,
@@ -1047,6 +1100,7 @@ int main(void)
 		cmocka_unit_test(test_elf_loads),
 		cmocka_unit_test(test_elf_identity_entry),
 		cmocka_unit_test(test_elf_sixteen_segments),
+		cmocka_unit_test(test_elf_low_memory_edges),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_error_buffer_small),
 		cmocka_unit_test(test_build_info),
