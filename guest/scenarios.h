@@ -33,10 +33,11 @@
  * an APIC, apicvisor's virtual one or a real or emulated one; each checks that every interrupt
  * arrived exactly once, in the order the architecture gives, none nested, and reports the
  * figure interrupts (the number that arrived). An interrupt an earlier scenario left pending
- * that arrives in the prepare step fails the scenario before BEGIN, and so does an arrival log
- * that overflowed (more than 256 interrupts: the first ones cannot be checked). Every fixed interrupt's handler writes EOI once
- * (xAPIC: MOV to offset B0H; x2APIC: WRMSR 80BH). The APIC accesses of each, between BEGIN
- * and END (MMIO: 32-bit MOV to or from the xAPIC page):
+ * that arrives in the prepare step fails the scenario before BEGIN, and an arrival log that
+ * overflowed (more than 256 interrupts: the first ones cannot be checked) fails it too. Every
+ * fixed interrupt's handler writes EOI once (xAPIC: MOV to offset B0H; x2APIC: WRMSR 80BH).
+ * The APIC accesses of each, between BEGIN and END (MMIO: 32-bit MOV to or from the xAPIC
+ * page):
  *   self-ipi-x2apic  x2APIC mode (skipped without it): n times a WRMSR of SELF IPI (83FH) with
  *                    vectors 32-254 in turn, each awaited before the next
  *   self-ipi-xapic-shorthand  as above in xAPIC mode, each IPI one ICR-low write (fixed, self
@@ -127,10 +128,9 @@
  *                    the handler writes no EOI. Line 11 := 1 (0x48 arrives); line 11 := 1,
  *                    APIC EOI, remote IRR 11 (must still be 1: not broadcast), a 32-bit
  *                    MMIO write of 0x48 to the I/O APIC's EOI register (offset 40H; the line
- *                    is still high: 0x48 arrives again); line 11 := 0, APIC EOI, remote IRR 11 (must
- *                    be 1), EOI register := 0x48, remote IRR 11 (must be 0); nothing more
- *                    arrives; mask 11; SVR := 1FFH (suppression off). 2
- *                    interrupts
+ *                    is still high: 0x48 arrives again); line 11 := 0, APIC EOI, remote IRR
+ *                    11 (must be 1), EOI register := 0x48, remote IRR 11 (must be 0); nothing
+ *                    more arrives; mask 11; SVR := 1FFH (suppression off). 2 interrupts
  *   logical-destination  DFR := FFFFFFFFH (flat), LDR := 02000000H, then for destinations
  *                    04H and 01H (no match) and 02H (match): ICR high (destination) and ICR
  *                    low (fixed, logical, 0x78), RTE 10 := 0x7C edge, logical destination,
