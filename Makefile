@@ -28,12 +28,13 @@ EFI_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fpic -fshort-wchar -fno-stack-pr
 	-fno-stack-check -fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args \
 	-mgeneral-regs-only -DGNU_EFI_USE_MS_ABI -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. \
 	-I$(BUILD)/gen $(WARNINGS) -MP -MMD
-EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -L$(EFI_LIB) \
+EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined -L$(EFI_LIB) \
 	-T $(EFI_LIB)/elf_x86_64_efi.lds $(EFI_LIB)/crt0-efi-x86_64.o
 
 # Plain-C modules: built into the EFI binary and into the host unit tests.
 PURE_SRCS := lib/fmt.c boot/config.c boot/multiboot.c vmx/vmx_names.c vmx/vmx_caps.c \
 	vmx/stats.c vmx/ept.c devices/uart16550.c apicv/vlapic.c vmx/x86_decode.c vmx/guest_walk.c \
+	vmx/cpuid_policy.c \
 	devices/acpi_tables.c devices/fw_cfg.c devices/pm_timer.c devices/vioapic.c \
 	devices/irq_routing.c devices/vpic.c devices/pit.c
 # EFI-only C and assembly.

@@ -21,7 +21,6 @@
 #define X2APIC_MSR_LAST 0x8FFu
 #define MSR_IA32_TSC_DEADLINE 0x6E0u
 
-#define INTERRUPTIBILITY_NMI_BLOCKING (1u << 3)
 
 /* ---- vLAPIC callbacks ------------------------------------------------------------------------ */
 
@@ -102,18 +101,6 @@ void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t
 
 /* ---- mode programming ------------------------------------------------------------------------ */
 
-static void invept(uint64_t eptp)
-{
-	/* Single-context invalidation (type 1) when the CPU has it, else all contexts (type 2)
-	 * (SDM Vol. 3C §31.3 "INVEPT"). */
-	struct {
-		uint64_t eptp, reserved;
-	} descriptor = { eptp, 0 };
-	uint64_t type = (vmx_active_caps->ept_vpid & EPT_CAP_INVEPT_SINGLE_CONTEXT) ? 1 : 2;
-
-	__asm__ volatile("invept %0, %1" : : "m"(descriptor), "r"(type) : "cc", "memory");
-}
-
 /* Maps the APIC-access page at the guest's APIC base, or removes whatever is mapped there. */
 static void map_apic_page(struct vcpu *v, bool mapped)
 {
@@ -129,7 +116,7 @@ static void map_apic_page(struct vcpu *v, bool mapped)
 				     (uint64_t)(uintptr_t)v->guest->ram + old, EPT_PAGE_RWX_WB);
 		else
 			ept_map_page(eptp, &v->ept_pool, old, 0, 0);
-		invept(eptp);
+		vmx_invept(eptp);
 		v->apic_mapped_base = 0;
 	}
 	if (mapped && !v->apic_mapped_base) {
@@ -142,7 +129,7 @@ static void map_apic_page(struct vcpu *v, bool mapped)
 				 "its accesses are emulated\n", (unsigned long long)base);
 			return;
 		}
-		invept(eptp); /* the page may have been RAM a moment ago */
+		vmx_invept(eptp); /* the page may have been RAM a moment ago */
 		v->apic_mapped_base = base;
 	}
 }
@@ -203,7 +190,6 @@ static void write_eoi_exit_bitmap(struct vcpu *v)
 	platform_irq_level_vectors(ioapic);
 	for (unsigned i = 0; i < 4; i++)
 		bitmap[i] |= ioapic[i];
-	v->eoi_exit_bitmap_dirty = false;
 	for (unsigned i = 0; i < 4; i++) {
 		if (bitmap[i] != v->eoi_exit_bitmap[i]) {
 			v->eoi_exit_bitmap[i] = bitmap[i];

@@ -50,6 +50,24 @@ struct trap_frame {
 
 void trap_report(const struct trap_frame *f);
 
+/* The start of the loaded image (GNU-EFI's linker script): a RIP minus this is the address to
+ * look up in build/apicvisor.so (objdump -d, addr2line -e). */
+extern const uint8_t ImageBase[];
+
+/* The words above the faulting frame's RSP, as far as they lie on this CPU's root-mode stack. */
+static void print_stack(uint64_t rsp)
+{
+	const uint64_t *p = (const uint64_t *)(uintptr_t)rsp;
+
+	if (rsp & 7)
+		return;
+	kprintf("  stack at %016llx:\n", (unsigned long long)rsp);
+	for (unsigned i = 0; i < 16; i += 4)
+		kprintf("    %016llx %016llx %016llx %016llx\n", (unsigned long long)p[i],
+			(unsigned long long)p[i + 1], (unsigned long long)p[i + 2],
+			(unsigned long long)p[i + 3]);
+}
+
 __attribute__((noreturn)) void trap_report(const struct trap_frame *f)
 {
 	const char *name = f->vector < TRAP_VECTORS && exception_names[f->vector]
@@ -58,10 +76,11 @@ __attribute__((noreturn)) void trap_report(const struct trap_frame *f)
 
 	kprintf("\napicvisor: FATAL: root-mode exception %llu (%s), error code %#llx\n",
 		(unsigned long long)f->vector, name, (unsigned long long)f->error_code);
-	kprintf("  RIP %016llx CS %04llx RFLAGS %016llx RSP %016llx SS %04llx\n",
-		(unsigned long long)f->rip, (unsigned long long)f->cs,
-		(unsigned long long)f->rflags, (unsigned long long)f->rsp,
-		(unsigned long long)f->ss);
+	kprintf("  RIP %016llx (image offset %#llx) CS %04llx RFLAGS %016llx RSP %016llx SS %04llx\n",
+		(unsigned long long)f->rip,
+		(unsigned long long)(f->rip - (uint64_t)(uintptr_t)ImageBase),
+		(unsigned long long)f->cs, (unsigned long long)f->rflags,
+		(unsigned long long)f->rsp, (unsigned long long)f->ss);
 	kprintf("  CR2 %016llx CR3 %016llx\n", (unsigned long long)read_cr2(),
 		(unsigned long long)read_cr3());
 	kprintf("  RAX %016llx RBX %016llx RCX %016llx RDX %016llx\n",
@@ -75,6 +94,7 @@ __attribute__((noreturn)) void trap_report(const struct trap_frame *f)
 		(unsigned long long)f->r11, (unsigned long long)f->r12);
 	kprintf("  R13 %016llx R14 %016llx R15 %016llx\n", (unsigned long long)f->r13,
 		(unsigned long long)f->r14, (unsigned long long)f->r15);
+	print_stack(f->rsp);
 	kprintf("apicvisor: powering off after a hypervisor fault\n");
 	platform_power_off(false);
 }

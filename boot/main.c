@@ -68,6 +68,19 @@ static void read_configuration(EFI_HANDLE image)
 		 config_log_name(config.log), config.mem_mib, config.guest_args);
 }
 
+/* REP STOSQ over whole pages: the fastest plain store loop on every x86-64 CPU, and one
+ * instruction an emulator can run as a block (Bochs does 128 MiB in well under a second). */
+static void zero_guest_ram(void *ram, uint64_t bytes)
+{
+	uint64_t start = rdtsc();
+	void *dst = ram;
+	uint64_t count = bytes / 8;
+
+	__asm__ volatile("rep stosq" : "+D"(dst), "+c"(count) : "a"(0ull) : "memory");
+	log_info("apicvisor: guest RAM cleared: %llu MiB in %llu TSC cycles\n",
+		 (unsigned long long)(bytes >> 20), (unsigned long long)(rdtsc() - start));
+}
+
 /* Reads and checks the guest before anything else, so a wrong image is reported even on a
  * machine without VT-x. */
 static void load_guest(EFI_HANDLE image)
@@ -95,9 +108,10 @@ static void load_guest(EFI_HANDLE image)
 		modules[i] = (struct multiboot_module){ module_files[i], size,
 							config.modules[i].string };
 	}
-	/* Guest RAM is not zeroed as a whole (128 MiB of stores is slow under an emulator); the
-	 * loader zeroes what it loads and each bss, as a boot loader does. */
+	/* Guest RAM is cleared before anything is loaded into it: the guest must never read what
+	 * the firmware or an earlier boot left in those pages. */
 	guest.ram = efi_alloc_pages(guest.ram_bytes / 4096, "guest RAM", false);
+	zero_guest_ram(guest.ram, guest.ram_bytes);
 	multiboot_load(file, &plan, guest.ram);
 	if (multiboot_build_info_modules(guest.ram, guest.ram_bytes, &plan, config.guest_args,
 					 modules, config.module_count, &guest.info_gpa, err,

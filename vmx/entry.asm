@@ -33,12 +33,14 @@ bits 64
 %define G_R15 112
 %define G_CR2 120
 %define G_NULL_FAST_PATH 128
+%define G_NULL_FAST_PATH_ALLOWED 136
 
 ; VMCS field encodings (SDM Vol. 3D Appendix B)
 %define VMCS_EXIT_REASON 0x4402
 %define VMCS_EXIT_INSTRUCTION_LEN 0x440C
 %define VMCS_GUEST_INTERRUPTIBILITY 0x4824
 %define VMCS_GUEST_SS_ACCESS_RIGHTS 0x4818
+%define VMCS_GUEST_CS_ACCESS_RIGHTS 0x4816
 %define VMCS_GUEST_RIP 0x681E
 %define VMCS_GUEST_RFLAGS 0x6820
 %define VMCS_HOST_RSP 0x6C14
@@ -147,10 +149,16 @@ vmx_exit_landing:
 
 	; The null-hypercall fast path. Everything it skips in C it must not need: it leaves
 	; through C whenever advancing RIP would need more than RIP += length, i.e. when the
-	; VMCALL sat in an STI/MOV-SS shadow (the blocking must be cleared) or RFLAGS.TF is set
-	; (a single-step trap is due) — SDM Vol. 3C §27.3.1.5 and KVM's skip_emulated_instruction.
+	; VMCALL sat in an STI/MOV-SS shadow (the blocking must be cleared), RFLAGS.TF is set
+	; (a single-step trap is due) — SDM Vol. 3C §27.3.1.5 and KVM's skip_emulated_instruction —
+	; or the guest is not in 64-bit mode (EIP wraps at 4 GiB: VM entry requires RIP bits 63:32
+	; to be 0 there, Vol. 3C §26.3.1.4); and whenever C has work on every exit (the C side
+	; clears G_NULL_FAST_PATH_ALLOWED when the VMX-preemption timer must be reloaded after each
+	; exit because the CPU cannot save it).
 	cmp qword [rdi + G_RAX], APICVISOR_HC_NULL
 	jne .to_c
+	cmp qword [rdi + G_NULL_FAST_PATH_ALLOWED], 0
+	je .to_c
 	mov rdx, VMCS_EXIT_REASON
 	vmread rax, rdx
 	cmp eax, EXIT_REASON_VMCALL     ; also rejects entry failures (bit 31)
@@ -163,6 +171,10 @@ vmx_exit_landing:
 	vmread rax, rdx
 	test eax, 0x60
 	jnz .to_c
+	mov rdx, VMCS_GUEST_CS_ACCESS_RIGHTS ; CS.L: 64-bit code (compatibility mode has L = 0)
+	vmread rax, rdx
+	test eax, 1 << 13
+	jz .to_c
 	mov rdx, VMCS_GUEST_RFLAGS
 	vmread rax, rdx
 	test eax, RFLAGS_TF

@@ -10,9 +10,10 @@
 #include "../apicv/delivery.h"
 #include "../boot/console.h"
 #include "../boot/cpu.h"
-#include "platform_irq.h"
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
+#include "cpuid_policy.h"
+#include "platform_irq.h"
 #include "vmcs.h"
 
 typedef enum exit_action (*exit_handler)(struct vcpu *v, uint64_t qualification);
@@ -380,6 +381,59 @@ static enum exit_action handle_vmcall(struct vcpu *v, uint64_t qualification)
 	return EXIT_ACTION_RESUME;
 }
 
+/* Whether the guest runs 64-bit code (IA-32e mode and CS.L), where MOV to CR takes 64 bits. */
+static bool guest_in_64bit_mode(void)
+{
+	return (vmx_entry_controls & ENTRY_IA32E_MODE_GUEST) &&
+	       (vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & (1u << 13));
+}
+
+/* The operand of MOV to CR: outside 64-bit mode the source is a 32-bit register, whatever the
+ * saved 64-bit GPR holds above (SDM Vol. 2B "MOV—Move to/from Control Registers"). */
+static uint64_t cr_source(struct vcpu *v, unsigned reg)
+{
+	uint64_t value = vcpu_read_gpr(v, reg);
+
+	return guest_in_64bit_mode() ? value : (uint32_t)value;
+}
+
+/* PDPTE bits that are reserved in PAE paging: 2:1, 8:5 and MAXPHYADDR-63 (SDM Vol. 3A §5.4.1
+ * "PDPTE Registers"). */
+static uint64_t pdpte_reserved_bits(void)
+{
+	return 0x1E6ull | ~((1ull << platform_maxphyaddr()) - 1);
+}
+
+/*
+ * PAE paging without IA-32e: with EPT, VM entry loads the PDPTEs from the VMCS, so a MOV to CR0
+ * or CR4 the hypervisor emulates must read them as the instruction would. "If any of the PDPTEs
+ * sets both the P flag (bit 0) and any reserved bit, the MOV to CR instruction causes a
+ * general-protection exception (#GP(0)) and the PDPTEs are not loaded" (SDM Vol. 3A §5.4.1).
+ * A PDPT outside guest RAM reads as all ones, as unbacked memory does: present with reserved
+ * bits, so #GP too. Returns false for the #GP, with nothing loaded.
+ */
+static bool load_pae_pdptes(struct vcpu *v)
+{
+	uint64_t pdpt = vmcs_read(VMCS_GUEST_CR3) & 0xFFFFFFE0u;
+	uint64_t pdpte[4];
+
+	for (unsigned i = 0; i < 4; i++) {
+		pdpte[i] = pdpt + 8 * (i + 1) <= v->guest->ram_bytes
+				   ? *(const uint64_t *)(v->guest->ram + pdpt + 8 * i) : ~0ull;
+		if ((pdpte[i] & 1) && (pdpte[i] & pdpte_reserved_bits()))
+			return false;
+	}
+	for (unsigned i = 0; i < 4; i++)
+		vmcs_write(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+	return true;
+}
+
+static enum exit_action inject_gp0(void)
+{
+	vcpu_inject_exception(VECTOR_GP, true, 0);
+	return EXIT_ACTION_RESUME;
+}
+
 /* MOV to CR0 (SDM Vol. 2B "MOV—Move to/from Control Registers": the #GP conditions). */
 static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
 {
@@ -388,25 +442,28 @@ static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
 	uint64_t cr4 = vcpu_guest_cr4();
 	uint64_t fixed0 = caps->cr0_fixed0 & ~(CR0_PE | CR0_PG); /* unrestricted guest */
 	uint32_t entry = vmx_entry_controls;
+	uint64_t efer = v->efer;
 
 	if ((value >> 32) || ((value & CR0_PG) && !(value & CR0_PE)) ||
 	    ((value & CR0_NW) && !(value & CR0_CD)) ||
 	    ((value & CR0_PG) && !(old & CR0_PG) && (v->efer & EFER_LME) && !(cr4 & CR4_PAE)) ||
-	    (!(value & CR0_PG) && (old & CR0_PG) && (vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & (1u << 13))) ||
-	    (!(value & CR0_PG) && (cr4 & CR4_PCIDE))) {
-		vcpu_inject_exception(VECTOR_GP, true, 0);
-		return EXIT_ACTION_RESUME;
-	}
+	    (!(value & CR0_PG) && (old & CR0_PG) && guest_in_64bit_mode()) ||
+	    (!(value & CR0_PG) && (cr4 & CR4_PCIDE)))
+		return inject_gp0();
 	/* Entering/leaving paging with EFER.LME set switches IA-32e mode: LMA and the
 	 * "IA-32e mode guest" entry control follow (SDM Vol. 3A §10.8.5 "Initializing IA-32e
 	 * Mode", Vol. 3C §26.3.1.1: entry checks that the control equals EFER.LMA). */
-	if ((value & CR0_PG) && (v->efer & EFER_LME)) {
-		v->efer |= EFER_LMA;
+	if ((value & CR0_PG) && (efer & EFER_LME)) {
+		efer |= EFER_LMA;
 		entry |= ENTRY_IA32E_MODE_GUEST;
 	} else if (!(value & CR0_PG)) {
-		v->efer &= ~EFER_LMA;
+		efer &= ~EFER_LMA;
 		entry &= ~ENTRY_IA32E_MODE_GUEST;
 	}
+	/* vmcs_read(VMCS_GUEST_CR3) is the guest's: CR3 loads do not exit. */
+	if ((value & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA) && !load_pae_pdptes(v))
+		return inject_gp0();
+	v->efer = efer;
 	vmcs_write(VMCS_CR0_READ_SHADOW, value);
 	vmcs_write(VMCS_GUEST_CR0, (value | fixed0) & caps->cr0_fixed1);
 	vmcs_write(VMCS_GUEST_IA32_EFER, v->efer);
@@ -414,36 +471,38 @@ static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
 		vmx_entry_controls = entry;
 		vmcs_write(VMCS_ENTRY_CONTROLS, entry);
 	}
-	/* PAE paging without IA-32e: with EPT, VM entry loads the PDPTEs from the VMCS, so they
-	 * must be read now as MOV to CR0 would (SDM Vol. 3C §26.3.2.4 "Loading Page-Directory-
-	 * Pointer-Table Entries"). */
-	if ((value & CR0_PG) && (cr4 & CR4_PAE) && !(v->efer & EFER_LMA)) {
-		uint64_t pdpt = vmcs_read(VMCS_GUEST_CR3) & 0xFFFFFFE0u;
-
-		if (pdpt + 32 > v->guest->ram_bytes)
-			return vcpu_stop(v, GUEST_END_UNHANDLED, "PAE PDPT at %#llx lies outside "
-					 "guest RAM", (unsigned long long)pdpt);
-		for (unsigned i = 0; i < 4; i++)
-			vmcs_write(VMCS_GUEST_PDPTE0 + 2 * i,
-				   *(const uint64_t *)(v->guest->ram + pdpt + 8 * i));
-	}
+	/* Changing PG (or CD/WP, which exit only together with an owned bit) invalidates the
+	 * guest's TLB entries as the instruction would (SDM Vol. 3A §5.10.4.1). */
+	if ((value ^ old) & (CR0_PG | CR0_WP | CR0_CD))
+		vcpu_flush_guest_tlb(v);
 	vcpu_skip_instruction();
 	return EXIT_ACTION_RESUME;
 }
 
+/* MOV to CR4. It exits only when a bit the hypervisor owns changes (vmcs.c): VMXE and the bits
+ * of features the guest's CPUID hides, each of which raises #GP as on a CPU without it. */
 static enum exit_action emulate_write_cr4(struct vcpu *v, uint64_t value)
 {
 	const struct vmx_caps *caps = vmx_active_caps;
+	uint64_t old = vcpu_guest_cr4();
+	bool pae_paging = (vcpu_guest_cr0() & CR0_PG) && !(v->efer & EFER_LMA);
 
-	(void)v;
-	/* VMXE is hidden (as on a CPU without VMX, setting it faults), and bits the CPU does not
-	 * allow are reserved. */
-	if ((value & CR4_VMXE) || (value & ~caps->cr4_fixed1)) {
-		vcpu_inject_exception(VECTOR_GP, true, 0);
-		return EXIT_ACTION_RESUME;
-	}
+	if ((value & (CR4_VMXE | CR4_GUEST_RESERVED)) || (value & ~caps->cr4_fixed1) ||
+	    ((value & CR4_OSXSAVE) && !v->xsave) ||
+	    ((old & CR4_PAE) && !(value & CR4_PAE) && (v->efer & EFER_LMA)) ||
+	    ((value & CR4_PCIDE) && !(old & CR4_PCIDE) &&
+	     (!(v->efer & EFER_LMA) || (vmcs_read(VMCS_GUEST_CR3) & 0xFFF))))
+		return inject_gp0();
+	/* In PAE paging, changing PAE, PGE, PSE or SMEP reloads the PDPTEs (SDM Vol. 3A §5.4.1). */
+	if (pae_paging && (value & CR4_PAE) &&
+	    ((value ^ old) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)) && !load_pae_pdptes(v))
+		return inject_gp0();
 	vmcs_write(VMCS_CR4_READ_SHADOW, value);
 	vmcs_write(VMCS_GUEST_CR4, (value | caps->cr4_fixed0 | CR4_VMXE) & caps->cr4_fixed1);
+	/* "MOV to CR4 ... modifies any of CR4.PGE, CR4.PAE, CR4.PSE, CR4.SMEP, CR4.PCIDE": the
+	 * TLBs are invalidated (SDM Vol. 3A §5.10.4.1 "Operations that Invalidate TLBs"). */
+	if ((value ^ old) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP | CR4_PCIDE))
+		vcpu_flush_guest_tlb(v);
 	vcpu_skip_instruction();
 	return EXIT_ACTION_RESUME;
 }
@@ -456,9 +515,9 @@ static enum exit_action handle_cr_access(struct vcpu *v, uint64_t qualification)
 	unsigned reg = (qualification >> 8) & 15;
 
 	if (access == 0 && cr == 0)
-		return emulate_write_cr0(v, vcpu_read_gpr(v, reg));
+		return emulate_write_cr0(v, cr_source(v, reg));
 	if (access == 0 && cr == 4)
-		return emulate_write_cr4(v, vcpu_read_gpr(v, reg));
+		return emulate_write_cr4(v, cr_source(v, reg));
 	if (cr == 8 && access <= 1) {
 		/* CR8 is the task priority: it exits only in emulate mode (no TPR shadow). */
 		if (access == 1) {
@@ -499,30 +558,23 @@ static enum exit_action handle_wrmsr(struct vcpu *v, uint64_t qualification)
 
 static enum exit_action handle_xsetbv(struct vcpu *v, uint64_t qualification)
 {
-	/* XSETBV (SDM Vol. 2D): #GP unless ECX = 0, bit 0 (x87) set, AVX only with SSE, and
-	 * only bits the CPU supports (CPUID.(EAX=0DH,ECX=0):EDX:EAX). */
-	uint32_t r[4];
+	/* XSETBV (SDM Vol. 2D "XSETBV"): #UD unless CR4.OSXSAVE = 1; #GP(0) at CPL > 0, unless
+	 * ECX = 0, for a value the CPU rejects (xcr0_valid) or a component this platform does not
+	 * show the guest (CPUID.(EAX=0DH,ECX=0), platform_guest_xcr0_supported). */
 	uint64_t value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax;
-	uint64_t supported;
-	unsigned cpl = vcpu_guest_cpl();
 
 	(void)qualification;
-	cpuid(0xD, 0, r);
-	supported = (uint64_t)r[3] << 32 | r[0];
-	/* ... and the state-component groups that must be enabled together: AVX-512's opmask,
-	 * ZMM_Hi256 and Hi16_ZMM (bits 7:5, which also need AVX), MPX's BNDREGS and BNDCSR
-	 * (bits 4:3), AMX's TILECFG and TILEDATA (bits 18:17). */
-	if (cpl || (uint32_t)v->gprs.rcx != 0 || !(value & 1) || (value & ~supported) ||
-	    ((value & 4) && !(value & 2)) ||
-	    ((value & 0xE0) && ((value & 0xE0) != 0xE0 || !(value & 4))) ||
-	    (((value >> 3) & 1) != ((value >> 4) & 1)) ||
-	    (((value >> 17) & 1) != ((value >> 18) & 1))) {
+	if (!v->xsave || !(vcpu_guest_cr4() & CR4_OSXSAVE)) {
+		vcpu_inject_exception(VECTOR_UD, false, 0);
+		return EXIT_ACTION_RESUME;
+	}
+	if (vcpu_guest_cpl() || (uint32_t)v->gprs.rcx != 0 ||
+	    !xcr0_valid(value, platform_guest_xcr0_supported(v))) {
 		vcpu_inject_exception(VECTOR_GP, true, 0);
 		return EXIT_ACTION_RESUME;
 	}
-	/* Root mode uses no extended state (-mgeneral-regs-only), so the guest's XCR0 may simply
-	 * stay loaded. */
-	__asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+	/* Loaded into the CPU before the next VM entry; root mode keeps the host's (vmx_run). */
+	v->guest_xcr0 = value;
 	vcpu_skip_instruction();
 	return EXIT_ACTION_RESUME;
 }

@@ -31,6 +31,11 @@ void vcpu_write_gpr(struct vcpu *v, unsigned index, uint64_t value);
 /* Platform (vmx/platform.c): CPUID, MSRs and ports as the guest's machine has them. */
 void platform_init(struct vcpu *v);
 void platform_cpuid(struct vcpu *v);
+/* XCR0 components the guest may enable (CPUID.(EAX=0DH,ECX=0) as the guest sees it). */
+uint64_t platform_guest_xcr0_supported(const struct vcpu *v);
+/* The physical-address width the guest is told (CPUID.80000008H:EAX[7:0]) and every part of
+ * the hypervisor uses for the guest. */
+unsigned platform_maxphyaddr(void);
 enum exit_action platform_rdmsr(struct vcpu *v);
 enum exit_action platform_wrmsr(struct vcpu *v);
 enum exit_action platform_io(struct vcpu *v, uint64_t qualification);

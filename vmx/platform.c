@@ -8,56 +8,52 @@
 #include "../boot/console.h"
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
+#include "cpuid_policy.h"
 #include "exit.h"
 #include "platform_irq.h"
 #include "vmcs.h"
 
-/* CPUID.1:ECX and EDX bits (SDM Vol. 2A "CPUID", Tables 3-10 and 3-11). */
-#define CPUID1_ECX_MONITOR (1u << 3)
-#define CPUID1_ECX_VMX (1u << 5)
-#define CPUID1_ECX_SMX (1u << 6)
-#define CPUID1_ECX_EST (1u << 7)
-#define CPUID1_ECX_TM2 (1u << 8)
-#define CPUID1_ECX_PDCM (1u << 15)
-#define CPUID1_ECX_X2APIC (1u << 21)
-#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
-#define CPUID1_ECX_OSXSAVE (1u << 27)
-#define CPUID1_ECX_HYPERVISOR (1u << 31)
-#define CPUID1_EDX_MCE (1u << 7)
-#define CPUID1_EDX_APIC (1u << 9)
-#define CPUID1_EDX_MTRR (1u << 12)
-#define CPUID1_EDX_MCA (1u << 14)
-#define CPUID1_EDX_ACPI (1u << 22)
-#define CPUID1_EDX_HTT (1u << 28)
-#define CPUID1_EDX_TM (1u << 29)
-#define CPUID1_EDX_PBE (1u << 31)
-/* CPUID.(EAX=7,ECX=0) */
-#define CPUID7_EBX_SGX (1u << 2)
-#define CPUID7_EBX_INVPCID (1u << 10)
-#define CPUID7_EBX_RTM (1u << 11)
-#define CPUID7_EBX_PQM (1u << 12)
-#define CPUID7_EBX_PQE (1u << 15)
-#define CPUID7_ECX_WAITPKG (1u << 5)
-#define CPUID7_ECX_SGX_LC (1u << 30)
-#define CPUID7_EDX_HYBRID (1u << 15)
-#define CPUID7_EDX_IBRS_IBPB (1u << 26)
-#define CPUID7_EDX_STIBP (1u << 27)
-#define CPUID7_EDX_L1D_FLUSH (1u << 28)
-#define CPUID7_EDX_ARCH_CAPABILITIES (1u << 29)
-#define CPUID7_EDX_CORE_CAPABILITIES (1u << 30)
-#define CPUID7_EDX_SSBD (1u << 31)
-/* CPUID.80000001H:EDX */
-#define CPUID_EXT1_EDX_RDTSCP (1u << 27)
-/* CPUID.(EAX=0DH,ECX=1):EAX */
-#define CPUIDD1_EAX_XSAVES (1u << 3)
+/* IA32_PAT is the guest's own only where VM entry and exit switch it (vmcs.c). */
+static bool pat_switched(void)
+{
+	return (vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_LOAD_IA32_PAT) &&
+	       (vmcs_read(VMCS_EXIT_CONTROLS) & EXIT_LOAD_IA32_PAT);
+}
 
-/* The guest's view of CPUID (SDM Vol. 2A "CPUID"): the real values minus what is not
- * virtualized, so a guest never finds a feature whose MSRs or instructions would fault. */
+uint64_t platform_guest_xcr0_supported(const struct vcpu *v)
+{
+	uint32_t r[4];
+
+	if (!v->xsave)
+		return 0;
+	cpuid(0xD, 0, r);
+	return ((uint64_t)r[3] << 32 | r[0]) & CPUID_GUEST_XCR0_ALLOWED;
+}
+
+/* CPUID.(EAX=0DH,ECX=0):EBX reports the XSAVE area size for the XCR0 loaded when CPUID runs:
+ * ask the CPU with the guest's XCR0, and with everything the guest may enable, loaded. */
+static void xsave_sizes(struct vcpu *v, struct cpuid_context *ctx)
+{
+	uint32_t r[4];
+
+	if (!v->xsave)
+		return;
+	xsetbv(0, v->guest_xcr0);
+	cpuid(0xD, 0, r);
+	ctx->xsave_size_enabled = r[1];
+	xsetbv(0, ctx->xcr0_supported);
+	cpuid(0xD, 0, r);
+	ctx->xsave_size_supported = r[1];
+	xsetbv(0, v->host_xcr0);
+}
+
+/* The guest's view of CPUID (SDM Vol. 2A "CPUID"): the host's values filtered by the policy
+ * (vmx/cpuid_policy.c), so a guest never finds a feature whose MSRs or instructions would
+ * fault. */
 void platform_cpuid(struct vcpu *v)
 {
 	uint32_t leaf = (uint32_t)v->gprs.rax;
 	uint32_t subleaf = (uint32_t)v->gprs.rcx;
-	uint32_t secondary = (uint32_t)vmcs_read(VMCS_SECONDARY_CONTROLS);
 	uint32_t r[4] = { 0, 0, 0, 0 };
 
 	if (leaf >= 0x40000000u && leaf <= 0x4FFFFFFFu) {
@@ -69,77 +65,37 @@ void platform_cpuid(struct vcpu *v)
 			r[3] = APICVISOR_CPUID_EDX;
 		}
 	} else {
-		cpuid(leaf, subleaf, r);
-	}
+		struct cpuid_context ctx = {
+			.apic_id = v->id,
+			.secondary_controls = (uint32_t)vmcs_read(VMCS_SECONDARY_CONTROLS),
+			.pat_switched = pat_switched(),
+			.guest_cr4 = vcpu_guest_cr4(),
+			.tsc_hz = vmx_active_config->tsc_hz,
+			.xcr0_supported = platform_guest_xcr0_supported(v),
+			.maxphyaddr = platform_maxphyaddr(),
+		};
 
-	switch (leaf) {
-	case 0x1:
-		/* EBX: initial APIC ID = vCPU number, one logical processor per package. */
-		r[1] = (r[1] & 0x0000FFFFu) | (v->id << 24) | (1u << 16);
-		r[2] &= ~(CPUID1_ECX_MONITOR | CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_EST |
-			  CPUID1_ECX_TM2 | CPUID1_ECX_PDCM | CPUID1_ECX_OSXSAVE);
-		/* The vLAPIC has x2APIC mode and the TSC-deadline timer, whatever the host has. */
-		r[2] |= CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
-		/* OSXSAVE mirrors the guest's CR4.OSXSAVE, not the host's. */
-		if (vcpu_guest_cr4() & CR4_OSXSAVE)
-			r[2] |= CPUID1_ECX_OSXSAVE;
-		r[2] |= CPUID1_ECX_HYPERVISOR;
-		/* MTRRs and machine-check MSRs are not emulated. */
-		r[3] &= ~(CPUID1_EDX_MCE | CPUID1_EDX_MTRR | CPUID1_EDX_MCA | CPUID1_EDX_ACPI |
-			  CPUID1_EDX_HTT | CPUID1_EDX_TM | CPUID1_EDX_PBE);
-		r[3] |= CPUID1_EDX_APIC;
-		break;
-	case 0x4:
-		/* Deterministic cache parameters: one core, one thread per cache. */
-		r[0] &= 0x00003FFFu;
-		break;
-	case 0x5: /* MONITOR/MWAIT: hidden */
-	case 0x6: /* thermal and power management: not emulated */
-	case 0xA: /* architectural performance monitoring: no PMU */
-	case 0xB: /* extended topology: not enumerated (one vCPU) */
-	case 0x12: /* SGX */
-	case 0x1F: /* V2 extended topology */
-		r[0] = r[1] = r[2] = r[3] = 0;
-		break;
-	case 0x7:
-		if (subleaf == 0) {
-			r[1] &= ~(CPUID7_EBX_SGX | CPUID7_EBX_RTM | CPUID7_EBX_PQM | CPUID7_EBX_PQE);
-			if (!(secondary & PROC2_ENABLE_INVPCID))
-				r[1] &= ~CPUID7_EBX_INVPCID;
-			r[2] &= ~(CPUID7_ECX_WAITPKG | CPUID7_ECX_SGX_LC);
-			r[3] &= ~(CPUID7_EDX_HYBRID | CPUID7_EDX_IBRS_IBPB | CPUID7_EDX_STIBP |
-				  CPUID7_EDX_L1D_FLUSH | CPUID7_EDX_ARCH_CAPABILITIES |
-				  CPUID7_EDX_CORE_CAPABILITIES | CPUID7_EDX_SSBD);
-		}
-		break;
-	case 0xD:
-		if (subleaf == 1 && !(secondary & PROC2_ENABLE_XSAVES))
-			r[0] &= ~CPUIDD1_EAX_XSAVES;
-		break;
-	case 0x15:
-		/* TSC/crystal ratio: report the TSC rate the hypervisor measured (crystal = TSC,
-		 * ratio 1/1) rather than the model's nominal one, which an emulator's TSC may not
-		 * follow. */
-		r[0] = 1;
-		r[1] = 1;
-		r[2] = (uint32_t)vmx_active_config->tsc_hz;
-		r[3] = 0;
-		break;
-	case 0x16:
-		r[0] = (uint32_t)(vmx_active_config->tsc_hz / 1000000u);
-		r[1] = r[0];
-		r[2] = 0;
-		r[3] = 0;
-		break;
-	case 0x80000001u:
-		if (!(secondary & PROC2_ENABLE_RDTSCP))
-			r[3] &= ~CPUID_EXT1_EDX_RDTSCP;
-		break;
+		if (leaf == 0xD && subleaf == 0)
+			xsave_sizes(v, &ctx);
+		cpuid(cpuid_host_leaf(leaf), subleaf, r);
+		cpuid_policy_apply(&ctx, leaf, subleaf, r);
 	}
 	v->gprs.rax = r[0];
 	v->gprs.rbx = r[1];
 	v->gprs.rcx = r[2];
 	v->gprs.rdx = r[3];
+}
+
+unsigned platform_maxphyaddr(void)
+{
+	uint32_t r[4];
+
+	/* CPUID.80000008H:EAX[7:0], or 36 where the leaf is absent (SDM Vol. 3A §5.1.4). */
+	cpuid(0x80000000u, 0, r);
+	if (r[0] < 0x80000008u)
+		return 36;
+	cpuid(0x80000008u, 0, r);
+	return r[0] & 0xFF;
 }
 
 /* ---- MSRs ------------------------------------------------------------------------------------ */
@@ -176,9 +132,9 @@ static enum exit_action msr_done(struct vcpu *v, bool read, uint64_t value)
 
 /* MISC_ENABLE is read-only here except fast strings, which must agree with CPUID.7 ERMS/FSRM
  * (Bochs 2.7 has no IA32_MISC_ENABLE at all; a guest that cannot read it assumes fast strings
- * off while trusting FSRM, see ../shared/test-hosts.md). */
-static uint64_t misc_enable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAILABLE |
-			      MISC_ENABLE_PEBS_UNAVAILABLE;
+ * off while trusting FSRM, see ../shared/test-hosts.md). Per vCPU, as the MSR is. */
+#define MISC_ENABLE_RESET (MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAILABLE | \
+			   MISC_ENABLE_PEBS_UNAVAILABLE)
 
 enum exit_action platform_rdmsr(struct vcpu *v)
 {
@@ -196,7 +152,7 @@ enum exit_action platform_rdmsr(struct vcpu *v)
 	case MSR_IA32_BIOS_SIGN_ID:
 		return msr_done(v, true, 0);
 	case MSR_IA32_MISC_ENABLE:
-		return msr_done(v, true, misc_enable);
+		return msr_done(v, true, v->misc_enable);
 	}
 	return msr_gp(v, "RDMSR");
 }
@@ -233,8 +189,8 @@ enum exit_action platform_wrmsr(struct vcpu *v)
 	case MSR_IA32_BIOS_SIGN_ID: /* microcode revision query: accepted, no microcode */
 		return msr_done(v, false, 0);
 	case MSR_IA32_MISC_ENABLE:
-		misc_enable = (misc_enable & ~MISC_ENABLE_FAST_STRINGS) |
-			      (value & MISC_ENABLE_FAST_STRINGS);
+		v->misc_enable = (v->misc_enable & ~MISC_ENABLE_FAST_STRINGS) |
+				 (value & MISC_ENABLE_FAST_STRINGS);
 		return msr_done(v, false, 0);
 	}
 	return msr_gp(v, "WRMSR");
@@ -290,6 +246,7 @@ static void guest_console_irq(void *ctx, bool level)
 
 void platform_init(struct vcpu *v)
 {
+	v->misc_enable = MISC_ENABLE_RESET;
 	uart16550_init(&v->uart, guest_console_transmit, v);
 	uart16550_set_irq(&v->uart, guest_console_irq);
 }

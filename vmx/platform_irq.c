@@ -67,13 +67,6 @@ static bool deliver_to_vcpu(void *ctx, uint32_t destination, bool logical, uint8
 	}
 }
 
-static void ioapic_rte_changed(void *ctx)
-{
-	struct vcpu *v = ctx;
-
-	v->eoi_exit_bitmap_dirty = true;
-}
-
 static void pic_int_changed(void *ctx, bool asserted)
 {
 	struct vcpu *v = ctx;
@@ -107,7 +100,9 @@ static void pit_timer_changed(void *ctx)
 	v->timer_dirty = true;
 }
 
-static const struct vioapic_ops ioapic_ops = { deliver_to_vcpu, ioapic_rte_changed };
+/* No rte_changed: the EOI-exit bitmap is recomputed before every VM entry in the APICv modes
+ * (apicv/delivery.c), from the IOAPIC's level vectors and the vLAPIC's TMR. */
+static const struct vioapic_ops ioapic_ops = { deliver_to_vcpu, NULL };
 static const struct vpic_ops pic_ops = { pic_int_changed };
 static const struct irq_router_ops router_ops = { router_pic, router_ioapic, deliver_to_vcpu };
 static const struct pit_ops pit_ops = { .now = platform_now, .irq = pit_irq,
@@ -128,7 +123,15 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz)
 	if (pm_timer_init(&platform.pm_timer, ACPI_DEFAULT_PM_TIMER_PORT, PM_TIMER_BITS_EXTENDED,
 			  tsc_hz, &pm_timer_ops, err, sizeof(err)))
 		kprintf("apicvisor: PM timer: %s\n", err);
-	v->eoi_exit_bitmap_dirty = true;
+}
+
+void platform_irq_destroy(void)
+{
+	irq_router_destroy(platform.router);
+	pit_destroy(platform.pit);
+	vpic_destroy(platform.pic);
+	vioapic_destroy(platform.ioapic);
+	memset(&platform, 0, sizeof(platform));
 }
 
 /* ---- the interrupt test device (include/apicvisor/testdev.h) --------------------------------- */

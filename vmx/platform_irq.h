@@ -12,6 +12,8 @@
 
 /* Creates the devices for the vCPU (one vCPU: every interrupt targets it). */
 void platform_irq_init(struct vcpu *v, uint64_t tsc_hz);
+/* Takes the platform apart again (host tests create one per test). */
+void platform_irq_destroy(void);
 
 /* Ports the devices answer: handled → true with *value for reads. */
 bool platform_irq_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *value);

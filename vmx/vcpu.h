@@ -27,12 +27,18 @@ struct vcpu_gprs {
 	/* Null hypercalls turned around by the entry stub; the C side folds the count into the
 	 * statistics after the next slow exit. Written by entry.asm only. */
 	uint64_t null_fast_path_count;
+	/* Nonzero when the entry stub may turn a null hypercall around by itself: set by the C
+	 * side before every entry (vmx_run). Zero when the C path has work on every exit: the
+	 * VMX-preemption timer must be reloaded (the CPU cannot save it), or the guest is outside
+	 * 64-bit mode, where RIP wraps at 4 GiB. */
+	uint64_t null_fast_path_allowed;
 };
 
 #define VCPU_GPRS_RAX 0
 #define VCPU_GPRS_RDI 40
 #define VCPU_GPRS_CR2 120
 #define VCPU_GPRS_NULL_FAST_PATH 128
+#define VCPU_GPRS_NULL_FAST_PATH_ALLOWED 136
 
 /* The guest's memory and how it was loaded. Set up by boot/ before ExitBootServices. */
 struct guest {
@@ -54,6 +60,16 @@ struct vcpu {
 
 	/* Guest state VMX does not hold for us. */
 	uint64_t efer;                /* as the guest wrote it, LMA computed by us */
+	uint64_t misc_enable;         /* IA32_MISC_ENABLE as this vCPU reads it */
+	/* XCR0 is not part of the VMCS: the guest's is loaded before each VM entry and the host's
+	 * after each VM exit (vmx_run), as KVM does, when the CPU has XSAVE. Root mode itself uses
+	 * no x87/SSE/AVX state (-mgeneral-regs-only), so the guest's extended state stays in the
+	 * registers untouched; only XCR0, which decides what XSAVE and the UEFI runtime see, is
+	 * switched. Set by the XSETBV handler (guest) and vmx_cpu_on (host). */
+	bool xsave;                   /* the CPU has XSAVE: XCR0 exists and is switched */
+	uint64_t guest_xcr0;
+	uint64_t host_xcr0;
+	uint16_t vpid;                /* the VPID tagging this vCPU's TLB entries, 0: VPID off */
 
 	/* The virtual LAPIC and how interrupts reach it (apicv/delivery.c). */
 	struct vlapic *vlapic;
@@ -67,7 +83,6 @@ struct vcpu {
 	bool pir_draining;            /* software drain of PIR into vIRR in progress */
 	bool nmi_pending;             /* an NMI waits for the NMI window */
 	bool timer_dirty;             /* a timer deadline changed: reload the preemption timer */
-	bool eoi_exit_bitmap_dirty;   /* an IOAPIC RTE changed: recompute the EOI-exit bitmap */
 	struct apic_stats apic_stats;
 
 	/* The VMX-preemption timer brings the CPU back at the earlier of the `timeout=` watchdog

@@ -20,9 +20,12 @@ const struct vmx_config *vmx_active_config;
  *   CR0.PG: entering or leaving paging changes IA32_EFER.LMA and the "IA-32e mode guest" entry
  *           control, which the hypervisor keeps consistent (SDM Vol. 3C §26.3.1.1).
  *   CR0.NE: VMX operation requires NE = 1 (IA32_VMX_CR0_FIXED0); the guest may believe it 0.
- *   CR4.VMXE: required 1 in VMX operation, and VMX is hidden from the guest. */
+ *   CR4.VMXE: required 1 in VMX operation, and VMX is hidden from the guest.
+ *   CR4 bits of features the guest's CPUID does not show (vmx/cpuid_policy.c), which the CPU
+ *           itself may accept: owned so that setting one exits and raises #GP as on a CPU
+ *           without the feature (boot/x86.h: CR4_GUEST_RESERVED). */
 #define CR0_OWNED (CR0_PG | CR0_NE)
-#define CR4_OWNED CR4_VMXE
+#define CR4_OWNED (CR4_VMXE | CR4_GUEST_RESERVED)
 
 /* Segment access rights in the VMCS format (SDM Vol. 3C §25.4.1, Table 25-2). */
 #define AR_CODE32 0xC09Bu      /* code exec/read accessed, S, DPL0, P, D/B, G */
@@ -175,9 +178,22 @@ static void setup_guest_state(struct vcpu *v, const struct vmx_caps *caps)
 	vmcs_write(VMCS_LINK_POINTER, ~0ull); /* no shadow VMCS: must be all ones */
 
 	memset(&v->gprs, 0, sizeof(v->gprs));
+	/* XCR0's reset value: x87 only (SDM Vol. 1 §13.3). */
+	v->xsave = cpu_has_xsave();
+	v->guest_xcr0 = XCR0_X87;
+	v->host_xcr0 = v->xsave ? xgetbv(0) : 0;
 	v->gprs.rax = 0x2BADB002u;
 	v->gprs.rbx = v->guest->info_gpa;
 	v->efer = 0;
+}
+
+/* VPID only where INVVPID can flush a vCPU's context when an emulated instruction changes its
+ * translations (vcpu_flush_guest_tlb). XSAVES stays off ("enable XSAVES/XRSTORS" = 0: the
+ * instructions raise #UD), as CPUID does not show them: IA32_XSS is not handled. */
+static bool vpid_usable(const struct vmx_caps *caps)
+{
+	return (caps->ept_vpid & VPID_CAP_INVVPID) &&
+	       (caps->ept_vpid & (VPID_CAP_INVVPID_SINGLE_CONTEXT | VPID_CAP_INVVPID_ALL_CONTEXT));
 }
 
 const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vmx_caps *caps,
@@ -205,8 +221,8 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 		return "primary processor-based controls (HLT/MWAIT/MONITOR/RDPMC/CR8 exiting, I/O "
 		       "and MSR bitmaps, secondary controls)";
 	secondary = vmx_control_word(caps->procbased2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
-				     PROC2_ENABLE_VPID | PROC2_ENABLE_RDTSCP |
-					     PROC2_ENABLE_INVPCID | PROC2_ENABLE_XSAVES,
+				     (vpid_usable(caps) ? PROC2_ENABLE_VPID : 0) |
+					     PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID,
 				     &missing);
 	if (missing)
 		return "secondary controls: EPT and unrestricted guest";
@@ -244,8 +260,9 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 	vmcs_write(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
 	vmcs_write(VMCS_EPT_POINTER, v->guest->ept_pointer);
-	if (secondary & PROC2_ENABLE_VPID)
-		vmcs_write(VMCS_VPID, 1 + v->id); /* VPID 0 is the host's */
+	v->vpid = secondary & PROC2_ENABLE_VPID ? (uint16_t)(1 + v->id) : 0; /* 0 is the host's */
+	if (v->vpid)
+		vmcs_write(VMCS_VPID, v->vpid);
 	setup_bitmaps(cfg, (exit & EXIT_LOAD_IA32_PAT) && (entry & ENTRY_LOAD_IA32_PAT),
 		      secondary & PROC2_ENABLE_RDTSCP);
 	vmcs_write(VMCS_IO_BITMAP_A, (uint64_t)(uintptr_t)cfg->io_bitmaps);

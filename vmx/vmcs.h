@@ -237,6 +237,7 @@ enum vmcs_field {
 /* Guest interruptibility state (SDM Vol. 3C §25.4.2, Table 25-3). */
 #define INTERRUPTIBILITY_STI_BLOCKING (1u << 0)
 #define INTERRUPTIBILITY_MOV_SS_BLOCKING (1u << 1)
+#define INTERRUPTIBILITY_NMI_BLOCKING (1u << 3)
 
 /* Guest activity states (SDM Vol. 3C §25.4.2). */
 #define ACTIVITY_STATE_ACTIVE 0u
@@ -246,6 +247,11 @@ enum vmcs_field {
  * VMCS): vmcs_field_error() reports which field and stops. */
 __attribute__((noreturn)) void vmcs_field_error(const char *op, enum vmcs_field field);
 
+#ifdef APICVISOR_HOSTED
+/* Host unit tests: a fake VMCS behind these two (tests/unit/fake_cpu.c). */
+uint64_t vmcs_read(enum vmcs_field field);
+void vmcs_write(enum vmcs_field field, uint64_t value);
+#else
 static inline uint64_t vmcs_read(enum vmcs_field field)
 {
 	uint64_t value;
@@ -271,5 +277,6 @@ static inline void vmcs_write(enum vmcs_field field, uint64_t value)
 	if (__builtin_expect(failed, 0))
 		vmcs_field_error("VMWRITE", field);
 }
+#endif /* APICVISOR_HOSTED */
 
 #endif

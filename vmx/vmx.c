@@ -17,6 +17,9 @@ _Static_assert(offsetof(struct vcpu_gprs, r15) == 112, "entry.asm G_R15");
 _Static_assert(offsetof(struct vcpu_gprs, cr2) == VCPU_GPRS_CR2, "entry.asm G_CR2");
 _Static_assert(offsetof(struct vcpu_gprs, null_fast_path_count) == VCPU_GPRS_NULL_FAST_PATH,
 	       "entry.asm G_NULL_FAST_PATH");
+_Static_assert(offsetof(struct vcpu_gprs, null_fast_path_allowed) ==
+		       VCPU_GPRS_NULL_FAST_PATH_ALLOWED,
+	       "entry.asm G_NULL_FAST_PATH_ALLOWED");
 _Static_assert(offsetof(struct vcpu, gprs) == 0, "entry.asm reaches the vCPU through gprs");
 _Static_assert(APICVISOR_HC_NULL == 0x41500000u, "update include/apicvisor/hypercall.inc");
 
@@ -57,7 +60,12 @@ void vmx_probe(struct vmx_caps *caps)
 }
 
 /* VMXON/VMPTRLD/VMCLEAR take a memory operand holding the physical address. Returns false on
- * VMfailInvalid or VMfailValid. */
+ * VMfailInvalid or VMfailValid. Host unit tests link fakes (tests/unit/fake_cpu.c). */
+#ifdef APICVISOR_HOSTED
+bool vmxon(uint64_t pa);
+bool vmclear(uint64_t pa);
+bool vmptrld(uint64_t pa);
+#else
 #define VMX_ADDRESS_INSTRUCTION(name, insn)                                           \
 	static bool name(uint64_t pa)                                                 \
 	{                                                                             \
@@ -72,6 +80,7 @@ VMX_ADDRESS_INSTRUCTION(vmxon, "vmxon")
 VMX_ADDRESS_INSTRUCTION(vmclear, "vmclear")
 VMX_ADDRESS_INSTRUCTION(vmptrld, "vmptrld")
 #undef VMX_ADDRESS_INSTRUCTION
+#endif
 
 const char *vmx_cpu_on(const struct vmx_caps *caps, const struct vmx_config *cfg)
 {
@@ -90,6 +99,13 @@ const char *vmx_cpu_on(const struct vmx_caps *caps, const struct vmx_config *cfg
 	 * IA32_VMX_CR*_FIXED* MSRs. */
 	write_cr0((read_cr0() | caps->cr0_fixed0) & caps->cr0_fixed1);
 	write_cr4((read_cr4() | caps->cr4_fixed0 | CR4_VMXE) & caps->cr4_fixed1);
+	/* XSETBV and XGETBV need CR4.OSXSAVE in root mode too: the guest's XCR0 is switched in
+	 * around every entry (vmx_run), and firmware leaves only OSFXSR set. The host's own XCR0
+	 * stays x87 | SSE (root mode uses neither; the UEFI runtime may use SSE). */
+	if (cpu_has_xsave()) {
+		write_cr4(read_cr4() | CR4_OSXSAVE);
+		xsetbv(0, XCR0_X87 | XCR0_SSE);
+	}
 
 	memset(vmxon_region, 0, 4096);
 	vmxon_region[0] = vmx_caps_revision_id(caps);
@@ -98,10 +114,20 @@ const char *vmx_cpu_on(const struct vmx_caps *caps, const struct vmx_config *cfg
 	return NULL;
 }
 
+bool cpu_has_xsave(void)
+{
+	uint32_t r[4];
+
+	cpuid(1, 0, r);
+	return r[2] & (1u << 26);
+}
+
+#ifndef APICVISOR_HOSTED
 void vmx_cpu_off(void)
 {
 	__asm__ volatile("vmxoff" : : : "cc", "memory");
 }
+#endif
 
 __attribute__((noreturn)) void vmcs_field_error(const char *op, enum vmcs_field field)
 {
@@ -122,6 +148,30 @@ const char *vmx_load_vmcs(struct vcpu *v, const struct vmx_caps *caps)
 	if (!vmptrld(pa))
 		return "VMPTRLD failed";
 	return NULL;
+}
+
+void vcpu_flush_guest_tlb(const struct vcpu *v)
+{
+	/* With VPID the guest's translations survive VM exits and entries, tagged with its VPID;
+	 * an instruction the hypervisor emulates must invalidate them as the instruction itself
+	 * would (SDM Vol. 3C §29.4.3.3 "Guidelines for Use of the INVVPID Instruction"). Without
+	 * VPID every VM entry and exit flushes VPID 0's mappings already. */
+	if (!v->vpid)
+		return;
+	if (vmx_active_caps->ept_vpid & VPID_CAP_INVVPID_SINGLE_CONTEXT)
+		invvpid(INVVPID_SINGLE_CONTEXT, v->vpid);
+	else
+		invvpid(INVVPID_ALL_CONTEXT, 0);
+}
+
+void vmx_invept(uint64_t eptp)
+{
+	/* Single-context invalidation when the CPU has it, else all contexts (SDM Vol. 3C §31.3
+	 * "INVEPT"); EPT's combined mappings of every VPID go with it. */
+	if (vmx_active_caps->ept_vpid & EPT_CAP_INVEPT_SINGLE_CONTEXT)
+		invept(INVEPT_SINGLE_CONTEXT, eptp);
+	else
+		invept(INVEPT_ALL_CONTEXT, 0);
 }
 
 /* Folds the entry stub's null-hypercall count into the statistics. */
@@ -185,6 +235,14 @@ static void requeue_interrupted_event(void)
 
 	if (!(info & INTR_INFO_VALID))
 		return;
+	/* An exit during NMI delivery leaves blocking by NMI set (with virtual NMIs, virtual-NMI
+	 * blocking), and VM entry refuses to inject an NMI while it is: "if the 'virtual NMIs'
+	 * VM-execution control is 1 and the interruption type is NMI, blocking by NMI must be 0"
+	 * (SDM Vol. 3C §26.3.1.5 "Checks on Guest Non-Register State"). The NMI was not delivered:
+	 * unblock, as the re-injected delivery will block again. */
+	if (type == INTR_TYPE_NMI)
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
+			   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & ~(uint64_t)INTERRUPTIBILITY_NMI_BLOCKING);
 	if (info & INTR_INFO_DELIVER_ERROR_CODE)
 		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
 			   vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE));
@@ -196,13 +254,40 @@ static void requeue_interrupted_event(void)
 	vmcs_write(VMCS_ENTRY_INTR_INFO, info & ~(1u << 12));
 }
 
+/* Whether the entry stub may complete a null hypercall without C: only when no exit needs
+ * the C path's work (see vcpu_gprs.null_fast_path_allowed). Outside IA-32e mode RIP wraps at
+ * 4 GiB, which the stub does not do; the stub itself also checks CS.L. */
+static bool null_fast_path_allowed(const struct vcpu *v)
+{
+	return !v->timer_reload_every_exit && (vmx_entry_controls & ENTRY_IA32E_MODE_GUEST);
+}
+
+/* XCR0: the guest's in non-root operation, the host's in root operation (SDM Vol. 1 §13.3:
+ * XCR0 is not part of the VMCS). */
+static void load_guest_xcr0(const struct vcpu *v)
+{
+	if (v->xsave && v->guest_xcr0 != v->host_xcr0)
+		xsetbv(0, v->guest_xcr0);
+}
+
+static void load_host_xcr0(const struct vcpu *v)
+{
+	if (v->xsave && v->guest_xcr0 != v->host_xcr0)
+		xsetbv(0, v->host_xcr0);
+}
+
 void vmx_run(struct vcpu *v)
 {
 	apic_before_entry(v);
 	v->first_entry_tsc = rdtsc();
 	for (;;) {
+		v->gprs.null_fast_path_allowed = null_fast_path_allowed(v);
+		load_guest_xcr0(v);
+
 		int failed = vmx_enter(&v->gprs, v->launched);
 		uint64_t exit_tsc = rdtsc();
+
+		load_host_xcr0(v);
 
 		if (failed) {
 			report_entry_failure(v, failed);

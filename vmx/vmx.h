@@ -26,6 +26,8 @@ struct vmx_config {
  * the reason it failed. */
 const char *vmx_cpu_on(const struct vmx_caps *caps, const struct vmx_config *cfg);
 void vmx_cpu_off(void);
+/* CPUID.1:ECX.XSAVE: the CPU has XCR0 (root mode then runs with CR4.OSXSAVE set). */
+bool cpu_has_xsave(void);
 
 /* Clears the vCPU's VMCS region and makes it current. Returns NULL or what failed. */
 const char *vmx_load_vmcs(struct vcpu *v, const struct vmx_caps *caps);
@@ -41,6 +43,12 @@ void vmx_run(struct vcpu *v);
 
 /* Whether RDMSR/WRMSR of `msr` exits, in the 4 KiB MSR bitmap (SDM Vol. 3C §25.6.9). */
 void vmx_msr_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write);
+
+/* Invalidates the vCPU's cached guest translations (INVVPID), as an emulated instruction that
+ * changes paging (MOV to CR0/CR4) must. */
+void vcpu_flush_guest_tlb(const struct vcpu *v);
+/* Invalidates the EPT-derived translations of `eptp` after the hypervisor changed EPT. */
+void vmx_invept(uint64_t eptp);
 
 /* The guest's current privilege level (SS.DPL, SDM Vol. 3C §25.4.1). */
 unsigned vcpu_guest_cpl(void);

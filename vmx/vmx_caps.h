@@ -49,6 +49,14 @@
 #define EPT_CAP_INVEPT_SINGLE_CONTEXT (1ull << 25)
 #define EPT_CAP_INVEPT_ALL_CONTEXT (1ull << 26)
 #define VPID_CAP_INVVPID (1ull << 32)
+#define VPID_CAP_INVVPID_SINGLE_CONTEXT (1ull << 41)
+#define VPID_CAP_INVVPID_ALL_CONTEXT (1ull << 42)
+
+/* INVEPT and INVVPID types (SDM Vol. 3C §31.3). */
+#define INVEPT_SINGLE_CONTEXT 1u
+#define INVEPT_ALL_CONTEXT 2u
+#define INVVPID_SINGLE_CONTEXT 1u
+#define INVVPID_ALL_CONTEXT 2u
 
 /* Everything the probe reads. A control MSR reads as 0 when the CPU does not have it. */
 struct vmx_caps {
