@@ -6,6 +6,7 @@
 #include "idt.h"
 #include "lib/string.h"
 #include "scenario_kit.h"
+#include "scenarios_reliability.h"
 #include "serial.h"
 
 /* A function number with apicvisor's signature that no hypercall uses. */
@@ -438,6 +439,8 @@ static const struct scenario_list *const scenario_lists[] = {
 	&scenario_ioapic_list,
 	&scenario_isa_list,
 	&scenario_platform_list,
+	&scenario_chaos_list,
+	&scenario_isolation_list,
 };
 
 static const struct scenario *scenario_find(const char *name, size_t name_len)
