@@ -520,6 +520,37 @@ CASES = [
 ]
 
 
+# ---- the reliability suite (issue 7, docs/reliability.md) ---------------------------------------
+
+def no_hypervisor_fault(run):
+    """no hypervisor fault on the console (no FATAL, no root-mode exception)"""
+    bad = [line for line in run.serial.splitlines()
+           if "FATAL" in line or "root-mode exception" in line]
+    return f"console: {bad[:3]}" if bad else None
+
+
+def scenario_figures(name, expected):
+    def check(run):
+        s = run.scenarios.get(name)
+        if s is None:
+            return f"scenario {name} missing"
+        got = {k: s["figures"].get(k) for k in expected}
+        return None if got == expected else f"figures {got} != {expected}"
+    check.__doc__ = f"scenario {name}: figures exactly {expected}"
+    return check
+
+
+CHAOS_SEED, CHAOS_OPS = 1, 10000
+
+RELIABILITY_CASES = [
+    Case("chaos", "bochs", args=f"seed={CHAOS_SEED} n={CHAOS_OPS} chaos hello", timeout=600,
+         wall=400,
+         checks=[guest_succeeded, all_scenarios_passed, no_hypervisor_fault,
+                 scenario_figures("chaos", {"ops": CHAOS_OPS})]),
+]
+CASES += RELIABILITY_CASES
+
+
 def main():
     wanted = set(sys.argv[1:])
     cases = [c for c in CASES if not wanted or c.name in wanted]
