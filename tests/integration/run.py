@@ -12,6 +12,7 @@ Usage: run.py [CASE...]   (default: all cases; build first with `make all tests-
 import concurrent.futures
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -28,12 +29,13 @@ PLATFORM_EXITS = {"CPUID", "VMCALL", "IO_INSTRUCTION", "CR_ACCESS", "RDMSR", "WR
 
 class Case:
     def __init__(self, name, host, args="", timeout=60, guest=None, config=None, extra=(),
-                 wall=240, checks=()):
+                 wall=240, checks=(), env=None):
         self.name, self.host, self.args, self.timeout = name, host, args, timeout
         self.guest = guest or GUEST
         self.config = config  # full apicvisor.cfg text, replacing the generated one
         self.extra = extra    # (name on the ESP, host file)
         self.wall, self.checks = wall, checks
+        self.env = env        # extra environment for tools/boot.sh (MACHINE_MIB)
 
 
 def write_config(case, run_dir):
@@ -54,7 +56,8 @@ def run_case(case):
                     run_dir / "apicvisor.cfg"] + [f"{n}={f}" for n, f in case.extra],
                    check=True)
     start = time.monotonic()
-    boot = subprocess.run([ROOT / "tools/boot.sh", case.host, run_dir, image, str(case.wall)])
+    boot = subprocess.run([ROOT / "tools/boot.sh", case.host, run_dir, image, str(case.wall)],
+                          env={**os.environ, **(case.env or {})})
     wall = time.monotonic() - start
     subprocess.run([ROOT / "tools/results.py", run_dir, case.host])
     run = Run(run_dir, boot.returncode == 124, wall)
@@ -551,13 +554,353 @@ RELIABILITY_CASES = [
 CASES += RELIABILITY_CASES
 
 
+# ---- bad input: configuration, guest images, modules, memory (QEMU TCG: they all stop before
+# the VT-x check), and the host-side tools' own checks ----------------------------------------
+
+BAD = BUILD / "tests" / "bad-input"   # generated images
+
+
+def error_line(text):
+    """The console has the line "apicvisor: error: TEXT", exactly."""
+    line = f"apicvisor: error: {text}"
+
+    def check(run):
+        return None if line in run.serial.split("\n") else (
+            f"no line {line!r}; errors: "
+            f"{[l for l in run.serial.split(chr(10)) if 'error' in l]}")
+    check.__doc__ = f"console says exactly {line!r}"
+    return check
+
+
+def bad_input(text, seconds=30):
+    """The exact error line, a clean power-off and no more than `seconds` of wall time."""
+    return [error_line(text), powered_off, stopped_within(seconds)]
+
+
+def cfg_error(source_line, text):
+    return bad_input(f"apicvisor.cfg line {source_line}: {text}")
+
+
+LONG_PATH = "\\" + "a" * 127        # 128 characters stored: one too many
+LONG_ARGS = "x" * 512                 # one too many
+NINE_MODULES = ",".join(f"\\m{i}.bin" for i in range(1, 10))
+
+# (case name, apicvisor.cfg text, line, message): one boot each; every key with a value of the
+# wrong kind, one out of its range, and set twice. For the keys that take a name (mode, log,
+# testdev) a wrong kind (a number) and an unknown name are the same check: one case each.
+CONFIG_ERRORS = [
+    ("cfg-guest-type", "guest=\\gu\x01est.elf\n", 1,
+     "guest: character 0x01 at position 4 is not printable ASCII"),
+    ("cfg-guest-range", f"guest={LONG_PATH}\n", 1,
+     f"guest: path '{LONG_PATH[:40]}...' is longer than 127 characters"),
+    ("cfg-guest-twice", "guest=\\guest.elf\nargs=hello\nguest=\\other.elf\n", 3,
+     "duplicate key 'guest' (already set on line 1)"),
+    ("cfg-args-type", "args=hello\x7f\n", 1,
+     "args: character 0x7f at position 6 is not printable ASCII"),
+    ("cfg-args-range", f"args={LONG_ARGS}\n", 1, "args: longer than 511 characters"),
+    ("cfg-args-twice", "args=hello\n\n# again\nargs = vmcall\n", 4,
+     "duplicate key 'args' (already set on line 1)"),
+    ("cfg-mode-type", "mode=3\n", 1,
+     "mode: '3' is not one of emulate, tpr-shadow, apicv, posted"),
+    ("cfg-mode-twice", "mode=apicv\nmode=apicv\n", 2,
+     "duplicate key 'mode' (already set on line 1)"),
+    ("cfg-timeout-type", "timeout=ten\n", 1, "timeout: 'ten' is not a decimal number"),
+    ("cfg-timeout-range", "timeout=86401\n", 1,
+     "timeout: '86401' is out of range 0..86400 (seconds, 0: none)"),
+    ("cfg-timeout-twice", "timeout=5\ntimeout=6\n", 2,
+     "duplicate key 'timeout' (already set on line 1)"),
+    ("cfg-log-type", "log=2\n", 1, "log: '2' is not one of quiet, info, debug"),
+    ("cfg-log-twice", "log=info\nlog=debug\n", 2, "duplicate key 'log' (already set on line 1)"),
+    ("cfg-mem-type", "mem=128M\n", 1, "mem: '128M' is not a decimal number"),
+    ("cfg-mem-range", "mem=1\n", 1, "mem: '1' is out of range 2..3072 (MiB)"),
+    ("cfg-mem-twice", "mem=64\nmode=apicv\nmem=64\n", 3,
+     "duplicate key 'mem' (already set on line 1)"),
+    ("cfg-modules-type", "modules=\\a.bin,\n", 1, "modules: entry 2 is empty"),
+    ("cfg-modules-range", f"modules={NINE_MODULES}\n", 1, "modules: more than 8 modules"),
+    ("cfg-modules-twice", "modules=\\a.bin\nmodules=\\b.bin\n", 2,
+     "duplicate key 'modules' (already set on line 1)"),
+    ("cfg-testdev-type", "testdev=yes\n", 1, "testdev: 'yes' is not one of on, off"),
+    ("cfg-testdev-twice", "testdev=on\ntestdev=off\n", 2,
+     "duplicate key 'testdev' (already set on line 1)"),
+]
+
+
+def elf_loads(data):
+    """The PT_LOAD program headers of an ELF32 file: (index, offset, paddr, filesz, memsz, at)."""
+    phoff, = struct.unpack_from("<I", data, 28)
+    phentsize, phnum = struct.unpack_from("<HH", data, 42)
+    loads = []
+    for i in range(phnum):
+        at = phoff + i * phentsize
+        p_type, offset, _vaddr, paddr, filesz, memsz = struct.unpack_from("<6I", data, at)
+        if p_type == 1 and memsz:
+            loads.append((i, offset, paddr, filesz, memsz, at))
+    return loads
+
+
+def with_phdr(data, at, paddr=None, memsz=None):
+    data = bytearray(data)
+    if paddr is not None:
+        struct.pack_into("<I", data, at + 12, paddr)
+    if memsz is not None:
+        struct.pack_into("<I", data, at + 20, memsz)
+    return bytes(data)
+
+
+def with_aout_fields(data, load_addr, load_end, bss_end, entry):
+    """The a.out kludge header (at offset 0) with its address fields replaced."""
+    data = bytearray(data)
+    struct.pack_into("<5I", data, 12, load_addr, load_addr, load_end, bss_end, entry)
+    return bytes(data)
+
+
+def write_bad(name, data):
+    path = BAD / name
+    path.write_bytes(data)
+    return path
+
+
+def not_ram(what, start, end):
+    return (f"{what}: segment [{start:#x}, {end:#x}) overlaps [0x9fc00, 0x100000), which is "
+            f"not RAM for the guest (EBDA, VGA, BIOS ROM and ACPI tables; the memory map "
+            f"reserves it)")
+
+
+def bad_image_cases():
+    """Broken guest images and modules, made from the real guest and a.out kernel: each as
+    \\guest.elf, with the message multiboot.c must give for it."""
+    BAD.mkdir(parents=True, exist_ok=True)
+    elf, aout = GUEST.read_bytes(), AOUT.read_bytes()
+    loads = elf_loads(elf)
+    cases = []
+
+    def image(name, data, message, mem=128, extra=(), modules=None, env=None):
+        config = f"guest=\\guest.elf\nargs=hello\ntimeout=10\nmem={mem}\n"
+        if modules:
+            config += f"modules={modules}\n"
+        cases.append(Case(name, "qemu-tcg", guest=write_bad(name + ".bin", data),
+                          config=config, extra=extra, wall=90, env=env,
+                          checks=bad_input(message)))
+
+    # ELF, truncated: the file ends where its second PT_LOAD segment's bytes begin.
+    i, offset, _, filesz, _, _ = loads[1]
+    image("elf-truncated", elf[:offset],
+          f"guest image \\guest.elf: ELF program header {i}: segment file range "
+          f"[{offset:#x}, {offset + filesz:#x}) ends beyond the file (size {offset:#x})")
+    # ELF, bigger than RAM: its last segment's bss grows to 2 MiB, in 2 MiB of RAM.
+    i, _, paddr, _, _, at = loads[-1]
+    image("elf-oversize", with_phdr(elf, at, memsz=0x200000),
+          f"guest image \\guest.elf: ELF program header {i}: segment [{paddr:#x}, "
+          f"{paddr + 0x200000:#x}) does not fit in guest RAM (0x200000 bytes)", mem=2)
+    # ELF, loaded beyond RAM: the first segment at 256 MiB, with 128 MiB of RAM.
+    i, _, _, _, memsz, at = loads[0]
+    image("elf-out-of-ram", with_phdr(elf, at, paddr=0x10000000),
+          f"guest image \\guest.elf: ELF program header {i}: segment [0x10000000, "
+          f"{0x10000000 + memsz:#x}) does not fit in guest RAM (0x8000000 bytes)")
+    # ELF, overlapping segments: the second one moved 4 KiB into the first.
+    (_, _, paddr0, _, memsz0, _), (i, _, _, _, memsz1, at) = loads[0], loads[1]
+    image("elf-overlap", with_phdr(elf, at, paddr=paddr0 + 0x1000),
+          f"guest image \\guest.elf: ELF program header {i}: segment [{paddr0 + 0x1000:#x}, "
+          f"{paddr0 + 0x1000 + memsz1:#x}) overlaps another PT_LOAD segment [{paddr0:#x}, "
+          f"{paddr0 + memsz0:#x})")
+    # ELF, a segment over the BIOS area (where the ACPI tables go).
+    i, _, _, _, memsz, at = loads[-1]
+    image("elf-bios-area", with_phdr(elf, at, paddr=0xe0000),
+          "guest image \\guest.elf: " + not_ram(f"ELF program header {i}", 0xe0000,
+                                                  0xe0000 + memsz))
+
+    magic, flags, checksum, header_addr, load_addr, load_end, bss_end, entry = \
+        struct.unpack_from("<8I", aout, 0)
+    assert header_addr == load_addr, "the a.out kernel's header starts its image"
+    # a.out kludge, truncated: 64 of its bytes.
+    image("aout-truncated", aout[:64],
+          f"guest image \\guest.elf: a.out kludge: [load_addr {load_addr:#x}, load_end_addr "
+          f"{load_end:#x}) needs file bytes [0x0, {load_end - load_addr:#x}), beyond the file "
+          f"(size 0x40)")
+    # a.out kludge, bigger than RAM: a 3 MiB file loaded whole (load_end_addr 0), 2 MiB RAM.
+    big = with_aout_fields(aout, load_addr, 0, 0, entry).ljust(3 << 20, b"\0")
+    image("aout-oversize", big,
+          f"guest image \\guest.elf: a.out kludge: segment [{load_addr:#x}, "
+          f"{load_addr + (3 << 20):#x}) does not fit in guest RAM (0x200000 bytes)", mem=2)
+    # a.out kludge, beyond RAM: its bss up to 256 MiB, with 128 MiB of RAM.
+    image("aout-out-of-ram", with_aout_fields(aout, load_addr, load_end, 0x10000000, entry),
+          f"guest image \\guest.elf: a.out kludge: segment [{load_addr:#x}, 0x10000000) does "
+          f"not fit in guest RAM (0x8000000 bytes)")
+    # a.out kludge, over the VGA/ROM hole: the same kernel rebased to 0xc0000.
+    low = 0xc0000
+    image("aout-vga-hole", with_aout_fields(aout, low, low + load_end - load_addr,
+                                            low + bss_end - load_addr, low + entry - load_addr),
+          "guest image \\guest.elf: " + not_ram("a.out kludge", low, low + bss_end - load_addr))
+
+    # A module that does not fit: 1 MiB after the kernel, in 2 MiB of RAM. Modules start on the
+    # page after the kernel's end (bss included).
+    kernel_end = max(paddr + memsz for _, _, paddr, _, memsz, _ in loads)
+    start = (kernel_end + 0xfff) & ~0xfff
+    cases.append(Case("module-too-big", "qemu-tcg", wall=90,
+                      config="guest=\\guest.elf\nargs=hello\nmem=2\nmodules=\\big.bin x=1\n",
+                      extra=[("big.bin", write_bad("big.bin", b"\xa5" * (1 << 20)))],
+                      checks=bad_input(
+                          f"guest image \\guest.elf: multiboot module 1 ('\\big.bin x=1', "
+                          f"0x100000 bytes) at [{start:#x}, {start + (1 << 20):#x}) does not fit "
+                          f"in guest RAM (0x200000 bytes)")))
+    # More guest RAM than the firmware has: mem=1024 on a 512 MiB machine.
+    cases.append(Case("mem-beyond-machine", "qemu-tcg", wall=90, env={"MACHINE_MIB": "512"},
+                      config="guest=\\guest.elf\nargs=hello\nmem=1024\n",
+                      checks=bad_input(
+                          "cannot allocate 1048576 KiB for guest RAM: out of resources")))
+    return cases
+
+
+def bad_input_cases():
+    return [Case(name, "qemu-tcg", config=text, wall=90, checks=cfg_error(line, message))
+            for name, text, line, message in CONFIG_ERRORS] + bad_image_cases()
+
+
+def host_input_checks():
+    """tools/run.sh and tools/boot.sh on bad host-side input: each a plain run of the tool.
+    Returns (what, None or why it failed) pairs."""
+    outcomes = []
+    env = {**os.environ, "BUILD": str(BUILD)}
+    for variable in ("HOST", "MODE", "TIMEOUT", "MEM", "LOG", "TESTDEV", "GUEST",
+                     "GUEST_ARGS", "NAME"):
+        env.pop(variable, None)
+
+    def tool(argv, extra_env, limit):
+        start = time.monotonic()
+        try:
+            p = subprocess.run(argv, env={**env, **extra_env}, capture_output=True, text=True,
+                               timeout=limit, cwd=ROOT)
+        except subprocess.TimeoutExpired:
+            return None, "", "", time.monotonic() - start
+        return p.returncode, p.stdout, p.stderr, time.monotonic() - start
+
+    # make run's options: refused before anything boots, exit 2, the variable named.
+    name = "host-input-check"
+    run_dir = BUILD / "runs" / name
+    bad_options = [
+        ({"HOST": "vmware"}, "HOST=vmware is not one of bochs, qemu-tcg, qemu-kvm"),
+        ({"MODE": "fast"}, "MODE=fast is not one of emulate, tpr-shadow, apicv, posted"),
+        ({"TIMEOUT": "ten"}, "TIMEOUT=ten is not a decimal number: 0..86400 seconds, 0 for none"),
+        ({"TIMEOUT": "86401"}, "TIMEOUT=86401 is out of range: 0..86400 seconds, 0 for none"),
+        ({"MEM": "1"}, "MEM=1 is out of range: 2..3072 MiB"),
+        ({"MEM": "lots"}, "MEM=lots is not a decimal number: 2..3072 MiB"),
+        ({"HOST": "bochs", "MEM": "2000"}, "MEM=2000 is too much for Bochs 2.7"),
+        ({"LOG": "loud"}, "LOG=loud is not one of quiet, info, debug"),
+        ({"TESTDEV": "maybe"}, "TESTDEV=maybe is not one of on, off"),
+        ({"GUEST": "/nonexistent/kernel.elf"}, "GUEST=/nonexistent/kernel.elf does not exist"),
+        ({"GUEST": "/"}, "GUEST=/ is not a regular file"),
+        ({"GUEST_ARGS": "hello\nmode=emulate"}, "GUEST_ARGS holds a character that is not "
+                                                "printable ASCII"),
+        ({"NAME": "../elsewhere"}, "NAME=../elsewhere is not a plain name"),
+    ]
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK) or \
+            " vmx" not in Path("/proc/cpuinfo").read_text():
+        bad_options.append(({"HOST": "qemu-kvm"}, "HOST=qemu-kvm: "))
+    for extra_env, message in bad_options:
+        what = " ".join(f"{k}={v!r}" for k, v in extra_env.items())
+        if run_dir.exists():
+            subprocess.run(["rm", "-rf", str(run_dir)])
+        rc, out, err, wall = tool([ROOT / "tools/run.sh"], {"NAME": name, **extra_env}, 20)
+        why = None
+        if rc != 2:
+            why = f"exit status {rc}, expected 2; stderr {err!r}"
+        elif not any(l.startswith(f"apicvisor: error: {message}") for l in err.split("\n")):
+            why = f"stderr lacks 'apicvisor: error: {message}': {err!r}"
+        elif run_dir.exists() or "host " in out:
+            why = "it went on to boot"
+        elif wall > 5:
+            why = f"took {wall:.1f} s"
+        outcomes.append((f"make run {what}: refused before booting, exit 2, says "
+                         f"{message!r}", why))
+
+    # A QEMU whose KVM stops the guest ("KVM internal error") and then waits: boot.sh ends it
+    # at once with the reason (a stand-in qemu-system-x86_64 first on PATH).
+    fake_bin = BAD / "fake-qemu"
+    fake_bin.mkdir(parents=True, exist_ok=True)
+    fake = fake_bin / "qemu-system-x86_64"
+    fake.write_text("#!/bin/sh\necho 'KVM internal error. Suberror: 1' >&2\n"
+                    "echo 'emulation failure' >&2\nexec sleep 600\n")
+    fake.chmod(0o755)
+    kvm_dir = BAD / "kvm-internal-error"
+    kvm_dir.mkdir(parents=True, exist_ok=True)
+    (kvm_dir / "apicvisor.cfg").write_text("mem=16\n")
+    image = kvm_dir / "esp.img"
+    image.write_bytes(b"")
+    rc, out, err, wall = tool([ROOT / "tools/boot.sh", "qemu-kvm", kvm_dir, image, "120"],
+                              {"PATH": f"{fake_bin}:{os.environ['PATH']}"}, 60)
+    why = None
+    if rc != 3:
+        why = f"exit status {rc}, expected 3; stderr {err!r}"
+    elif "tools/boot.sh: qemu-kvm failed: KVM internal error. Suberror: 1: KVM could not run " \
+            "the guest" not in err:
+        why = f"stderr {err!r}"
+    elif "KVM internal error" not in (kvm_dir / "host-error.txt").read_text():
+        why = "host-error.txt lacks the reason"
+    elif wall > 5:
+        why = f"took {wall:.1f} s (the wall limit was 120 s)"
+    elif subprocess.run(["pgrep", "-x", "-f", "sleep 600"], capture_output=True).returncode == 0:
+        why = "the stand-in QEMU was left running"
+    outcomes.append(("boot.sh qemu-kvm: 'KVM internal error' stops the host at once, exit 3, "
+                     "with the reason", why))
+
+    # The real QEMU/KVM on a machine where KVM cannot give the guest VT-x: it fails fast, with
+    # QEMU's reason, instead of waiting out the wall-clock limit.
+    kvm_usable = os.access("/dev/kvm", os.R_OK | os.W_OK) and \
+        " vmx" in Path("/proc/cpuinfo").read_text() and \
+        Path("/sys/module/kvm_intel/parameters/nested").exists() and \
+        Path("/sys/module/kvm_intel/parameters/nested").read_text().strip() in ("Y", "1")
+    if not kvm_usable:
+        kvm_dir = BAD / "kvm-no-vtx"
+        kvm_dir.mkdir(parents=True, exist_ok=True)
+        (kvm_dir / "apicvisor.cfg").write_text("mem=16\n")
+        subprocess.run([ROOT / "tools/make-image.sh", kvm_dir / "esp.img", EFI, GUEST,
+                        kvm_dir / "apicvisor.cfg"], check=True)
+        rc, out, err, wall = tool([ROOT / "tools/boot.sh", "qemu-kvm", kvm_dir,
+                                   kvm_dir / "esp.img", "300"], {}, 120)
+        why = None
+        if rc != 3:
+            why = f"exit status {rc}, expected 3; stderr {err!r}"
+        elif not any(s in err for s in ("host doesn't support requested feature",
+                                        "KVM internal error", "failed to initialize kvm",
+                                        "Could not access KVM kernel module")):
+            why = f"stderr names no KVM error: {err!r}"
+        elif wall > 30:
+            why = f"took {wall:.1f} s"
+        outcomes.append(("boot.sh qemu-kvm where KVM has no VT-x for the guest: fails within "
+                         "30 s with QEMU's reason, exit 3", why))
+
+    # A run that printed no statistics does not say where its statistics are.
+    rc, out, err, wall = tool([ROOT / "tools/run.sh"], {"HOST": "qemu-tcg", "NAME": name,
+                                                        "GUEST_ARGS": "hello", "TIMEOUT": "10"},
+                              120)
+    why = None
+    if rc != 1:
+        why = f"exit status {rc}, expected 1; stderr {err!r}"
+    elif "statistics in" in out:
+        why = "it says 'statistics in'"
+    elif "apicvisor: no statistics: apicvisor: error: VT-x is not available" not in out:
+        why = f"no 'no statistics: ...' line: {out[-400:]!r}"
+    outcomes.append(("make run HOST=qemu-tcg: no 'statistics in' line when the run printed "
+                     "none; says why", why))
+    return outcomes
+
+
 def main():
     wanted = set(sys.argv[1:])
-    cases = [c for c in CASES if not wanted or c.name in wanted]
     JUNK.parent.mkdir(parents=True, exist_ok=True)
     JUNK.write_text("this is not a kernel\n" * 400)
+    all_cases = CASES + bad_input_cases()
+    cases = [c for c in all_cases if not wanted or c.name in wanted]
     failures = 0
     workers = max(1, min(len(cases), os.cpu_count() or 1))
+    if not wanted or "host-input" in wanted:
+        for what, message in host_input_checks():
+            if message is None:
+                print(f"PASS host-input: {what}")
+            else:
+                failures += 1
+                print(f"FAIL host-input: {what}: {message}")
+        sys.stdout.flush()
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         for case, outcomes, wall in pool.map(run_case, cases):
             for what, message in outcomes:
