@@ -11,6 +11,7 @@
 #include "../vmx/platform_irq.h"
 #include "../vmx/exit.h"
 #include "../vmx/guest_walk.h"
+#include "../vmx/host_apic.h"
 #include "../vmx/vmcs.h"
 #include "../vmx/x86_decode.h"
 #include "apic_regs.h"
@@ -93,6 +94,8 @@ void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t
 	v->apic_pages = *pages;
 	v->ept_pool = (struct ept_pool){ pages->ept_pool, pages->ept_pool_pages, 0 };
 	v->vlapic = vlapic_create(v->id, v->id == 0, pages->vlapic_page, tsc_hz, &vcpu_vlapic_ops, v);
+	/* One physical-address width everywhere: the one CPUID tells the guest. */
+	vlapic_set_maxphyaddr(v->vlapic, platform_maxphyaddr());
 	memset(pages->pi_desc, 0, sizeof(*pages->pi_desc));
 	pages->pi_desc->notification_vector = POSTED_INTERRUPT_VECTOR;
 	v->apic_mapped_base = 0;
@@ -155,7 +158,7 @@ static bool x2apic_read_virtualizable(uint32_t msr)
 	       (offset >= APIC_IRR0 && offset <= APIC_IRR7);
 }
 
-static void program_x2apic_msrs(enum apicvisor_mode mode, bool x2apic)
+static void program_x2apic_msrs(enum apicvisor_mode mode, bool x2apic_virtualized)
 {
 	uint8_t *bitmap = vmx_active_config->msr_bitmap;
 
@@ -163,9 +166,10 @@ static void program_x2apic_msrs(enum apicvisor_mode mode, bool x2apic)
 		uint32_t offset = (msr - X2APIC_MSR_FIRST) << 4;
 		bool read_exits = true, write_exits = true;
 
-		/* Only "virtualize x2APIC mode" makes these MSRs reach the virtual-APIC page; with
-		 * the guest in xAPIC mode an MSR that did not exit would reach the physical APIC. */
-		if (!x2apic) {
+		/* Only "virtualize x2APIC mode" makes these MSRs reach the virtual-APIC page; without
+		 * it (the guest in xAPIC mode, or a CPU lacking the control) an MSR that did not exit
+		 * would reach the physical APIC. */
+		if (!x2apic_virtualized) {
 			read_exits = write_exits = true;
 		} else if (mode >= MODE_APICV) {
 			read_exits = !x2apic_read_virtualizable(msr);
@@ -214,8 +218,14 @@ static void write_guest_interrupt_status(struct vcpu *v)
 enum apicvisor_mode apic_set_mode(struct vcpu *v, enum apicvisor_mode requested)
 {
 	const char *missing;
-	enum apicvisor_mode mode = vmx_caps_degrade_mode(vmx_active_caps, requested, &missing);
 	bool x2apic = vlapic_x2apic_mode(v->vlapic);
+	enum apicvisor_mode mode = vmx_caps_degrade_mode(vmx_active_caps, requested, x2apic,
+							  &missing);
+	/* x2APIC MSRs reach the virtual-APIC page only through "virtualize x2APIC mode"; without
+	 * it (tpr-shadow on such a CPU) every x2APIC MSR exits and is emulated. */
+	bool x2apic_virtualized = x2apic && mode >= MODE_TPR_SHADOW &&
+				  vmx_control_allowed(vmx_active_caps, VMX_CTL_SECONDARY,
+						      PROC2_VIRTUALIZE_X2APIC_MODE);
 	uint32_t pin = (uint32_t)vmcs_read(VMCS_PIN_BASED_CONTROLS);
 	uint32_t primary = (uint32_t)vmcs_read(VMCS_PRIMARY_CONTROLS);
 	uint32_t secondary = (uint32_t)vmcs_read(VMCS_SECONDARY_CONTROLS);
@@ -235,7 +245,8 @@ enum apicvisor_mode apic_set_mode(struct vcpu *v, enum apicvisor_mode requested)
 		/* "Virtualize x2APIC mode" and "virtualize APIC accesses" exclude each other
 		 * (SDM Vol. 3C §26.2.1.1): follow the guest's APIC mode. */
 		if (x2apic) {
-			secondary |= PROC2_VIRTUALIZE_X2APIC_MODE;
+			if (x2apic_virtualized)
+				secondary |= PROC2_VIRTUALIZE_X2APIC_MODE;
 			map_apic_page(v, false);
 		} else {
 			secondary |= PROC2_VIRTUALIZE_APIC_ACCESSES;
@@ -254,10 +265,14 @@ enum apicvisor_mode apic_set_mode(struct vcpu *v, enum apicvisor_mode requested)
 		vmcs_write(VMCS_POSTED_INTR_NV, POSTED_INTERRUPT_VECTOR);
 		vmcs_write(VMCS_POSTED_INTR_DESC_ADDR, (uint64_t)(uintptr_t)v->apic_pages.pi_desc);
 	}
-	program_x2apic_msrs(mode, x2apic);
-	vmcs_write(VMCS_PIN_BASED_CONTROLS, pin);
-	vmcs_write(VMCS_PRIMARY_CONTROLS, primary);
-	vmcs_write(VMCS_SECONDARY_CONTROLS, secondary);
+	program_x2apic_msrs(mode, x2apic_virtualized);
+	if (v->launched && mode != requested &&
+	    (mode != v->apic_mode || requested != v->apic_mode_requested))
+		log_info("apicvisor: vCPU %u: mode %s requested, lowered to %s: this CPU has no %s\n",
+			 v->id, config_mode_name(requested), config_mode_name(mode), missing);
+	vmx_write_controls(VMX_CTL_PIN, pin);
+	vmx_write_controls(VMX_CTL_PRIMARY, primary);
+	vmx_write_controls(VMX_CTL_SECONDARY, secondary);
 	vmcs_write(VMCS_TPR_THRESHOLD, 0);
 	if (mode >= MODE_APICV) {
 		for (unsigned i = 0; i < 4; i++) {
@@ -295,7 +310,7 @@ static void set_primary_bit(uint32_t bit, bool on)
 	uint32_t wanted = on ? primary | bit : primary & ~bit;
 
 	if (wanted != primary)
-		vmcs_write(VMCS_PRIMARY_CONTROLS, wanted);
+		vmx_write_controls(VMX_CTL_PRIMARY, wanted);
 }
 
 static void inject(uint32_t type, uint8_t vector)
@@ -346,15 +361,10 @@ static void drain_pir(struct vcpu *v)
 static void notify_posted(struct vcpu *v)
 {
 	struct pi_desc *pi = v->apic_pages.pi_desc;
-	uint64_t apic_base = rdmsr(MSR_IA32_APIC_BASE);
 
 	if (!(__atomic_load_n(&pi->control, __ATOMIC_ACQUIRE) & PI_CONTROL_ON))
 		return;
-	if (apic_base & APIC_BASE_X2APIC_ENABLE)
-		wrmsr(0x83F, POSTED_INTERRUPT_VECTOR); /* SELF IPI */
-	else
-		*(volatile uint32_t *)(uintptr_t)((apic_base & ~0xFFFull) + 0x300) =
-			(1u << 18) | POSTED_INTERRUPT_VECTOR; /* ICR: fixed, shorthand self */
+	host_apic_send_self(POSTED_INTERRUPT_VECTOR);
 	v->apic_stats.notifications++;
 }
 

@@ -62,6 +62,7 @@ struct vlapic {
 	uint8_t *page;           /* the registers (caller's page); written by the model on the
 				  * vCPU's CPU and, in the APICv modes, by that CPU in non-root mode */
 	uint64_t tsc_hz;         /* the timer's input clock, fixed at creation */
+	uint64_t apic_base_address_mask; /* IA32_APIC_BASE bits MAXPHYADDR-1:12 */
 	const struct vlapic_ops *ops; /* never NULL (an empty table stands in) */
 	void *ctx;
 	uint64_t apic_base;      /* IA32_APIC_BASE as the guest wrote it (BSP bit ours) */
@@ -85,7 +86,10 @@ static const struct vlapic_ops no_ops;
 	(0x14u | 6u << APIC_VERSION_MAX_LVT_SHIFT | APIC_VERSION_EOI_BROADCAST_SUPPRESSION)
 
 /* Bits 35:12 of IA32_APIC_BASE in general, bits MAXPHYADDR-1:12 here (§11.4.4, §11.12.1). */
-#define APIC_BASE_ADDRESS_MASK (((1ull << VLAPIC_MAXPHYADDR) - 1) & ~0xFFFull)
+static uint64_t address_mask(unsigned maxphyaddr)
+{
+	return ((1ull << maxphyaddr) - 1) & ~0xFFFull;
+}
 
 /* Bits each register keeps (the rest read as 0), and what x2APIC WRMSR may set without #GP:
  * the defined fields, read-only ones included (their written value is ignored). */
@@ -473,6 +477,20 @@ static void timer_set_deadline(struct vlapic *vl, uint64_t deadline)
 		vl->ops->timer_changed(vl->ctx);
 }
 
+/* The periodic timer's period in TSC cycles: initial count × divisor, at least
+ * VLAPIC_MIN_PERIOD_US (counted when lengthened). 0 when the initial count is 0. */
+static uint64_t periodic_period(struct vlapic *vl, uint32_t count)
+{
+	uint64_t period = (uint64_t)count * vl->timer.divisor;
+	uint64_t shortest = vl->tsc_hz * VLAPIC_MIN_PERIOD_US / 1000000u;
+
+	if (period && period < shortest) {
+		vl->stats.timer_periods_clamped++;
+		return shortest;
+	}
+	return period;
+}
+
 static bool timer_counts(const struct vlapic *vl)
 {
 	return vl->timer.mode == APIC_TIMER_ONE_SHOT || vl->timer.mode == APIC_TIMER_PERIODIC;
@@ -492,8 +510,13 @@ static uint32_t timer_current_count(const struct vlapic *vl, uint64_t t)
 
 	if (!vl->timer.deadline || !timer_counts(vl))
 		return 0;
-	if (t < vl->timer.deadline)
-		return (uint32_t)((vl->timer.deadline - t + divisor - 1) / divisor);
+	if (t < vl->timer.deadline) {
+		uint64_t count = (vl->timer.deadline - t + divisor - 1) / divisor;
+		uint32_t initial = reg_read(vl, APIC_TIMER_INITIAL_COUNT);
+
+		/* A clamped period runs longer than the count: it reads as the count at most. */
+		return count > initial ? initial : (uint32_t)count;
+	}
 	if (vl->timer.mode != APIC_TIMER_PERIODIC)
 		return 0;
 	period = (uint64_t)reg_read(vl, APIC_TIMER_INITIAL_COUNT) * divisor;
@@ -520,7 +543,10 @@ static void write_initial_count(struct vlapic *vl, uint32_t count)
 		timer_set_deadline(vl, 0);
 		return;
 	}
-	timer_set_deadline(vl, count ? now(vl) + (uint64_t)count * vl->timer.divisor : 0);
+	if (vl->timer.mode == APIC_TIMER_PERIODIC)
+		timer_set_deadline(vl, count ? now(vl) + periodic_period(vl, count) : 0);
+	else
+		timer_set_deadline(vl, count ? now(vl) + (uint64_t)count * vl->timer.divisor : 0);
 }
 
 /* Divide configuration: bits 0, 1, 3 (§11.5.4, Figure 11-10). A change while the timer counts
@@ -571,7 +597,7 @@ void vlapic_timer_expired(struct vlapic *vl)
 		timer_set_deadline(vl, 0);
 		return;
 	}
-	period = (uint64_t)reg_read(vl, APIC_TIMER_INITIAL_COUNT) * vl->timer.divisor;
+	period = periodic_period(vl, reg_read(vl, APIC_TIMER_INITIAL_COUNT));
 	if (!period) {
 		timer_set_deadline(vl, 0);
 		return;
@@ -1224,7 +1250,7 @@ static enum apic_state apic_state_of(uint64_t apic_base)
 bool vlapic_set_apic_base(struct vlapic *vl, uint64_t value)
 {
 	const uint64_t defined = APIC_BASE_MSR_BSP | APIC_BASE_MSR_EXTD | APIC_BASE_MSR_EN |
-				 APIC_BASE_ADDRESS_MASK;
+				 vl->apic_base_address_mask;
 	enum apic_state from = apic_state_of(vl->apic_base), to = apic_state_of(value);
 
 	if (value & ~defined)
@@ -1280,7 +1306,7 @@ bool vlapic_sw_enabled(const struct vlapic *vl)
 
 uint64_t vlapic_mmio_base(const struct vlapic *vl)
 {
-	return vl->apic_base & APIC_BASE_ADDRESS_MASK;
+	return vl->apic_base & vl->apic_base_address_mask;
 }
 
 /* ---- life cycle ------------------------------------------------------------------------------ */
@@ -1301,6 +1327,7 @@ struct vlapic *vlapic_create(uint32_t apic_id, bool bsp, void *page, uint64_t ts
 		vl->bsp = bsp;
 		vl->page = page;
 		vl->tsc_hz = tsc_hz;
+		vl->apic_base_address_mask = address_mask(VLAPIC_MAXPHYADDR);
 		vl->ops = ops ? ops : &no_ops;
 		vl->ctx = ctx;
 		vlapic_reset(vl);
@@ -1323,6 +1350,12 @@ void *vlapic_page(struct vlapic *vl)
 const struct vlapic_stats *vlapic_stats(const struct vlapic *vl)
 {
 	return &vl->stats;
+}
+
+void vlapic_set_maxphyaddr(struct vlapic *vl, unsigned bits)
+{
+	if (bits >= 12 && bits <= 52)
+		vl->apic_base_address_mask = address_mask(bits);
 }
 
 uint64_t vlapic_timer_hz(const struct vlapic *vl)

@@ -38,9 +38,16 @@ struct vlapic;
 #define VLAPIC_MAX_INSTANCES 8
 
 /* The guest's physical-address width the model assumes when it checks IA32_APIC_BASE for
- * reserved bits: 39 bits, the narrowest MAXPHYADDR of the CPUs this runs on (the bits above it,
- * up to 63, are reserved and a WRMSR setting them raises #GP). */
+ * reserved bits (the bits from it up to 63 are reserved and a WRMSR setting them raises #GP),
+ * until vlapic_set_maxphyaddr gives the one the guest is told: 39 bits, the narrowest
+ * MAXPHYADDR of the CPUs this runs on. */
 #define VLAPIC_MAXPHYADDR 39
+
+/* The periodic timer's shortest period: 200 us, as KVM's min_timer_period_us. A guest
+ * programming a shorter one (down to a count of 1) would otherwise spend nearly all its time
+ * in timer exits; each clamped start or reload is counted (vlapic_stats.timer_periods_clamped).
+ * One-shot and TSC-deadline timers fire once and are not clamped. */
+#define VLAPIC_MIN_PERIOD_US 200u
 
 /*
  * The outside world. Every pointer may be NULL (nothing happens, the statistics still count).
@@ -104,6 +111,8 @@ struct vlapic_stats {
 	uint64_t ipis_to_others;        /* of which handed to ops->send_ipi */
 	uint64_t timer_ticks;           /* timer expiries handled (masked or not) */
 	uint64_t timer_missed_ticks;    /* periodic expiries coalesced into a later one */
+	uint64_t timer_periods_clamped; /* periodic starts and reloads lengthened to
+					 * VLAPIC_MIN_PERIOD_US */
 	uint64_t unsupported;           /* guest requests carried out as no-ops: INIT/start-up IPIs
 					 * to self, reserved delivery modes, LVT delivery modes
 					 * other than fixed/NMI/ExtINT/SMI, timer mode 11 */
@@ -152,6 +161,9 @@ void vlapic_init_signal(struct vlapic *vl);
 void *vlapic_page(struct vlapic *vl);
 /* The counters (for the statistics output). */
 const struct vlapic_stats *vlapic_stats(const struct vlapic *vl);
+/* Sets the physical-address width IA32_APIC_BASE is checked against (1..52): the MAXPHYADDR
+ * the guest's CPUID reports. */
+void vlapic_set_maxphyaddr(struct vlapic *vl, unsigned bits);
 /* The timer's input clock in Hz (= tsc_hz given at creation). */
 uint64_t vlapic_timer_hz(const struct vlapic *vl);
 
@@ -161,7 +173,7 @@ uint64_t vlapic_timer_hz(const struct vlapic *vl);
 uint64_t vlapic_apic_base(const struct vlapic *vl);
 /*
  * WRMSR IA32_APIC_BASE. Returns false when the write raises #GP (the caller injects it; nothing
- * changed): reserved bits (0–7, 9, VLAPIC_MAXPHYADDR–63) set, EN = 0 with EXTD = 1, x2APIC →
+ * changed): reserved bits (0–7, 9, MAXPHYADDR–63) set, EN = 0 with EXTD = 1, x2APIC →
  * xAPIC, disabled → x2APIC (§11.12.5 "x2APIC State Transitions"). The BSP bit is read-only
  * (the written value is ignored). Entering x2APIC sets ID to the x2APIC ID and LDR to the
  * derived logical ID; disabling puts the registers in their power-up state, keeping the APIC

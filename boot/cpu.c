@@ -25,6 +25,9 @@ struct idt_gate {
 #define TRAP_VECTORS 32
 
 extern const uint8_t trap_stubs[];
+extern const uint8_t trap_nmi[];
+
+volatile uint64_t cpu_root_nmis;
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
@@ -102,7 +105,10 @@ __attribute__((noreturn)) void trap_report(const struct trap_frame *f)
 static void idt_init(void)
 {
 	for (unsigned v = 0; v < TRAP_VECTORS; v++) {
-		uint64_t handler = (uint64_t)(uintptr_t)(trap_stubs + v * TRAP_STUB_SIZE);
+		/* An NMI in root mode is a platform event, not a hypervisor fault: its handler
+		 * counts it and returns (the guest's NMIs exit instead, NMI exiting is on). */
+		uint64_t handler = v == 2 ? (uint64_t)(uintptr_t)trap_nmi
+					  : (uint64_t)(uintptr_t)(trap_stubs + v * TRAP_STUB_SIZE);
 		struct idt_gate *g = &idt[v];
 
 		g->offset_low = (uint16_t)handler;

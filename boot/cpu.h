@@ -60,4 +60,7 @@ __attribute__((noreturn)) void platform_power_off(bool success);
 /* The IDT layout (for the host state of the VMCS). */
 void cpu_idtr(struct descriptor_table_register *idtr);
 
+/* NMIs root mode took (boot/traps.asm's NMI handler counts them and returns). */
+extern volatile uint64_t cpu_root_nmis;
+
 #endif

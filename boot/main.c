@@ -8,8 +8,10 @@
 #include <efilib.h>
 
 #include "../apicv/delivery.h"
+#include "../apicv/vlapic.h"
 #include "../devices/acpi_tables.h"
 #include "../vmx/ept.h"
+#include "../vmx/host_apic.h"
 #include "../vmx/platform_irq.h"
 #include "../vmx/vmcs.h"
 #include "../vmx/exit.h"
@@ -164,7 +166,7 @@ static void check_vmx(void)
 		vmx_caps_print(&console, &caps);
 	if (vmx_caps_unusable_reason(&caps, unusable, sizeof(unusable)))
 		boot_fail("%s", unusable);
-	mode = vmx_caps_degrade_mode(&caps, config.mode, &mode_reason);
+	mode = vmx_caps_degrade_mode(&caps, config.mode, false, &mode_reason);
 	if (mode_reason)
 		log_info("apicvisor: mode %s requested, lowered to %s: this CPU has no %s\n",
 			 config_mode_name(config.mode), config_mode_name(mode), mode_reason);
@@ -184,19 +186,29 @@ static uint64_t measure_tsc_hz(void)
 
 static void mask_legacy_interrupts(void)
 {
-	uint64_t apic_base = rdmsr(MSR_IA32_APIC_BASE);
-
-	/* Root mode runs with IF = 0 and nothing should interrupt the guest either: the 8259
-	 * pair fully masked, and the LAPIC timer firmware left running masked. */
+	/* Root mode runs with IF = 0 and nothing should interrupt the guest either: the 8259 pair
+	 * fully masked, and the LAPIC timer firmware left running masked. */
 	outb(0x21, 0xFF);
 	outb(0xA1, 0xFF);
-	if (apic_base & APIC_BASE_X2APIC_ENABLE) {
-		wrmsr(0x832, rdmsr(0x832) | (1u << 16));
-	} else if (apic_base & APIC_BASE_ENABLE) {
-		volatile uint32_t *lvt_timer =
-			(volatile uint32_t *)(uintptr_t)((apic_base & ~0xFFFull) + 0x320);
-		*lvt_timer |= 1u << 16;
-	}
+	host_apic_mask_timer();
+}
+
+/* Root mode's NMI handler (boot/traps.asm) counts and returns: check it once with an NMI to
+ * this CPU before the guest runs, so that a host NMI later can never bring the hypervisor down
+ * unnoticed. */
+static void check_root_nmi_handler(void)
+{
+	uint64_t before = cpu_root_nmis;
+
+	host_apic_send_self_nmi();
+	for (unsigned i = 0; i < 100000 && cpu_root_nmis == before; i++)
+		__asm__ volatile("pause");
+	if (cpu_root_nmis != before)
+		log_info("apicvisor: root-mode NMI handler: the self-test NMI was taken and "
+			 "returned\n");
+	else
+		kprintf("apicvisor: root-mode NMI handler: the self-test NMI did not arrive (the "
+			"handler is installed; this platform did not deliver it)\n");
 }
 
 static struct run_summary summary;
@@ -208,6 +220,7 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	const char *err;
 	bool success;
 
+	check_root_nmi_handler();
 	err = vmx_cpu_on(&caps, &vmx_config);
 	if (err)
 		boot_fail("CPU %u: %s", cpu->id, err);
@@ -248,6 +261,9 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 		.scenarios = v->scenarios,
 		.msr_gp_injected = v->msr_gp_injected,
 		.io_unhandled = v->io_unhandled,
+		.timer_periods_clamped = vlapic_stats(v->vlapic)->timer_periods_clamped,
+		.host_nmis_in_guest = v->host_nmis,
+		.host_nmis_in_root = cpu_root_nmis,
 	};
 	stats_print_table(&console, &summary);
 	kprintf("%s\n", STATS_JSON_BEGIN_MARKER);

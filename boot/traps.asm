@@ -9,6 +9,7 @@ default rel
 bits 64
 
 extern trap_report
+extern cpu_root_nmis
 
 section .text
 
@@ -31,6 +32,15 @@ trap_stubs:
 	TRAP_STUB v
 %assign v v + 1
 %endrep
+
+; Vector 2 in root mode: count and return. IRET ends the NMI blocking the delivery began (SDM
+; Vol. 3A §7.7 "Nonmaskable Interrupt (NMI)"); LOCK INC changes only RFLAGS, which IRET restores.
+; It runs on IST1 like #DF and #MC.
+global trap_nmi
+align 16
+trap_nmi:
+	lock inc qword [rel cpu_root_nmis]
+	iretq
 
 trap_common:
 	push rax

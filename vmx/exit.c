@@ -13,6 +13,7 @@
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
 #include "cpuid_policy.h"
+#include "host_apic.h"
 #include "platform_irq.h"
 #include "vmcs.h"
 
@@ -146,8 +147,9 @@ static enum exit_action handle_exception_or_nmi(struct vcpu *v, uint64_t qualifi
 
 	(void)qualification;
 	if (type == INTR_TYPE_NMI) {
-		/* A host NMI (NMI exiting is on): nothing in this hypervisor raises NMIs, so it is
-		 * a platform event worth a line; the guest continues. */
+		/* A host NMI (NMI exiting is on): nothing in this hypervisor raises NMIs while a
+		 * guest runs, so it is a platform event worth a line; the guest continues. */
+		v->host_nmis++;
 		kprintf("apicvisor: host NMI while the guest ran (RIP %#llx)\n",
 			(unsigned long long)guest_rip());
 		/* The NMI VM exit left NMIs blocked in root mode until the next IRET (SDM Vol. 3C
@@ -175,18 +177,13 @@ static enum exit_action handle_exception_or_nmi(struct vcpu *v, uint64_t qualifi
 static enum exit_action handle_external_interrupt(struct vcpu *v, uint64_t qualification)
 {
 	uint32_t info = (uint32_t)vmcs_read(VMCS_EXIT_INTR_INFO);
-	uint64_t apic_base = rdmsr(MSR_IA32_APIC_BASE);
 
 	(void)v;
 	(void)qualification;
 	/* "Acknowledge interrupt on exit" took the vector from the local APIC: it is in service
 	 * there and needs an EOI (SDM Vol. 3C §28.2 "Recording VM-Exit Information"). */
-	if (info & INTR_INFO_VALID) {
-		if (apic_base & APIC_BASE_X2APIC_ENABLE)
-			wrmsr(0x80B, 0);
-		else
-			*(volatile uint32_t *)(uintptr_t)((apic_base & ~0xFFFull) + 0xB0) = 0;
-	}
+	if (info & INTR_INFO_VALID)
+		host_apic_eoi();
 	log_debug("apicvisor: host interrupt vector %u during the guest\n",
 		  info & INTR_INFO_VECTOR_MASK);
 	return EXIT_ACTION_RESUME;
@@ -223,32 +220,35 @@ static enum exit_action handle_cpuid(struct vcpu *v, uint64_t qualification)
 
 static enum exit_action handle_hlt(struct vcpu *v, uint64_t qualification)
 {
-	uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+	bool interrupts_enabled = vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
 
 	(void)qualification;
-	/* An NMI is not masked by IF and ends a HLT (SDM Vol. 3A §7.7): one already pending is
-	 * delivered at the next entry. */
-	if (!(rflags & RFLAGS_IF) && v->nmi_pending) {
-		vcpu_skip_instruction();
-		return EXIT_ACTION_RESUME;
-	}
-	if (!(rflags & RFLAGS_IF))
-		return vcpu_stop(v, GUEST_END_HALTED,
-				 "HLT with interrupts disabled at RIP %#llx: nothing can wake the "
-				 "guest",
-				 (unsigned long long)guest_rip());
 	vcpu_skip_instruction();
-	/* An interrupt the guest can take now ends the HLT at once: the next entry delivers it.
-	 * (Deciding this here is what a hypervisor does before blocking a vCPU, and Bochs 2.7
-	 * would not wake a halted guest on a pending virtual interrupt.) */
-	if (apic_has_deliverable_event(v))
+	/* An event the guest can take now ends the HLT at once: the next entry delivers it. An
+	 * NMI is not masked by IF (SDM Vol. 3A §7.7 "Nonmaskable Interrupt (NMI)"). (Deciding
+	 * this here is what a hypervisor does before blocking a vCPU, and Bochs 2.7 would not wake
+	 * a halted guest on a pending virtual interrupt.) */
+	if (v->nmi_pending || (interrupts_enabled && apic_has_deliverable_event(v)))
 		return EXIT_ACTION_RESUME;
-	/* Otherwise only the vLAPIC timer can end it: halt in non-root operation until the
-	 * VMX-preemption timer brings the CPU back at the timer's deadline. */
+	return vcpu_halt(v);
+}
+
+enum exit_action vcpu_halt(struct vcpu *v)
+{
+	/* Halted, only a timer can still raise something: the vLAPIC timer, the PIT or the test
+	 * device's delayed line, each of which may be routed as an NMI or reach a guest with IF =
+	 * 1. Wait in non-root operation until the VMX-preemption timer brings the CPU back at the
+	 * earliest deadline; vmx_run re-checks after every exit while the guest stays halted. */
 	if (!apic_timer_deadline(v))
 		return vcpu_stop(v, GUEST_END_HALTED,
-				 "HLT at RIP %#llx with no interrupt pending and no timer armed: "
-				 "nothing can wake the guest",
+				 "HLT at RIP %#llx with interrupts %s, nothing pending and no timer "
+				 "armed: nothing can wake the guest",
+				 (unsigned long long)guest_rip(),
+				 vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF ? "enabled" : "disabled");
+	if (!v->preemption_timer)
+		return vcpu_stop(v, GUEST_END_UNHANDLED,
+				 "HLT at RIP %#llx waits for a timer, but this CPU has no VMX-preemption "
+				 "timer to wake it (a host-LAPIC-timer fallback is not implemented)",
 				 (unsigned long long)guest_rip());
 	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_STATE_HLT);
 	return EXIT_ACTION_RESUME;
@@ -469,7 +469,7 @@ static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
 	vmcs_write(VMCS_GUEST_IA32_EFER, v->efer);
 	if (entry != vmx_entry_controls) {
 		vmx_entry_controls = entry;
-		vmcs_write(VMCS_ENTRY_CONTROLS, entry);
+		vmx_write_controls(VMX_CTL_ENTRY, entry);
 	}
 	/* Changing PG (or CD/WP, which exit only together with an owned bit) invalidates the
 	 * guest's TLB entries as the instruction would (SDM Vol. 3A §5.10.4.1). */

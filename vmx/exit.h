@@ -19,6 +19,10 @@ void vcpu_skip_instruction(void);
  * instruction-length field is not defined for EPT violations). */
 void vcpu_advance_rip(uint64_t length);
 
+/* Puts the guest in the HLT activity state until a timer can wake it, or stops it when nothing
+ * can (no timer armed) or nothing would (no VMX-preemption timer). */
+enum exit_action vcpu_halt(struct vcpu *v);
+
 /* CR0 and CR4 as the guest sees them (read shadow for the bits the hypervisor owns). */
 uint64_t vcpu_guest_cr0(void);
 uint64_t vcpu_guest_cr4(void);

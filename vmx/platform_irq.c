@@ -49,6 +49,12 @@ static bool deliver_to_vcpu(void *ctx, uint32_t destination, bool logical, uint8
 {
 	struct vcpu *v = ctx;
 
+	/* IOAPIC RTEs and MSI addresses carry an 8-bit destination: 0xFF is the xAPIC broadcast,
+	 * and stays a broadcast for local APICs in x2APIC mode, whose own broadcast ID is
+	 * 0xFFFFFFFF (SDM Vol. 3A §11.12.9 "ICR Operation in x2APIC Mode"; KVM treats it the
+	 * same way). */
+	if (destination == 0xFF && vlapic_x2apic_mode(v->vlapic))
+		destination = 0xFFFFFFFFu;
 	if (!vlapic_match_destination(v->vlapic, destination, logical))
 		return false;
 	switch (mode) {
@@ -318,7 +324,10 @@ bool platform_extint_pending(struct vcpu *v)
 					     APIC_LVT_LINT0);
 	lint0_extint = !vlapic_hw_enabled(v->vlapic) ||
 		       (((lint0 >> 8) & 7) == 7 && !(lint0 & APIC_LVT_MASKED));
-	pin0_extint = ((rte0 >> 8) & 7) == VIOAPIC_DELIVERY_EXTINT && !(rte0 & (1u << 16));
+	/* IOAPIC pin 0 in ExtINT mode, unmasked and addressed to this vCPU (destination field
+	 * bits 63:56, destination mode bit 11, as for any RTE: 82093AA datasheet §3.2.4). */
+	pin0_extint = ((rte0 >> 8) & 7) == VIOAPIC_DELIVERY_EXTINT && !(rte0 & (1u << 16)) &&
+		      vlapic_match_destination(v->vlapic, (uint32_t)(rte0 >> 56), rte0 & (1u << 11));
 	return lint0_extint || pin0_extint;
 }
 

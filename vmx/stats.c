@@ -212,6 +212,13 @@ void stats_print_table(const struct fmt_sink *out, const struct run_summary *s)
 		fmt_print(out, "#GP injected for unhandled MSRs: %llu; accesses to unemulated ports: "
 			  "%llu\n", (unsigned long long)s->msr_gp_injected,
 			  (unsigned long long)s->io_unhandled);
+	if (s->timer_periods_clamped)
+		fmt_print(out, "vLAPIC periodic timer periods lengthened to the minimum: %llu\n",
+			  (unsigned long long)s->timer_periods_clamped);
+	if (s->host_nmis_in_guest || s->host_nmis_in_root)
+		fmt_print(out, "host NMIs: %llu while the guest ran, %llu in root mode\n",
+			  (unsigned long long)s->host_nmis_in_guest,
+			  (unsigned long long)s->host_nmis_in_root);
 	if (s->scenario_count)
 		fmt_print(out, "scenarios (exits between BEGIN and END, checkpoint VMCALLs excluded):\n");
 	for (unsigned i = 0; i < s->scenario_count; i++) {
@@ -494,8 +501,13 @@ void stats_print_json(const struct fmt_sink *out, const struct run_summary *s)
 	json_string(out, s->end_detail);
 	fmt_print(out, ", \"cycles\": %llu, \"success\": %s},\n",
 		  (unsigned long long)s->guest_cycles, run_summary_success(s) ? "true" : "false");
-	fmt_print(out, "  \"counters\": {\"msr_gp_injected\": %llu, \"io_unhandled\": %llu},\n",
-		  (unsigned long long)s->msr_gp_injected, (unsigned long long)s->io_unhandled);
+	fmt_print(out, "  \"counters\": {\"msr_gp_injected\": %llu, \"io_unhandled\": %llu, "
+		  "\"timer_periods_clamped\": %llu, \"host_nmis_in_guest\": %llu, "
+		  "\"host_nmis_in_root\": %llu},\n",
+		  (unsigned long long)s->msr_gp_injected, (unsigned long long)s->io_unhandled,
+		  (unsigned long long)s->timer_periods_clamped,
+		  (unsigned long long)s->host_nmis_in_guest,
+		  (unsigned long long)s->host_nmis_in_root);
 	json_ladder(out, s);
 	fmt_print(out, "  \"cpus\": [\n");
 	for (unsigned c = 0; c < s->cpu_count; c++) {

@@ -122,6 +122,9 @@ struct run_summary {
 	const struct scenario_result *scenarios;
 	uint64_t msr_gp_injected;     /* RDMSR/WRMSR outside the handled set → #GP */
 	uint64_t io_unhandled;        /* accesses to ports nothing emulates */
+	uint64_t timer_periods_clamped; /* vLAPIC periodic timers lengthened to the minimum period */
+	uint64_t host_nmis_in_guest;  /* host NMIs that arrived while a guest ran (NMI exits) */
+	uint64_t host_nmis_in_root;   /* host NMIs taken by the root-mode NMI handler */
 };
 
 /* Whether the run counts as a success: debug-exit with value 0 and every scenario ended with

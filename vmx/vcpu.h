@@ -98,6 +98,7 @@ struct vcpu {
 	uint64_t null_fast_path_accounted;
 	uint64_t first_entry_tsc, end_tsc;
 	uint64_t msr_gp_injected;
+	uint64_t host_nmis;           /* NMI exits: host NMIs while the guest ran */
 	uint64_t io_unhandled;
 
 	/* Guest scenarios (hypercalls BEGIN/REPORT/END). */

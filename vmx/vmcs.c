@@ -4,6 +4,7 @@
  * capability MSRs, host state from the running hypervisor, guest state as a multiboot loader
  * leaves the CPU (Multiboot 0.6.96 §3.2 "Machine state").
  */
+#include "../boot/console.h"
 #include "../boot/cpu.h"
 #include "../boot/x86.h"
 #include "vmcs.h"
@@ -39,6 +40,27 @@ const struct vmx_config *vmx_active_config;
 #define GUEST_DS_SELECTOR 0x18
 
 #define PAT_POWER_ON_DEFAULT 0x0007040600070406ull
+
+void vmx_write_controls(enum vmx_control_kind kind, uint32_t value)
+{
+	static const enum vmcs_field fields[] = {
+		[VMX_CTL_PIN] = VMCS_PIN_BASED_CONTROLS,
+		[VMX_CTL_PRIMARY] = VMCS_PRIMARY_CONTROLS,
+		[VMX_CTL_SECONDARY] = VMCS_SECONDARY_CONTROLS,
+		[VMX_CTL_EXIT] = VMCS_EXIT_CONTROLS,
+		[VMX_CTL_ENTRY] = VMCS_ENTRY_CONTROLS,
+	};
+	uint32_t wrong;
+
+	/* A control word the CPU does not allow fails the next VM entry (SDM Vol. 3C §26.2.1.1):
+	 * every caller computes its words from the capabilities, so this is an invariant. */
+	if (!vmx_controls_fit(vmx_active_caps, kind, value, &wrong)) {
+		kprintf("apicvisor: FATAL: VMCS control field %#x = %#x: bits %#x are not allowed by "
+			"this CPU's capability MSR\n", fields[kind], value, wrong);
+		platform_power_off(false);
+	}
+	vmcs_write(fields[kind], value);
+}
 
 void vmx_msr_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write)
 {
@@ -242,14 +264,14 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 	/* The guest starts in 32-bit mode; the CR0.PG handler sets this when it enters IA-32e. */
 	entry &= ~ENTRY_IA32E_MODE_GUEST;
 
-	vmcs_write(VMCS_PIN_BASED_CONTROLS, pin);
-	vmcs_write(VMCS_PRIMARY_CONTROLS, primary);
-	vmcs_write(VMCS_SECONDARY_CONTROLS, secondary);
-	vmcs_write(VMCS_EXIT_CONTROLS, exit);
-	vmcs_write(VMCS_ENTRY_CONTROLS, entry);
-	vmx_entry_controls = entry;
 	vmx_active_caps = caps;
 	vmx_active_config = cfg;
+	vmx_write_controls(VMX_CTL_PIN, pin);
+	vmx_write_controls(VMX_CTL_PRIMARY, primary);
+	vmx_write_controls(VMX_CTL_SECONDARY, secondary);
+	vmx_write_controls(VMX_CTL_EXIT, exit);
+	vmx_write_controls(VMX_CTL_ENTRY, entry);
+	vmx_entry_controls = entry;
 
 	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
 	vmcs_write(VMCS_PF_ERROR_CODE_MASK, 0);

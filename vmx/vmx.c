@@ -8,6 +8,7 @@
 #include "../apicv/delivery.h"
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
+#include "exit.h"
 #include "vmcs.h"
 
 /* vmx/entry.asm hard-codes these offsets and the null hypercall number. */
@@ -304,6 +305,13 @@ void vmx_run(struct vcpu *v)
 		action = vmx_handle_exit(v, exit_reason);
 		if (action == EXIT_ACTION_RESUME) {
 			apic_before_entry(v);
+			/* Still halted after this exit (a timer fired but what it raised cannot be
+			 * taken yet): halt on, or stop when nothing can wake the guest any more. */
+			if (vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == ACTIVITY_STATE_HLT &&
+			    !v->nmi_pending)
+				action = vcpu_halt(v);
+		}
+		if (action == EXIT_ACTION_RESUME) {
 			if ((v->timer_dirty || v->timer_reload_every_exit) && !vmx_timer_reload(v))
 				action = vcpu_stop(v, GUEST_END_TIMEOUT,
 						   "guest ran past timeout=%u s",

@@ -41,6 +41,10 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 /* Runs the vCPU until the guest ends; fills v->end and v->end_detail. */
 void vmx_run(struct vcpu *v);
 
+/* Writes a VM-execution, exit or entry control word after checking it against the capability
+ * MSR (vmx_controls_fit); a word the CPU does not allow is a hypervisor bug and stops. */
+void vmx_write_controls(enum vmx_control_kind kind, uint32_t value);
+
 /* Whether RDMSR/WRMSR of `msr` exits, in the 4 KiB MSR bitmap (SDM Vol. 3C §25.6.9). */
 void vmx_msr_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write);
 

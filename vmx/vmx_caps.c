@@ -87,7 +87,7 @@ static const struct vmx_feature vmx_features[] = {
 	{ "CR8-load/store exiting", VMX_CTL_PRIMARY, PROC_CR8_LOAD_EXITING, true },
 	{ "acknowledge interrupt on exit", VMX_CTL_EXIT, EXIT_ACK_INTERRUPT_ON_EXIT, true },
 	{ "virtual NMIs", VMX_CTL_PIN, PIN_VIRTUAL_NMIS, false },
-	{ "interrupt-window exiting", VMX_CTL_PRIMARY, PROC_INTERRUPT_WINDOW_EXITING, false },
+	{ "interrupt-window exiting", VMX_CTL_PRIMARY, PROC_INTERRUPT_WINDOW_EXITING, true },
 	{ "NMI-window exiting", VMX_CTL_PRIMARY, PROC_NMI_WINDOW_EXITING, false },
 	{ "TPR shadow", VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW, false },
 	{ "virtualize APIC accesses", VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_APIC_ACCESSES, false },
@@ -150,21 +150,29 @@ struct mode_need {
 	enum vmx_control_kind kind;
 	uint32_t bit;
 	const char *name;
+	bool x2apic_guest_only;       /* needed only while the guest's APIC is in x2APIC mode */
 };
 
 static const struct mode_need mode_needs[] = {
 	{ MODE_APICV, VMX_CTL_SECONDARY, PROC2_APIC_REGISTER_VIRTUALIZATION,
-	  "APIC-register virtualization" },
+	  "APIC-register virtualization", false },
 	{ MODE_APICV, VMX_CTL_SECONDARY, PROC2_VIRTUAL_INTERRUPT_DELIVERY,
-	  "virtual-interrupt delivery" },
-	{ MODE_APICV, VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, "external-interrupt exiting" },
-	{ MODE_TPR_SHADOW, VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW, "TPR shadow" },
+	  "virtual-interrupt delivery", false },
+	{ MODE_APICV, VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, "external-interrupt exiting",
+	  false },
+	/* APICv for an x2APIC guest virtualizes the x2APIC MSRs (§30.5): with the guest in x2APIC
+	 * mode, apicv needs "virtualize x2APIC mode". tpr-shadow does not: every x2APIC MSR then
+	 * exits and the TPR shadow still serves CR8. */
+	{ MODE_APICV, VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_X2APIC_MODE, "virtualize x2APIC mode",
+	  true },
+	{ MODE_TPR_SHADOW, VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW, "TPR shadow", false },
 	{ MODE_TPR_SHADOW, VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_APIC_ACCESSES,
-	  "virtualize APIC accesses" },
+	  "virtualize APIC accesses", false },
 };
 
 enum apicvisor_mode vmx_caps_degrade_mode(const struct vmx_caps *caps,
-					  enum apicvisor_mode requested, const char **reason)
+					  enum apicvisor_mode requested, bool x2apic_guest,
+					  const char **reason)
 {
 	enum apicvisor_mode mode = requested;
 
@@ -172,7 +180,8 @@ enum apicvisor_mode vmx_caps_degrade_mode(const struct vmx_caps *caps,
 	for (size_t i = 0; i < ARRAY_SIZE(mode_needs); i++) {
 		const struct mode_need *need = &mode_needs[i];
 
-		if (mode < need->mode || vmx_control_allowed(caps, need->kind, need->bit))
+		if (mode < need->mode || vmx_control_allowed(caps, need->kind, need->bit) ||
+		    (need->x2apic_guest_only && !x2apic_guest))
 			continue;
 		if (!*reason)
 			*reason = need->name;
@@ -234,4 +243,15 @@ void vmx_caps_print(const struct fmt_sink *out, const struct vmx_caps *caps)
 bool vmx_caps_posted_in_hardware(const struct vmx_caps *caps)
 {
 	return vmx_control_allowed(caps, VMX_CTL_PIN, PIN_POSTED_INTERRUPTS);
+}
+
+bool vmx_controls_fit(const struct vmx_caps *caps, enum vmx_control_kind kind, uint32_t value,
+		      uint32_t *wrong)
+{
+	uint64_t msr = control_msr(caps, kind);
+	uint32_t must_be_one = (uint32_t)msr;
+	uint32_t may_be_one = (uint32_t)(msr >> 32);
+
+	*wrong = (must_be_one & ~value) | (value & ~may_be_one);
+	return !*wrong;
 }

@@ -120,12 +120,20 @@ bool vmx_caps_posted_in_hardware(const struct vmx_caps *caps);
 
 /*
  * The delivery mode a run gets: the requested one, lowered step by step (posted → apicv →
- * tpr-shadow → emulate) while a control it needs is missing. Posted mode needs only what apicv
+ * tpr-shadow → emulate) while a control it needs is missing; x2apic_guest: the guest's APIC is
+ * in x2APIC mode, so apicv also needs "virtualize x2APIC mode". Posted mode needs only what apicv
  * needs: posted-interrupt processing itself is optional (see vmx_caps_posted_in_hardware). *reason names the first missing
  * feature, or is NULL when nothing was lowered.
  */
 enum apicvisor_mode vmx_caps_degrade_mode(const struct vmx_caps *caps,
-					  enum apicvisor_mode requested, const char **reason);
+					  enum apicvisor_mode requested, bool x2apic_guest,
+					  const char **reason);
+
+/* Whether a control word respects the capability MSR of its kind: every must-be-one bit set and
+ * no bit the CPU does not allow. *wrong gets the offending bits. Every control word written
+ * while the guest runs passes through this (vmx_write_controls). */
+bool vmx_controls_fit(const struct vmx_caps *caps, enum vmx_control_kind kind, uint32_t value,
+		      uint32_t *wrong);
 
 /* Prints the capability table: raw MSRs, allowed-0/allowed-1 of each control word, EPT/VPID
  * capabilities and, for each feature this project uses, whether the CPU has it. */

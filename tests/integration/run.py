@@ -181,6 +181,14 @@ def ladder_complete(scenarios, modes):
     return check
 
 
+def counter(name, value):
+    def check(run):
+        got = run.results["counters"].get(name)
+        return None if got == value else f"counters.{name} = {got}"
+    check.__doc__ = f"counters.{name} = {value}"
+    return check
+
+
 def msr_gp_counted(count):
     def check(run):
         if run.results["counters"]["msr_gp_injected"] != count:
@@ -445,6 +453,9 @@ CASES = [
                  msr_gp_counted(2),
                  scenario_exits("cr4-vmxe", {"CR_ACCESS": 1}),
                  serial_says("guest: hello from the apicvisor test guest"),
+                 # the root-mode NMI handler counts and returns (issue 7, defect 7)
+                 serial_says("root-mode NMI handler: the self-test NMI was taken and returned"),
+                 counter("host_nmis_in_root", 1), counter("timer_periods_clamped", 0),
                  serial_says("VT-x capabilities")]),
     Case("apic-ladder", "bochs", timeout=240, wall=400,
          args=f"n={N} modes={','.join(MODES)} " + " ".join(APIC_SCENARIOS),
@@ -503,7 +514,8 @@ CASES = [
     Case("triple-fault", "bochs", args="triple-fault",
          checks=[guest_end("triple-fault", "triple fault at RIP")]),
     Case("halted", "bochs", args="halt",
-         checks=[guest_end("halted", "HLT with interrupts disabled")]),
+         checks=[guest_end("halted", "with interrupts disabled, nothing pending and no timer "
+                                   "armed: nothing can wake the guest")]),
     Case("unmapped-access", "bochs", args="unmapped-access",
          checks=[guest_end("unhandled", "guest-physical 0xfed00000")]),
     Case("no-vtx", "qemu-tcg", args="hello",
@@ -521,7 +533,6 @@ CASES = [
          extra=[("guest64.elf", ELF64)],
          checks=config_error("guest image \\guest64.elf: ELF64 image: needs a 32-bit ELF")),
 ]
-
 
 # ---- the reliability suite (issue 7, docs/reliability.md) ---------------------------------------
 

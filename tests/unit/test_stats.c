@@ -429,6 +429,8 @@ static void run_fixture_init(struct run_fixture *f)
 		.scenario_count = 3,
 		.scenarios = f->scenarios,
 		.msr_gp_injected = 2,
+		.timer_periods_clamped = 3,
+		.host_nmis_in_root = 1,
 		.io_unhandled = 5,
 	};
 }
@@ -631,7 +633,9 @@ static void test_json(void **state)
 			  "123456789, \"detail\": \"wrote 0 to isa-debug-exit at RIP 0x101234\", "
 			  "\"end\": \"debug-exit\", \"exit_value\": 0, \"path\": "
 			  "\"\\\\EFI\\\\tests\\\\q\\\"x.elf\", \"success\": false}");
-	assert_has(canon, "\"counters\": {\"io_unhandled\": 5, \"msr_gp_injected\": 2}");
+	assert_has(canon, "\"counters\": {\"host_nmis_in_guest\": 0, \"host_nmis_in_root\": 1, "
+			  "\"io_unhandled\": 5, \"msr_gp_injected\": 2, "
+			  "\"timer_periods_clamped\": 3}");
 	assert_has(canon,
 		   "\"cpus\": [{\"cpu\": 0, \"exits\": ["
 		   "{\"count\": 1, \"cycles_avg\": 1200, \"cycles_max\": 1200, "

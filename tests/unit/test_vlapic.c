@@ -1609,6 +1609,9 @@ static void test_timer_one_shot_all_divides(void **state)
 	}
 }
 
+/* Periods here are P = 10^6 TSC cycles (0.5 ms at TSC_HZ), above VLAPIC_MIN_PERIOD_US. */
+#define P 1000000ull
+
 static void test_timer_periodic_and_missed_ticks(void **state)
 {
 	const struct vlapic_stats *stats = vlapic_stats(vl);
@@ -1618,43 +1621,74 @@ static void test_timer_periodic_and_missed_ticks(void **state)
 	rec.now = 5000;
 	wr(APIC_TIMER_DIVIDE, 0xB);                 /* divide by 1 */
 	wr(APIC_LVT_TIMER, 0x20040);                /* periodic, vector 0x40 */
-	wr(APIC_TIMER_INITIAL_COUNT, 100);
-	assert_int_equal(vlapic_timer_deadline(vl), 5100);
-	rec.now = 5100;
+	wr(APIC_TIMER_INITIAL_COUNT, (uint32_t)P);
+	assert_int_equal(vlapic_timer_deadline(vl), 5000 + P);
+	rec.now = 5000 + P;
 	vlapic_timer_expired(vl);
 	assert_int_equal(vlapic_highest_irr(vl), 0x40);
-	assert_int_equal(vlapic_timer_deadline(vl), 5200);
+	assert_int_equal(vlapic_timer_deadline(vl), 5000 + 2 * P);
 	assert_int_equal(stats->timer_missed_ticks, 0);
-	rec.now = 5150;
-	assert_int_equal(rd(APIC_TIMER_CURRENT_COUNT), 50);
+	rec.now = 5000 + P + P / 2;
+	assert_int_equal(rd(APIC_TIMER_CURRENT_COUNT), P / 2);
 	assert_int_equal(vlapic_acknowledge(vl), 0x40);
 	eoi();
 	/* 3.5 periods late: one interrupt, three missed, next deadline in the future. */
-	rec.now = 5550;
+	rec.now = 5000 + 5 * P + P / 2;
 	rec.timer_changed = 0;
 	vlapic_timer_expired(vl);
 	assert_int_equal(vlapic_highest_irr(vl), 0x40);
 	assert_int_equal(page_vector_count(APIC_IRR0), 1);
 	assert_int_equal(stats->timer_missed_ticks, 3);
 	assert_int_equal(stats->timer_ticks, 2);
-	assert_int_equal(vlapic_timer_deadline(vl), 5600);
+	assert_int_equal(vlapic_timer_deadline(vl), 5000 + 6 * P);
 	assert_int_equal(rec.timer_changed, 1);
-	assert_int_equal(rd(APIC_TIMER_CURRENT_COUNT), 50);
+	assert_int_equal(rd(APIC_TIMER_CURRENT_COUNT), P / 2);
 	/* Late without a call: the count has reloaded and runs on. */
-	rec.now = 5630;
-	assert_int_equal(rd(APIC_TIMER_CURRENT_COUNT), 70);
+	rec.now = 5000 + 6 * P + 300000;
+	assert_int_equal(rd(APIC_TIMER_CURRENT_COUNT), P - 300000);
 	/* Exactly on the deadline: one tick, nothing missed. */
-	rec.now = 5600;
+	rec.now = 5000 + 6 * P;
 	vlapic_timer_expired(vl);
 	assert_int_equal(stats->timer_missed_ticks, 3);
-	assert_int_equal(vlapic_timer_deadline(vl), 5700);
+	assert_int_equal(vlapic_timer_deadline(vl), 5000 + 7 * P);
 	/* Periodic with divide by 16. */
 	wr(APIC_TIMER_DIVIDE, 0x3);
-	wr(APIC_TIMER_INITIAL_COUNT, 10);
-	assert_int_equal(vlapic_timer_deadline(vl), 5600 + 160);
-	rec.now = 5760;
+	wr(APIC_TIMER_INITIAL_COUNT, (uint32_t)(P / 10));
+	assert_int_equal(vlapic_timer_deadline(vl), 5000 + 6 * P + 16 * (P / 10));
+	rec.now = 5000 + 6 * P + 16 * (P / 10);
 	vlapic_timer_expired(vl);
-	assert_int_equal(vlapic_timer_deadline(vl), 5920);
+	assert_int_equal(vlapic_timer_deadline(vl), 5000 + 6 * P + 32 * (P / 10));
+	assert_int_equal(stats->timer_periods_clamped, 0);
+}
+
+/* A periodic count shorter than VLAPIC_MIN_PERIOD_US runs at that period, counted at its start
+ * and every reload, and its current count never reads above the initial count; one-shot timers
+ * are not clamped. */
+static void test_timer_periodic_minimum_period(void **state)
+{
+	const struct vlapic_stats *stats = vlapic_stats(vl);
+	const uint64_t shortest = TSC_HZ * VLAPIC_MIN_PERIOD_US / 1000000u;
+
+	(void)state;
+	sw_enable();
+	rec.now = 7000;
+	wr(APIC_TIMER_DIVIDE, 0xB);                 /* divide by 1 */
+	wr(APIC_LVT_TIMER, 0x20040);                /* periodic, vector 0x40 */
+	wr(APIC_TIMER_INITIAL_COUNT, 1);
+	assert_int_equal(vlapic_timer_deadline(vl), 7000 + shortest);
+	assert_int_equal(stats->timer_periods_clamped, 1);
+	assert_int_equal(rd(APIC_TIMER_CURRENT_COUNT), 1);
+	rec.now = 7000 + shortest;
+	vlapic_timer_expired(vl);
+	assert_int_equal(vlapic_timer_deadline(vl), 7000 + 2 * shortest);
+	assert_int_equal(stats->timer_periods_clamped, 2);
+	assert_int_equal(stats->timer_missed_ticks, 0);
+	wr(APIC_TIMER_INITIAL_COUNT, 0);
+	/* One-shot with a count of 1: one cycle, no clamp. */
+	wr(APIC_LVT_TIMER, 0x40);
+	wr(APIC_TIMER_INITIAL_COUNT, 1);
+	assert_int_equal(vlapic_timer_deadline(vl), rec.now + 1);
+	assert_int_equal(stats->timer_periods_clamped, 2);
 }
 
 static void test_timer_masked_counts(void **state)
@@ -1671,14 +1705,16 @@ static void test_timer_masked_counts(void **state)
 	assert_int_equal(vlapic_highest_irr(vl), -1);
 	assert_int_equal(vlapic_timer_deadline(vl), 0);
 	assert_int_equal(vlapic_stats(vl)->timer_ticks, 1);
-	/* Masked periodic keeps running. */
+	/* Masked periodic keeps running (divide by 2: period 2 * P / 2). */
 	wr(APIC_LVT_TIMER, 0x30040);
-	wr(APIC_TIMER_INITIAL_COUNT, 10);
-	rec.now += 20;
+	wr(APIC_TIMER_INITIAL_COUNT, (uint32_t)(P / 2));
+	rec.now += P;
 	vlapic_timer_expired(vl);
 	assert_int_equal(vlapic_highest_irr(vl), -1);
-	assert_int_equal(vlapic_timer_deadline(vl), rec.now + 20);
+	assert_int_equal(vlapic_timer_deadline(vl), rec.now + P);
 }
+
+#undef P
 
 static void test_timer_mode_changes(void **state)
 {
@@ -1835,6 +1871,7 @@ int main(void)
 		T(test_tpr_through_cr8),
 		T(test_timer_one_shot_all_divides),
 		T(test_timer_periodic_and_missed_ticks),
+		T(test_timer_periodic_minimum_period),
 		T(test_timer_masked_counts),
 		T(test_timer_mode_changes),
 		T(test_tsc_deadline),

@@ -478,58 +478,92 @@ struct degrade_case {
 	struct forbidden take[3];
 	enum apicvisor_mode requested, want;
 	const char *want_reason;       /* NULL: not lowered */
+	bool x2apic_guest;             /* the guest's APIC is in x2APIC mode */
 };
 
 static const struct degrade_case degrade_cases[] = {
-	{ "posted CPU, posted", &posted_cpu, false, 0, { { 0 } }, MODE_POSTED, MODE_POSTED, NULL },
-	{ "posted CPU, apicv", &posted_cpu, false, 0, { { 0 } }, MODE_APICV, MODE_APICV, NULL },
+	{ "posted CPU, posted", &posted_cpu, false, 0, { { 0 } }, MODE_POSTED, MODE_POSTED, NULL, false },
+	{ "posted CPU, apicv", &posted_cpu, false, 0, { { 0 } }, MODE_APICV, MODE_APICV, NULL, false },
 	{ "posted CPU, tpr-shadow", &posted_cpu, false, 0, { { 0 } }, MODE_TPR_SHADOW,
-	  MODE_TPR_SHADOW, NULL },
+	  MODE_TPR_SHADOW, NULL, false },
 	{ "posted CPU, emulate", &posted_cpu, false, 0, { { 0 } }, MODE_EMULATE, MODE_EMULATE,
-	  NULL },
+	  NULL, false },
 	/* Without posted-interrupt processing, posted mode stays: the descriptor is drained in
 	 * software. */
-	{ "tigerlake, posted", &tigerlake, false, 0, { { 0 } }, MODE_POSTED, MODE_POSTED, NULL },
-	{ "tigerlake, apicv", &tigerlake, false, 0, { { 0 } }, MODE_APICV, MODE_APICV, NULL },
+	{ "tigerlake, posted", &tigerlake, false, 0, { { 0 } }, MODE_POSTED, MODE_POSTED, NULL, false },
+	{ "tigerlake, apicv", &tigerlake, false, 0, { { 0 } }, MODE_APICV, MODE_APICV, NULL, false },
 	{ "tigerlake, tpr-shadow", &tigerlake, false, 0, { { 0 } }, MODE_TPR_SHADOW,
-	  MODE_TPR_SHADOW, NULL },
-	{ "tigerlake, emulate", &tigerlake, false, 0, { { 0 } }, MODE_EMULATE, MODE_EMULATE, NULL },
+	  MODE_TPR_SHADOW, NULL, false },
+	{ "tigerlake, emulate", &tigerlake, false, 0, { { 0 } }, MODE_EMULATE, MODE_EMULATE, NULL, false },
 	{ "no APIC-register virtualization, posted", &posted_cpu, false, 1,
 	  { { VMX_CTL_SECONDARY, PROC2_APIC_REGISTER_VIRTUALIZATION } }, MODE_POSTED,
-	  MODE_TPR_SHADOW, "APIC-register virtualization" },
+	  MODE_TPR_SHADOW, "APIC-register virtualization", false },
 	{ "tigerlake without APIC-register virtualization, posted: the first missing is named",
 	  &tigerlake, false, 1, { { VMX_CTL_SECONDARY, PROC2_APIC_REGISTER_VIRTUALIZATION } },
-	  MODE_POSTED, MODE_TPR_SHADOW, "APIC-register virtualization" },
+	  MODE_POSTED, MODE_TPR_SHADOW, "APIC-register virtualization", false },
 	{ "no virtual-interrupt delivery, apicv", &posted_cpu, false, 1,
 	  { { VMX_CTL_SECONDARY, PROC2_VIRTUAL_INTERRUPT_DELIVERY } }, MODE_APICV, MODE_TPR_SHADOW,
-	  "virtual-interrupt delivery" },
+	  "virtual-interrupt delivery", false },
 	{ "no external-interrupt exiting, posted", &posted_cpu, false, 1,
 	  { { VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING } }, MODE_POSTED, MODE_TPR_SHADOW,
-	  "external-interrupt exiting" },
+	  "external-interrupt exiting", false },
 	{ "no APIC-register virtualization, tpr-shadow: not needed", &posted_cpu, false, 1,
 	  { { VMX_CTL_SECONDARY, PROC2_APIC_REGISTER_VIRTUALIZATION } }, MODE_TPR_SHADOW,
-	  MODE_TPR_SHADOW, NULL },
+	  MODE_TPR_SHADOW, NULL, false },
 	{ "no TPR shadow, apicv: all the way down", &posted_cpu, false, 1,
-	  { { VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW } }, MODE_APICV, MODE_EMULATE, "TPR shadow" },
+	  { { VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW } }, MODE_APICV, MODE_EMULATE, "TPR shadow", false },
 	{ "no TPR shadow, posted", &posted_cpu, false, 1,
-	  { { VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW } }, MODE_POSTED, MODE_EMULATE, "TPR shadow" },
+	  { { VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW } }, MODE_POSTED, MODE_EMULATE, "TPR shadow", false },
 	{ "no virtualize APIC accesses, tpr-shadow", &tigerlake, false, 1,
 	  { { VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_APIC_ACCESSES } }, MODE_TPR_SHADOW, MODE_EMULATE,
-	  "virtualize APIC accesses" },
+	  "virtualize APIC accesses", false },
 	{ "no posted, no TPR shadow, posted", &posted_cpu, false, 2,
 	  { { VMX_CTL_PIN, PIN_POSTED_INTERRUPTS }, { VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW } },
-	  MODE_POSTED, MODE_EMULATE, "TPR shadow" },
+	  MODE_POSTED, MODE_EMULATE, "TPR shadow", false },
 	{ "no TPR shadow, emulate", &posted_cpu, false, 1,
-	  { { VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW } }, MODE_EMULATE, MODE_EMULATE, NULL },
+	  { { VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW } }, MODE_EMULATE, MODE_EMULATE, NULL, false },
 	{ "everything missing, posted", NULL, true, 0, { { 0 } }, MODE_POSTED, MODE_EMULATE,
-	  "APIC-register virtualization" },
+	  "APIC-register virtualization", false },
 	{ "everything missing, apicv", NULL, true, 0, { { 0 } }, MODE_APICV, MODE_EMULATE,
-	  "APIC-register virtualization" },
+	  "APIC-register virtualization", false },
 	{ "everything missing, tpr-shadow", NULL, true, 0, { { 0 } }, MODE_TPR_SHADOW,
-	  MODE_EMULATE, "TPR shadow" },
+	  MODE_EMULATE, "TPR shadow", false },
 	{ "everything missing, emulate", NULL, true, 0, { { 0 } }, MODE_EMULATE, MODE_EMULATE,
-	  NULL },
+	  NULL, false },
+	/* An x2APIC guest needs "virtualize x2APIC mode" for apicv and posted, not for
+	 * tpr-shadow (its MSRs all exit there); an xAPIC guest does not need it at all. */
+	{ "no x2APIC virtualization, x2APIC guest, posted", &posted_cpu, false, 1,
+	  { { VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_X2APIC_MODE } }, MODE_POSTED, MODE_TPR_SHADOW,
+	  "virtualize x2APIC mode", true },
+	{ "no x2APIC virtualization, x2APIC guest, apicv", &tigerlake, false, 1,
+	  { { VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_X2APIC_MODE } }, MODE_APICV, MODE_TPR_SHADOW,
+	  "virtualize x2APIC mode", true },
+	{ "no x2APIC virtualization, x2APIC guest, tpr-shadow", &tigerlake, false, 1,
+	  { { VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_X2APIC_MODE } }, MODE_TPR_SHADOW,
+	  MODE_TPR_SHADOW, NULL, true },
+	{ "no x2APIC virtualization, xAPIC guest, posted", &posted_cpu, false, 1,
+	  { { VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_X2APIC_MODE } }, MODE_POSTED, MODE_POSTED, NULL,
+	  false },
+	{ "x2APIC virtualization present, x2APIC guest, posted", &posted_cpu, false, 0,
+	  { { 0 } }, MODE_POSTED, MODE_POSTED, NULL, true },
 };
+
+/* vmx_controls_fit: must-be-one bits missing and disallowed bits set are both reported. */
+static void test_controls_fit(void **state)
+{
+	uint32_t wrong = 0;
+
+	(void)state;
+	assert_true(vmx_controls_fit(&tigerlake, VMX_CTL_PIN, 0x16 | PIN_PREEMPTION_TIMER, &wrong));
+	assert_int_equal(wrong, 0);
+	assert_false(vmx_controls_fit(&tigerlake, VMX_CTL_PIN, 0x16 | PIN_POSTED_INTERRUPTS,
+				      &wrong));
+	assert_int_equal(wrong, PIN_POSTED_INTERRUPTS);
+	assert_false(vmx_controls_fit(&tigerlake, VMX_CTL_PIN, 0x06, &wrong));
+	assert_int_equal(wrong, 0x10);
+	assert_false(vmx_controls_fit(&tigerlake, VMX_CTL_SECONDARY, 1u << 20, &wrong));
+	assert_int_equal(wrong, 1u << 20);
+}
 
 static void test_degrade_mode_table(void **state)
 {
@@ -546,7 +580,7 @@ static void test_degrade_mode_table(void **state)
 			caps = *t->base;
 		for (unsigned k = 0; k < t->count; k++)
 			forbid(&caps, t->take[k].kind, t->take[k].bit);
-		got = vmx_caps_degrade_mode(&caps, t->requested, &reason);
+		got = vmx_caps_degrade_mode(&caps, t->requested, t->x2apic_guest, &reason);
 		if (got != t->want)
 			fail_msg("%s: mode %s, want %s", t->what, config_mode_name(got),
 				 config_mode_name(t->want));
@@ -586,7 +620,7 @@ static const struct feature_line tigerlake_features[] = {
 	{ "CR8-load/store exiting", true, true },
 	{ "acknowledge interrupt on exit", true, true },
 	{ "virtual NMIs", true, false },
-	{ "interrupt-window exiting", true, false },
+	{ "interrupt-window exiting", true, true },
 	{ "NMI-window exiting", true, false },
 	{ "TPR shadow", true, false },
 	{ "virtualize APIC accesses", true, false },
@@ -735,6 +769,7 @@ int main(void)
 		cmocka_unit_test(test_optional_features_do_not_make_unusable),
 		cmocka_unit_test(test_unusable_ept_capabilities),
 		cmocka_unit_test(test_degrade_mode_table),
+		cmocka_unit_test(test_controls_fit),
 		cmocka_unit_test(test_print_tigerlake),
 		cmocka_unit_test(test_print_posted_and_legacy),
 	};

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The physical local APIC of the CPU root mode runs on, in xAPIC or x2APIC mode as firmware left
+ * it: register offsets from apicv/apic_regs.h (the same architectural layout), x2APIC MSR =
+ * 0x800 + offset / 16 (SDM Vol. 3A §11.12.1.2 "x2APIC Register Address Space").
+ */
+#ifndef APICVISOR_HOST_APIC_H
+#define APICVISOR_HOST_APIC_H
+
+#include "../lib/klib.h"
+
+/* End of interrupt for the vector in service (one acknowledged on a VM exit). */
+void host_apic_eoi(void);
+/* A fixed interrupt with `vector` to this CPU (the "self" shorthand / SELF IPI). */
+void host_apic_send_self(uint8_t vector);
+/* An NMI to this CPU (no shorthand: "self" allows fixed delivery only, SDM Vol. 3A §11.6.1). */
+void host_apic_send_self_nmi(void);
+/* Masks the LAPIC timer (firmware may have left it running). */
+void host_apic_mask_timer(void);
+
+#endif
