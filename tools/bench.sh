@@ -12,10 +12,10 @@ timer-tsc-deadline tpr-mask priority-order esr-illegal-vector nmi-nested irq-win
 ioapic-edge ioapic-edge-masked ioapic-level ioapic-priority pic-extint pit-periodic msi uart-irq"
 NAME=bench GUEST_ARGS="n=$n vmcall null n=20 $(echo $apic) modes=emulate,tpr-shadow,apicv,posted" \
 	TIMEOUT=${TIMEOUT:-600} tools/run.sh >/dev/null || {
-	echo "apicvisor: the benchmark run failed; see build/runs/bench/serial.log" >&2
+	echo "apicvisor: the benchmark run failed; see ${BUILD:-build}/runs/bench/serial.log" >&2
 	exit 1
 }
-tools/bench-report.py build/runs/bench/results.json docs/benchmarks.md
-tools/ladder-report.py build/runs/bench/results.json docs/ladder.md
+tools/bench-report.py "${BUILD:-build}/runs/bench/results.json" docs/benchmarks.md
+tools/ladder-report.py "${BUILD:-build}/runs/bench/results.json" docs/ladder.md
 echo "apicvisor: figures written to docs/benchmarks.md and docs/ladder.md"
 cat docs/benchmarks.md
