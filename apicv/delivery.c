@@ -25,10 +25,12 @@
 
 /* ---- vLAPIC callbacks ------------------------------------------------------------------------ */
 
+/* The vLAPIC runs on the guest's TSC: its TSC-deadline MSR holds guest TSC values. */
 static uint64_t vlapic_now(void *ctx)
 {
-	(void)ctx;
-	return rdtsc();
+	struct vcpu *v = ctx;
+
+	return rdtsc() + v->tsc_offset;
 }
 
 static void vlapic_timer_changed(void *ctx)
@@ -465,7 +467,10 @@ bool apic_has_deliverable_event(struct vcpu *v)
 
 uint64_t apic_timer_deadline(struct vcpu *v)
 {
-	uint64_t lapic = vlapic_timer_deadline(v->vlapic);
+	uint64_t lapic_guest = vlapic_timer_deadline(v->vlapic);
+	/* In host TSC (the preemption timer's clock); at least 1, as 0 means none. */
+	uint64_t lapic = lapic_guest ? (lapic_guest - v->tsc_offset ? lapic_guest - v->tsc_offset : 1)
+				     : 0;
 	uint64_t devices = platform_irq_deadline();
 
 	return tsc_earlier(lapic, devices);
@@ -475,7 +480,7 @@ void apic_timer_check(struct vcpu *v)
 {
 	uint64_t deadline = vlapic_timer_deadline(v->vlapic);
 
-	if (deadline && rdtsc() >= deadline)
+	if (deadline && vlapic_now(v) >= deadline)
 		vlapic_timer_expired(v->vlapic);
 	platform_irq_timers();
 }

@@ -234,7 +234,7 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	if (err)
 		boot_fail("cannot build the VMCS: %s", err);
 	apic_delivery_init(v, &apic_pages[cpu->id], vmx_config.tsc_hz);
-	platform_irq_init(v, vmx_config.tsc_hz);
+	platform_irq_init(v, vmx_config.tsc_hz, config.testdev);
 	apic_set_mode(v, config.mode);
 	log_info("apicvisor: launching the guest on CPU %u\n", cpu->id);
 

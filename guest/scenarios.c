@@ -316,10 +316,10 @@ static unsigned scenario_msr_faults(struct scenario_state *state)
 	 * #GP (SDM Vol. 3A §11.12.1.2 "x2APIC Register Address Space"). */
 	faults += scenario_expect_gp(state, "RDMSR of the x2APIC ID (0x802) in xAPIC mode",
 				     cpu_rdmsr_safe(0x802, &unused));
-	/* Reads of IA32_TSC go to the CPU, writes are refused. The value written is the current
-	 * count, so that a write that wrongly succeeds hardly moves the TSC. */
-	faults += scenario_expect_gp(state, "WRMSR to IA32_TSC (0x10)",
-				     cpu_wrmsr_safe(MSR_IA32_TSC, cpu_rdtsc_fenced()));
+	/* IA32_MTRRCAP: CPUID.1:EDX.MTRR[12] is 0 under apicvisor (MTRRs are not emulated), and
+	 * on a CPU without MTRRs the MSR does not exist: #GP. */
+	faults += scenario_expect_gp(state, "RDMSR of IA32_MTRRCAP (0xFE) without CPUID MTRR",
+				     cpu_rdmsr_safe(0xFE, &unused));
 	return faults;
 }
 

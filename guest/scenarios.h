@@ -25,8 +25,9 @@
  *   cpuid-filter *   CPUID.1 shows no VMX but the hypervisor bit, the APIC (EDX[9]), x2APIC
  *                    (ECX[21]) and the TSC-deadline timer (ECX[24]); leaf 0xA (PMU) is all
  *                    zero; leaf 0x40000000 is apicvisor's signature
- *   msr-gp *         RDMSR of IA32_APIC_BASE and WRMSR to IA32_TSC raise #GP(0); RDMSR of EFER
- *                    shows LME and LMA; figure gp_faults (2)
+ *   msr-gp *         RDMSR of the x2APIC ID (802H) in xAPIC mode and of IA32_MTRRCAP (FEH, MTRRs
+ *                    not in CPUID) raise #GP(0); RDMSR of EFER shows LME and LMA; figure
+ *                    gp_faults (2)
  *   cr4-vmxe *       CR4.VMXE reads as 0; setting it raises #GP(0) and leaves CR4 as it was
  *
  * The local APIC scenarios (scenario_apic_kit.h says how they start and end) run on any CPU with

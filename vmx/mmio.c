@@ -52,6 +52,32 @@ static void advance_string_destination(struct vcpu *v, const struct x86_mmio_ins
 	vcpu_write_gpr(v, 7, (vcpu_read_gpr(v, 7) & ~mask) | (rdi & mask));
 }
 
+#define MMIO_PAGE_SIZE 4096u
+
+/* A device access of insn->access_size bytes (1, 2, 4 or 8: see struct mmio_device). */
+static uint64_t device_read(const struct mmio_device *dev, uint32_t offset, unsigned size)
+{
+	uint64_t high;
+
+	if (size < 8)
+		return dev->read(dev->ctx, offset, size);
+	/* A high dword past the device's page reads as unbacked memory does: all ones. */
+	high = offset + 4 < MMIO_PAGE_SIZE ? dev->read(dev->ctx, offset + 4, 4) : 0xFFFFFFFFu;
+	return dev->read(dev->ctx, offset, 4) | high << 32;
+}
+
+static void device_write(const struct mmio_device *dev, uint32_t offset, unsigned size,
+			 uint64_t value)
+{
+	if (size < 8) {
+		dev->write(dev->ctx, offset, size, (uint32_t)value);
+		return;
+	}
+	dev->write(dev->ctx, offset, 4, (uint32_t)value);
+	if (offset + 4 < MMIO_PAGE_SIZE) /* else dropped, as a write to unbacked memory */
+		dev->write(dev->ctx, offset + 4, 4, (uint32_t)(value >> 32));
+}
+
 enum exit_action mmio_emulate(struct vcpu *v, const struct mmio_device *dev, uint32_t offset,
 			      bool write)
 {
@@ -90,15 +116,15 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct mmio_device *dev, uin
 
 	switch (insn.direction) {
 	case X86_MMIO_READ: {
-		uint32_t value = dev->read(dev->ctx, offset, insn.access_size);
+		uint64_t value = device_read(dev, offset, insn.access_size);
 
 		vcpu_write_gpr(v, insn.gpr,
 			       x86_mmio_merge_read(&insn, vcpu_read_gpr(v, insn.gpr), value));
 		break;
 	}
 	case X86_MMIO_WRITE:
-		dev->write(dev->ctx, offset, insn.access_size,
-			   (uint32_t)x86_mmio_write_value(&insn, write_source(v, &insn)));
+		device_write(dev, offset, insn.access_size,
+			     x86_mmio_write_value(&insn, write_source(v, &insn)));
 		if (insn.string)
 			advance_string_destination(v, &insn);
 		break;
@@ -106,11 +132,11 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct mmio_device *dev, uin
 		/* e.g. `orl $0x100, SVR`: read, operate, write back, RFLAGS as the ALU sets it. */
 		uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
 		uint64_t source = x86_mmio_write_value(&insn, write_source(v, &insn));
-		uint64_t result = x86_mmio_alu_apply(&insn, dev->read(dev->ctx, offset,
-								     insn.access_size),
+		uint64_t result = x86_mmio_alu_apply(&insn, device_read(dev, offset,
+									insn.access_size),
 						     source, &rflags);
 
-		dev->write(dev->ctx, offset, insn.access_size, (uint32_t)result);
+		device_write(dev, offset, insn.access_size, result);
 		vmcs_write(VMCS_GUEST_RFLAGS, rflags);
 		break;
 	}

@@ -5,7 +5,10 @@
 
 #include "vmx.h"
 
-/* An emulated MMIO page: 32-bit-at-most accesses at an offset within it. */
+/* An emulated MMIO page of 32-bit registers: its callbacks see accesses of at most 4 bytes at an
+ * offset within it. An 8-byte access (MOV r64, SSE-free 64-bit forms) reaches the device as
+ * two 4-byte accesses, the low dword at the offset first, the high one at offset + 4, as a bus
+ * bridge splits a quadword access to a 32-bit device; the guest's register gets all 64 bits. */
 struct mmio_device {
 	const char *name;             /* for messages: "APIC", "IOAPIC" */
 	uint32_t (*read)(void *ctx, uint32_t offset, unsigned size);

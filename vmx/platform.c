@@ -186,6 +186,14 @@ enum exit_action platform_wrmsr(struct vcpu *v)
 		vmcs_write(VMCS_GUEST_IA32_EFER, v->efer);
 		return msr_done(v, false, 0);
 	}
+	case MSR_IA32_TSC:
+		/* "A WRMSR to the IA32_TSC ... sets the time-stamp counter" (SDM Vol. 3B §18.17):
+		 * the guest's TSC becomes `value` now, through the TSC offset. Reads do not exit:
+		 * RDMSR, RDTSC and RDTSCP all add the offset themselves (Vol. 3C §26.3 / §27.6.5). */
+		v->tsc_offset = value - rdtsc();
+		vmcs_write(VMCS_TSC_OFFSET, v->tsc_offset);
+		v->timer_dirty = true; /* a TSC-deadline timer moved in host time */
+		return msr_done(v, false, 0);
 	case MSR_IA32_BIOS_SIGN_ID: /* microcode revision query: accepted, no microcode */
 		return msr_done(v, false, 0);
 	case MSR_IA32_MISC_ENABLE:

@@ -30,6 +30,7 @@ static struct {
 	struct fw_cfg fw_cfg;
 	struct pm_timer pm_timer;
 	struct {
+		bool present;                   /* testdev=on (the default) */
 		uint32_t delay;                 /* TSC cycles for the next delayed raise */
 		int pending_gsi;                /* -1: none */
 		uint64_t deadline;
@@ -115,7 +116,7 @@ static const struct pit_ops pit_ops = { .now = platform_now, .irq = pit_irq,
 					.timer_changed = pit_timer_changed };
 static const struct pm_timer_ops pm_timer_ops = { platform_now, NULL };
 
-void platform_irq_init(struct vcpu *v, uint64_t tsc_hz)
+void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev)
 {
 	char err[128];
 
@@ -124,6 +125,7 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz)
 	platform.pic = vpic_create(&pic_ops, v);
 	platform.pit = pit_create(tsc_hz, &pit_ops, v);
 	platform.router = irq_router_create(&router_ops, v);
+	platform.testdev.present = testdev;
 	platform.testdev.pending_gsi = -1;
 	fw_cfg_init(&platform.fw_cfg, v->guest->ram_bytes, 1, 1);
 	if (pm_timer_init(&platform.pm_timer, ACPI_DEFAULT_PM_TIMER_PORT, PM_TIMER_BITS_EXTENDED,
@@ -144,6 +146,8 @@ void platform_irq_destroy(void)
 
 static bool testdev_io(uint16_t port, unsigned size, bool in, uint32_t *value)
 {
+	if (!platform.testdev.present)
+		return false; /* testdev=off: its ports are as empty as any other */
 	if (port >= TESTDEV_PORT_LINE(0) && port < TESTDEV_PORT_LINE(TESTDEV_GSI_COUNT)) {
 		if (in)
 			*value = 0;

@@ -11,7 +11,8 @@
 #include "vmx.h"
 
 /* Creates the devices for the vCPU (one vCPU: every interrupt targets it). */
-void platform_irq_init(struct vcpu *v, uint64_t tsc_hz);
+/* testdev: the interrupt test device (include/apicvisor/testdev.h) is on the I/O bus. */
+void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev);
 /* Takes the platform apart again (host tests create one per test). */
 void platform_irq_destroy(void);
 

@@ -61,6 +61,10 @@ struct vcpu {
 	/* Guest state VMX does not hold for us. */
 	uint64_t efer;                /* as the guest wrote it, LMA computed by us */
 	uint64_t misc_enable;         /* IA32_MISC_ENABLE as this vCPU reads it */
+	/* The guest's TSC is the host's plus this (VMCS TSC offset, "use TSC offsetting"): a WRMSR
+	 * of IA32_TSC sets it. Guest-TSC values (the vLAPIC's clock, TSC-deadline) and host ones
+	 * (the preemption timer, the PIT, statistics) convert through it (vcpu_guest_tsc). */
+	uint64_t tsc_offset;
 	/* XCR0 is not part of the VMCS: the guest's is loaded before each VM entry and the host's
 	 * after each VM exit (vmx_run), as KVM does, when the CPU has XSAVE. Root mode itself uses
 	 * no x87/SSE/AVX state (-mgeneral-regs-only), so the guest's extended state stays in the

@@ -235,13 +235,14 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 		return "pin-based controls: external-interrupt or NMI exiting";
 	primary = vmx_control_word(caps->procbased,
 				   PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
+					   PROC_USE_TSC_OFFSETTING |
 					   PROC_ACTIVATE_SECONDARY_CONTROLS | PROC_CR8_LOAD_EXITING |
 					   PROC_CR8_STORE_EXITING | PROC_MWAIT_EXITING |
 					   PROC_MONITOR_EXITING | PROC_RDPMC_EXITING,
 				   0, &missing);
 	if (missing)
 		return "primary processor-based controls (HLT/MWAIT/MONITOR/RDPMC/CR8 exiting, I/O "
-		       "and MSR bitmaps, secondary controls)";
+		       "and MSR bitmaps, TSC offsetting, secondary controls)";
 	secondary = vmx_control_word(caps->procbased2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
 				     (vpid_usable(caps) ? PROC2_ENABLE_VPID : 0) |
 					     PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID,
@@ -282,6 +283,8 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 	vmcs_write(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
 	vmcs_write(VMCS_EPT_POINTER, v->guest->ept_pointer);
+	v->tsc_offset = 0;
+	vmcs_write(VMCS_TSC_OFFSET, 0);
 	v->vpid = secondary & PROC2_ENABLE_VPID ? (uint16_t)(1 + v->id) : 0; /* 0 is the host's */
 	if (v->vpid)
 		vmcs_write(VMCS_VPID, v->vpid);

@@ -73,6 +73,7 @@ static const struct vmx_feature vmx_features[] = {
 	{ "use I/O bitmaps", VMX_CTL_PRIMARY, PROC_USE_IO_BITMAPS, true },
 	{ "use MSR bitmaps", VMX_CTL_PRIMARY, PROC_USE_MSR_BITMAPS, true },
 	{ "HLT exiting", VMX_CTL_PRIMARY, PROC_HLT_EXITING, true },
+	{ "use TSC offsetting", VMX_CTL_PRIMARY, PROC_USE_TSC_OFFSETTING, true },
 	{ "EPT", VMX_CTL_SECONDARY, PROC2_ENABLE_EPT, true },
 	{ "unrestricted guest", VMX_CTL_SECONDARY, PROC2_UNRESTRICTED_GUEST, true },
 	{ "host address-space size", VMX_CTL_EXIT, EXIT_HOST_ADDRESS_SPACE_SIZE, true },

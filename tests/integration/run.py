@@ -449,7 +449,8 @@ CASES = [
                  fast_path_took_null_exits(1000),
                  scenario_exits("bad-hypercall", {"VMCALL": 1}),
                  scenario_exits("cpuid-filter", {"CPUID": 4}),
-                 scenario_exits("msr-gp", {"RDMSR": 1, "WRMSR": 1}, {"gp_faults": 2}),
+                 # x2APIC ID in xAPIC mode, IA32_MTRRCAP without CPUID MTRR: both #GP
+                 scenario_exits("msr-gp", {"RDMSR": 2}, {"gp_faults": 2}),
                  msr_gp_counted(2),
                  scenario_exits("cr4-vmxe", {"CR_ACCESS": 1}),
                  serial_says("guest: hello from the apicvisor test guest"),
@@ -561,6 +562,16 @@ RELIABILITY_CASES = [
          wall=400,
          checks=[guest_succeeded, all_scenarios_passed, no_hypervisor_fault,
                  scenario_figures("chaos", {"ops": CHAOS_OPS})]),
+    Case("isolation", "bochs", args="isolation modes=emulate,posted", timeout=300, wall=400,
+         checks=[guest_succeeded, all_scenarios_passed, no_hypervisor_fault]),
+    Case("isolation-past-ram", "bochs", args="isolation-past-ram",
+         checks=[guest_end("unhandled", "guest-physical 0x8000000"), no_hypervisor_fault]),
+    Case("isolation-apic-neighbour", "bochs", args="isolation-apic-neighbour",
+         checks=[guest_end("unhandled", "guest-physical 0xfee01000"), no_hypervisor_fault]),
+    Case("isolation-above-4g", "bochs", args="isolation-above-4g",
+         checks=[guest_end("unhandled", "guest-physical 0x100000000"), no_hypervisor_fault]),
+    Case("isolation-stale-walk", "bochs", args="isolation-stale-walk",
+         checks=[guest_end("unhandled", ""), no_hypervisor_fault]),
 ]
 CASES += RELIABILITY_CASES
 

@@ -606,6 +606,7 @@ static const struct feature_line tigerlake_features[] = {
 	{ "use I/O bitmaps", true, true },
 	{ "use MSR bitmaps", true, true },
 	{ "HLT exiting", true, true },
+	{ "use TSC offsetting", true, true },
 	{ "EPT", true, true },
 	{ "unrestricted guest", true, true },
 	{ "host address-space size", true, true },
