@@ -301,7 +301,6 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 					     : 0;
 	v->preemption_timer = timer;
 	v->timer_reload_every_exit = !(exit & EXIT_SAVE_PREEMPTION_TIMER);
-	if (timer)
-		vmx_timer_reload(v);
+	/* The timer is loaded before the first entry (vmx_run), once the vLAPIC exists. */
 	return NULL;
 }

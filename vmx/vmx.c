@@ -280,6 +280,11 @@ static void load_host_xcr0(const struct vcpu *v)
 void vmx_run(struct vcpu *v)
 {
 	apic_before_entry(v);
+	if (!vmx_timer_reload(v)) {
+		vcpu_stop(v, GUEST_END_TIMEOUT, "guest ran past timeout=%u s before its first entry",
+			  vmx_active_config->timeout_s);
+		return;
+	}
 	v->first_entry_tsc = rdtsc();
 	for (;;) {
 		v->gprs.null_fast_path_allowed = null_fast_path_allowed(v);

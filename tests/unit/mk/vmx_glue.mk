@@ -1,0 +1,10 @@
+# The VMX glue over a fake CPU and VMCS (tests/unit/fake_cpu.c): exit handlers, platform CPUID and
+# MSRs, the delivery modes, the MMIO path and the run loop, built with APICVISOR_HOSTED so that
+# boot/x86.h and vmx/vmcs.h call the fake instead of executing VMX instructions.
+UNIT_TEST_NAMES += test_vmx_exits
+UNIT_SRCS_test_vmx_exits := tests/unit/test_vmx_exits.c tests/unit/fake_cpu.c \
+	vmx/exit.c vmx/vmx.c vmx/vmcs.c vmx/platform.c vmx/platform_irq.c vmx/mmio.c \
+	vmx/host_apic.c vmx/cpuid_policy.c vmx/vmx_caps.c vmx/vmx_names.c vmx/stats.c vmx/ept.c \
+	vmx/x86_decode.c vmx/guest_walk.c apicv/delivery.c apicv/apic_exits.c apicv/vlapic.c \
+	devices/uart16550.c devices/vioapic.c devices/vpic.c devices/pit.c devices/irq_routing.c \
+	devices/fw_cfg.c devices/pm_timer.c boot/config.c lib/fmt.c
