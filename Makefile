@@ -39,7 +39,8 @@ PURE_SRCS := lib/fmt.c boot/config.c boot/multiboot.c vmx/vmx_names.c vmx/vmx_ca
 	devices/irq_routing.c devices/vpic.c devices/pit.c
 # EFI-only C and assembly.
 EFI_SRCS := lib/string.c boot/main.c boot/console.c boot/cpu.c boot/efi_util.c \
-	vmx/vmx.c vmx/vmcs.c vmx/host_apic.c vmx/exit.c vmx/platform.c vmx/platform_irq.c vmx/mmio.c apicv/delivery.c apicv/apic_exits.c
+	vmx/vcpu.c vmx/vmx.c vmx/vmcs.c vmx/host_apic.c vmx/mmio.c apicv/delivery.c apicv/apic_exits.c \
+	platform/platform.c platform/platform_irq.c vmx/exit.c vmx/run.c
 EFI_ASMS := boot/traps.asm vmx/entry.asm
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/efi/%.o,$(PURE_SRCS) $(EFI_SRCS)) \

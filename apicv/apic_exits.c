@@ -10,10 +10,9 @@
 
 #include "../boot/console.h"
 #include "../boot/x86.h"
-#include "../vmx/exit.h"
 #include "../vmx/mmio.h"
-#include "../vmx/platform_irq.h"
 #include "../vmx/vmcs.h"
+#include "../vmx/vmx.h"
 #include "apic_regs.h"
 #include "delivery.h"
 #include "vlapic.h"
@@ -111,7 +110,7 @@ enum exit_action apic_handle_interrupt_window(struct vcpu *v, uint64_t qualifica
 {
 	(void)qualification;
 	v->apic_stats.irq_window_exits++;
-	if (platform_extint_pending(v))
+	if (apic_extint_pending(v))
 		v->apic_stats.extint_window_exits++;
 	return EXIT_ACTION_RESUME; /* apic_before_entry() injects now */
 }

@@ -3,7 +3,7 @@
 #ifndef APICVISOR_APIC_EXITS_H
 #define APICVISOR_APIC_EXITS_H
 
-#include "../vmx/vmx.h"
+#include "../vmx/vcpu.h"
 
 enum exit_action apic_handle_apic_access(struct vcpu *v, uint64_t qualification);
 enum exit_action apic_handle_apic_write(struct vcpu *v, uint64_t qualification);

@@ -8,11 +8,10 @@
 #include "../boot/console.h"
 #include "../boot/x86.h"
 #include "../vmx/ept.h"
-#include "../vmx/platform_irq.h"
-#include "../vmx/exit.h"
 #include "../vmx/guest_walk.h"
 #include "../vmx/host_apic.h"
 #include "../vmx/vmcs.h"
+#include "../vmx/vmx.h"
 #include "../vmx/x86_decode.h"
 #include "apic_regs.h"
 #include "vlapic.h"
@@ -22,6 +21,52 @@
 #define X2APIC_MSR_LAST 0x8FFu
 #define MSR_IA32_TSC_DEADLINE 0x6E0u
 
+
+/* The board, set at start-up; nothing by default (a platform with no devices). */
+static bool no_extint(struct vcpu *v)
+{
+	(void)v;
+	return false;
+}
+
+static int no_acknowledge(void)
+{
+	return -1;
+}
+
+static void no_level_vectors(uint64_t bitmap[4])
+{
+	memset(bitmap, 0, 4 * sizeof(bitmap[0]));
+}
+
+static void no_eoi(uint8_t vector)
+{
+	(void)vector;
+}
+
+static uint64_t no_deadline(void)
+{
+	return 0;
+}
+
+static void no_timers(void)
+{
+}
+
+static const struct apic_platform_ops no_platform = {
+	no_extint, no_acknowledge, no_level_vectors, no_eoi, no_deadline, no_timers,
+};
+static const struct apic_platform_ops *board = &no_platform;
+
+void apic_delivery_set_platform(const struct apic_platform_ops *ops)
+{
+	board = ops ? ops : &no_platform;
+}
+
+bool apic_extint_pending(struct vcpu *v)
+{
+	return board->extint_pending(v);
+}
 
 /* ---- vLAPIC callbacks ------------------------------------------------------------------------ */
 
@@ -79,7 +124,7 @@ static bool vlapic_post(void *ctx, uint8_t vector)
 static void vlapic_eoi_level(void *ctx, uint8_t vector)
 {
 	(void)ctx;
-	platform_irq_eoi(vector);
+	board->eoi(vector);
 }
 
 static const struct vlapic_ops vcpu_vlapic_ops = {
@@ -91,13 +136,14 @@ static const struct vlapic_ops vcpu_vlapic_ops = {
 	.send_ipi = vlapic_send_ipi,
 };
 
-void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t tsc_hz)
+void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t tsc_hz,
+			unsigned maxphyaddr)
 {
 	v->apic_pages = *pages;
 	v->ept_pool = (struct ept_pool){ pages->ept_pool, pages->ept_pool_pages, 0 };
 	v->vlapic = vlapic_create(v->id, v->id == 0, pages->vlapic_page, tsc_hz, &vcpu_vlapic_ops, v);
 	/* One physical-address width everywhere: the one CPUID tells the guest. */
-	vlapic_set_maxphyaddr(v->vlapic, platform_maxphyaddr());
+	vlapic_set_maxphyaddr(v->vlapic, maxphyaddr);
 	memset(pages->pi_desc, 0, sizeof(*pages->pi_desc));
 	pages->pi_desc->notification_vector = POSTED_INTERRUPT_VECTOR;
 	v->apic_mapped_base = 0;
@@ -193,7 +239,7 @@ static void write_eoi_exit_bitmap(struct vcpu *v)
 	/* The level-triggered vectors: those in the vLAPIC's TMR and those of the IOAPIC's level
 	 * pins (remote IRR must be cleared by their EOI, §30.1.4 "EOI Virtualization"). */
 	vlapic_eoi_exit_bitmap(v->vlapic, bitmap);
-	platform_irq_level_vectors(ioapic);
+	board->level_vectors(ioapic);
 	for (unsigned i = 0; i < 4; i++)
 		bitmap[i] |= ioapic[i];
 	for (unsigned i = 0; i < 4; i++) {
@@ -409,17 +455,17 @@ void apic_before_entry(struct vcpu *v)
 	/* An 8259 interrupt (ExtINT through LINT0 or IOAPIC pin 0) is injected in every mode:
 	 * virtual-interrupt delivery cannot deliver it, its vector comes from the INTA cycle
 	 * (SDM Vol. 3A §11.5.1; Vol. 3C §30.2 applies to vectors in vIRR only). */
-	bool extint = platform_extint_pending(v);
+	bool extint = board->extint_pending(v);
 
 	if (extint && !event_queued && interrupt_window_open()) {
-		int vector_8259 = platform_extint_acknowledge();
+		int vector_8259 = board->extint_acknowledge();
 
 		if (vector_8259 >= 0) {
 			inject(INTR_TYPE_EXTERNAL, (uint8_t)vector_8259);
 			v->apic_stats.extint_injected++;
 			event_queued = true;
 		}
-		extint = platform_extint_pending(v);
+		extint = board->extint_pending(v);
 	}
 
 	if (v->apic_mode >= MODE_APICV) {
@@ -462,7 +508,7 @@ bool apic_has_deliverable_event(struct vcpu *v)
 	if (v->apic_mode == MODE_POSTED)
 		drain_pir(v);
 	return v->nmi_pending || vlapic_pending_interrupt(v->vlapic) >= 0 ||
-	       platform_extint_pending(v);
+	       board->extint_pending(v);
 }
 
 uint64_t apic_timer_deadline(struct vcpu *v)
@@ -471,7 +517,7 @@ uint64_t apic_timer_deadline(struct vcpu *v)
 	/* In host TSC (the preemption timer's clock); at least 1, as 0 means none. */
 	uint64_t lapic = lapic_guest ? (lapic_guest - v->tsc_offset ? lapic_guest - v->tsc_offset : 1)
 				     : 0;
-	uint64_t devices = platform_irq_deadline();
+	uint64_t devices = board->deadline();
 
 	return tsc_earlier(lapic, devices);
 }
@@ -482,5 +528,5 @@ void apic_timer_check(struct vcpu *v)
 
 	if (deadline && vlapic_now(v) >= deadline)
 		vlapic_timer_expired(v->vlapic);
-	platform_irq_timers();
+	board->run_timers();
 }

@@ -78,7 +78,33 @@ struct apic_stats {
 	uint64_t ioapic_access[16];   /* IOAPIC MMIO exits by register (offset >> 4) */
 };
 
-void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t tsc_hz);
+/*
+ * What delivery asks of the board below it, without including it: the platform (a floor
+ * above, platform/) fills this in at start-up (apic_delivery_set_platform). Called on the
+ * vCPU's exit path.
+ */
+struct apic_platform_ops {
+	/* An 8259 interrupt waits for this vCPU (ExtINT through LINT0 or IOAPIC pin 0). */
+	bool (*extint_pending)(struct vcpu *v);
+	/* The INTA cycle: the 8259's vector, or -1 when nothing is pending any more. */
+	int (*extint_acknowledge)(void);
+	/* The vectors of level-triggered IOAPIC pins, for the EOI-exit bitmap. */
+	void (*level_vectors)(uint64_t bitmap[4]);
+	/* A level-triggered vector's EOI reached the IOAPIC (it clears remote IRR). */
+	void (*eoi)(uint8_t vector);
+	/* The devices' next timer event (host TSC, 0: none), and running those that are due. */
+	uint64_t (*deadline)(void);
+	void (*run_timers)(void);
+};
+void apic_delivery_set_platform(const struct apic_platform_ops *ops);
+
+/* maxphyaddr: the physical-address width the guest is told (the vLAPIC checks the APIC base
+ * against it). */
+void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t tsc_hz,
+			unsigned maxphyaddr);
+
+/* An 8259 interrupt waits for this vCPU (apic_platform_ops.extint_pending). */
+bool apic_extint_pending(struct vcpu *v);
 
 /* Switches the vCPU to a delivery mode (lowered to what the CPU allows); returns the mode in
  * effect. Called before the first entry and for the SET_MODE hypercall. */

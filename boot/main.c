@@ -12,7 +12,8 @@
 #include "../devices/acpi_tables.h"
 #include "../vmx/ept.h"
 #include "../vmx/host_apic.h"
-#include "../vmx/platform_irq.h"
+#include "../platform/platform.h"
+#include "../platform/platform_irq.h"
 #include "../vmx/vmcs.h"
 #include "../vmx/exit.h"
 #include "../vmx/vmx.h"
@@ -233,7 +234,7 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	err = vmcs_setup(v, cpu, &caps, &vmx_config);
 	if (err)
 		boot_fail("cannot build the VMCS: %s", err);
-	apic_delivery_init(v, &apic_pages[cpu->id], vmx_config.tsc_hz);
+	apic_delivery_init(v, &apic_pages[cpu->id], vmx_config.tsc_hz, platform_maxphyaddr());
 	platform_irq_init(v, vmx_config.tsc_hz, config.testdev);
 	apic_set_mode(v, config.mode);
 	log_info("apicvisor: launching the guest on CPU %u\n", cpu->id);

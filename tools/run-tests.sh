@@ -31,6 +31,9 @@ if ! make -s BUILD="$BUILD" all unit-build test-kernels >"$log" 2>&1; then
 	exit 1
 fi
 
+echo "== layering (tools/check-layers.py: each floor includes only floors below it)"
+count < <(tools/check-layers.py 2>&1)
+
 echo "== unit tests (cmocka, host)"
 # `make unit` runs each test binary the Makefile lists once (tools/run-unit.sh), one PASS/FAIL
 # line per test; they are built already, so this only runs them. make's own "Error" line for a

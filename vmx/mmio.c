@@ -8,7 +8,7 @@
 #include "mmio.h"
 
 #include "../boot/x86.h"
-#include "exit.h"
+#include "vmx.h"
 #include "guest_walk.h"
 #include "vmcs.h"
 #include "x86_decode.h"

@@ -124,4 +124,41 @@ struct vcpu {
 
 extern struct vcpu vcpus[MAX_CPUS];
 
+/* ---- the vCPU's state as handlers use it (vmx/vcpu.c) ------------------------------------- */
+
+/* What an exit handler tells the run loop. */
+enum exit_action {
+	EXIT_ACTION_RESUME,
+	EXIT_ACTION_STOP,             /* the guest is done (v->end says how) */
+};
+
+/* Ends the guest: records how, prints the one-line reason. */
+enum exit_action vcpu_stop(struct vcpu *v, enum guest_end end, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Architectural exception vectors the hypervisor injects. */
+#define VECTOR_DB 1
+#define VECTOR_UD 6
+#define VECTOR_GP 13
+
+/* Queues a hardware exception for the next VM entry (SDM Vol. 3C §27.6 "Event Injection"). */
+void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code);
+/* Completes an emulated instruction: RIP += exit instruction length, STI/MOV-SS blocking
+ * cleared, a pending single-step trap raised when RFLAGS.TF was set. */
+void vcpu_skip_instruction(void);
+/* The same for an instruction of `length` bytes decoded by the hypervisor (the exit's
+ * instruction-length field is not defined for EPT violations). */
+void vcpu_advance_rip(uint64_t length);
+
+/* CR0 and CR4 as the guest sees them (read shadow for the bits the hypervisor owns). */
+uint64_t vcpu_guest_cr0(void);
+uint64_t vcpu_guest_cr4(void);
+/* The guest's current privilege level (SS.DPL, SDM Vol. 3C §25.4.1). */
+unsigned vcpu_guest_cpl(void);
+
+/* General-purpose register by the SDM's encoding (0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, 5 RBP,
+ * 6 RSI, 7 RDI, 8-15 R8-R15), as used in exit qualifications. */
+uint64_t vcpu_read_gpr(struct vcpu *v, unsigned index);
+void vcpu_write_gpr(struct vcpu *v, unsigned index, uint64_t value);
+
 #endif

@@ -38,9 +38,6 @@ struct percpu;
 const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vmx_caps *caps,
 		       const struct vmx_config *cfg);
 
-/* Runs the vCPU until the guest ends; fills v->end and v->end_detail. */
-void vmx_run(struct vcpu *v);
-
 /* Writes a VM-execution, exit or entry control word after checking it against the capability
  * MSR (vmx_controls_fit); a word the CPU does not allow is a hypervisor bug and stops. */
 void vmx_write_controls(enum vmx_control_kind kind, uint32_t value);
@@ -54,28 +51,12 @@ void vcpu_flush_guest_tlb(const struct vcpu *v);
 /* Invalidates the EPT-derived translations of `eptp` after the hypervisor changed EPT. */
 void vmx_invept(uint64_t eptp);
 
-/* The guest's current privilege level (SS.DPL, SDM Vol. 3C §25.4.1). */
-unsigned vcpu_guest_cpl(void);
-
 /* The earlier of two TSC deadlines, where 0 means "none". */
 static inline uint64_t tsc_earlier(uint64_t a, uint64_t b)
 {
 	return !a ? b : !b ? a : a < b ? a : b;
 }
 
-/* Loads the VMX-preemption timer with the time left to the earlier of the watchdog and vLAPIC
- * timer deadlines. Returns false when the watchdog deadline has passed. */
-bool vmx_timer_reload(struct vcpu *v);
-
-/* Exit dispatch (vmx/exit.c). */
-enum exit_action {
-	EXIT_ACTION_RESUME,
-	EXIT_ACTION_STOP,             /* the guest is done (v->end says how) */
-};
-enum exit_action vmx_handle_exit(struct vcpu *v, uint32_t exit_reason);
-/* Ends the guest: records how, prints the one-line reason. */
-enum exit_action vcpu_stop(struct vcpu *v, enum guest_end end, const char *format, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* The control words vmcs_setup chose, for handlers that toggle bits. */
 extern uint32_t vmx_entry_controls;

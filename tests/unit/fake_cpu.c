@@ -14,7 +14,8 @@
 #include "lib/fmt.h"
 #include "vmx/ept.h"
 #include "vmx/exit.h"
-#include "vmx/platform_irq.h"
+#include "platform/platform.h"
+#include "platform/platform_irq.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 
@@ -350,7 +351,7 @@ struct vcpu *fake_vcpu_create(const struct vmx_caps *caps, enum apicvisor_mode m
 	platform_init(v);
 	if (vmcs_setup(v, &fake_percpu, caps, &fake_config))
 		abort();
-	apic_delivery_init(v, &pages, fake_config.tsc_hz);
+	apic_delivery_init(v, &pages, fake_config.tsc_hz, platform_maxphyaddr());
 	platform_irq_init(v, fake_config.tsc_hz, true);
 	apic_set_mode(v, mode);
 	return v;

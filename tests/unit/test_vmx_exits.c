@@ -21,7 +21,8 @@
 #include "devices/vioapic.h"
 #include "vmx/cpuid_policy.h"
 #include "vmx/exit.h"
-#include "vmx/platform_irq.h"
+#include "platform/platform.h"
+#include "platform/platform_irq.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 

@@ -3,7 +3,8 @@
 # boot/x86.h and vmx/vmcs.h call the fake instead of executing VMX instructions.
 UNIT_TEST_NAMES += test_vmx_exits
 UNIT_SRCS_test_vmx_exits := tests/unit/test_vmx_exits.c tests/unit/fake_cpu.c \
-	vmx/exit.c vmx/vmx.c vmx/vmcs.c vmx/platform.c vmx/platform_irq.c vmx/mmio.c \
+	vmx/exit.c vmx/run.c vmx/vcpu.c vmx/vmx.c vmx/vmcs.c platform/platform.c \
+	platform/platform_irq.c vmx/mmio.c \
 	vmx/host_apic.c vmx/cpuid_policy.c vmx/vmx_caps.c vmx/vmx_names.c vmx/stats.c vmx/ept.c \
 	vmx/x86_decode.c vmx/guest_walk.c apicv/delivery.c apicv/apic_exits.c apicv/vlapic.c \
 	devices/uart16550.c devices/vioapic.c devices/vpic.c devices/pit.c devices/irq_routing.c \

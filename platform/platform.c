@@ -4,14 +4,16 @@
  * virtualized, a small set of MSRs, COM1 and QEMU's isa-debug-exit. Everything else answers as
  * an empty ISA bus (reads all ones) or, for MSRs, with #GP — counted, never a hypervisor fault.
  */
+#include "platform.h"
+
 #include "../apicv/apic_exits.h"
 #include "../boot/console.h"
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
-#include "cpuid_policy.h"
-#include "exit.h"
+#include "../vmx/cpuid_policy.h"
+#include "../vmx/vmcs.h"
+#include "../vmx/vmx.h"
 #include "platform_irq.h"
-#include "vmcs.h"
 
 /* IA32_PAT is the guest's own only where VM entry and exit switch it (vmcs.c). */
 static bool pat_switched(void)

@@ -13,7 +13,9 @@
 #include "../devices/vioapic.h"
 #include "../devices/vpic.h"
 #include "../include/apicvisor/testdev.h"
-#include "mmio.h"
+#include "../apicv/delivery.h"
+#include "../vmx/mmio.h"
+#include "../vmx/vmx.h"
 
 /*
  * The wiring, as on a PC: the 8259's INTR output goes to LINT0 of every local APIC and to
@@ -116,10 +118,13 @@ static const struct pit_ops pit_ops = { .now = platform_now, .irq = pit_irq,
 					.timer_changed = pit_timer_changed };
 static const struct pm_timer_ops pm_timer_ops = { platform_now, NULL };
 
+static const struct apic_platform_ops board_ops;
+
 void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev)
 {
 	char err[128];
 
+	apic_delivery_set_platform(&board_ops);
 	platform.vcpu = v;
 	platform.ioapic = vioapic_create(&ioapic_ops, v);
 	platform.pic = vpic_create(&pic_ops, v);
@@ -135,6 +140,7 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev)
 
 void platform_irq_destroy(void)
 {
+	apic_delivery_set_platform(NULL);
 	irq_router_destroy(platform.router);
 	pit_destroy(platform.pit);
 	vpic_destroy(platform.pic);
@@ -287,7 +293,7 @@ bool platform_irq_mmio(struct vcpu *v, uint64_t gpa, bool write, enum exit_actio
 
 /* ---- timers ---------------------------------------------------------------------------------- */
 
-uint64_t platform_irq_deadline(void)
+static uint64_t platform_irq_deadline(void)
 {
 	uint64_t deadline = pit_next_event(platform.pit);
 
@@ -296,7 +302,7 @@ uint64_t platform_irq_deadline(void)
 	return deadline;
 }
 
-void platform_irq_timers(void)
+static void platform_irq_timers(void)
 {
 	uint64_t now = rdtsc();
 	uint64_t pit_event = pit_next_event(platform.pit);
@@ -314,7 +320,7 @@ void platform_irq_timers(void)
 
 /* ---- ExtINT and level EOIs ------------------------------------------------------------------- */
 
-bool platform_extint_pending(struct vcpu *v)
+static bool platform_extint_pending(struct vcpu *v)
 {
 	uint32_t lint0 = 0;
 	uint64_t rte0 = vioapic_rte(platform.ioapic, 0);
@@ -335,7 +341,7 @@ bool platform_extint_pending(struct vcpu *v)
 	return lint0_extint || pin0_extint;
 }
 
-int platform_extint_acknowledge(void)
+static int platform_extint_acknowledge(void)
 {
 	return vpic_acknowledge(platform.pic);
 }
@@ -345,7 +351,7 @@ void platform_irq_set_gsi(unsigned gsi, bool level)
 	irq_route_set_gsi(platform.router, gsi, level);
 }
 
-void platform_irq_level_vectors(uint64_t bitmap[4])
+static void platform_irq_level_vectors(uint64_t bitmap[4])
 {
 	vioapic_level_vectors(platform.ioapic, NULL, NULL, bitmap);
 }
@@ -355,7 +361,17 @@ uint64_t platform_irq_remote_irr_clears(void)
 	return vioapic_stats(platform.ioapic)->remote_irr_clears;
 }
 
-void platform_irq_eoi(uint8_t vector)
+static void platform_irq_eoi(uint8_t vector)
 {
 	vioapic_eoi(platform.ioapic, vector);
 }
+
+/* What delivery (a floor below) asks of this board. */
+static const struct apic_platform_ops board_ops = {
+	.extint_pending = platform_extint_pending,
+	.extint_acknowledge = platform_extint_acknowledge,
+	.level_vectors = platform_irq_level_vectors,
+	.eoi = platform_irq_eoi,
+	.deadline = platform_irq_deadline,
+	.run_timers = platform_irq_timers,
+};

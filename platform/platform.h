@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine the guest sees (platform/): CPUID and MSRs (platform.c), the I/O ports and MMIO
+ * ranges of its devices and how they are wired to the vLAPIC (platform_irq.c). A floor above the
+ * delivery modes and below the exit handlers (docs/design.md, "Layers"): vmx/exit.c decodes an
+ * exit and calls one entry point here.
+ */
+#ifndef APICVISOR_PLATFORM_H
+#define APICVISOR_PLATFORM_H
+
+#include "../vmx/vcpu.h"
+
+void platform_init(struct vcpu *v);
+void platform_cpuid(struct vcpu *v);
+/* XCR0 components the guest may enable (CPUID.(EAX=0DH,ECX=0) as the guest sees it). */
+uint64_t platform_guest_xcr0_supported(const struct vcpu *v);
+/* The physical-address width the guest is told (CPUID.80000008H:EAX[7:0]) and every part of
+ * the hypervisor uses for the guest. */
+unsigned platform_maxphyaddr(void);
+enum exit_action platform_rdmsr(struct vcpu *v);
+enum exit_action platform_wrmsr(struct vcpu *v);
+enum exit_action platform_io(struct vcpu *v, uint64_t qualification);
+/* Flushes a partial guest console line at the end of the run. */
+void platform_flush_console(struct vcpu *v);
+
+#endif

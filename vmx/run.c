@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The run loop: enter the guest, take the VM exit, re-queue an interrupted event, dispatch, let
+ * the delivery mode prepare the next entry, reload the VMX-preemption timer, account the exit.
+ * Top floor with vmx/exit.c (docs/design.md, "Layers").
+ */
+#include "exit.h"
+
+#include "../apicv/delivery.h"
+#include "../boot/x86.h"
+#include "vmcs.h"
+
+int vmx_enter(struct vcpu_gprs *gprs, int launched);
+
+/* Folds the entry stub's null-hypercall count into the statistics. */
+static void account_fast_path(struct vcpu *v)
+{
+	uint64_t n = v->gprs.null_fast_path_count - v->null_fast_path_accounted;
+
+	if (n) {
+		exit_stats_add_untimed(&v->stats, EXIT_REASON_VMCALL, n);
+		v->null_fast_path_accounted += n;
+	}
+}
+
+static void report_entry_failure(struct vcpu *v, int how)
+{
+	if (how == 1) {
+		vcpu_stop(v, GUEST_END_ENTRY_FAILURE,
+			  "VM entry failed: VMfailInvalid (no current VMCS)");
+		return;
+	}
+	uint32_t error = (uint32_t)vmcs_read(VMCS_VM_INSTRUCTION_ERROR);
+
+	vcpu_stop(v, GUEST_END_ENTRY_FAILURE,
+		  "VM entry failed: VM-instruction error %u: %s (SDM Vol. 3C §31.4; under Bochs, "
+		  "bochs.log names the failing check)",
+		  error, vmx_instruction_error_name(error));
+}
+
+bool vmx_timer_reload(struct vcpu *v)
+{
+	uint64_t now = rdtsc();
+	uint64_t deadline = apic_timer_deadline(v);
+	uint64_t ticks;
+
+	v->timer_dirty = false;
+	if (v->watchdog_deadline_tsc) {
+		if (now >= v->watchdog_deadline_tsc)
+			return false;
+		deadline = tsc_earlier(deadline, v->watchdog_deadline_tsc);
+	}
+	if (!v->preemption_timer)
+		return true;
+	/* SDM Vol. 3C §26.5.1 "VMX-Preemption Timer": it counts down by one every time bit X of
+	 * the TSC changes, X = IA32_VMX_MISC[4:0]. With no deadline it runs its full range and the
+	 * handler reloads it. */
+	ticks = deadline > now ? (deadline - now) >> vmx_caps_preemption_timer_rate(vmx_active_caps)
+			       : 0;
+	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, deadline && ticks < 0xFFFFFFFFu ? ticks : 0xFFFFFFFFu);
+	return true;
+}
+
+/*
+ * An exit that interrupted the delivery of an event (IDT-vectoring information valid) must
+ * deliver it again at the next entry (SDM Vol. 3C §28.2.4 "Information for VM Exits During
+ * Event Delivery" and §27.6.1.1). Done before the handler, which may queue nothing else then.
+ */
+static void requeue_interrupted_event(void)
+{
+	uint32_t info = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO);
+	unsigned type = (info >> INTR_INFO_TYPE_SHIFT) & 7;
+
+	if (!(info & INTR_INFO_VALID))
+		return;
+	/* An exit during NMI delivery leaves blocking by NMI set (with virtual NMIs, virtual-NMI
+	 * blocking), and VM entry refuses to inject an NMI while it is: "if the 'virtual NMIs'
+	 * VM-execution control is 1 and the interruption type is NMI, blocking by NMI must be 0"
+	 * (SDM Vol. 3C §26.3.1.5 "Checks on Guest Non-Register State"). The NMI was not delivered:
+	 * unblock, as the re-injected delivery will block again. */
+	if (type == INTR_TYPE_NMI)
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
+			   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & ~(uint64_t)INTERRUPTIBILITY_NMI_BLOCKING);
+	if (info & INTR_INFO_DELIVER_ERROR_CODE)
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
+			   vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE));
+	/* Software interrupts and exceptions restart with their instruction length. */
+	if (type == INTR_TYPE_SOFTWARE_INTERRUPT || type == INTR_TYPE_SOFTWARE_EXCEPTION ||
+	    type == INTR_TYPE_PRIVILEGED_SOFTWARE_EXCEPTION)
+		vmcs_write(VMCS_ENTRY_INSTRUCTION_LEN, vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
+	/* Bit 12 (NMI unblocking by IRET) is undefined in the entry field: clear it. */
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info & ~(1u << 12));
+}
+
+/* Whether the entry stub may complete a null hypercall without C: only when no exit needs
+ * the C path's work (see vcpu_gprs.null_fast_path_allowed). Outside IA-32e mode RIP wraps at
+ * 4 GiB, which the stub does not do; the stub itself also checks CS.L. */
+static bool null_fast_path_allowed(const struct vcpu *v)
+{
+	return !v->timer_reload_every_exit && (vmx_entry_controls & ENTRY_IA32E_MODE_GUEST);
+}
+
+/* XCR0: the guest's in non-root operation, the host's in root operation (SDM Vol. 1 §13.3:
+ * XCR0 is not part of the VMCS). */
+static void load_guest_xcr0(const struct vcpu *v)
+{
+	if (v->xsave && v->guest_xcr0 != v->host_xcr0)
+		xsetbv(0, v->guest_xcr0);
+}
+
+static void load_host_xcr0(const struct vcpu *v)
+{
+	if (v->xsave && v->guest_xcr0 != v->host_xcr0)
+		xsetbv(0, v->host_xcr0);
+}
+
+void vmx_run(struct vcpu *v)
+{
+	apic_before_entry(v);
+	if (!vmx_timer_reload(v)) {
+		vcpu_stop(v, GUEST_END_TIMEOUT, "guest ran past timeout=%u s before its first entry",
+			  vmx_active_config->timeout_s);
+		return;
+	}
+	v->first_entry_tsc = rdtsc();
+	for (;;) {
+		v->gprs.null_fast_path_allowed = null_fast_path_allowed(v);
+		load_guest_xcr0(v);
+
+		int failed = vmx_enter(&v->gprs, v->launched);
+		uint64_t exit_tsc = rdtsc();
+
+		load_host_xcr0(v);
+
+		if (failed) {
+			report_entry_failure(v, failed);
+			break;
+		}
+		v->launched = true;
+		account_fast_path(v);
+
+		uint32_t exit_reason = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
+		enum exit_action action;
+
+		if (!(exit_reason & EXIT_REASON_ENTRY_FAILURE))
+			requeue_interrupted_event();
+		action = vmx_handle_exit(v, exit_reason);
+		if (action == EXIT_ACTION_RESUME) {
+			apic_before_entry(v);
+			/* Still halted after this exit (a timer fired but what it raised cannot be
+			 * taken yet): halt on, or stop when nothing can wake the guest any more. */
+			if (vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == ACTIVITY_STATE_HLT &&
+			    !v->nmi_pending)
+				action = vcpu_halt(v);
+		}
+		if (action == EXIT_ACTION_RESUME) {
+			if ((v->timer_dirty || v->timer_reload_every_exit) && !vmx_timer_reload(v))
+				action = vcpu_stop(v, GUEST_END_TIMEOUT,
+						   "guest ran past timeout=%u s",
+						   vmx_active_config->timeout_s);
+		}
+		exit_stats_record(&v->stats, exit_reason & EXIT_REASON_BASIC_MASK,
+				  rdtsc() - exit_tsc);
+		if (action == EXIT_ACTION_STOP)
+			break;
+	}
+	account_fast_path(v);
+	v->end_tsc = rdtsc();
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vCPU's architectural state as the exit handlers and device emulation read and change it:
+ * general-purpose registers, RIP, the control registers as the guest sees them, CPL, event
+ * injection, and how a guest run ends. The ground floor of the VMX layer: nothing here calls
+ * up into delivery, the platform or the exit handlers.
+ */
+#include "vcpu.h"
+
+#include "../boot/console.h"
+#include "../boot/x86.h"
+#include "vmcs.h"
+#include "vmx.h"
+
+enum exit_action vcpu_stop(struct vcpu *v, enum guest_end end, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	fmt_vsnprintf(v->end_detail, sizeof(v->end_detail), format, ap);
+	va_end(ap);
+	v->end = end;
+	kprintf("apicvisor: guest stopped (%s): %s\n", guest_end_name(end), v->end_detail);
+	return EXIT_ACTION_STOP;
+}
+
+void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code)
+{
+	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HARDWARE_EXCEPTION << INTR_INFO_TYPE_SHIFT |
+			vector;
+
+	if (has_error_code) {
+		info |= INTR_INFO_DELIVER_ERROR_CODE;
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	}
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
+}
+
+void vcpu_skip_instruction(void)
+{
+	vcpu_advance_rip(vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
+}
+
+void vcpu_advance_rip(uint64_t length)
+{
+	uint64_t rip = vmcs_read(VMCS_GUEST_RIP) + length;
+
+	/* Outside 64-bit mode RIP is EIP: it wraps at 4 GiB, and VM entry requires bits 63:32 to
+	 * be 0 (SDM Vol. 3C §26.3.1.4 "Checks on Guest RIP, RFLAGS, and SSP"). */
+	if (!(vmx_entry_controls & ENTRY_IA32E_MODE_GUEST) ||
+	    !(vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & (1u << 13)))
+		rip &= 0xFFFFFFFFu;
+	uint64_t interruptibility = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+
+	vmcs_write(VMCS_GUEST_RIP, rip);
+	/* The emulated instruction ends any STI or MOV-SS shadow (SDM Vol. 3A §7.8.3). */
+	if (interruptibility & (INTERRUPTIBILITY_STI_BLOCKING | INTERRUPTIBILITY_MOV_SS_BLOCKING))
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
+			   interruptibility & ~(uint64_t)(INTERRUPTIBILITY_STI_BLOCKING |
+							 INTERRUPTIBILITY_MOV_SS_BLOCKING));
+	/* A single-step trap is due after the instruction: the pending-debug-exceptions BS bit
+	 * delivers it on entry (SDM Vol. 3C §25.4.2, Table 25-4). */
+	if (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_TF)
+		vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+			   vmcs_read(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) | (1u << 14));
+}
+
+static uint64_t *gpr_slot(struct vcpu *v, unsigned index)
+{
+	switch (index) {
+	case 0: return &v->gprs.rax;
+	case 1: return &v->gprs.rcx;
+	case 2: return &v->gprs.rdx;
+	case 3: return &v->gprs.rbx;
+	case 5: return &v->gprs.rbp;
+	case 6: return &v->gprs.rsi;
+	case 7: return &v->gprs.rdi;
+	case 8: return &v->gprs.r8;
+	case 9: return &v->gprs.r9;
+	case 10: return &v->gprs.r10;
+	case 11: return &v->gprs.r11;
+	case 12: return &v->gprs.r12;
+	case 13: return &v->gprs.r13;
+	case 14: return &v->gprs.r14;
+	case 15: return &v->gprs.r15;
+	}
+	return NULL; /* 4 = RSP, which lives in the VMCS */
+}
+
+unsigned vcpu_guest_cpl(void)
+{
+	return (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3;
+}
+
+uint64_t vcpu_read_gpr(struct vcpu *v, unsigned index)
+{
+	uint64_t *slot = gpr_slot(v, index & 15);
+
+	return slot ? *slot : vmcs_read(VMCS_GUEST_RSP);
+}
+
+void vcpu_write_gpr(struct vcpu *v, unsigned index, uint64_t value)
+{
+	uint64_t *slot = gpr_slot(v, index & 15);
+
+	if (slot)
+		*slot = value;
+	else
+		vmcs_write(VMCS_GUEST_RSP, value);
+}
+
+/* A control register as the guest sees it: the bits the hypervisor owns (set in the guest/host
+ * mask) come from the read shadow, the others from the guest field, which the guest writes
+ * directly without exiting (SDM Vol. 3C §25.6.6 "Guest/Host Masks and Read Shadows"). */
+uint64_t vcpu_guest_cr0(void)
+{
+	uint64_t mask = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
+
+	return (vmcs_read(VMCS_GUEST_CR0) & ~mask) | (vmcs_read(VMCS_CR0_READ_SHADOW) & mask);
+}
+
+uint64_t vcpu_guest_cr4(void)
+{
+	uint64_t mask = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
+
+	return (vmcs_read(VMCS_GUEST_CR4) & ~mask) | (vmcs_read(VMCS_CR4_READ_SHADOW) & mask);
+}
+
