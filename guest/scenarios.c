@@ -6,6 +6,7 @@
 #include "idt.h"
 #include "lib/string.h"
 #include "scenario_kit.h"
+#include "scenarios_hardening.h"
 #include "scenarios_reliability.h"
 #include "serial.h"
 
@@ -441,6 +442,7 @@ static const struct scenario_list *const scenario_lists[] = {
 	&scenario_platform_list,
 	&scenario_chaos_list,
 	&scenario_isolation_list,
+	&scenario_hardening_list,
 };
 
 static const struct scenario *scenario_find(const char *name, size_t name_len)
