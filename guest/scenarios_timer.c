@@ -37,8 +37,13 @@
 /* The periodic timer's initial count: so that a tick's handling (an EOI exit when the APIC is
  * emulated) ends well before the next tick, and timer-periodic's interrupt count stays the
  * same from run to run. QEMU's 5 us period at count 5000 left the next tick pending in about
- * one run in three. */
+ * one run in three. The count actually used is at least SCENARIO_TIMER_PERIOD_MIN_US of the
+ * timer's clock (scenario_timer_period_count). */
 #define SCENARIO_TIMER_PERIOD_COUNT 50000u
+/* apicvisor stretches a periodic timer's period to at least 200 us (a shorter one would keep a
+ * CPU in VM exits); 250 us stays clear of that on a GHz TSC, where count 50000 is 20 us. Under
+ * Bochs (~4 MHz) 250 us is 1000 counts, so the count stays 50000 there. */
+#define SCENARIO_TIMER_PERIOD_MIN_US 250u
 #define SCENARIO_TIMER_DIVISOR 1u             /* lapic_setup's divide configuration */
 #define SCENARIO_TIMER_MAX_TICKS 20u          /* timer-periodic runs min(n, this) ticks */
 #define SCENARIO_TSC_DEADLINE_DELTA 20000u    /* TSC cycles from arming to the deadline */
@@ -47,13 +52,34 @@
 
 /* Read by the prepare step (CPUID exits are not the scenario's). */
 static struct scenario_clocks scenario_timer_clocks;
+/* timer-periodic's initial count, set by the prepare step. */
+static uint32_t scenario_timer_period_count = SCENARIO_TIMER_PERIOD_COUNT;
+
+/* max(SCENARIO_TIMER_PERIOD_COUNT, the count of SCENARIO_TIMER_PERIOD_MIN_US at the timer's
+ * clock). The clock is the core crystal where leaf 15H gives the ratio (SDM Vol. 3A §11.5.4):
+ * its frequency is the TSC's times EAX / EBX. Without a ratio or a TSC frequency the clock is
+ * unknown, and the count stays SCENARIO_TIMER_PERIOD_COUNT. */
+static uint32_t scenario_timer_period_for(const struct scenario_clocks *clocks)
+{
+	uint64_t crystal_hz, count;
+
+	if (!scenario_clocks_have_crystal(clocks) || clocks->tsc_hz == 0)
+		return SCENARIO_TIMER_PERIOD_COUNT;
+	crystal_hz = clocks->tsc_hz * clocks->crystal_denominator / clocks->crystal_numerator;
+	count = crystal_hz / (1000000u / SCENARIO_TIMER_PERIOD_MIN_US);
+	if (count < SCENARIO_TIMER_PERIOD_COUNT)
+		return SCENARIO_TIMER_PERIOD_COUNT;
+	return count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
+}
 
 static enum scenario_failure scenario_timer_prepare(struct scenario_state *state)
 {
 	enum scenario_failure prepared = scenario_apic_prepare_xapic(state);
 
-	if (prepared == SCENARIO_PASSED)
+	if (prepared == SCENARIO_PASSED) {
 		scenario_read_clocks(&scenario_timer_clocks);
+		scenario_timer_period_count = scenario_timer_period_for(&scenario_timer_clocks);
+	}
 	return prepared;
 }
 
@@ -129,7 +155,7 @@ static enum scenario_failure scenario_periodic_rate(struct scenario_state *state
 		return SCENARIO_PASSED;
 	}
 	period = scenario_clocks_apic_timer_cycles(&scenario_timer_clocks,
-						   SCENARIO_TIMER_PERIOD_COUNT,
+						   scenario_timer_period_count,
 						   SCENARIO_TIMER_DIVISOR);
 	scenario_report(state, "expected_cycles", period);
 	if (first != NULL)
@@ -170,7 +196,7 @@ static enum scenario_failure scenario_timer_periodic(struct scenario_state *stat
 
 	uint64_t armed = cpu_rdtsc_fenced();
 
-	lapic_write(LAPIC_REG_TIMER_INITIAL_COUNT, SCENARIO_TIMER_PERIOD_COUNT);
+	lapic_write(LAPIC_REG_TIMER_INITIAL_COUNT, scenario_timer_period_count);
 	cpu_interrupts_enable();
 
 	enum scenario_failure failure = scenario_apic_await(state, scenario_periodic_ticks,
