@@ -582,7 +582,10 @@ CASES += RELIABILITY_CASES
 
 # ---- the hardening scenarios (issue 7): each fails on the VMX layer before the hardening --------
 # (commit 7469e07). Exit counts in mode posted (apicv with the software posted fallback), each
-# with its reason; guest/scenarios.h lists every scenario's accesses.
+# with its reason; guest/scenarios.h lists every scenario's accesses. Cycle figures are bounded
+# by the guest itself, not asserted here: they move with every change of the root-mode code
+# (under Bochs, 2026-12: cycles_after_write 964, cycles_late 1506, cycles_to_nmi_wakeup
+# 104023 for a delay of 100000).
 
 HARDENING_SCENARIOS = ["xsave-state", "tsc-write", "cpuid-honest", "hlt-nmi-wakeup",
                        "x2apic-broadcast-ff", "mmio-qword", "null-compat-rip-wrap"]
@@ -615,8 +618,7 @@ HARDENING_CASES = [
                  # (Old code: WRMSR IA32_TSC raised #GP.)
                  scenario_exits("tsc-write", {"WRMSR": 3, "PREEMPTION_TIMER": 1,
                                               "APIC_WRITE": 1},
-                                {"cycles_after_write": 964, "cycles_late": 1506,
-                                 "interrupts": 1}),
+                                {"interrupts": 1}),
                  scenario_field_any("tsc-write", "apic_write", "0x320", 1),
                  # 5 CPUID leaves; IA32_APIC_BASE read once, written 3 times (the reserved bit
                  # MAXPHYADDR: #GP; bit MAXPHYADDR - 1 and back: taken); 4 hidden MSRs read
@@ -636,7 +638,7 @@ HARDENING_CASES = [
                  scenario_exits("hlt-nmi-wakeup", {"HLT": 1, "IO_INSTRUCTION": 2,
                                                    "EPT_VIOLATION": 6,
                                                    "PREEMPTION_TIMER": 1},
-                                {"cycles_to_nmi_wakeup": 104023, "interrupts": 1}),
+                                {"interrupts": 1}),
                  # RTE 10 := 0x41 to 0xFF (4 MMIO) and mask (2); pulse, MSI address, data
                  # and send 4 OUTs; the x2APIC EOIs (WRMSR 80BH) are virtualized (§30.5).
                  # (Old code: destination 0xFF matched no x2APIC ID: nothing arrived.)
