@@ -106,7 +106,7 @@ static volatile bool chaos_batch_silenced;
 
 /* The local APIC's state as chaos last saw it: the handler's EOI and the silencing use it. */
 enum chaos_apic_state {
-	CHAOS_APIC_UNKNOWN,          /* an IA32_APIC_BASE write is under way */
+	CHAOS_APIC_UNKNOWN,          /* a base write under way, or xAPIC at another base */
 	CHAOS_APIC_DISABLED,
 	CHAOS_APIC_XAPIC,
 	CHAOS_APIC_X2APIC,
@@ -120,8 +120,8 @@ static enum chaos_apic_state chaos_apic_state_of(uint64_t base)
 		return CHAOS_APIC_DISABLED;
 	if (base & CHAOS_APIC_BASE_EXTD)
 		return CHAOS_APIC_X2APIC;
-	return (base & ~0xFFFull & 0xFFFFFFFFFull) == CHAOS_XAPIC_BASE ? CHAOS_APIC_XAPIC
-									 : CHAOS_APIC_UNKNOWN;
+	/* A reserved bit chaos sets may be an address bit below MAXPHYADDR: the base moved. */
+	return (base & ~0xFFFull) == CHAOS_XAPIC_BASE ? CHAOS_APIC_XAPIC : CHAOS_APIC_UNKNOWN;
 }
 
 /* ---- the IDT while chaos runs ---------------------------------------------------------------- */
@@ -259,6 +259,9 @@ void chaos_trap(struct idt_stub_frame *frame)
 		const struct chaos_fixup *fixup = chaos_find_fixup(frame->rip);
 
 		if (fixup == NULL) {
+			/* COM1 as the console needs it: DLAB clear, no loopback. */
+			cpu_outb(0x3FB, 0x03);
+			cpu_outb(0x3FC, 0x0B);
 			serial_printf("\nchaos: exception %lu (error code 0x%lx) at rip 0x%lx without "
 				      "a fixup, cr2 0x%lx, after %lu ops (seed 0x%lx)\n",
 				      frame->vector, frame->error_code, frame->rip, cpu_read_cr2(),
@@ -490,12 +493,23 @@ static void chaos_op_xapic(void)
 		chaos_mmio_read(CHAOS_XAPIC_BASE + offset, size, chaos_below(8));
 		return;
 	}
+	unsigned form = chaos_below(8);
+
+	/* Registers that hold a vector get a chaos vector, by a plain MOV: AND, XOR and ADD of
+	 * two chaos vectors can make a vector from 10H to 1FH. */
 	if (offset == LAPIC_REG_ICR_LOW || offset == LAPIC_REG_SVR ||
-	    (offset >= 0x2F0 && offset <= LAPIC_REG_LVT_ERROR))
+	    (offset >= 0x2F0 && offset <= LAPIC_REG_LVT_ERROR)) {
 		value = chaos_sanitize_low_vector((uint32_t)value);
+		form = 0;
+	}
+	/* An 8-byte write reaches two registers (apicvisor splits it into dwords): both get
+	 * chaos vectors. */
+	if (size == 8)
+		value = chaos_sanitize_low_vector((uint32_t)value) |
+			((uint64_t)chaos_sanitize_low_vector((uint32_t)(value >> 32)) << 32);
 	if (offset == LAPIC_REG_TIMER_INITIAL_COUNT)
 		value = chaos_timer_count(value);
-	chaos_mmio_write(CHAOS_XAPIC_BASE + offset, size, value, chaos_below(8));
+	chaos_mmio_write(CHAOS_XAPIC_BASE + offset, size, value, form);
 }
 
 /* An x2APIC MSR 800H-8FFH, read or written with a random value. */
@@ -519,8 +533,9 @@ static void chaos_op_x2apic(void)
 	cpu_wrmsr_safe(msr, value);
 }
 
-/* IA32_APIC_BASE: EN, EXTD and BSP at random at the architectural base, sometimes a reserved
- * bit. Moving the base elsewhere is the isolation scenario's. With IF = 0, so that the handler
+/* IA32_APIC_BASE: EN, EXTD and BSP at random at the architectural base, sometimes bit 9
+ * (reserved) or a bit from 36 up (an address bit below MAXPHYADDR, which moves the base above
+ * 4 GiB, or a reserved one). With IF = 0, so that the handler
  * never sees a state it does not know. */
 static void chaos_op_apic_base(void)
 {
@@ -545,7 +560,8 @@ static void chaos_op_apic_base(void)
 
 static void chaos_op_apic(void)
 {
-	if (chaos_chance(16) || chaos_apic == CHAOS_APIC_DISABLED)
+	if (chaos_chance(16) || chaos_apic == CHAOS_APIC_DISABLED ||
+	    chaos_apic == CHAOS_APIC_UNKNOWN)
 		chaos_op_apic_base();
 	else if (chaos_apic == CHAOS_APIC_XAPIC)
 		chaos_op_xapic();
@@ -569,6 +585,33 @@ static void chaos_op_nmi(void)
 	}
 }
 
+/* A fixed self-IPI (vector 20H-FFH), with the self shorthand or to the own APIC ID 0. */
+static void chaos_op_self_ipi(void)
+{
+	uint32_t vector = 0x20 + chaos_below(0xE0);
+	uint32_t command = vector | LAPIC_ICR_LEVEL_ASSERT |
+			   (chaos_chance(2) ? LAPIC_ICR_SHORTHAND_SELF : 0);
+
+	if (chaos_apic == CHAOS_APIC_XAPIC) {
+		if (!(command & LAPIC_ICR_SHORTHAND_SELF))
+			*(volatile uint32_t *)(uintptr_t)(CHAOS_XAPIC_BASE + LAPIC_REG_ICR_HIGH) = 0;
+		*(volatile uint32_t *)(uintptr_t)(CHAOS_XAPIC_BASE + LAPIC_REG_ICR_LOW) = command;
+	} else if (chaos_apic == CHAOS_APIC_X2APIC) {
+		cpu_wrmsr_safe(chaos_chance(2) ? LAPIC_X2APIC_MSR_SELF_IPI : 0x830,
+			       chaos_chance(2) ? vector : command);
+	} else {
+		chaos_op_apic_base();
+	}
+}
+
+/* The start of a batch: the APIC software-enabled with TPR 0, so that interrupts can arrive
+ * (random SVR and TPR writes would otherwise keep most of them out after a few batches). */
+static void chaos_apic_open(void)
+{
+	chaos_apic_write_register(LAPIC_REG_SVR, 0x100 | LAPIC_SPURIOUS_VECTOR);
+	chaos_apic_write_register(LAPIC_REG_TPR, 0);
+}
+
 /* The IOAPIC: IOREGSEL, IOWIN (RTE vectors made chaos vectors), the EOI register, and the other
  * offsets of its page. */
 static uint8_t chaos_ioregsel;
@@ -587,9 +630,10 @@ static void chaos_op_ioapic(void)
 		chaos_mmio_read(base + 0x10, 4, chaos_below(4));
 		break;
 	case 2:
-		if (chaos_ioregsel >= 0x10 && chaos_ioregsel < 0x40 && !(chaos_ioregsel & 1))
-			value = chaos_sanitize_low_vector((uint32_t)value);
-		chaos_mmio_write(base + 0x10, 4, value, chaos_below(4));
+		/* Whatever IOREGSEL holds (the handler's silencing may have changed it), the value
+		 * could be an RTE's low half: a chaos vector always. */
+		value = chaos_sanitize_low_vector((uint32_t)value);
+		chaos_mmio_write(base + 0x10, 4, value, chaos_below(2)); /* plain MOVs */
 		break;
 	case 3:
 		chaos_mmio_write(base + 0x40, 4, chaos_vector((uint8_t)value), 0);
@@ -1092,6 +1136,7 @@ struct chaos_op {
 static const struct chaos_op chaos_ops[] = {
 	{ chaos_op_apic, 14 },
 	{ chaos_op_nmi, 2 },
+	{ chaos_op_self_ipi, 4 },
 	{ chaos_op_ioapic, 8 },
 	{ chaos_op_pic, 5 },
 	{ chaos_op_pit, 4 },
@@ -1287,6 +1332,22 @@ static void chaos_save(struct chaos_saved *s)
  * the end. The local APIC goes through the disabled state (which empties IRR and ISR) back to
  * the mode it had; the IOAPIC's pins end masked, edge, remote IRR cleared; the 8259s are
  * initialized again (bases 30H/38H, all masked) with ELCR as it was. */
+/* Both 8259s initialized (bases 30H and 38H, cascade on IRQ 2, 8086 mode), all masked: their
+ * reset state has no vector base, so an ExtINT would deliver vectors 0-7. */
+static void chaos_pic_init(void)
+{
+	for (unsigned chip = 0; chip < 2; chip++) {
+		uint16_t command = chip ? 0xA0 : 0x20;
+
+		cpu_outb(command, 0x11);
+		cpu_outb((uint16_t)(command + 1), chip ? 0x38 : 0x30);
+		cpu_outb((uint16_t)(command + 1), chip ? 0x02 : 0x04);
+		cpu_outb((uint16_t)(command + 1), 0x01);
+		cpu_outb((uint16_t)(command + 1), 0xFF);
+		cpu_outb(command, 0x0A); /* OCW3: reads return IRR, as after reset */
+	}
+}
+
 static void chaos_restore(const struct chaos_saved *s)
 {
 	cpu_interrupts_disable();
@@ -1311,16 +1372,7 @@ static void chaos_restore(const struct chaos_saved *s)
 		ioapic_write((uint8_t)IOAPIC_REG_RTE_LOW(pin), IOAPIC_RTE_MASKED);
 		ioapic_write((uint8_t)IOAPIC_REG_RTE_HIGH(pin), 0);
 	}
-	for (unsigned chip = 0; chip < 2; chip++) {
-		uint16_t command = chip ? 0xA0 : 0x20;
-
-		cpu_outb(command, 0x11);
-		cpu_outb((uint16_t)(command + 1), chip ? 0x38 : 0x30);
-		cpu_outb((uint16_t)(command + 1), chip ? 0x02 : 0x04);
-		cpu_outb((uint16_t)(command + 1), 0x01);
-		cpu_outb((uint16_t)(command + 1), 0xFF);
-		cpu_outb(command, 0x0A); /* OCW3: reads return IRR, as after reset */
-	}
+	chaos_pic_init();
 	cpu_outb(0x4D0, s->elcr[0]);
 	cpu_outb(0x4D1, s->elcr[1]);
 	cpu_outl(TESTDEV_PORT_DELAY, 0);
@@ -1424,6 +1476,7 @@ static enum scenario_failure chaos_run(struct scenario_state *state)
 	chaos_stats = (struct chaos_stats){ 0 };
 	cpu_interrupts_disable();
 	chaos_save(&saved);
+	chaos_pic_init();
 	chaos_apic = chaos_apic_state_of(saved.apic_base);
 	chaos_canaries_set(chaos_read_rsp());
 	chaos_idt_build();
@@ -1441,6 +1494,7 @@ static enum scenario_failure chaos_run(struct scenario_state *state)
 		}
 		chaos_batch_events = 0;
 		chaos_batch_silenced = false;
+		chaos_apic_open();
 		cpu_interrupts_enable();
 		for (unsigned i = 0; i < CHAOS_OPS_PER_BATCH && chaos_stats.ops < target; i++)
 			chaos_one_op();
