@@ -45,7 +45,10 @@
  *                    shorthand)
  *   self-ipi-xapic-dest  as above, each IPI an ICR-high write (own APIC ID) and an ICR-low write
  *                    (fixed, physical, no shorthand)
- *   timer-periodic   min(n, 20) ticks of a periodic timer (initial count 50000, divide by 1):
+ *   timer-periodic   min(n, 20) ticks of a periodic timer (divide by 1, initial count 50000 or,
+ *                    where CPUID.15H gives the crystal's ratio and a TSC frequency, the count
+ *                    of 250 us of the crystal if more: apicvisor's periodic minimum is 200 us;
+ *                    under Bochs, ~4 MHz, it stays 50000):
  *                    LVT timer and initial count written; the last tick's handler writes the
  *                    initial count 0 and reads IRR[3] (vector 0x70); a tick already pending
  *                    then is due too (noted). Rate: with P = the count in TSC cycles (count x
@@ -204,9 +207,69 @@
  *                    count, reported only). 4
  *                    OUT16s and 18 IN8s. Figures cpus, ram_mib, files
  *
+ * The hardening scenarios (scenarios_hardening.c, issue 7) each check one defect the VMX layer
+ * had. Between BEGIN and END:
+ *   xsave-state *    (skipped without CPUID.1:ECX[26] XSAVE or with CR4.OSXSAVE already set;
+ *                    prepare reads CPUID 0, 1, (0DH,0) and (0DH,i) for every component i >= 2
+ *                    that EDX:EAX shows) XSETBV of 3 with CR4.OSXSAVE = 0 (#UD); MOV to CR4
+ *                    setting OSXSAVE and OSFXSR; XGETBV (XCR0 at start, figure xcr0_at_start);
+ *                    XSETBV of 5 (AVX without SSE) and of 1BH (MPX, not shown) each #GP(0),
+ *                    XGETBV after each (unchanged); XSETBV of 3, XGETBV, CPUID (0DH,0): EBX
+ *                    must be 576; with AVX XSETBV of 7, XGETBV, CPUID (0DH,0): EBX must be
+ *                    where component 2 ends by its subleaf (832); where EDX:EAX shows more,
+ *                    XSETBV of all of it, XGETBV, CPUID (0DH,0): EBX must equal ECX. ECX must
+ *                    be the same in every read and no less than the furthest component's end
+ *                    (figure xsave_size_all). Then YMM0 (XMM0 without AVX) loaded with a
+ *                    pattern, CPUID leaf 0 and HC_PING, YMM0 stored: must be unchanged (figure
+ *                    vector_bytes_checked); XSETBV of the XCR0 found at start, MOV to CR4 as
+ *                    found
+ *   tsc-write *      (xAPIC prepare; skipped without the TSC-deadline timer) WRMSR IA32_TSC
+ *                    (10H) := TSC + 2^40; RDTSC and RDMSR 10H must read at least that and
+ *                    less than 10^6 cycles more (figure cycles_after_write); LVT timer
+ *                    (TSC-deadline, 0x71), MFENCE, WRMSR IA32_TSC_DEADLINE := RDTSC + 20000:
+ *                    one interrupt, not before the deadline, at most 10000 cycles after
+ *                    (figure cycles_late); WRMSR IA32_TSC := RDTSC - 2^40 (back, with the time
+ *                    spent). Figure interrupts
+ *   cpuid-honest *   (skipped without leaves 0DH and 80000008H or XSAVE; IF = 0) CPUID 1,
+ *                    (7,0), (0DH,0), (0DH,1), 80000008H: none of DTES64, xTPR, PDCM, MCE, MTRR,
+ *                    MCA, TSC_ADJUST, SGX, MPX, PT, LA57, SGX_LC, IBRS/IBPB, STIBP, L1D_FLUSH,
+ *                    ARCH_CAPABILITIES, SSBD, XCR0 bits 3-4, XSAVES; MAXPHYADDR (figure
+ *                    maxphyaddr) in [36, 52]. RDMSR IA32_APIC_BASE; WRMSR of it with bit
+ *                    MAXPHYADDR set (#GP(0)), with bit MAXPHYADDR - 1 set (taken), as read
+ *                    (taken); no APIC access in between. MOV to CR4 setting LA57 (#GP(0), CR4
+ *                    unchanged); MOV to CR4 setting OSXSAVE, XSAVES (#UD), MOV to CR4 as
+ *                    found; RDMSR and WRMSR (0) of IA32_SPEC_CTRL (48H), IA32_RTIT_CTL (570H),
+ *                    IA32_BNDCFGS (D90H), IA32_XSS (DA0H): #GP(0) each
+ *   hlt-nmi-wakeup * (I/O APIC prepare as ioapic-edge's) RTE 10 := NMI delivery (100b),
+ *                    physical, own APIC ID, edge, vector 0; OUT32 2200H (100000 cycles), OUT8
+ *                    2204H (10); HLT with IF = 0: the NMI (vector 2, no EOI) must end it, its
+ *                    handler interrupting the instruction after the HLT, not before the delay;
+ *                    mask 10. Figures cycles_to_nmi_wakeup, interrupts (1)
+ *   x2apic-broadcast-ff * (the I/O APIC prepare, then the x2APIC prepare; skipped without
+ *                    x2APIC) RTE 10 := 0x41 edge, physical destination 0xFF; STI; pulse 10
+ *                    (0x41 arrives, awaited); OUT32 2210H (0xFEEFF000: destination 0xFF),
+ *                    OUT32 2214H (0x42), OUT8 2218H (0x42 arrives, awaited); CLI; mask 10.
+ *                    The handler's EOIs are WRMSR 80BH. The APIC stays in x2APIC mode (the
+ *                    next scenario's prepare sets the mode it needs). Figure interrupts (2)
+ *   mmio-qword *     (the I/O APIC prepare; prepare also reads VER and RTE 10's high dword)
+ *                    32-bit MOV IOREGSEL := 01H, 64-bit MOV from IOWIN: VER, bits 63:32 zero
+ *                    (IOWIN's bytes 4-7 are no register); IOREGSEL := RTE 10 low, 64-bit MOV
+ *                    to IOWIN of DEADBEEFH:00010044H; RTE 10 low read (must be 10044H) and
+ *                    high read (must be as prepare read it: the high dword reached no
+ *                    register); RTE 10 := masked. 64-bit MOV to the xAPIC TPR (80H) of
+ *                    DEADBEEFH:30H; 32-bit TPR read (30H); 64-bit MOV from TPR (30H,
+ *                    zero-extended); TPR := 0
+ *   null-compat-rip-wrap * (IF = 0) SGDT, LGDT of a copy with one more descriptor: 32-bit code
+ *                    (L = 0, D = 1) with base = the VMCALL's address + 3; far return to EIP
+ *                    0xFFFFFFFD in it (compatibility mode), where HC_NULL's VMCALL ends at
+ *                    0xFFFFFFFF; EIP wraps to 0, a RETF back to 64-bit mode; LGDT of the
+ *                    original. RAX must be 0. Figure compat_eip
+ *
  * These never return; the hypervisor must end the run (the integration tests check how):
  *   spin             busy-waits with interrupts off, for the timeout watchdog (without
  *                    apicvisor it spins until the run is stopped from outside)
+ *   null-spin *      HC_NULL round trips with interrupts off, forever (the exit stub turns
+ *                    each around without C), for the timeout watchdog
  *   halt *           HLT with interrupts off
  *   triple-fault *   INT3 with an IDT of limit 0
  *   unmapped-access * a 32-bit read of guest-physical 0xFED00000, where apicvisor has no device
