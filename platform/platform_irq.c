@@ -356,6 +356,11 @@ static void platform_irq_level_vectors(uint64_t bitmap[4])
 	vioapic_level_vectors(platform.ioapic, NULL, NULL, bitmap);
 }
 
+uint64_t platform_irq_rte(unsigned pin)
+{
+	return vioapic_rte(platform.ioapic, pin);
+}
+
 uint64_t platform_irq_remote_irr_clears(void)
 {
 	return vioapic_stats(platform.ioapic)->remote_irr_clears;

@@ -26,6 +26,8 @@ bool platform_irq_mmio(struct vcpu *v, uint64_t gpa, bool write, enum exit_actio
 /* A platform device (COM1 on ISA IRQ 4) drives its interrupt line. */
 void platform_irq_set_gsi(unsigned gsi, bool level);
 
+/* An IOAPIC redirection entry as the guest would read it (tests and the fuzzer). */
+uint64_t platform_irq_rte(unsigned pin);
 /* Remote IRR bits the IOAPIC has cleared on EOIs so far (statistics). */
 uint64_t platform_irq_remote_irr_clears(void);
 

@@ -25,11 +25,19 @@ FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 # libFuzzer options for every run: a single input that takes 10 s is a hang, reported as a crash.
 FUZZ_RUN_OPTIONS := -timeout=10 -print_final_stats=1
 
-FUZZ_NAMES := fuzz_vioapic fuzz_vpic fuzz_x86_decode fuzz_vlapic
+FUZZ_NAMES := fuzz_vioapic fuzz_vpic fuzz_x86_decode fuzz_vlapic fuzz_platform
 FUZZ_SRCS_fuzz_vioapic := tests/fuzz/fuzz_vioapic.c devices/vioapic.c
 FUZZ_SRCS_fuzz_vpic := tests/fuzz/fuzz_vpic.c devices/vpic.c
 FUZZ_SRCS_fuzz_x86_decode := tests/fuzz/fuzz_x86_decode.c vmx/x86_decode.c lib/fmt.c
 FUZZ_SRCS_fuzz_vlapic := tests/fuzz/fuzz_vlapic.c apicv/vlapic.c
+# The platform's dispatch over the fake CPU: the same sources as tests/unit/mk/vmx_glue.mk.
+FUZZ_SRCS_fuzz_platform := tests/fuzz/fuzz_platform.c tests/unit/fake_cpu.c \
+	vmx/exit.c vmx/run.c vmx/vcpu.c vmx/vmx.c vmx/vmcs.c platform/platform.c \
+	platform/platform_irq.c vmx/mmio.c vmx/host_apic.c vmx/cpuid_policy.c vmx/vmx_caps.c \
+	vmx/vmx_names.c vmx/stats.c vmx/ept.c vmx/x86_decode.c vmx/guest_walk.c apicv/delivery.c \
+	apicv/apic_exits.c apicv/vlapic.c devices/uart16550.c devices/vioapic.c devices/vpic.c \
+	devices/pit.c devices/irq_routing.c devices/fw_cfg.c devices/pm_timer.c boot/config.c \
+	lib/fmt.c
 
 FUZZ_TARGETS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
 
