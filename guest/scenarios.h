@@ -265,6 +265,77 @@
  *                    0xFFFFFFFF; EIP wraps to 0, a RETF back to 64-bit mode; LGDT of the
  *                    original. RAX must be 0. Figure compat_eip
  *
+ * The reliability suite (issue 7; scenarios_chaos.c, scenarios_isolation.c, figures and findings
+ * in docs/reliability.md). Neither keeps to the exit counts of a description: they are about
+ * surviving, not counting.
+ *   chaos *          n operations (n=NUM) chosen by a seeded generator (xorshift64*; seed=NUM
+ *                    anywhere on the command line, the last one counting, default 1; the same
+ *                    seed gives the same run under Bochs), in batches of 100, each batch after
+ *                    SET_MODE of a random mode (1 in 5 an invalid one, -EINVAL) with the APIC
+ *                    software-enabled and TPR 0, IF = 1 during the batch. An operation is one
+ *                    of: an xAPIC register access (any offset, 1/2/4/8 bytes, MOV, MOVZX,
+ *                    MOVSX, MOVSXD, SIB, segment prefix, OR/AND/XOR/ADD, LOCK, STOS), an x2APIC
+ *                    MSR 800H-8FFH read or write, an IA32_APIC_BASE write (EN, EXTD, BSP, bit 9
+ *                    or a bit from 36 up), a fixed self-IPI or a self-NMI, IOAPIC IOREGSEL,
+ *                    IOWIN, EOI register and the rest of its page, the 8259s and ELCR, the PIT,
+ *                    COM1, fw_cfg 510H-51BH, ACPI PM 600H-60BH, the test device (lines, pulses,
+ *                    delayed raise, MSIs to any address, COM1 receive), any port, MSRs (a list
+ *                    of architectural ones and random indices: read, then written back or, for
+ *                    MSRs the guest does not depend on, written with a random value and put
+ *                    back), EFER, CR0, CR4, CR3, CR8 and XCR0 with bits flipped (put back when the
+ *                    write took), CPUID of any leaf and subleaf, INT n for any n, the IDT
+ *                    switched between two copies or a GDT copy with a random descriptor loaded
+ *                    into FS, hypercalls (NULL, PING, GET_MODE, BEGIN inside a scenario, unknown
+ *                    functions) and the instructions apicvisor hides or refuses (VMX, GETSEC,
+ *                    MONITOR, MWAIT, RDPMC, INVD, WBINVD). Its own IDT counts every vector: an
+ *                    exception must be at a fixup (anything else ends the run with the RIP), an
+ *                    interrupt gets an EOI; after 64 events in a batch the sources are silenced
+ *                    (APIC timer and LINTs, IOAPIC pins, 8259s, PIT, test device lines) and the
+ *                    batch goes on with IF = 0. After each batch: the sources silenced and the
+ *                    canaries checked (hashes of the code and read-only data, the page tables
+ *                    without accessed/dirty bits, the GDT without accessed bits, the guest's
+ *                    IDT and 0xE0000-0xFFFFF; patterns in a bss and a data array and in a page
+ *                    of the stack). At the end everything chaos may have changed is put back
+ *                    (APIC through the disabled state to its mode and ID, IOAPIC pins masked
+ *                    with remote IRR cleared, 8259s initialized, ELCR, COM1 line settings, PAT,
+ *                    EFER, CR0, CR4, CR8, the guest's IDT) and what is pending drained.
+ *                    Left out because they end or break the guest itself: OUT to isa-debug-exit
+ *                    (F4H-F7H) and to the reset ports CF9H, 64H, 92H; string I/O (apicvisor
+ *                    ends the guest: not emulated); HLT (nothing may be left to wake it); MMIO
+ *                    outside the APIC and IOAPIC pages (no RAM, no device: the guest ends); the
+ *                    APIC base moved anywhere but above 4 GiB (isolation does that); vectors
+ *                    10H-1FH (a fixed interrupt there looks like an exception at a fixup; moved
+ *                    to 30H-3FH); an 8259 ICW2 below 20H; short PIT and APIC timer periods
+ *                    (docs/reliability.md: a short PIT period starves the guest); SLP_EN;
+ *                    COM1 line ends (THR gets letters only); descriptor-table changes that an
+ *                    NMI could meet half done. Figures ops, batches, faults_caught, faults_gp,
+ *                    faults_ud, interrupts_taken, nmis_taken, ops_per_second (the TSC rate
+ *                    from CPUID 15H); notes: the seed, INT n, mode switches, silenced
+ *                    batches, cycles, faults by vector. Fails when a canary changed, CPUID
+ *                    showed VMX, or a write putting state back did not take
+ *   isolation *      the probes the guest survives, one line each before END ("isolation:
+ *                    PROBE: OUTCOME", UNEXPECTED where it is not the one expected): prepare
+ *                    (before BEGIN, xAPIC mode) calls SCENARIO_BEGIN with 9 names outside RAM
+ *                    (RAM end, RAM end - 1, the APIC and IOAPIC pages, 4 GiB - 1, 4 GiB, 2^63,
+ *                    2^64 - 1, 2^64 - 16) and END outside a scenario: -EINVAL each; REPORT with
+ *                    the same keys and with a 71-byte key: -EINVAL; the pass-through MSRs read
+ *                    (nonzero values listed); every IOREGSEL index through IOWIN, every dword of
+ *                    the IOAPIC and xAPIC pages, fw_cfg items 0-3FH and 8000H-803FH: no half of
+ *                    a secret word; RSDP, EBDA, BIOS and multiboot areas written and read back;
+ *                    the APIC base moved onto RAM at 64 MiB (the version register answers
+ *                    there, a TPR write does not reach RAM, the page is as the guest left it
+ *                    once the base is back), into the hole at 0xFED00000 (the APIC answers),
+ *                    beyond MAXPHYADDR (#GP); an IOAPIC read by an instruction in the last 3
+ *                    bytes of RAM and by code reached through self-referencing page tables
+ *                    (PML4 entries pointing at the PML4); all guest RAM scanned for the
+ *                    secret. Figures ram_scanned_kib, probes, unexpected, secret_found
+ *   isolation-fetch-next-outside *, isolation-fetch-next-absent *  an IOAPIC read by an
+ *                    instruction in the last 3 bytes of a 4 KiB page whose next linear page maps
+ *                    0xFD000000 (no RAM) or is not present: the decoder's 15-byte fetch must
+ *                    stop at the page. Figure ioapic_version
+ *   pit-short-period * the PIT in mode 2 with count 2, IRQ 0 masked, 100000 PAUSEs, the PIT
+ *                    stopped: the guest must get to the end. Figure cycles
+ *
  * These never return; the hypervisor must end the run (the integration tests check how):
  *   spin             busy-waits with interrupts off, for the timeout watchdog (without
  *                    apicvisor it spins until the run is stopped from outside)
@@ -274,6 +345,14 @@
  *   triple-fault *   INT3 with an IDT of limit 0
  *   unmapped-access * a 32-bit read of guest-physical 0xFED00000, where apicvisor has no device
  *                    yet (should the read return, the scenario fails)
+ *   isolation-past-ram *  a 32-bit read of the first byte past the guest's RAM
+ *   isolation-apic-neighbour *  a 32-bit read of 0xFEE01000, the page after the xAPIC's
+ *   isolation-above-4g *  a 32-bit read of guest-physical 4 GiB through a page directory of
+ *                    its own
+ *   isolation-stale-walk *  an IOAPIC read by code mapped through a page directory of its own,
+ *                    then the PDPT entry pointed at 0xFD000000 (no RAM) without INVLPG and the
+ *                    read again: whether the CPU or the hypervisor's walk meets the missing
+ *                    directory, the guest must stop cleanly
  *
  * (*: needs apicvisor; skipped without it.)
  */

@@ -4,6 +4,8 @@
 # docs/benchmarks.md (tools/bench-report.py) and docs/ladder.md (tools/ladder-report.py). Under
 # Bochs every figure is deterministic.
 #   N=iterations of vmcall/null (default 10000)
+# Then the long chaos run (docs/reliability.md): CHAOS_OPS ops (default 10^6, about 10 minutes
+# under Bochs) of seed CHAOS_SEED (default 1); its figures go to docs/reliability.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${N:-10000}
@@ -19,3 +21,15 @@ tools/bench-report.py "${BUILD:-build}/runs/bench/results.json" docs/benchmarks.
 tools/ladder-report.py "${BUILD:-build}/runs/bench/results.json" docs/ladder.md
 echo "apicvisor: figures written to docs/benchmarks.md and docs/ladder.md"
 cat docs/benchmarks.md
+
+chaos_ops=${CHAOS_OPS:-1000000}
+chaos_seed=${CHAOS_SEED:-1}
+chaos_start=$(date +%s)
+NAME=chaos-bench GUEST_ARGS="seed=$chaos_seed n=$chaos_ops chaos" TIMEOUT=${CHAOS_TIMEOUT:-7200} \
+	tools/run.sh >/dev/null || true
+tools/reliability-report.py "${BUILD:-build}/runs/chaos-bench" $(($(date +%s) - chaos_start)) \
+	docs/reliability.md || {
+	echo "apicvisor: the chaos run failed; see ${BUILD:-build}/runs/chaos-bench/serial.log" >&2
+	exit 1
+}
+echo "apicvisor: chaos figures written to docs/reliability.md"
