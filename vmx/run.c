@@ -166,4 +166,10 @@ void vmx_run(struct vcpu *v)
 	}
 	account_fast_path(v);
 	v->end_tsc = rdtsc();
+	/* Stopped inside a scenario: its counts are still the snapshot taken at BEGIN. */
+	if (v->in_scenario) {
+		scenario_interrupted(&v->scenarios[v->scenario_count - 1], &v->stats,
+				     v->scenario_checkpoints);
+		v->in_scenario = false;
+	}
 }

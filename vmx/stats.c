@@ -75,8 +75,9 @@ void scenario_begin(struct scenario_result *r, const char *name, const char *mod
 		r->exits[i] = now->reason[i].count;
 }
 
-void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_stats *now,
-		  uint64_t checkpoints)
+/* The exits and root cycles since BEGIN, checkpoint VMCALLs excluded. */
+static void scenario_take_deltas(struct scenario_result *r, const struct exit_stats *now,
+				 uint64_t checkpoints)
 {
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
 		r->exits[i] = now->reason[i].count - r->exits[i];
@@ -86,8 +87,21 @@ void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_
 	r->exits[EXIT_REASON_VMCALL] -= checkpoints < r->exits[EXIT_REASON_VMCALL]
 						? checkpoints
 						: r->exits[EXIT_REASON_VMCALL];
+}
+
+void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_stats *now,
+		  uint64_t checkpoints)
+{
+	scenario_take_deltas(r, now, checkpoints);
 	r->status = status;
 	r->ended = true;
+}
+
+void scenario_interrupted(struct scenario_result *r, const struct exit_stats *now,
+			  uint64_t checkpoints)
+{
+	scenario_take_deltas(r, now, checkpoints);
+	r->ended = false;
 }
 
 bool scenario_add_keyed(struct scenario_keyed *list, unsigned *count, uint16_t key, uint64_t n)

@@ -82,6 +82,10 @@ void scenario_begin(struct scenario_result *r, const char *name, const char *mod
  * hypercalls (BEGIN, REPORT), not the scenario's work. */
 void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_stats *now,
 		  uint64_t checkpoints);
+/* The guest stopped inside a scenario (no END): its counts become the exits since BEGIN as
+ * scenario_end computes them, and it stays unended. */
+void scenario_interrupted(struct scenario_result *r, const struct exit_stats *now,
+			  uint64_t checkpoints);
 /* Adds a keyed count (ignored when zero). Returns false when the list is full. */
 bool scenario_add_keyed(struct scenario_keyed *list, unsigned *count, uint16_t key, uint64_t n);
 

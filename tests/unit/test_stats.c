@@ -173,6 +173,28 @@ static void test_scenario_deltas(void **state)
 	assert_int_equal(r.exits[EXIT_REASON_HLT], 0);
 }
 
+/* A guest stopped inside a scenario: its counts are the exits since BEGIN, not the snapshot
+ * taken there, and it stays unended. */
+static void test_scenario_interrupted(void **state)
+{
+	struct exit_stats s;
+	struct scenario_result r;
+
+	(void)state;
+	exit_stats_init(&s);
+	for (unsigned i = 0; i < 48; i++)
+		exit_stats_record(&s, EXIT_REASON_IO_INSTRUCTION, 20);
+	scenario_begin(&r, "null-spin", "posted", &s);
+	exit_stats_record(&s, EXIT_REASON_VMCALL, 20);        /* BEGIN itself */
+	exit_stats_add_untimed(&s, EXIT_REASON_VMCALL, 1000); /* fast-path null hypercalls */
+	exit_stats_record(&s, EXIT_REASON_PREEMPTION_TIMER, 20);
+	scenario_interrupted(&r, &s, 1);
+	assert_false(r.ended);
+	assert_int_equal(r.exits[EXIT_REASON_IO_INSTRUCTION], 0);
+	assert_int_equal(r.exits[EXIT_REASON_VMCALL], 1000);
+	assert_int_equal(r.exits[EXIT_REASON_PREEMPTION_TIMER], 1);
+}
+
 static void test_scenario_end_status_and_checkpoints(void **state)
 {
 	static const struct {
@@ -719,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_record_and_untimed),
 		cmocka_unit_test(test_scenario_deltas),
 		cmocka_unit_test(test_scenario_end_status_and_checkpoints),
+		cmocka_unit_test(test_scenario_interrupted),
 		cmocka_unit_test(test_scenario_names_truncated),
 		cmocka_unit_test(test_scenario_figures),
 		cmocka_unit_test(test_figure_long_key_overwrites),
