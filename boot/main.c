@@ -21,6 +21,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "efi_util.h"
+#include "host_guard.h"
 #include "multiboot.h"
 #include "x86.h"
 
@@ -71,6 +72,21 @@ static void read_configuration(EFI_HANDLE image)
 		 config_log_name(config.log), config.mem_mib, config.guest_args);
 }
 
+/* Every structure the hypervisor keeps for itself (and guest RAM) is allocated between two guard
+ * pages holding the isolation secret (boot/host_guard.c): checked at each scenario's end and at
+ * the end of the run, and what the guest's isolation probes must never find. */
+static void *alloc_guarded(size_t pages, const char *what, bool zero)
+{
+	uint8_t *block = efi_alloc_pages(pages + 2, what, false);
+	uint8_t *inside = block + HOST_GUARD_PAGE_SIZE;
+
+	if (!host_guard_register(what, block, inside + pages * HOST_GUARD_PAGE_SIZE))
+		boot_fail("more than %u guarded structures (%s)", HOST_GUARD_MAX, what);
+	if (zero)
+		memset(inside, 0, pages * HOST_GUARD_PAGE_SIZE);
+	return inside;
+}
+
 /* REP STOSQ over whole pages: the fastest plain store loop on every x86-64 CPU, and one
  * instruction an emulator can run as a block (Bochs does 128 MiB in well under a second). */
 static void zero_guest_ram(void *ram, uint64_t bytes)
@@ -113,7 +129,7 @@ static void load_guest(EFI_HANDLE image)
 	}
 	/* Guest RAM is cleared before anything is loaded into it: the guest must never read what
 	 * the firmware or an earlier boot left in those pages. */
-	guest.ram = efi_alloc_pages(guest.ram_bytes / 4096, "guest RAM", false);
+	guest.ram = alloc_guarded(guest.ram_bytes / 4096, "guest RAM", false);
 	zero_guest_ram(guest.ram, guest.ram_bytes);
 	multiboot_load(file, &plan, guest.ram);
 	if (multiboot_build_info_modules(guest.ram, guest.ram_bytes, &plan, config.guest_args,
@@ -218,7 +234,7 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 {
 	struct percpu *cpu = arg;
 	struct vcpu *v = &vcpus[cpu->id];
-	const char *err;
+	const char *err, *broken_guard;
 	bool success;
 
 	check_root_nmi_handler();
@@ -271,6 +287,14 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	stats_print_json(&console, &summary);
 	kprintf("%s\n", STATS_JSON_END_MARKER);
 	success = run_summary_success(&summary);
+	broken_guard = host_guard_check(true);
+	if (broken_guard) {
+		kprintf("apicvisor: FATAL: hypervisor memory corrupted: %s changed\n", broken_guard);
+		success = false;
+	} else {
+		log_info("apicvisor: %u guard pages around the hypervisor's structures intact (%llu "
+			 "checks)\n", host_guard_count(), (unsigned long long)host_guard_checks());
+	}
 	vmx_cpu_off();
 	kprintf("apicvisor: done (%s), powering off\n", success ? "success" : "failure");
 	platform_power_off(success);
@@ -301,29 +325,28 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 			 config.timeout_s);
 
 	/* Everything the hypervisor will ever use, before the firmware's allocator goes away. */
-	vmx_config.vmxon_region = efi_alloc_pages(1, "the VMXON region", true);
-	vmx_config.io_bitmaps = efi_alloc_pages(2, "the I/O bitmaps", true);
-	vmx_config.msr_bitmap = efi_alloc_pages(1, "the MSR bitmap", true);
-	vmcs_pages[0] = efi_alloc_pages(1, "the VMCS", true);
-	scenario_records[0] = efi_alloc_pages(
+	vmx_config.vmxon_region = alloc_guarded(1, "the VMXON region", true);
+	vmx_config.io_bitmaps = alloc_guarded(2, "the I/O bitmaps", true);
+	vmx_config.msr_bitmap = alloc_guarded(1, "the MSR bitmap", true);
+	vmcs_pages[0] = alloc_guarded(1, "the VMCS", true);
+	scenario_records[0] = alloc_guarded(
 		(VCPU_MAX_SCENARIOS * sizeof(struct scenario_result) + 4095) / 4096,
 		"scenario records", true);
 	apic_pages[0] = (struct apic_pages){
-		.vlapic_page = efi_alloc_pages(1, "the vLAPIC page", true),
-		.apic_access_page = efi_alloc_pages(1, "the APIC-access page", true),
-		.pi_desc = efi_alloc_pages(1, "the posted-interrupt descriptor", true),
-		.ept_pool = efi_alloc_pages(APIC_EPT_POOL_PAGES, "EPT structures", true),
+		.vlapic_page = alloc_guarded(1, "the vLAPIC page", true),
+		.apic_access_page = alloc_guarded(1, "the APIC-access page", true),
+		.pi_desc = alloc_guarded(1, "the posted-interrupt descriptor", true),
+		.ept_pool = alloc_guarded(APIC_EPT_POOL_PAGES, "EPT structures", true),
 		.ept_pool_pages = APIC_EPT_POOL_PAGES,
 	};
-	guest.ept_pointer = ept_build(efi_alloc_pages(ept_pages_needed(guest.ram_bytes),
+	guest.ept_pointer = ept_build(alloc_guarded(ept_pages_needed(guest.ram_bytes),
 						      "EPT tables", false),
 				      (uint64_t)(uintptr_t)guest.ram, guest.ram_bytes);
 	cpu_init_percpu(&percpus[0], 0,
-			efi_alloc_pages(ROOT_STACK_SIZE / 4096, "the root-mode stack", false),
-			efi_alloc_pages(IST_STACK_SIZE / 4096, "the exception stack", false));
+			alloc_guarded(ROOT_STACK_SIZE / 4096, "the root-mode stack", false),
+			alloc_guarded(IST_STACK_SIZE / 4096, "the exception stack", false));
 	physical_top = efi_physical_top();
-	identity_map = efi_alloc_pages(cpu_identity_map_pages(physical_top), "page tables",
-				       false);
+	identity_map = alloc_guarded(cpu_identity_map_pages(physical_top), "page tables", false);
 	cr3 = cpu_build_identity_map(identity_map, physical_top);
 	log_info("apicvisor: identity map of %llu GiB; leaving boot services\n",
 		 (unsigned long long)(physical_top >> 30));

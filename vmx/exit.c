@@ -10,6 +10,7 @@
 #include "../apicv/delivery.h"
 #include "../boot/console.h"
 #include "../boot/cpu.h"
+#include "../boot/host_guard.h"
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
 #include "cpuid_policy.h"
@@ -246,14 +247,25 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 		return apic_set_mode(v, (enum apicvisor_mode)v->gprs.rbx);
 	case APICVISOR_HC_GET_MODE:
 		return v->apic_mode;
-	case APICVISOR_HC_SCENARIO_END:
+	case APICVISOR_HC_SCENARIO_END: {
+		const char *broken;
+
 		if (!r)
 			return (uint64_t)APICVISOR_HC_EINVAL;
+		/* The hypervisor's own canaries, after every scenario (the chaos guest runs its
+		 * batches as scenarios): the words next to each guarded structure. */
+		broken = host_guard_check(false);
+		if (broken) {
+			vcpu_stop(v, GUEST_END_UNHANDLED, "hypervisor memory corrupted: %s changed "
+				  "(found at the end of scenario %s)", broken, r->name);
+			return (uint64_t)APICVISOR_HC_EINVAL;
+		}
 		/* This END exit is not in the counts yet (it is recorded after its handler). */
 		scenario_end(r, v->gprs.rbx, &v->stats, v->scenario_checkpoints);
 		scenario_apic_figures(v, r);
 		v->in_scenario = false;
 		return 0;
+	}
 	}
 	return (uint64_t)APICVISOR_HC_ENOSYS;
 }
@@ -265,6 +277,8 @@ static enum exit_action handle_vmcall(struct vcpu *v, uint64_t qualification)
 	(void)qualification;
 	/* Only the guest kernel may call the hypervisor (as KVM: -EPERM from CPL > 0). */
 	v->gprs.rax = cpl ? (uint64_t)APICVISOR_HC_EPERM : hypercall(v, v->gprs.rax);
+	if (v->end != GUEST_END_RUNNING)
+		return EXIT_ACTION_STOP; /* the hypervisor found itself corrupted */
 	vcpu_skip_instruction();
 	return EXIT_ACTION_RESUME;
 }

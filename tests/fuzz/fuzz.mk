@@ -4,8 +4,11 @@
 # that). Each target links its harness with the plain-C model sources it fuzzes, built with
 # -DAPICVISOR_HOSTED and coverage instrumentation; objects go under $(BUILD)/fuzz/obj/.
 #
-#   make fuzz         every target for FUZZ_SECONDS (300) each, corpus in $(BUILD)/fuzz/corpus-<name>,
-#                     crash inputs in $(BUILD)/fuzz/artifacts-<name>/; fails if any target crashed
+#   make fuzz         every target for FUZZ_RUNS (10^7) executions each (FUZZ_SECONDS, 3600, caps
+#                     the time), corpus in $(BUILD)/fuzz/corpus-<name>, crash inputs in
+#                     $(BUILD)/fuzz/artifacts-<name>/, output in $(BUILD)/fuzz/<name>-long.log;
+#                     fails if any target crashed; then tools/fuzz-report.py writes the figures
+#                     (executions, coverage, crashes) to docs/reliability.md
 #   make fuzz-brief   every target for FUZZ_BRIEF_SECONDS (10) each, one PASS/FAIL line per target
 #   make fuzz-build   only build them ($(FUZZ_TARGETS))
 #
@@ -15,7 +18,8 @@
 
 BUILD ?= build
 CLANG ?= clang
-FUZZ_SECONDS ?= 300
+FUZZ_SECONDS ?= 3600
+FUZZ_RUNS ?= 10000000
 FUZZ_BRIEF_SECONDS ?= 10
 WARNINGS ?= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 
@@ -64,9 +68,11 @@ fuzz: $(FUZZ_TARGETS)
 		mkdir -p $(BUILD)/fuzz/corpus-$$name $(BUILD)/fuzz/artifacts-$$name; \
 		echo "== $$name: $(FUZZ_SECONDS) s, corpus $(BUILD)/fuzz/corpus-$$name"; \
 		$(BUILD)/fuzz/$$name $(FUZZ_RUN_OPTIONS) -max_total_time=$(FUZZ_SECONDS) \
-			-artifact_prefix=$(BUILD)/fuzz/artifacts-$$name/ \
-			$(BUILD)/fuzz/corpus-$$name || { echo "== $$name FAILED"; failed=1; }; \
-	done; exit $$failed
+			-runs=$(FUZZ_RUNS) -artifact_prefix=$(BUILD)/fuzz/artifacts-$$name/ \
+			$(BUILD)/fuzz/corpus-$$name >$(BUILD)/fuzz/$$name-long.log 2>&1 || \
+			{ echo "== $$name FAILED (see $(BUILD)/fuzz/$$name-long.log)"; failed=1; }; \
+		tail -n 12 $(BUILD)/fuzz/$$name-long.log | grep -E 'stat::|Done' ; \
+	done; tools/fuzz-report.py $(BUILD) $(FUZZ_NAMES) || failed=1; exit $$failed
 
 fuzz-brief:
 	@BUILD=$(BUILD) CLANG=$(CLANG) tests/fuzz/run-brief.sh $(FUZZ_BRIEF_SECONDS)

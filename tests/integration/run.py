@@ -457,6 +457,8 @@ CASES = [
                  # the root-mode NMI handler counts and returns (issue 7, defect 7)
                  serial_says("root-mode NMI handler: the self-test NMI was taken and returned"),
                  counter("host_nmis_in_root", 1), counter("timer_periods_clamped", 0),
+                 # guard pages holding the secret around every host structure (issue 7)
+                 serial_says("28 guard pages around the hypervisor's structures intact"),
                  serial_says("VT-x capabilities")]),
     Case("apic-ladder", "bochs", timeout=240, wall=400,
          args=f"n={N} modes={','.join(MODES)} " + " ".join(APIC_SCENARIOS),
