@@ -327,8 +327,10 @@
  *                    once the base is back), into the hole at 0xFED00000 (the APIC answers),
  *                    beyond MAXPHYADDR (#GP); an IOAPIC read by an instruction in the last 3
  *                    bytes of RAM and by code reached through self-referencing page tables
- *                    (PML4 entries pointing at the PML4); all guest RAM scanned for the
- *                    secret. Figures ram_scanned_kib, probes, unexpected, secret_found
+ *                    (PML4 entries pointing at the PML4) and by an instruction in the last 3
+ *                    bytes of a page whose next page maps no RAM or is absent (the two below);
+ *                    all guest RAM scanned for the secret. Figures ram_scanned_kib, probes,
+ *                    unexpected, secret_found
  *   isolation-fetch-next-outside *, isolation-fetch-next-absent *  an IOAPIC read by an
  *                    instruction in the last 3 bytes of a 4 KiB page whose next linear page maps
  *                    0xFD000000 (no RAM) or is not present: the decoder's 15-byte fetch must

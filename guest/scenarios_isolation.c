@@ -505,6 +505,22 @@ static void isolation_probe_decoder_fetch(struct isolation_run *run)
 
 /* ---- the scenario -------------------------------------------------------------------------- */
 
+static uint32_t isolation_fetch_at_boundary(uint64_t next);
+
+/* The decoder's fetch at the end of a linear page whose next page maps no RAM, or is absent. */
+static void isolation_probe_fetch_boundary(struct isolation_run *run)
+{
+	uint32_t version = ioapic_read(IOAPIC_REG_VERSION);
+	uint32_t outside = isolation_fetch_at_boundary(0xFD000000ull | ISOLATION_PTE_PRESENT);
+	uint32_t absent = isolation_fetch_at_boundary(0);
+	char buf[19];
+
+	isolation_outcome(run, "IOAPIC read at a page end, next page maps 0xfd000000 (no RAM)",
+			  outside == version, isolation_hex(outside, buf));
+	isolation_outcome(run, "IOAPIC read at a page end, next page not present",
+			  absent == version, isolation_hex(absent, buf));
+}
+
 static enum scenario_failure isolation_run(struct scenario_state *state)
 {
 	static struct isolation_run run;
@@ -518,6 +534,7 @@ static enum scenario_failure isolation_run(struct scenario_state *state)
 	isolation_probe_firmware_areas(&run);
 	isolation_probe_apic_move(&run);
 	isolation_probe_decoder_fetch(&run);
+	isolation_probe_fetch_boundary(&run);
 	isolation_probe_ram(&run);
 	serial_printf("%.*s", (int)run.report_len, run.report);
 	scenario_report(state, "probes", run.probes);
@@ -623,7 +640,15 @@ static uint32_t isolation_fetch_at_boundary(uint64_t next)
 	isolation_write_cr3(cr3);
 	memcpy(isolation_code_page + ISOLATION_PAGE - sizeof(isolation_read_code),
 	       isolation_read_code, sizeof(isolation_read_code));
-	return isolation_ioapic_version_via(linear + ISOLATION_PAGE - sizeof(isolation_read_code));
+
+	uint32_t got = isolation_ioapic_version_via(linear + ISOLATION_PAGE -
+						    sizeof(isolation_read_code));
+	volatile uint64_t *pml4 = (volatile uint64_t *)(uintptr_t)(cr3 & ISOLATION_ADDRESS_MASK);
+	volatile uint64_t *pdpt = (volatile uint64_t *)(uintptr_t)(pml4[0] & ISOLATION_ADDRESS_MASK);
+
+	pdpt[5] = 0;
+	isolation_write_cr3(cr3);
+	return got;
 }
 
 /* The next linear page maps guest-physical 0xFD000000, where there is no RAM. */

@@ -4,7 +4,7 @@
 # docs/benchmarks.md (tools/bench-report.py) and docs/ladder.md (tools/ladder-report.py). Under
 # Bochs every figure is deterministic.
 #   N=iterations of vmcall/null (default 10000)
-# Then the long chaos run (docs/reliability.md): CHAOS_OPS ops (default 10^6, about 10 minutes
+# Then the long chaos run (docs/reliability.md): CHAOS_OPS ops (default 10^6, about 4 minutes
 # under Bochs) of seed CHAOS_SEED (default 1); its figures go to docs/reliability.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
