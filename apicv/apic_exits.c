@@ -149,12 +149,14 @@ bool apic_wrmsr(struct vcpu *v, uint32_t msr, uint64_t value, bool *gp)
 		return false;
 	if (msr == MSR_IA32_APIC_BASE) {
 		bool was_x2apic = vlapic_x2apic_mode(v->vlapic);
+		bool was_enabled = vlapic_hw_enabled(v->vlapic);
 		uint64_t old_base = vlapic_mmio_base(v->vlapic);
 
 		*gp = !vlapic_set_apic_base(v->vlapic, value);
-		/* The VMCS follows the guest's APIC mode and base: x2APIC virtualization or the
-		 * APIC-access page, and where EPT puts it. */
+		/* The VMCS follows the guest's APIC state and base: x2APIC virtualization or the
+		 * APIC-access page (none while the APIC is disabled), and where EPT puts it. */
 		if (!*gp && (was_x2apic != vlapic_x2apic_mode(v->vlapic) ||
+			     was_enabled != vlapic_hw_enabled(v->vlapic) ||
 			     old_base != vlapic_mmio_base(v->vlapic)))
 			apic_set_mode(v, v->apic_mode_requested);
 	} else {

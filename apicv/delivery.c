@@ -152,16 +152,27 @@ void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t
 
 /* ---- mode programming ------------------------------------------------------------------------ */
 
-/* Maps the APIC-access page at the guest's APIC base, or removes whatever is mapped there. */
-static void map_apic_page(struct vcpu *v, bool mapped)
+/* What EPT maps at the guest's xAPIC base. */
+enum apic_page_map {
+	APIC_PAGE_NONE,               /* the APIC is not in xAPIC mode: RAM or nothing, as usual */
+	APIC_PAGE_TRAP,               /* nothing: every access exits and is emulated (emulate mode) */
+	APIC_PAGE_ACCESS,             /* the APIC-access page (tpr-shadow and up) */
+};
+
+/* Sets EPT at the guest's APIC base for `how`, first giving the page the hypervisor changed
+ * last back what it normally holds. A base the guest moved onto its RAM must not reach that RAM
+ * while the APIC is there: "the APIC registers are mapped over the memory" (SDM Vol. 3A §11.4.5
+ * "Relocating the Local APIC Registers"), so the RAM page is unmapped (trap) or replaced by the
+ * APIC-access page. */
+static void map_apic_page(struct vcpu *v, enum apic_page_map how)
 {
 	uint64_t base = vlapic_mmio_base(v->vlapic);
 	uint64_t eptp = v->guest->ept_pointer;
+	bool in_ram = base < v->guest->ram_bytes;
 
-	if (v->apic_mapped_base && (!mapped || v->apic_mapped_base != base)) {
+	if (v->apic_mapped_base && ((int)how != v->apic_page_map || v->apic_mapped_base != base)) {
 		uint64_t old = v->apic_mapped_base;
 
-		/* A base the guest had moved into its RAM gets the RAM back. */
 		if (old < v->guest->ram_bytes)
 			ept_map_page(eptp, &v->ept_pool, old,
 				     (uint64_t)(uintptr_t)v->guest->ram + old, EPT_PAGE_RWX_WB);
@@ -170,17 +181,26 @@ static void map_apic_page(struct vcpu *v, bool mapped)
 		vmx_invept(eptp);
 		v->apic_mapped_base = 0;
 	}
-	if (mapped && !v->apic_mapped_base) {
-		/* Out of EPT structures (a guest moving its APIC base around): leave the page
-		 * unmapped; its accesses then arrive as EPT violations and are emulated, which is
-		 * correct, only slower. */
-		if (!ept_map_page(eptp, &v->ept_pool, base,
-				  (uint64_t)(uintptr_t)v->apic_pages.apic_access_page, EPT_PAGE_RWX_WB)) {
-			log_info("apicvisor: no EPT structures left for the APIC page at %#llx: "
-				 "its accesses are emulated\n", (unsigned long long)base);
-			return;
-		}
+	v->apic_page_map = (int)how;
+	if (how == APIC_PAGE_NONE || v->apic_mapped_base)
+		return;
+	if (how == APIC_PAGE_ACCESS &&
+	    ept_map_page(eptp, &v->ept_pool, base,
+			 (uint64_t)(uintptr_t)v->apic_pages.apic_access_page, EPT_PAGE_RWX_WB)) {
 		vmx_invept(eptp); /* the page may have been RAM a moment ago */
+		v->apic_mapped_base = base;
+		return;
+	}
+	if (how == APIC_PAGE_ACCESS)
+		/* Out of EPT structures (a guest moving its APIC base around): trap instead; the
+		 * accesses arrive as EPT violations and are emulated, correct, only slower. */
+		log_info("apicvisor: no EPT structures left for the APIC page at %#llx: its "
+			 "accesses are emulated\n", (unsigned long long)base);
+	/* Trap: outside RAM nothing is mapped there anyway; a RAM page is unmapped (its
+	 * page-table entry exists: no EPT structure is needed for that). */
+	if (in_ram) {
+		ept_map_page(eptp, &v->ept_pool, base, 0, 0);
+		vmx_invept(eptp);
 		v->apic_mapped_base = base;
 	}
 }
@@ -286,7 +306,8 @@ enum apicvisor_mode apic_set_mode(struct vcpu *v, enum apicvisor_mode requested)
 	if (mode == MODE_EMULATE) {
 		/* CR8 is the TPR: without a TPR shadow every access must exit (§30.1.1). */
 		primary |= PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
-		map_apic_page(v, false);
+		map_apic_page(v, vlapic_hw_enabled(v->vlapic) && !x2apic ? APIC_PAGE_TRAP
+									 : APIC_PAGE_NONE);
 	} else {
 		primary |= PROC_USE_TPR_SHADOW;
 		vmcs_write(VMCS_VIRTUAL_APIC_PAGE_ADDR, (uint64_t)(uintptr_t)vlapic_page(v->vlapic));
@@ -295,12 +316,13 @@ enum apicvisor_mode apic_set_mode(struct vcpu *v, enum apicvisor_mode requested)
 		if (x2apic) {
 			if (x2apic_virtualized)
 				secondary |= PROC2_VIRTUALIZE_X2APIC_MODE;
-			map_apic_page(v, false);
+			map_apic_page(v, APIC_PAGE_NONE);
 		} else {
 			secondary |= PROC2_VIRTUALIZE_APIC_ACCESSES;
 			vmcs_write(VMCS_APIC_ACCESS_ADDR,
 				   (uint64_t)(uintptr_t)v->apic_pages.apic_access_page);
-			map_apic_page(v, true);
+			map_apic_page(v, vlapic_hw_enabled(v->vlapic) ? APIC_PAGE_ACCESS
+								      : APIC_PAGE_NONE);
 		}
 		if (mode >= MODE_APICV)
 			secondary |= PROC2_APIC_REGISTER_VIRTUALIZATION |

@@ -269,6 +269,13 @@ static const char *const log_names[] = {
 	[LOG_DEBUG] = "debug",
 };
 
+static const char *const fault_names[] = {
+	[FAULT_NONE] = "none",
+	[FAULT_ENTRY_FAILURE] = "entry-failure",
+	[FAULT_UNKNOWN_EXIT] = "unknown-exit",
+	[FAULT_ROOT_EXCEPTION] = "root-exception",
+};
+
 /* testdev=: index 1 switches the device on. */
 static const char *const switch_names[] = { "off", "on" };
 
@@ -282,6 +289,7 @@ enum config_key {
 	KEY_MEM,
 	KEY_MODULES,
 	KEY_TESTDEV,
+	KEY_FAULT,
 	KEY_COUNT,
 };
 
@@ -294,6 +302,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_MEM] = "mem",
 	[KEY_MODULES] = "modules",
 	[KEY_TESTDEV] = "testdev",
+	[KEY_FAULT] = "fault",
 };
 
 /* Index of value in names[], or -1. */
@@ -310,6 +319,13 @@ const char *config_mode_name(enum apicvisor_mode mode)
 {
 	if ((unsigned)mode < ARRAY_SIZE(mode_names))
 		return mode_names[mode];
+	return "unknown";
+}
+
+const char *config_fault_name(enum config_fault fault)
+{
+	if ((unsigned)fault < ARRAY_SIZE(fault_names))
+		return fault_names[fault];
 	return "unknown";
 }
 
@@ -427,10 +443,19 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		}
 		c->testdev = index == 1;
 		break;
+	case KEY_FAULT:
+		index = lookup_name(v, fault_names, ARRAY_SIZE(fault_names));
+		if (index < 0) {
+			fmt_error(err, err_len, "fault: '%.*s%s' is not one of none, entry-failure, "
+				  "unknown-exit, root-exception", quote_len(v), v.s, quote_ellipsis(v));
+			return -1;
+		}
+		c->fault = (enum config_fault)index;
+		break;
 	default:
 		fmt_error(err, err_len,
 			  "unknown key '%.*s%s' (keys: guest, args, mode, timeout, log, mem, modules, "
-			  "testdev)",
+			  "testdev, fault)",
 			  quote_len(k), k.s, quote_ellipsis(k));
 		return -1;
 	}

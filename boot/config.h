@@ -38,6 +38,15 @@ enum apicvisor_mode {
 	MODE_POSTED,
 };
 
+/* fault=: a failure the hypervisor causes on purpose, so that the tests can show how each
+ * is reported (tests/integration/run.py, "bad inputs"). Never set in normal runs. */
+enum config_fault {
+	FAULT_NONE,
+	FAULT_ENTRY_FAILURE,          /* the first VM entry fails (an invalid control field) */
+	FAULT_UNKNOWN_EXIT,           /* the first VM exit is handled as an unknown reason */
+	FAULT_ROOT_EXCEPTION,         /* root mode executes UD2 after the first VM exit */
+};
+
 enum log_level {
 	LOG_QUIET,
 	LOG_INFO,
@@ -66,6 +75,7 @@ struct config {
 	unsigned module_count;           /* 0..CONFIG_MAX_MODULES */
 	struct config_module modules[CONFIG_MAX_MODULES];
 	bool testdev;                    /* the interrupt test device is in the platform */
+	enum config_fault fault;         /* a failure forced on purpose (tests only) */
 };
 
 #define CONFIG_DEFAULT_GUEST "\\guest.elf"
@@ -105,6 +115,7 @@ int config_parse_cmdline(struct config *c, const char *text, size_t len, char *e
 			 size_t err_len);
 
 const char *config_mode_name(enum apicvisor_mode mode);
+const char *config_fault_name(enum config_fault fault);
 const char *config_log_name(enum log_level level);
 
 #endif

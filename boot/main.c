@@ -67,9 +67,13 @@ static void read_configuration(EFI_HANDLE image)
 	if (config_parse_cmdline(&config, options, strlen(options), err, sizeof(err)))
 		boot_fail("%s", err);
 	console_level = config.log;
-	log_info("apicvisor: config: guest=%s mode=%s timeout=%u log=%s mem=%u args='%s'\n",
-		 config.guest, config_mode_name(config.mode), config.timeout_s,
-		 config_log_name(config.log), config.mem_mib, config.guest_args);
+	log_info("apicvisor: config: guest=%s mode=%s timeout=%u log=%s mem=%u testdev=%s "
+		 "args='%s'\n", config.guest, config_mode_name(config.mode), config.timeout_s,
+		 config_log_name(config.log), config.mem_mib, config.testdev ? "on" : "off",
+		 config.guest_args);
+	if (config.fault != FAULT_NONE)
+		kprintf("apicvisor: fault=%s: this run fails on purpose (a test of how failures are "
+			"reported)\n", config_fault_name(config.fault));
 }
 
 /* Every structure the hypervisor keeps for itself (and guest RAM) is allocated between two guard
@@ -143,13 +147,6 @@ static void load_guest(EFI_HANDLE image)
 	/* The BIOS data area and the BIOS ROM area hold what an OS looks for there: zeroes
 	 * (the EBDA pointer at 0x40E) and the ACPI tables (the RSDP is found by scanning
 	 * 0xE0000-0xFFFFF, ACPI §5.2.5.1), which the memory map reports reserved. */
-	for (unsigned i = 0; i < plan.segment_count; i++) {
-		const struct multiboot_segment *seg = &plan.segments[i];
-
-		if (seg->load_addr < 0x100000 && seg->load_addr + seg->mem_size > 0xE0000)
-			boot_fail("guest image %s: segment at %#x overlaps 0xE0000-0xFFFFF, where "
-				  "the ACPI tables go", config.guest, seg->load_addr);
-	}
 	memset(guest.ram + 0x400, 0, 0x100);
 	memset(guest.ram + 0xE0000, 0, 0x20000);
 	acpi_platform_defaults(&acpi, 1);
@@ -317,6 +314,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 
 	vmx_config.mode = mode;
 	vmx_config.timeout_s = config.timeout_s;
+	vmx_config.fault = config.fault;
 	vmx_config.tsc_hz = measure_tsc_hz();
 	log_info("apicvisor: TSC %llu Hz (measured over %u ms of firmware Stall)\n",
 		 (unsigned long long)vmx_config.tsc_hz, TSC_CALIBRATION_US / 1000);

@@ -12,6 +12,9 @@
 
 int vmx_enter(struct vcpu_gprs *gprs, int launched);
 
+/* The least a guest runs after an entry whose timer deadline has already passed. */
+#define GUEST_MIN_SLICE_US 20u
+
 /* Folds the entry stub's null-hypercall count into the statistics. */
 static void account_fast_path(struct vcpu *v)
 {
@@ -57,6 +60,13 @@ bool vmx_timer_reload(struct vcpu *v)
 	 * handler reloads it. */
 	ticks = deadline > now ? (deadline - now) >> vmx_caps_preemption_timer_rate(vmx_active_caps)
 			       : 0;
+	/* A deadline already past after this exit's timer work: a device whose period is shorter
+	 * than the cost of an exit (a PIT programmed with a tiny count) would otherwise exit at
+	 * every entry and the guest would never run again. It gets a slice first; the event is
+	 * at most that late, and the devices coalesce what fell due meanwhile. */
+	if (deadline && !ticks)
+		ticks = (vmx_active_config->tsc_hz / 1000000u * GUEST_MIN_SLICE_US) >>
+			vmx_caps_preemption_timer_rate(vmx_active_caps);
 	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, deadline && ticks < 0xFFFFFFFFu ? ticks : 0xFFFFFFFFu);
 	return true;
 }
@@ -123,6 +133,11 @@ void vmx_run(struct vcpu *v)
 		return;
 	}
 	v->first_entry_tsc = rdtsc();
+	/* fault=entry-failure: an event type the SDM reserves (1) in the VM-entry interruption
+	 * field makes the entry fail its control checks with VM-instruction error 7 (SDM Vol. 3C
+	 * §26.2.1.3 "VM-Entry Control Fields"). */
+	if (vmx_active_config->fault == FAULT_ENTRY_FAILURE)
+		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | 1u << INTR_INFO_TYPE_SHIFT);
 	for (;;) {
 		v->gprs.null_fast_path_allowed = null_fast_path_allowed(v);
 		load_guest_xcr0(v);
@@ -144,6 +159,11 @@ void vmx_run(struct vcpu *v)
 
 		if (!(exit_reason & EXIT_REASON_ENTRY_FAILURE))
 			requeue_interrupted_event();
+		/* fault=unknown-exit and fault=root-exception, on the first exit. */
+		if (vmx_active_config->fault == FAULT_UNKNOWN_EXIT && exit_stats_total(&v->stats) == 0)
+			exit_reason = VMX_EXIT_REASON_COUNT;
+		if (vmx_active_config->fault == FAULT_ROOT_EXCEPTION)
+			__asm__ volatile("ud2");
 		action = vmx_handle_exit(v, exit_reason);
 		if (action == EXIT_ACTION_RESUME) {
 			apic_before_entry(v);

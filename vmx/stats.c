@@ -398,6 +398,28 @@ static void json_ladder(const struct fmt_sink *out, const struct run_summary *s)
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
+/* A UTF-8 sequence at s (messages cite "§"): its code point as \\uXXXX, U+FFFD for a byte that
+ * does not start a valid 2- or 3-byte sequence (RFC 8259 §7). Returns the bytes consumed. */
+static unsigned json_utf8(const struct fmt_sink *out, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned point;
+
+	if (u[0] >= 0xC2 && u[0] <= 0xDF && (u[1] & 0xC0) == 0x80) {
+		fmt_print(out, "\\u%04x", (u[0] & 0x1Fu) << 6 | (u[1] & 0x3Fu));
+		return 2;
+	}
+	if ((u[0] & 0xF0) == 0xE0 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
+		point = (u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu);
+		if (point >= 0x800 && (point < 0xD800 || point > 0xDFFF)) {
+			fmt_print(out, "\\u%04x", point);
+			return 3;
+		}
+	}
+	fmt_print(out, "\\ufffd");
+	return 1;
+}
+
 static void json_string(const struct fmt_sink *out, const char *s)
 {
 	if (!s) {
@@ -412,10 +434,12 @@ static void json_string(const struct fmt_sink *out, const char *s)
 			fmt_print(out, "\\%c", c);
 		else if (c == '\n')
 			fmt_print(out, "\\n");
-		else if (c < 0x20 || c >= 0x7F)
+		else if (c < 0x20 || c == 0x7F)
 			fmt_print(out, "\\u%04x", c);
-		else
+		else if (c < 0x80)
 			fmt_print(out, "%c", c);
+		else
+			s += json_utf8(out, s) - 1;
 	}
 	fmt_print(out, "\"");
 }

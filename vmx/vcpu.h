@@ -81,7 +81,8 @@ struct vcpu {
 	enum apicvisor_mode apic_mode_requested; /* asked for; re-applied on APIC mode changes */
 	struct apic_pages apic_pages;
 	struct ept_pool ept_pool;
-	uint64_t apic_mapped_base;    /* GPA where EPT maps the APIC-access page, 0: none */
+	uint64_t apic_mapped_base;    /* GPA whose EPT entry the APIC page changed, 0: none */
+	int apic_page_map;            /* what is mapped there (apicv/delivery.c) */
 	uint64_t eoi_exit_bitmap[4];  /* as last written to the VMCS */
 	bool pi_hardware;             /* posted mode with the CPU's posted-interrupt processing */
 	bool pir_draining;            /* software drain of PIR into vIRR in progress */

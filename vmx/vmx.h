@@ -16,6 +16,7 @@ struct vmx_config {
 	enum apicvisor_mode mode;
 	uint64_t tsc_hz;
 	uint32_t timeout_s;
+	enum config_fault fault;      /* fault=: a failure forced on purpose (tests only) */
 	/* Pages allocated before ExitBootServices, physical == virtual. */
 	void *vmxon_region;
 	void *io_bitmaps;             /* two pages: ports 0-0x7FFF, 0x8000-0xFFFF */

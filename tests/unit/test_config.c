@@ -21,6 +21,7 @@ enum field {
 	FIELD_LOG,
 	FIELD_MEM,
 	FIELD_TESTDEV,
+	FIELD_FAULT,
 };
 
 struct set_case {
@@ -57,6 +58,10 @@ static const struct set_case valid_cases[] = {
 	{ "mem", "3072", FIELD_MEM, NULL, 3072 },
 	{ "testdev", "off", FIELD_TESTDEV, NULL, false },
 	{ "testdev", "on", FIELD_TESTDEV, NULL, true },
+	{ "fault", "none", FIELD_FAULT, NULL, FAULT_NONE },
+	{ "fault", "entry-failure", FIELD_FAULT, NULL, FAULT_ENTRY_FAILURE },
+	{ "fault", "unknown-exit", FIELD_FAULT, NULL, FAULT_UNKNOWN_EXIT },
+	{ "fault", "root-exception", FIELD_FAULT, NULL, FAULT_ROOT_EXCEPTION },
 };
 
 struct error_case {
@@ -99,6 +104,8 @@ static const struct error_case error_cases[] = {
 	{ "testdev", "ON", "testdev: 'ON' is not one of on, off" },
 	{ "testdev", "", "testdev: '' is not one of on, off" },
 	{ "testdev", "onn", "testdev: 'onn' is not one of on, off" },
+	{ "fault", "crash", "fault: 'crash' is not one of none, entry-failure, unknown-exit, "
+			    "root-exception" },
 };
 
 static void check_field(const struct config *c, const struct set_case *t)
@@ -124,6 +131,9 @@ static void check_field(const struct config *c, const struct set_case *t)
 		break;
 	case FIELD_TESTDEV:
 		assert_int_equal(c->testdev, t->want_number);
+		break;
+	case FIELD_FAULT:
+		assert_int_equal(c->fault, t->want_number);
 		break;
 	}
 }
@@ -206,7 +216,7 @@ static void test_set_exact_messages(void **state)
 	assert_int_equal(set_string(&c, "gust", "x", err, sizeof(err)), -1);
 	assert_string_equal(err,
 			    "unknown key 'gust' (keys: guest, args, mode, timeout, log, mem, modules, "
-			    "testdev)");
+			    "testdev, fault)");
 }
 
 static void test_set_lengths_not_terminators(void **state)
@@ -687,7 +697,7 @@ static void test_modules_file_and_cmdline(void **state)
 	assert_non_null(strstr(err, "load options: modules: entry 1: path 'a/' ends with"));
 	/* Unknown keys list modules among the keys. */
 	assert_int_equal(set_string(&c, "module", "x", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "mem, modules, testdev)"));
+	assert_non_null(strstr(err, "mem, modules, testdev, fault)"));
 }
 
 /* Every key, set twice in the file: an error naming the key and both lines, whatever the second

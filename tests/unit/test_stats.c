@@ -630,6 +630,20 @@ static char *canonical_json(const char *text)
 	return canon;
 }
 
+/* UTF-8 in a message (the SDM citations' "§") arrives as its code point, an invalid byte as
+ * U+FFFD: the document stays valid JSON that says what the console said. */
+static void test_json_utf8(void **state)
+{
+	struct run_fixture f;
+	const char *canon;
+
+	(void)state;
+	run_fixture_init(&f);
+	f.summary.end_detail = "error 7 (SDM Vol. 3C \xc2\xa7" "31.4) \xff end";
+	canon = canonical_json(render(stats_print_json, &f.summary));
+	assert_has(canon, "\"detail\": \"error 7 (SDM Vol. 3C \\u00a731.4) \\ufffd end\"");
+}
+
 static void test_json(void **state)
 {
 	struct run_fixture f;
@@ -742,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_scenario_deltas),
 		cmocka_unit_test(test_scenario_end_status_and_checkpoints),
 		cmocka_unit_test(test_scenario_interrupted),
+		cmocka_unit_test(test_json_utf8),
 		cmocka_unit_test(test_scenario_names_truncated),
 		cmocka_unit_test(test_scenario_figures),
 		cmocka_unit_test(test_figure_long_key_overwrites),

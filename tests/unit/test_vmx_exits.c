@@ -83,6 +83,13 @@ static enum exit_action exit_with(uint32_t reason, uint64_t qualification, unsig
 	return vmx_handle_exit(v, reason);
 }
 
+static void io_out(uint16_t port, uint8_t value)
+{
+	uint32_t v32 = value;
+
+	platform_irq_io(v, port, 1, false, &v32);
+}
+
 static uint32_t injected(void)
 {
 	return (uint32_t)fake.vmcs[VMCS_ENTRY_INTR_INFO];
@@ -648,6 +655,86 @@ static void test_mmio_qword_carries_64_bits(void **state)
 	assert_int_equal(v->gprs.rax >> 32, 0);
 }
 
+/* ---- the APIC page in EPT ------------------------------------------------------------------ */
+
+/* The EPT leaf entry for `gpa` (0 when a level is absent); table addresses are host pointers. */
+static uint64_t ept_entry(uint64_t gpa)
+{
+	uint64_t *table = (uint64_t *)(uintptr_t)(v->guest->ept_pointer & ~0xFFFull);
+
+	for (int shift = 39; shift >= 21; shift -= 9) {
+		uint64_t e = table[(gpa >> shift) & 511];
+
+		if (!(e & 7))
+			return 0;
+		table = (uint64_t *)(uintptr_t)(e & 0x000FFFFFFFFFF000ull);
+	}
+	return table[(gpa >> 12) & 511];
+}
+
+static void set_apic_base(uint64_t value)
+{
+	v->gprs.rcx = MSR_IA32_APIC_BASE;
+	v->gprs.rax = (uint32_t)value;
+	v->gprs.rdx = value >> 32;
+	exit_with(EXIT_REASON_WRMSR, 0, 2);
+	assert_int_equal(injected(), 0);
+}
+
+/* Emulate mode: an APIC base moved onto RAM hides that RAM page (SDM Vol. 3A §11.4.5), so its
+ * accesses trap; moved away, the RAM comes back. (Found by the isolation probes.) */
+static void test_emulate_apic_base_on_ram_traps(void **state)
+{
+	uint64_t ram_page = (uint64_t)(uintptr_t)v->guest->ram + 0x200000;
+
+	(void)state;
+	assert_int_equal(ept_entry(0x200000) & ~0xFFFull, ram_page);
+	set_apic_base(0x200000 | APIC_BASE_ENABLE | (1u << 8));
+	assert_int_equal(ept_entry(0x200000), 0);
+	set_apic_base(0xFEE00000u | APIC_BASE_ENABLE | (1u << 8));
+	assert_int_equal(ept_entry(0x200000) & ~0xFFFull, ram_page);
+	assert_int_equal(ept_entry(0xFEE00000u), 0); /* emulate: nothing there either */
+}
+
+/* tpr-shadow and up: disabling the APIC (EN = 0) and enabling it again in xAPIC mode maps the
+ * APIC-access page again (the way back from x2APIC mode). */
+static void test_apic_access_page_follows_enable(void **state)
+{
+	uint64_t access = (uint64_t)(uintptr_t)v->apic_pages.apic_access_page;
+
+	(void)state;
+	assert_int_equal(ept_entry(0xFEE00000u) & ~0xFFFull, access);
+	set_apic_base(0xFEE00000u | (1u << 8));               /* disabled */
+	assert_int_equal(ept_entry(0xFEE00000u), 0);
+	set_apic_base(0xFEE00000u | APIC_BASE_ENABLE | (1u << 8));
+	assert_int_equal(ept_entry(0xFEE00000u) & ~0xFFFull, access);
+	assert_true(fake.vmcs[VMCS_SECONDARY_CONTROLS] & PROC2_VIRTUALIZE_APIC_ACCESSES);
+}
+
+/* A deadline already past after an exit's timer work (a PIT period shorter than an exit) gives
+ * the guest a 20 us slice instead of an immediate exit; a future one is loaded as it is.
+ * (Found by the reliability suite's pit-short-period.) */
+static void test_overdue_deadline_gives_a_slice(void **state)
+{
+	(void)state;
+	/* The PIT: mode 2, count 2 (1.7 us, far below one exit). */
+	io_out(0x43, 0x34);
+	io_out(0x40, 2);
+	io_out(0x40, 0);
+	fake.tsc += 1000000; /* long past its next edge */
+	assert_true(vmx_timer_reload(v));
+	/* 4 MHz TSC, rate 0 ('tigerlake' MISC[4:0] = 0): 20 us = 80 ticks. */
+	assert_int_equal(fake.vmcs[VMCS_PREEMPTION_TIMER_VALUE], 80);
+	/* The vLAPIC timer 100000 counts (divide by 2 after reset: 200000 cycles) ahead, the PIT
+	 * stopped: loaded as is. */
+	io_out(0x43, 0x30);
+	vlapic_mmio_write(v->vlapic, APIC_SVR, 4, 0x1FF);
+	vlapic_mmio_write(v->vlapic, APIC_LVT_TIMER, 4, 0x40);
+	vlapic_mmio_write(v->vlapic, APIC_TIMER_INITIAL_COUNT, 4, 100000);
+	assert_true(vmx_timer_reload(v));
+	assert_in_range(fake.vmcs[VMCS_PREEMPTION_TIMER_VALUE], 199000, 200000);
+}
+
 /* ---- the posted-interrupt decision and injection vs interrupt window -------------------------- */
 
 static void test_injection_or_window(void **state)
@@ -712,6 +799,9 @@ int main(void)
 		T(test_hlt_without_preemption_timer_is_a_clear_stop),
 		T(test_mmio_qword_carries_64_bits),
 		T_EMULATE(test_injection_or_window),
+		T_EMULATE(test_emulate_apic_base_on_ram_traps),
+		T(test_apic_access_page_follows_enable),
+		T(test_overdue_deadline_gives_a_slice),
 		T(test_apicv_rvi_and_posted_drain),
 	};
 #undef T
