@@ -1065,6 +1065,14 @@ static void chaos_op_hypercall(void)
 	hypercall(function, chaos_random(), chaos_random(), chaos_random());
 }
 
+/* SET_MODE in the middle of a batch, with whatever is pending in IRR, ISR, RVI or the posted
+ * descriptor at that moment (1 in 5 a mode that does not exist: -EINVAL). */
+static void chaos_op_set_mode(void)
+{
+	if (hypercall(APICVISOR_HC_SET_MODE, chaos_below(5), 0, 0) >= 0)
+		chaos_stats.mode_switches++;
+}
+
 /* Instructions apicvisor hides or refuses: VMX (#UD), GETSEC (#UD), MONITOR/MWAIT (#UD),
  * RDPMC (#GP); INVD and WBINVD (done); RDTSCP. */
 static uint64_t chaos_vmx_region[512] __attribute__((aligned(4096)));
@@ -1155,6 +1163,7 @@ static const struct chaos_op chaos_ops[] = {
 	{ chaos_op_int, 4 },
 	{ chaos_op_descriptor_tables, 2 },
 	{ chaos_op_hypercall, 3 },
+	{ chaos_op_set_mode, 2 },
 	{ chaos_op_instruction, 3 },
 };
 
