@@ -395,7 +395,7 @@ static void inject(uint32_t type, uint8_t vector)
 static void update_tpr_threshold(struct vcpu *v)
 {
 	int irr = vlapic_highest_irr(v->vlapic);
-	uint32_t tpr_class = *(volatile uint32_t *)((uint8_t *)vlapic_page(v->vlapic) + APIC_TPR) >> 4;
+	uint32_t tpr_class = vlapic_tpr(v->vlapic) >> 4;
 	uint32_t threshold = irr < 0 || (uint32_t)irr >> 4 > tpr_class ? 0 : (uint32_t)irr >> 4;
 
 	vmcs_write(VMCS_TPR_THRESHOLD, threshold);

@@ -1299,6 +1299,17 @@ bool vlapic_hw_enabled(const struct vlapic *vl)
 	return is_hw_enabled(vl);
 }
 
+bool vlapic_lint0_extint(const struct vlapic *vl)
+{
+	uint32_t lint0 = reg_read(vl, APIC_LVT_LINT0);
+
+	/* LINT0 programmed ExtINT and unmasked (§11.5.1 "Local Vector Table"), or a hardware-
+	 * disabled APIC, where LINT0 is the processor's INTR pin (§11.4.3). */
+	return !is_hw_enabled(vl) ||
+	       ((lint0 >> APIC_LVT_DELIVERY_MODE_SHIFT & 7) == APIC_DELIVERY_EXTINT &&
+		!(lint0 & APIC_LVT_MASKED));
+}
+
 bool vlapic_sw_enabled(const struct vlapic *vl)
 {
 	return is_sw_enabled(vl);

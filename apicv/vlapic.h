@@ -183,6 +183,9 @@ bool vlapic_set_apic_base(struct vlapic *vl, uint64_t value);
 bool vlapic_x2apic_mode(const struct vlapic *vl);  /* EN = 1, EXTD = 1 */
 bool vlapic_hw_enabled(const struct vlapic *vl);   /* IA32_APIC_BASE.EN */
 bool vlapic_sw_enabled(const struct vlapic *vl);   /* hardware-enabled and SVR bit 8 */
+/* Whether an 8259 interrupt reaches the CPU through LINT0: LVT LINT0 is ExtINT and unmasked, or
+ * the APIC is hardware-disabled (LINT0 is then the INTR pin). */
+bool vlapic_lint0_extint(const struct vlapic *vl);
 /* The guest-physical address of the xAPIC MMIO page (IA32_APIC_BASE bits MAXPHYADDR-1:12). */
 uint64_t vlapic_mmio_base(const struct vlapic *vl);
 

@@ -322,23 +322,20 @@ static void platform_irq_timers(void)
 
 static bool platform_extint_pending(struct vcpu *v)
 {
-	uint32_t lint0 = 0;
 	uint64_t rte0 = vioapic_rte(platform.ioapic, 0);
-	bool lint0_extint, pin0_extint;
+	bool pin0_extint;
 
 	if (!vpic_output(platform.pic))
 		return false;
-	/* LINT0 programmed ExtINT and unmasked (SDM Vol. 3A §11.5.1 "Local Vector Table"), or a
-	 * hardware-disabled APIC, where LINT0 is the processor's INTR pin (§11.4.3). */
-	lint0 = *(const volatile uint32_t *)((const uint8_t *)vlapic_page(v->vlapic) +
-					     APIC_LVT_LINT0);
-	lint0_extint = !vlapic_hw_enabled(v->vlapic) ||
-		       (((lint0 >> 8) & 7) == 7 && !(lint0 & APIC_LVT_MASKED));
-	/* IOAPIC pin 0 in ExtINT mode, unmasked and addressed to this vCPU (destination field
-	 * bits 63:56, destination mode bit 11, as for any RTE: 82093AA datasheet §3.2.4). */
-	pin0_extint = ((rte0 >> 8) & 7) == VIOAPIC_DELIVERY_EXTINT && !(rte0 & (1u << 16)) &&
-		      vlapic_match_destination(v->vlapic, (uint32_t)(rte0 >> 56), rte0 & (1u << 11));
-	return lint0_extint || pin0_extint;
+	/* IOAPIC pin 0 in ExtINT mode, unmasked and addressed to this vCPU (as for any RTE:
+	 * 82093AA datasheet §3.2.4). */
+	pin0_extint = (rte0 & VIOAPIC_RTE_DELIVERY_MODE_MASK) >> VIOAPIC_RTE_DELIVERY_MODE_SHIFT ==
+			      VIOAPIC_DELIVERY_EXTINT &&
+		      !(rte0 & VIOAPIC_RTE_MASKED) &&
+		      vlapic_match_destination(v->vlapic,
+					       (uint32_t)(rte0 >> VIOAPIC_RTE_DESTINATION_SHIFT),
+					       rte0 & VIOAPIC_RTE_LOGICAL);
+	return vlapic_lint0_extint(v->vlapic) || pin0_extint;
 }
 
 static int platform_extint_acknowledge(void)

@@ -287,7 +287,7 @@ static enum exit_action handle_vmcall(struct vcpu *v, uint64_t qualification)
 static bool guest_in_64bit_mode(void)
 {
 	return (vmx_entry_controls & ENTRY_IA32E_MODE_GUEST) &&
-	       (vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & (1u << 13));
+	       (vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & SEGMENT_AR_L);
 }
 
 /* The operand of MOV to CR: outside 64-bit mode the source is a 32-bit register, whatever the

@@ -30,9 +30,9 @@ static enum x86_cpu_mode guest_cpu_mode(const struct vcpu *v)
 
 	if (!(vcpu_guest_cr0() & CR0_PE))
 		return X86_MODE_REAL16;
-	if ((v->efer & EFER_LMA) && (cs_ar & (1u << 13)))
+	if ((v->efer & EFER_LMA) && (cs_ar & SEGMENT_AR_L))
 		return X86_MODE_LONG64;
-	return (cs_ar & (1u << 14)) ? X86_MODE_PROT32 : X86_MODE_PROT16;
+	return (cs_ar & SEGMENT_AR_DB) ? X86_MODE_PROT32 : X86_MODE_PROT16;
 }
 
 /* The register operand's value (a write's source), or the immediate. */
@@ -48,7 +48,7 @@ static void advance_string_destination(struct vcpu *v, const struct x86_mmio_ins
 	uint64_t step = insn->access_size;
 	uint64_t mask = insn->address_size == 8 ? ~0ull : (1ull << (8 * insn->address_size)) - 1;
 
-	rdi = vmcs_read(VMCS_GUEST_RFLAGS) & (1u << 10) ? rdi - step : rdi + step;
+	rdi = vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_DF ? rdi - step : rdi + step;
 	vcpu_write_gpr(v, 7, (vcpu_read_gpr(v, 7) & ~mask) | (rdi & mask));
 }
 
@@ -99,6 +99,19 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct mmio_device *dev, uin
 	char why[128];
 
 	if (guest_fetch_instruction(&paging, linear, bytes, sizeof(bytes), &got, &fault)) {
+		/* The CPU fetched the instruction, the walk now cannot: the guest changed its page
+		 * tables under a stale TLB entry. The fetch faults as the instruction's own would
+		 * (SDM Vol. 3A §5.7 "Page-Fault Exceptions"), as KVM's emulator does. */
+		if (fault.reason == GUEST_WALK_NOT_PRESENT || fault.reason == GUEST_WALK_RESERVED_BIT ||
+		    fault.reason == GUEST_WALK_NO_EXECUTE) {
+			v->gprs.cr2 = fault.linear;
+			vcpu_inject_exception(VECTOR_PF, true, fault.page_fault_error_code);
+			return EXIT_ACTION_RESUME;
+		}
+		if (fault.reason == GUEST_WALK_NON_CANONICAL) {
+			vcpu_inject_exception(VECTOR_GP, true, 0);
+			return EXIT_ACTION_RESUME;
+		}
 		guest_walk_describe_fault(&fault, why, sizeof(why));
 		return vcpu_stop(v, GUEST_END_UNHANDLED,
 				 "%s access at RIP %#llx: cannot fetch the instruction: %s",

@@ -48,7 +48,7 @@ void vcpu_advance_rip(uint64_t length)
 	/* Outside 64-bit mode RIP is EIP: it wraps at 4 GiB, and VM entry requires bits 63:32 to
 	 * be 0 (SDM Vol. 3C §26.3.1.4 "Checks on Guest RIP, RFLAGS, and SSP"). */
 	if (!(vmx_entry_controls & ENTRY_IA32E_MODE_GUEST) ||
-	    !(vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & (1u << 13)))
+	    !(vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & SEGMENT_AR_L))
 		rip &= 0xFFFFFFFFu;
 	uint64_t interruptibility = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
 
@@ -62,7 +62,7 @@ void vcpu_advance_rip(uint64_t length)
 	 * delivers it on entry (SDM Vol. 3C §25.4.2, Table 25-4). */
 	if (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_TF)
 		vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
-			   vmcs_read(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) | (1u << 14));
+			   vmcs_read(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
 }
 
 static uint64_t *gpr_slot(struct vcpu *v, unsigned index)

@@ -141,6 +141,7 @@ enum exit_action vcpu_stop(struct vcpu *v, enum guest_end end, const char *forma
 #define VECTOR_DB 1
 #define VECTOR_UD 6
 #define VECTOR_GP 13
+#define VECTOR_PF 14
 
 /* Queues a hardware exception for the next VM entry (SDM Vol. 3C §27.6 "Event Injection"). */
 void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code);

@@ -239,6 +239,13 @@ enum vmcs_field {
 #define INTERRUPTIBILITY_MOV_SS_BLOCKING (1u << 1)
 #define INTERRUPTIBILITY_NMI_BLOCKING (1u << 3)
 
+/* Segment access-rights bits in the VMCS format (SDM Vol. 3C §25.4.1, Table 25-2). */
+#define SEGMENT_AR_L (1u << 13)        /* CS: 64-bit code */
+#define SEGMENT_AR_DB (1u << 14)       /* default operation size 32 bits */
+
+/* Pending debug exceptions: BS, a single step is due (SDM Vol. 3C §25.4.2, Table 25-4). */
+#define PENDING_DBG_BS (1u << 14)
+
 /* Guest activity states (SDM Vol. 3C §25.4.2). */
 #define ACTIVITY_STATE_ACTIVE 0u
 #define ACTIVITY_STATE_HLT 1u

@@ -19,6 +19,7 @@
 #include "apicv/vlapic.h"
 #include "boot/x86.h"
 #include "devices/vioapic.h"
+#include "include/apicvisor/testdev.h"
 #include "vmx/cpuid_policy.h"
 #include "vmx/exit.h"
 #include "platform/platform.h"
@@ -735,6 +736,92 @@ static void test_overdue_deadline_gives_a_slice(void **state)
 	assert_in_range(fake.vmcs[VMCS_PREEMPTION_TIMER_VALUE], 199000, 200000);
 }
 
+/* The instruction behind an MMIO exit can no longer be fetched (the guest unmapped its page
+ * under a stale TLB entry): #PF with CR2 and the walk's error code, not a stop. */
+static void test_mmio_fetch_fault_is_a_page_fault(void **state)
+{
+	uint64_t *pd_low = (uint64_t *)(v->guest->ram + 0x12000);
+
+	(void)state;
+	guest_64bit();
+	guest_identity_paging();
+	pd_low[0] = 0; /* the code's 2 MiB page: not present */
+	fake.vmcs[VMCS_GUEST_RIP] = 0x1000;
+	v->gprs.rbx = 0xFEC00000u;
+	fake.vmcs[VMCS_GUEST_PHYSICAL_ADDRESS] = 0xFEC00000u;
+	exit_with(EXIT_REASON_EPT_VIOLATION, 2, 3);
+	assert_int_equal(v->end, GUEST_END_RUNNING);
+	assert_int_equal(injected(), INJECTED(INTR_TYPE_HARDWARE_EXCEPTION, VECTOR_PF) |
+					 INTR_INFO_DELIVER_ERROR_CODE);
+	assert_int_equal(fake.vmcs[VMCS_ENTRY_EXCEPTION_ERROR_CODE], 0); /* not present, read */
+	assert_int_equal(v->gprs.cr2, 0x1000);
+	assert_int_equal(fake.vmcs[VMCS_GUEST_RIP], 0x1000);
+}
+
+/* testdev=off: the test device's ports are as empty as any other. */
+static void test_testdev_off(void **state)
+{
+	uint32_t value = 1;
+
+	(void)state;
+	assert_true(platform_irq_io(v, TESTDEV_PORT_LINE(5), 1, false, &value));
+	platform_irq_destroy();
+	platform_irq_init(v, 4000000, false);
+	assert_false(platform_irq_io(v, TESTDEV_PORT_LINE(5), 1, false, &value));
+	assert_false(platform_irq_io(v, TESTDEV_PORT_MSI_SEND, 1, false, &value));
+	v->gprs.rax = 0;
+	exit_with(EXIT_REASON_IO_INSTRUCTION, 8 | (uint64_t)TESTDEV_PORT_LINE(5) << 16, 1);
+	assert_int_equal(v->gprs.rax & 0xFF, 0xFF); /* IN8: all ones */
+}
+
+/* Posted mode uses the CPU's posted-interrupt processing exactly where the capability predicate
+ * says so (vmx_caps_posted_in_hardware), with the notification vector and descriptor. */
+static void test_posted_in_hardware_decision(void **state)
+{
+	struct vmx_caps caps = fake_caps_tigerlake;
+
+	(void)state;
+	fake_vcpu_destroy(v);
+	caps.pinbased |= (uint64_t)PIN_POSTED_INTERRUPTS << 32;
+	fake_cpu_reset();
+	v = fake_vcpu_create(&caps, MODE_POSTED, RAM);
+	assert_true(vmx_caps_posted_in_hardware(&caps));
+	assert_true(v->pi_hardware);
+	assert_true(fake.vmcs[VMCS_PIN_BASED_CONTROLS] & PIN_POSTED_INTERRUPTS);
+	assert_int_equal(fake.vmcs[VMCS_POSTED_INTR_NV], POSTED_INTERRUPT_VECTOR);
+	assert_int_equal(fake.vmcs[VMCS_POSTED_INTR_DESC_ADDR],
+			 (uint64_t)(uintptr_t)v->apic_pages.pi_desc);
+	/* apicv on the same CPU: no posting. */
+	apic_set_mode(v, MODE_APICV);
+	assert_false(v->pi_hardware);
+	assert_false(fake.vmcs[VMCS_PIN_BASED_CONTROLS] & PIN_POSTED_INTERRUPTS);
+	/* Without the capability (the fixture's 'tigerlake'): software. */
+	fake_vcpu_destroy(v);
+	fake_cpu_reset();
+	v = fake_vcpu_create(&fake_caps_tigerlake, MODE_POSTED, RAM);
+	assert_int_equal(v->pi_hardware, vmx_caps_posted_in_hardware(&fake_caps_tigerlake));
+	assert_false(fake.vmcs[VMCS_PIN_BASED_CONTROLS] & PIN_POSTED_INTERRUPTS);
+}
+
+/* tpr-shadow: the TPR threshold is the class of the highest interrupt the TPR holds back, 0 when
+ * nothing is held back (SDM Vol. 3C §30.1.2). */
+static void test_tpr_threshold(void **state)
+{
+	(void)state;
+	assert_int_equal(apic_set_mode(v, MODE_TPR_SHADOW), MODE_TPR_SHADOW);
+	vlapic_mmio_write(v->vlapic, APIC_SVR, 4, 0x1FF);
+	vlapic_set_tpr(v->vlapic, 0x80);
+	vlapic_set_irq(v->vlapic, 0x61, false);
+	fake.vmcs[VMCS_GUEST_RFLAGS] = 0x202;
+	apic_before_entry(v);
+	assert_int_equal(injected(), 0);
+	assert_int_equal(fake.vmcs[VMCS_TPR_THRESHOLD], 6);
+	vlapic_set_tpr(v->vlapic, 0x50);
+	apic_before_entry(v);
+	assert_int_equal(injected(), INJECTED(INTR_TYPE_EXTERNAL, 0x61));
+	assert_int_equal(fake.vmcs[VMCS_TPR_THRESHOLD], 0);
+}
+
 /* ---- the posted-interrupt decision and injection vs interrupt window -------------------------- */
 
 static void test_injection_or_window(void **state)
@@ -802,6 +889,10 @@ int main(void)
 		T_EMULATE(test_emulate_apic_base_on_ram_traps),
 		T(test_apic_access_page_follows_enable),
 		T(test_overdue_deadline_gives_a_slice),
+		T(test_mmio_fetch_fault_is_a_page_fault),
+		T(test_testdev_off),
+		T(test_posted_in_hardware_decision),
+		T(test_tpr_threshold),
 		T(test_apicv_rvi_and_posted_drain),
 	};
 #undef T
