@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 n=${N:-10000}
 apic="self-ipi-x2apic self-ipi-xapic-shorthand self-ipi-xapic-dest timer-periodic timer-oneshot
 timer-tsc-deadline tpr-mask priority-order esr-illegal-vector nmi-nested irq-window hlt-wakeup
-ioapic-edge ioapic-edge-masked ioapic-level ioapic-priority pic-extint pit-periodic msi uart-irq"
+ipi-shorthand-all ioapic-edge ioapic-edge-masked ioapic-level ioapic-priority pic-extint pit-periodic msi
+uart-irq ioapic-directed-eoi logical-destination ioapic-extint"
 NAME=bench GUEST_ARGS="n=$n vmcall null n=20 $(echo $apic) modes=emulate,tpr-shadow,apicv,posted" \
 	TIMEOUT=${TIMEOUT:-600} tools/run.sh >/dev/null || {
 	echo "apicvisor: the benchmark run failed; see ${BUILD:-build}/runs/bench/serial.log" >&2

@@ -119,6 +119,32 @@ EXPLAIN = {  # the vLAPIC scenarios, then the device ones
         "N MSIs from the test device (fixed, edge, to the own APIC ID).",
         "One I/O exit per message (the device's doorbell); the MSI itself is routed in root "
         "mode into vIRR/RVI or the posted descriptor, and the edge EOI is free from apicv on."),
+    "ipi-shorthand-all": (
+        "ICR low with the all-including-self shorthand (arrives) and with all-excluding-self "
+        "(one vCPU: reaches nobody; IRR checked), each followed by the EOI.",
+        "emulate/tpr-shadow: every ICR write, IRR read and EOI is an MMIO exit. apicv/posted: "
+        "only the shorthand self form is self-IPI virtualization (§30.4.3.2); all-including and "
+        "all-excluding are APIC-write exits (trap-like, §30.4.3.3) handled by the model: 2 per "
+        "round, the EOI virtualized."),
+    "logical-destination": (
+        "xAPIC logical destinations, flat (DFR all ones) and cluster (DFR 0FFFFFFFH), through ICR "
+        "IPIs and IOAPIC RTEs in logical mode; each model also sends to a logical ID that must "
+        "not match.",
+        "The DFR, LDR and logical ICR-low writes are APIC-write exits from apicv on (no "
+        "self-IPI form, §30.4.3.3); the IOAPIC side costs the same RTE accesses in every mode "
+        "(its page is not virtualized); EOIs are free from apicv on."),
+    "ioapic-directed-eoi": (
+        "EOI-broadcast suppression (SVR bit 12) with a level pin: the LAPIC EOI leaves remote "
+        "IRR set, the write of the vector to the IOAPIC's EOI register (82093AA version 20H) "
+        "clears it.",
+        "apicv/posted: the level vector is in the EOI-exit bitmap, so each EOI is one "
+        "EOI_INDUCED exit even though the model keeps it local (§30.1.4); the IOAPIC EOI "
+        "register is an MMIO exit in every mode."),
+    "ioapic-extint": (
+        "The 8259 through IOAPIC pin 0 in ExtINT mode (LINT0 masked): IRQ 5 raised with IF = 0, "
+        "then STI.",
+        "As pic-extint: the vector comes from the 8259's INTA cycle, so every interrupt is "
+        "injected after an interrupt-window exit in every mode."),
     "uart-irq": (
         "COM1's THR-empty interrupt on IRQ 4: enable ETBEI, take the interrupt, read IIR.",
         "Every UART register access is an I/O exit; the interrupt itself costs nothing extra "
