@@ -355,6 +355,9 @@
  *                    then the PDPT entry pointed at 0xFD000000 (no RAM) without INVLPG and the
  *                    read again: whether the CPU or the hypervisor's walk meets the missing
  *                    directory, the guest must stop cleanly
+ *   isolation-idt-ioapic *, isolation-idt-apic *  LIDT of a 4 KiB IDT at the IOAPIC or the
+ *                    xAPIC page, then INT3: the gate is read from the device page during event
+ *                    delivery, which the hypervisor must refuse with a clean stop
  *
  * (*: needs apicvisor; skipped without it.)
  */

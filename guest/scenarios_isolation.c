@@ -19,6 +19,7 @@
 #include "apicvisor/isolation.h"
 #include "cpu.h"
 #include "hypercall.h"
+#include "idt.h"
 #include "ioapic.h"
 #include "lapic.h"
 #include "lib/string.h"
@@ -694,6 +695,33 @@ static enum scenario_failure isolation_pit_short_period(struct scenario_state *s
 	return SCENARIO_PASSED;
 }
 
+/* The IDT moved onto a device page, then INT3: the CPU reads the gate from the device page during
+ * event delivery, which the hypervisor cannot emulate as the instruction at RIP; it must stop
+ * the guest cleanly. */
+static enum scenario_failure isolation_idt_on(struct scenario_state *state, uint64_t base)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) pointer = { 0xFFF, base };
+
+	cpu_interrupts_disable();
+	__asm__ volatile("lidt %0; int3" : : "m"(pointer) : "memory");
+	idt_reload();
+	scenario_note(state, "INT3 with the IDT at 0x%lx returned", base);
+	return SCENARIO_FAILURE_NOT_STOPPED;
+}
+
+static enum scenario_failure isolation_idt_ioapic(struct scenario_state *state)
+{
+	return isolation_idt_on(state, IOAPIC_BASE);
+}
+
+static enum scenario_failure isolation_idt_apic(struct scenario_state *state)
+{
+	return isolation_idt_on(state, ISOLATION_XAPIC_BASE);
+}
+
 static const struct scenario isolation_table[] = {
 	{ "isolation", true, isolation_prepare, isolation_run },
 	{ "isolation-past-ram", true, NULL, isolation_past_ram },
@@ -703,6 +731,8 @@ static const struct scenario isolation_table[] = {
 	{ "isolation-fetch-next-outside", true, NULL, isolation_fetch_next_outside },
 	{ "isolation-fetch-next-absent", true, NULL, isolation_fetch_next_absent },
 	{ "pit-short-period", true, NULL, isolation_pit_short_period },
+	{ "isolation-idt-ioapic", true, NULL, isolation_idt_ioapic },
+	{ "isolation-idt-apic", true, NULL, isolation_idt_apic },
 };
 
 const struct scenario_list scenario_isolation_list = {
