@@ -11,6 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "reliability.md"
+GOAL = 10_000_000
 
 
 def figures(log):
@@ -31,6 +32,7 @@ def main():
         return 2
     build = Path(sys.argv[1])
     rows = []
+    runs_list = []
     bad = False
     for name in sys.argv[2:]:
         try:
@@ -39,13 +41,18 @@ def main():
             print(f"tools/fuzz-report.py: {e}", file=sys.stderr)
             return 1
         bad |= crashed
+        runs_list.append(runs)
         rows.append(f"| `{name}` | {runs:,} | {per_sec:,} | {edges} | {features} | "
                     f"{'**yes**' if crashed else '0'} |")
+    short = [r.split("|")[1].strip() for r, n in zip(rows, runs_list) if n < GOAL]
     section = ("## Fuzzing\n\n"
                f"`make fuzz` on {date.today().isoformat()}: libFuzzer with ASan and UBSan, each "
-               "target for 10⁷ executions (`FUZZ_RUNS`), from the corpus kept in "
-               "`build/fuzz/corpus-<name>`. Coverage is libFuzzer's final `cov` (edges) and `ft` "
-               "(features).\n\n"
+               f"target until {GOAL:,} executions (`FUZZ_RUNS`) or `FUZZ_SECONDS`, whichever "
+               "comes first, continuing the corpus kept in `build/fuzz/corpus-<name>`. Coverage "
+               "is libFuzzer's final `cov` (edges) and `ft` (features). "
+               + (f"Below the {GOAL:,}-execution goal in this run (the time cap came first): "
+                  + ", ".join(short) + "." if short else "Every target reached the goal.")
+               + "\n\n"
                "| target | executions | per second | edges | features | crashes |\n"
                "|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n")
     text = DOC.read_text() if DOC.exists() else "# Reliability\n\n"
