@@ -36,6 +36,7 @@ FUZZ_SRCS_fuzz_x86_decode := tests/fuzz/fuzz_x86_decode.c vmx/x86_decode.c lib/f
 FUZZ_SRCS_fuzz_vlapic := tests/fuzz/fuzz_vlapic.c apicv/vlapic.c
 # The platform's dispatch over the fake CPU: the same sources as tests/unit/mk/vmx_glue.mk.
 FUZZ_SRCS_fuzz_platform := tests/fuzz/fuzz_platform.c tests/unit/fake_cpu.c \
+	tests/unit/vmx_caps_fixtures.c \
 	vmx/exit.c vmx/run.c vmx/vcpu.c vmx/vmx.c vmx/vmcs.c platform/platform.c \
 	platform/platform_irq.c vmx/mmio.c vmx/host_apic.c vmx/cpuid_policy.c vmx/vmx_caps.c \
 	vmx/vmx_names.c vmx/stats.c vmx/ept.c vmx/x86_decode.c vmx/guest_walk.c apicv/delivery.c \

@@ -174,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_input in = { data, size, 0 };
 
 	fake_cpu_reset();
-	v = fake_vcpu_create(&fake_caps_tigerlake, (enum apicvisor_mode)(input_u8(&in) % 4), RAM);
+	v = fake_vcpu_create(&vmx_caps_tigerlake, (enum apicvisor_mode)(input_u8(&in) % 4), RAM);
 	fake.vmcs[VMCS_GUEST_RFLAGS] = 0x202;
 	memset(tainted, 0, sizeof(tainted));
 	memset(line_high, 0, sizeof(line_high));

@@ -21,24 +21,6 @@
 
 struct fake_cpu fake;
 
-#define CONTROL_MSR(allowed0, allowed1) (((uint64_t)(allowed1) << 32) | (uint32_t)(allowed0))
-
-const struct vmx_caps fake_caps_tigerlake = {
-	.cpuid1_ecx = 0x7FFAFBBFu,
-	.feature_control = FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMXON_OUTSIDE_SMX,
-	.basic = 0x00D810000000002Bull,
-	.pinbased = CONTROL_MSR(0x16, 0x7F),
-	.procbased = CONTROL_MSR(0x04006172, 0xFFFFFFFE),
-	.procbased2 = CONTROL_MSR(0, 0x3FF),
-	.exit = CONTROL_MSR(0x36DFB, 0x7FFFFF),
-	.entry = CONTROL_MSR(0x11FB, 0xF3FF),
-	.misc = 0x000401E0,
-	.ept_vpid = 0x0000070106114141ull,
-	.cr0_fixed0 = 0x80000021,
-	.cr0_fixed1 = 0xFFFFFFFF,
-	.cr4_fixed0 = 0x2000,
-	.cr4_fixed1 = 0x003727FF,
-};
 
 /* ---- boot/x86.h --------------------------------------------------------------------------- */
 

@@ -16,6 +16,7 @@
 
 #include "vmx/vcpu.h"
 #include "vmx/vmx_caps.h"
+#include "vmx_caps_fixtures.h"
 
 #define FAKE_VMCS_FIELDS 0x7000    /* encodings are below this (SDM Vol. 3D Appendix B) */
 #define FAKE_MSRS 64
@@ -79,8 +80,6 @@ void fake_cpuid_set(uint32_t leaf, uint32_t subleaf, uint32_t eax, uint32_t ebx,
 		    uint32_t edx);
 void fake_msr_set(uint32_t index, uint64_t value);
 
-/* The Bochs 2.7 'tigerlake' capabilities (as tests/unit/test_vmx_caps.c describes them). */
-extern const struct vmx_caps fake_caps_tigerlake;
 
 /* A vCPU with a VMCS built by vmcs_setup() over fake_caps (guest RAM of ram_bytes, zeroed)
  * and the delivery and platform models initialised as boot/main.c does. */

@@ -18,41 +18,13 @@
 #include "vmx/vmx_caps.h"
 
 #include "test_util.h"
+#include "vmx_caps_fixtures.h"
 
 #define CPUID1_ECX_VMX (1u << 5)
 
 /* A control MSR: allowed-0 settings (1 = must be 1) in bits 31:0, allowed-1 in bits 63:32. */
 #define CONTROL_MSR(allowed0, allowed1) (((uint64_t)(allowed1) << 32) | (uint32_t)(allowed0))
 
-/*
- * Bochs 2.7, cpu model 'tigerlake'. Taken from the emulator: revision 0x2B
- * (BX_VMX_VMCS_REVISION_ID), 4 KiB VMCS, WB, INS/OUTS reporting (bit 54), TRUE controls (bit
- * 55); the allowed-0 halves of the TRUE control MSRs (pin 0x16, primary 0x04006172, exit
- * 0x36DFB, entry 0x11FB); pin allowed-1 0x7F (no posted interrupts); CR0 fixed0 0x80000021, CR4
- * fixed0 0x2000; MISC rate 0.
- * Constructed here (plausible, not copied from Bochs): the allowed-1 halves of the primary
- * (0xFFFFFFFE), secondary (bits 0-9: APIC accesses, EPT, descriptor-table exiting, RDTSCP,
- * x2APIC, VPID, WBINVD exiting, unrestricted guest, APIC-register virtualization,
- * virtual-interrupt delivery; no INVPCID, no XSAVES), exit (bits 0-22) and entry (0xF3FF: all
- * but the SMM bits 10-11) MSRs, the EPT/VPID capabilities (execute-only, 4-level walk, UC, WB,
- * 2 MiB pages, INVEPT single/all context, INVVPID; no 1 GiB pages) and the fixed1 MSRs.
- */
-static const struct vmx_caps tigerlake = {
-	.cpuid1_ecx = 0x7FFAFBBFu,
-	.feature_control = FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMXON_OUTSIDE_SMX,
-	.basic = 0x00D810000000002Bull,
-	.pinbased = CONTROL_MSR(0x16, 0x7F),
-	.procbased = CONTROL_MSR(0x04006172, 0xFFFFFFFE),
-	.procbased2 = CONTROL_MSR(0, 0x3FF),
-	.exit = CONTROL_MSR(0x36DFB, 0x7FFFFF),
-	.entry = CONTROL_MSR(0x11FB, 0xF3FF),
-	.misc = 0x000401E0,
-	.ept_vpid = 0x0000000106114141ull,
-	.cr0_fixed0 = 0x80000021,
-	.cr0_fixed1 = 0xFFFFFFFF,
-	.cr4_fixed0 = 0x2000,
-	.cr4_fixed1 = 0x003727FF,
-};
 
 /*
  * A Skylake-server-like CPU with posted interrupts (pin allowed-1 0xFF): revision 4, a 1 KiB
@@ -238,14 +210,14 @@ static void test_control_allowed(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		enum vmx_control_kind kind = cases[i].kind;
 
-		if (vmx_control_allowed(&tigerlake, kind, cases[i].bit) != cases[i].tigerlake)
+		if (vmx_control_allowed(&vmx_caps_tigerlake, kind, cases[i].bit) != cases[i].tigerlake)
 			fail_msg("case %zu: tigerlake allowed wrong", i);
 		if (vmx_control_allowed(&posted_cpu, kind, cases[i].bit) != cases[i].posted)
 			fail_msg("case %zu: posted CPU allowed wrong", i);
 	}
 	/* The allowed-0 half never counts as "allowed": a forced bit outside allowed-1 is not. */
 	{
-		struct vmx_caps caps = tigerlake;
+		struct vmx_caps caps = vmx_caps_tigerlake;
 
 		caps.pinbased = CONTROL_MSR(0x16, 0);
 		assert_false(vmx_control_allowed(&caps, VMX_CTL_PIN, 0x02));
@@ -291,11 +263,11 @@ static void test_decode_basic_and_misc(void **state)
 				 vmx_caps_preemption_timer_rate(&caps));
 	}
 	/* The fixtures themselves. */
-	assert_int_equal(vmx_caps_revision_id(&tigerlake), 0x2B);
-	assert_int_equal(vmx_caps_vmcs_size(&tigerlake), 4096);
-	assert_int_equal(vmx_caps_vmcs_memory_type(&tigerlake), 6);
-	assert_true(vmx_caps_has_true_controls(&tigerlake));
-	assert_int_equal(vmx_caps_preemption_timer_rate(&tigerlake), 0);
+	assert_int_equal(vmx_caps_revision_id(&vmx_caps_tigerlake), 0x2B);
+	assert_int_equal(vmx_caps_vmcs_size(&vmx_caps_tigerlake), 4096);
+	assert_int_equal(vmx_caps_vmcs_memory_type(&vmx_caps_tigerlake), 6);
+	assert_true(vmx_caps_has_true_controls(&vmx_caps_tigerlake));
+	assert_int_equal(vmx_caps_preemption_timer_rate(&vmx_caps_tigerlake), 0);
 	assert_int_equal(vmx_caps_revision_id(&posted_cpu), 4);
 	assert_int_equal(vmx_caps_vmcs_size(&posted_cpu), 1024);
 	assert_int_equal(vmx_caps_preemption_timer_rate(&posted_cpu), 5);
@@ -313,17 +285,17 @@ static void test_posted_in_hardware(void **state)
 
 	(void)state;
 	assert_true(vmx_caps_posted_in_hardware(&posted_cpu));
-	assert_false(vmx_caps_posted_in_hardware(&tigerlake));
+	assert_false(vmx_caps_posted_in_hardware(&vmx_caps_tigerlake));
 	caps.pinbased &= ~((uint64_t)PIN_POSTED_INTERRUPTS << 32);
 	assert_false(vmx_caps_posted_in_hardware(&caps));
 }
 
 static void test_fixtures_are_usable(void **state)
 {
-	struct vmx_caps unlocked = tigerlake;
+	struct vmx_caps unlocked = vmx_caps_tigerlake;
 
 	(void)state;
-	assert_null(vmx_caps_unusable_reason(&tigerlake, reason_buf, sizeof(reason_buf)));
+	assert_null(vmx_caps_unusable_reason(&vmx_caps_tigerlake, reason_buf, sizeof(reason_buf)));
 	assert_null(vmx_caps_unusable_reason(&posted_cpu, reason_buf, sizeof(reason_buf)));
 	/* Not locked yet: the hypervisor may still set it. */
 	unlocked.feature_control = 0;
@@ -345,21 +317,21 @@ static void test_unusable_platform(void **state)
 	struct vmx_caps caps;
 
 	(void)state;
-	caps = tigerlake;
+	caps = vmx_caps_tigerlake;
 	caps.cpuid1_ecx &= ~CPUID1_ECX_VMX;
 	assert_reason_contains(&caps, "VT-x is not available: CPUID.1:ECX.VMX[bit 5] is 0");
 	/* No VMX comes first even when everything else is wrong too. */
 	memset(&caps, 0, sizeof(caps));
 	assert_reason_contains(&caps, "CPUID.1:ECX.VMX[bit 5] is 0");
 
-	caps = tigerlake;
+	caps = vmx_caps_tigerlake;
 	caps.feature_control = FEATURE_CONTROL_LOCK;
 	assert_reason_contains(&caps, "VT-x is disabled by firmware: IA32_FEATURE_CONTROL is "
 				      "locked with 'VMXON outside SMX' off");
 	caps.feature_control = FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMXON_IN_SMX;
 	assert_reason_contains(&caps, "locked with 'VMXON outside SMX' off");
 
-	caps = tigerlake;
+	caps = vmx_caps_tigerlake;
 	caps.basic &= ~(0xFull << 50); /* memory type 0: UC */
 	assert_reason_contains(&caps, "not write-back (6)");
 	caps.basic |= 5ull << 50;
@@ -395,7 +367,7 @@ static void test_unusable_each_essential_feature(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(essential_cases); i++) {
 		const struct essential_case *t = &essential_cases[i];
-		const struct vmx_caps *fixtures[] = { &tigerlake, &posted_cpu };
+		const struct vmx_caps *fixtures[] = { &vmx_caps_tigerlake, &posted_cpu };
 
 		for (size_t f = 0; f < ARRAY_SIZE(fixtures); f++) {
 			struct vmx_caps caps = *fixtures[f];
@@ -445,7 +417,7 @@ static void test_unusable_ept_capabilities(void **state)
 		EPT_CAP_WALK_LENGTH_4 | EPT_CAP_MEMTYPE_UC,  /* no WB */
 		EPT_CAP_MEMTYPE_WB | EPT_CAP_MEMTYPE_UC | EPT_CAP_2MB_PAGES, /* no 4-level walk */
 	};
-	struct vmx_caps caps = tigerlake;
+	struct vmx_caps caps = vmx_caps_tigerlake;
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(unusable); i++) {
@@ -490,16 +462,16 @@ static const struct degrade_case degrade_cases[] = {
 	  NULL, false },
 	/* Without posted-interrupt processing, posted mode stays: the descriptor is drained in
 	 * software. */
-	{ "tigerlake, posted", &tigerlake, false, 0, { { 0 } }, MODE_POSTED, MODE_POSTED, NULL, false },
-	{ "tigerlake, apicv", &tigerlake, false, 0, { { 0 } }, MODE_APICV, MODE_APICV, NULL, false },
-	{ "tigerlake, tpr-shadow", &tigerlake, false, 0, { { 0 } }, MODE_TPR_SHADOW,
+	{ "tigerlake, posted", &vmx_caps_tigerlake, false, 0, { { 0 } }, MODE_POSTED, MODE_POSTED, NULL, false },
+	{ "tigerlake, apicv", &vmx_caps_tigerlake, false, 0, { { 0 } }, MODE_APICV, MODE_APICV, NULL, false },
+	{ "tigerlake, tpr-shadow", &vmx_caps_tigerlake, false, 0, { { 0 } }, MODE_TPR_SHADOW,
 	  MODE_TPR_SHADOW, NULL, false },
-	{ "tigerlake, emulate", &tigerlake, false, 0, { { 0 } }, MODE_EMULATE, MODE_EMULATE, NULL, false },
+	{ "tigerlake, emulate", &vmx_caps_tigerlake, false, 0, { { 0 } }, MODE_EMULATE, MODE_EMULATE, NULL, false },
 	{ "no APIC-register virtualization, posted", &posted_cpu, false, 1,
 	  { { VMX_CTL_SECONDARY, PROC2_APIC_REGISTER_VIRTUALIZATION } }, MODE_POSTED,
 	  MODE_TPR_SHADOW, "APIC-register virtualization", false },
 	{ "tigerlake without APIC-register virtualization, posted: the first missing is named",
-	  &tigerlake, false, 1, { { VMX_CTL_SECONDARY, PROC2_APIC_REGISTER_VIRTUALIZATION } },
+	  &vmx_caps_tigerlake, false, 1, { { VMX_CTL_SECONDARY, PROC2_APIC_REGISTER_VIRTUALIZATION } },
 	  MODE_POSTED, MODE_TPR_SHADOW, "APIC-register virtualization", false },
 	{ "no virtual-interrupt delivery, apicv", &posted_cpu, false, 1,
 	  { { VMX_CTL_SECONDARY, PROC2_VIRTUAL_INTERRUPT_DELIVERY } }, MODE_APICV, MODE_TPR_SHADOW,
@@ -514,7 +486,7 @@ static const struct degrade_case degrade_cases[] = {
 	  { { VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW } }, MODE_APICV, MODE_EMULATE, "TPR shadow", false },
 	{ "no TPR shadow, posted", &posted_cpu, false, 1,
 	  { { VMX_CTL_PRIMARY, PROC_USE_TPR_SHADOW } }, MODE_POSTED, MODE_EMULATE, "TPR shadow", false },
-	{ "no virtualize APIC accesses, tpr-shadow", &tigerlake, false, 1,
+	{ "no virtualize APIC accesses, tpr-shadow", &vmx_caps_tigerlake, false, 1,
 	  { { VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_APIC_ACCESSES } }, MODE_TPR_SHADOW, MODE_EMULATE,
 	  "virtualize APIC accesses", false },
 	{ "no posted, no TPR shadow, posted", &posted_cpu, false, 2,
@@ -535,10 +507,10 @@ static const struct degrade_case degrade_cases[] = {
 	{ "no x2APIC virtualization, x2APIC guest, posted", &posted_cpu, false, 1,
 	  { { VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_X2APIC_MODE } }, MODE_POSTED, MODE_TPR_SHADOW,
 	  "virtualize x2APIC mode", true },
-	{ "no x2APIC virtualization, x2APIC guest, apicv", &tigerlake, false, 1,
+	{ "no x2APIC virtualization, x2APIC guest, apicv", &vmx_caps_tigerlake, false, 1,
 	  { { VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_X2APIC_MODE } }, MODE_APICV, MODE_TPR_SHADOW,
 	  "virtualize x2APIC mode", true },
-	{ "no x2APIC virtualization, x2APIC guest, tpr-shadow", &tigerlake, false, 1,
+	{ "no x2APIC virtualization, x2APIC guest, tpr-shadow", &vmx_caps_tigerlake, false, 1,
 	  { { VMX_CTL_SECONDARY, PROC2_VIRTUALIZE_X2APIC_MODE } }, MODE_TPR_SHADOW,
 	  MODE_TPR_SHADOW, NULL, true },
 	{ "no x2APIC virtualization, xAPIC guest, posted", &posted_cpu, false, 1,
@@ -554,14 +526,14 @@ static void test_controls_fit(void **state)
 	uint32_t wrong = 0;
 
 	(void)state;
-	assert_true(vmx_controls_fit(&tigerlake, VMX_CTL_PIN, 0x16 | PIN_PREEMPTION_TIMER, &wrong));
+	assert_true(vmx_controls_fit(&vmx_caps_tigerlake, VMX_CTL_PIN, 0x16 | PIN_PREEMPTION_TIMER, &wrong));
 	assert_int_equal(wrong, 0);
-	assert_false(vmx_controls_fit(&tigerlake, VMX_CTL_PIN, 0x16 | PIN_POSTED_INTERRUPTS,
+	assert_false(vmx_controls_fit(&vmx_caps_tigerlake, VMX_CTL_PIN, 0x16 | PIN_POSTED_INTERRUPTS,
 				      &wrong));
 	assert_int_equal(wrong, PIN_POSTED_INTERRUPTS);
-	assert_false(vmx_controls_fit(&tigerlake, VMX_CTL_PIN, 0x06, &wrong));
+	assert_false(vmx_controls_fit(&vmx_caps_tigerlake, VMX_CTL_PIN, 0x06, &wrong));
 	assert_int_equal(wrong, 0x10);
-	assert_false(vmx_controls_fit(&tigerlake, VMX_CTL_SECONDARY, 1u << 20, &wrong));
+	assert_false(vmx_controls_fit(&vmx_caps_tigerlake, VMX_CTL_SECONDARY, 1u << 20, &wrong));
 	assert_int_equal(wrong, 1u << 20);
 }
 
@@ -653,7 +625,7 @@ static void test_print_tigerlake(void **state)
 	const char *list;
 
 	(void)state;
-	print_caps(&tigerlake, out, sizeof(out));
+	print_caps(&vmx_caps_tigerlake, out, sizeof(out));
 	assert_true(strncmp(out, "VT-x capabilities\n", 18) == 0);
 	assert_has(out, "  CPUID.1:ECX.VMX            1\n");
 	assert_has(out, "  IA32_FEATURE_CONTROL       0000000000000005\n");
@@ -671,7 +643,7 @@ static void test_print_tigerlake(void **state)
 			"allowed-1 (may be 1) 0000f3ff\n");
 	assert_has(out, "  IA32_VMX_MISC              00000000000401e0 (preemption timer rate: "
 			"TSC >> 0)\n");
-	assert_has(out, "  IA32_VMX_EPT_VPID_CAP      0000000106114141 (4-level walk yes, WB yes, "
+	assert_has(out, "  IA32_VMX_EPT_VPID_CAP      00000f0106114141 (4-level walk yes, WB yes, "
 			"UC yes, 2M pages yes, 1G pages no, INVEPT yes, INVVPID yes)\n");
 	assert_has(out, "  CR0 fixed0/fixed1          0000000080000021 / 00000000ffffffff\n");
 	assert_has(out, "  CR4 fixed0/fixed1          0000000000002000 / 00000000003727ff\n");

@@ -48,12 +48,12 @@ static int setup_mode(void **state, const struct vmx_caps *caps, enum apicvisor_
 
 static int setup(void **state)
 {
-	return setup_mode(state, &fake_caps_tigerlake, MODE_APICV);
+	return setup_mode(state, &vmx_caps_tigerlake, MODE_APICV);
 }
 
 static int setup_emulate(void **state)
 {
-	return setup_mode(state, &fake_caps_tigerlake, MODE_EMULATE);
+	return setup_mode(state, &vmx_caps_tigerlake, MODE_EMULATE);
 }
 
 static int teardown(void **state)
@@ -201,7 +201,7 @@ static void test_xcr0_switched_around_entry(void **state)
 
 static void test_x2apic_guest_without_x2apic_virtualization(void **state)
 {
-	struct vmx_caps caps = fake_caps_tigerlake;
+	struct vmx_caps caps = vmx_caps_tigerlake;
 
 	(void)state;
 	fake_vcpu_destroy(v);
@@ -778,7 +778,7 @@ static void test_testdev_off(void **state)
  * says so (vmx_caps_posted_in_hardware), with the notification vector and descriptor. */
 static void test_posted_in_hardware_decision(void **state)
 {
-	struct vmx_caps caps = fake_caps_tigerlake;
+	struct vmx_caps caps = vmx_caps_tigerlake;
 
 	(void)state;
 	fake_vcpu_destroy(v);
@@ -798,8 +798,8 @@ static void test_posted_in_hardware_decision(void **state)
 	/* Without the capability (the fixture's 'tigerlake'): software. */
 	fake_vcpu_destroy(v);
 	fake_cpu_reset();
-	v = fake_vcpu_create(&fake_caps_tigerlake, MODE_POSTED, RAM);
-	assert_int_equal(v->pi_hardware, vmx_caps_posted_in_hardware(&fake_caps_tigerlake));
+	v = fake_vcpu_create(&vmx_caps_tigerlake, MODE_POSTED, RAM);
+	assert_int_equal(v->pi_hardware, vmx_caps_posted_in_hardware(&vmx_caps_tigerlake));
 	assert_false(fake.vmcs[VMCS_PIN_BASED_CONTROLS] & PIN_POSTED_INTERRUPTS);
 }
 

@@ -3,6 +3,7 @@
 # boot/x86.h and vmx/vmcs.h call the fake instead of executing VMX instructions.
 UNIT_TEST_NAMES += test_vmx_exits
 UNIT_SRCS_test_vmx_exits := tests/unit/test_vmx_exits.c tests/unit/fake_cpu.c \
+	tests/unit/vmx_caps_fixtures.c \
 	vmx/exit.c vmx/run.c vmx/vcpu.c vmx/vmx.c vmx/vmcs.c platform/platform.c \
 	platform/platform_irq.c vmx/mmio.c \
 	vmx/host_apic.c vmx/cpuid_policy.c vmx/vmx_caps.c vmx/vmx_names.c vmx/stats.c vmx/ept.c \
