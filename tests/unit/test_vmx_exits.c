@@ -96,6 +96,17 @@ static uint32_t injected(void)
 	return (uint32_t)fake.vmcs[VMCS_ENTRY_INTR_INFO];
 }
 
+static void set_apic_base(uint64_t value)
+{
+	v->gprs.rcx = MSR_IA32_APIC_BASE;
+	v->gprs.rax = (uint32_t)value;
+	v->gprs.rdx = value >> 32;
+	exit_with(EXIT_REASON_WRMSR, 0, 2);
+	assert_int_equal(injected(), 0);
+}
+
+#define X2APIC_ENABLED (0xFEE00000u | APIC_BASE_ENABLE | APIC_BASE_X2APIC_ENABLE | (1u << 8))
+
 /* ---- defect 1: XSETBV, XCR0 and host state ------------------------------------------------- */
 
 static enum exit_action guest_xsetbv(uint32_t ecx, uint64_t value)
@@ -212,11 +223,7 @@ static void test_x2apic_guest_without_x2apic_virtualization(void **state)
 	v->launched = true;
 	/* The guest enables x2APIC mode: apicv needs "virtualize x2APIC mode", which this CPU
 	 * lacks; the mode drops to tpr-shadow, with the reason, and no control word asks for it. */
-	v->gprs.rcx = MSR_IA32_APIC_BASE;
-	v->gprs.rax = 0xFEE00000u | APIC_BASE_ENABLE | APIC_BASE_X2APIC_ENABLE | (1u << 8);
-	v->gprs.rdx = 0;
-	exit_with(EXIT_REASON_WRMSR, 0, 2);
-	assert_int_equal(injected(), 0);
+	set_apic_base(X2APIC_ENABLED);
 	assert_int_equal(v->apic_mode, MODE_TPR_SHADOW);
 	assert_false(fake.vmcs[VMCS_SECONDARY_CONTROLS] & PROC2_VIRTUALIZE_X2APIC_MODE);
 	assert_false(fake.vmcs[VMCS_SECONDARY_CONTROLS] & PROC2_VIRTUAL_INTERRUPT_DELIVERY);
@@ -411,11 +418,7 @@ static void test_cpuid_table_against_msr_handlers(void **state)
 {
 	(void)state;
 	/* x2APIC MSRs exist in x2APIC mode. */
-	v->gprs.rcx = MSR_IA32_APIC_BASE;
-	v->gprs.rax = 0xFEE00000u | APIC_BASE_ENABLE | APIC_BASE_X2APIC_ENABLE | (1u << 8);
-	v->gprs.rdx = 0;
-	exit_with(EXIT_REASON_WRMSR, 0, 2);
-	assert_int_equal(injected(), 0);
+	set_apic_base(X2APIC_ENABLED);
 	for (size_t i = 0; i < cpuid_feature_count; i++) {
 		const struct cpuid_feature *f = &cpuid_features[i];
 
@@ -533,10 +536,7 @@ static void test_mov_cr0_operand_is_32_bits_outside_64bit_mode(void **state)
 static void test_ioapic_ff_broadcast_in_x2apic_mode(void **state)
 {
 	(void)state;
-	v->gprs.rcx = MSR_IA32_APIC_BASE;
-	v->gprs.rax = 0xFEE00000u | APIC_BASE_ENABLE | APIC_BASE_X2APIC_ENABLE | (1u << 8);
-	v->gprs.rdx = 0;
-	exit_with(EXIT_REASON_WRMSR, 0, 2);
+	set_apic_base(X2APIC_ENABLED);
 	v->gprs.rcx = 0x80F; /* SVR: software-enable */
 	v->gprs.rax = 0x1FF;
 	exit_with(EXIT_REASON_WRMSR, 0, 2);
@@ -673,14 +673,6 @@ static uint64_t ept_entry(uint64_t gpa)
 	return table[(gpa >> 12) & 511];
 }
 
-static void set_apic_base(uint64_t value)
-{
-	v->gprs.rcx = MSR_IA32_APIC_BASE;
-	v->gprs.rax = (uint32_t)value;
-	v->gprs.rdx = value >> 32;
-	exit_with(EXIT_REASON_WRMSR, 0, 2);
-	assert_int_equal(injected(), 0);
-}
 
 /* Emulate mode: an APIC base moved onto RAM hides that RAM page (SDM Vol. 3A §11.4.5), so its
  * accesses trap; moved away, the RAM comes back. (Found by the isolation probes.) */
