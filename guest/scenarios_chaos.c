@@ -614,8 +614,6 @@ static void chaos_apic_open(void)
 
 /* The IOAPIC: IOREGSEL, IOWIN (RTE vectors made chaos vectors), the EOI register, and the other
  * offsets of its page. */
-static uint8_t chaos_ioregsel;
-
 static void chaos_op_ioapic(void)
 {
 	uintptr_t base = IOAPIC_BASE;
@@ -623,8 +621,7 @@ static void chaos_op_ioapic(void)
 
 	switch (chaos_below(6)) {
 	case 0:
-		chaos_ioregsel = chaos_chance(4) ? (uint8_t)value : (uint8_t)chaos_below(0x40);
-		chaos_mmio_write(base, 4, chaos_ioregsel, 0);
+		chaos_mmio_write(base, 4, chaos_chance(4) ? (uint8_t)value : chaos_below(0x40), 0);
 		break;
 	case 1:
 		chaos_mmio_read(base + 0x10, 4, chaos_below(4));
@@ -1207,10 +1204,10 @@ struct chaos_region {
 #define CHAOS_PTE_ACCESSED_DIRTY 0x60ull
 #define CHAOS_DESCRIPTOR_ACCESSED (1ull << 40)
 
-enum { CHAOS_REGION_CODE, CHAOS_REGION_PAGE_TABLES, CHAOS_REGION_GDT, CHAOS_REGION_IDT,
-       CHAOS_REGION_BIOS, CHAOS_REGIONS };
+/* Code, PML4, PDPT, 4 page directories, GDT, IDT, BIOS area. */
+#define CHAOS_REGIONS 10u
 
-static struct chaos_region chaos_regions[CHAOS_REGIONS + 5];
+static struct chaos_region chaos_regions[CHAOS_REGIONS];
 static unsigned chaos_region_count;
 static uintptr_t chaos_stack_guard;
 
