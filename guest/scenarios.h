@@ -319,7 +319,9 @@
  *                    (RAM end, RAM end - 1, the APIC and IOAPIC pages, 4 GiB - 1, 4 GiB, 2^63,
  *                    2^64 - 1, 2^64 - 16) and END outside a scenario: -EINVAL each; REPORT with
  *                    the same keys and with a 71-byte key: -EINVAL; the pass-through MSRs read
- *                    (nonzero values listed); every IOREGSEL index through IOWIN, every dword of
+ *                    (nonzero values listed); every MSR of 0-1FFFH, C0000000H-C0001FFFH and
+ *                    40000000H-400000FFH and every CPUID leaf (subleaves 0-3): no secret word
+ *                    or half; every IOREGSEL index through IOWIN, every dword of
  *                    the IOAPIC and xAPIC pages, fw_cfg items 0-3FH and 8000H-803FH: no half of
  *                    a secret word; RSDP, EBDA, BIOS and multiboot areas written and read back;
  *                    the APIC base moved onto RAM at 64 MiB (the version register answers

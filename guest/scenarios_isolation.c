@@ -334,6 +334,63 @@ static void isolation_probe_msrs(struct isolation_run *run)
 			  found == 0 ? "secret not found" : "secret found");
 }
 
+/* Every MSR of the two ranges the MSR bitmaps cover, and the hypervisor range 40000000H-400000FFH,
+ * read: none may hold a secret word (the x2APIC range reads #GP in xAPIC mode). And every CPUID
+ * leaf up to the highest basic and extended one, and 40000000H-400000FFH, subleaves 0-3. */
+static void isolation_probe_msr_and_cpuid_space(struct isolation_run *run)
+{
+	static const uint32_t ranges[][2] = {
+		{ 0x0, 0x2000 }, { 0xC0000000u, 0xC0002000u }, { 0x40000000u, 0x40000100u },
+	};
+	unsigned found = 0, readable = 0;
+	char buf[19];
+
+	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+		for (uint32_t msr = ranges[r][0]; msr < ranges[r][1]; msr++) {
+			uint64_t value;
+
+			if (cpu_rdmsr_safe(msr, &value).vector != IDT_NO_EXCEPTION)
+				continue;
+			readable++;
+			found += isolation_is_secret(value) ||
+				 isolation_is_secret_half((uint32_t)value) ||
+				 isolation_is_secret_half((uint32_t)(value >> 32));
+		}
+	}
+	isolation_append(run, "isolation:   readable MSRs: ");
+	isolation_append(run, isolation_hex(readable, buf));
+	isolation_append(run, "\n");
+
+	uint32_t basic = cpu_cpuid(0).eax, extended = cpu_cpuid(0x80000000u).eax;
+	static const uint32_t leaf_ranges[][2] = {
+		{ 0, 0 }, { 0x80000000u, 0 }, { 0x40000000u, 0x400000FFu },
+	};
+
+	for (size_t r = 0; r < 3; r++) {
+		uint32_t last = r == 0 ? basic : r == 1 ? extended : leaf_ranges[r][1];
+
+		if (last - leaf_ranges[r][0] > 0x100)
+			last = leaf_ranges[r][0] + 0x100;
+		for (uint32_t leaf = leaf_ranges[r][0]; leaf <= last; leaf++) {
+			for (uint32_t sub = 0; sub < 4; sub++) {
+				struct cpu_cpuid_result c;
+
+				__asm__ volatile("cpuid"
+						 : "=a"(c.eax), "=b"(c.ebx), "=c"(c.ecx), "=d"(c.edx)
+						 : "a"(leaf), "c"(sub));
+				found += isolation_is_secret_half(c.eax) +
+					 isolation_is_secret_half(c.ebx) +
+					 isolation_is_secret_half(c.ecx) +
+					 isolation_is_secret_half(c.edx);
+			}
+		}
+	}
+	run->secret_found += found;
+	isolation_outcome(run, "every MSR 0-1FFFH, C0000000H-C0001FFFH, 40000000H-400000FFH and "
+			  "every CPUID leaf", found == 0, found == 0 ? "secret not found" :
+			  "secret found");
+}
+
 /* ---- probe: the APIC base moved onto RAM and off it ------------------------------------------ */
 
 #define ISOLATION_APIC_RAM_TARGET 0x04000000ull /* 64 MiB: guest RAM the guest does not use */
@@ -531,6 +588,7 @@ static enum scenario_failure isolation_run(struct scenario_state *state)
 	cpu_interrupts_disable();
 	isolation_probe_hypercall_strings(&run);
 	isolation_probe_msrs(&run);
+	isolation_probe_msr_and_cpuid_space(&run);
 	isolation_probe_device_registers(&run);
 	isolation_probe_firmware_areas(&run);
 	isolation_probe_apic_move(&run);
