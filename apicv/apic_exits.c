@@ -17,7 +17,6 @@
 #include "delivery.h"
 #include "vlapic.h"
 
-#define MSR_IA32_TSC_DEADLINE 0x6E0u
 
 /* ---- MMIO ------------------------------------------------------------------------------------ */
 

@@ -19,7 +19,6 @@
 #define APIC_DEFAULT_BASE 0xFEE00000ull
 #define X2APIC_MSR_FIRST 0x800u
 #define X2APIC_MSR_LAST 0x8FFu
-#define MSR_IA32_TSC_DEADLINE 0x6E0u
 
 
 /* The board, set at start-up; nothing by default (a platform with no devices). */
@@ -146,7 +145,7 @@ void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t
 	vlapic_set_maxphyaddr(v->vlapic, maxphyaddr);
 	memset(pages->pi_desc, 0, sizeof(*pages->pi_desc));
 	pages->pi_desc->notification_vector = POSTED_INTERRUPT_VECTOR;
-	v->apic_mapped_base = 0;
+	v->apic_page_changed = false;
 	v->timer_dirty = true;
 }
 
@@ -170,7 +169,7 @@ static void map_apic_page(struct vcpu *v, enum apic_page_map how)
 	uint64_t eptp = v->guest->ept_pointer;
 	bool in_ram = base < v->guest->ram_bytes;
 
-	if (v->apic_mapped_base && ((int)how != v->apic_page_map || v->apic_mapped_base != base)) {
+	if (v->apic_page_changed && ((int)how != v->apic_page_map || v->apic_mapped_base != base)) {
 		uint64_t old = v->apic_mapped_base;
 
 		if (old < v->guest->ram_bytes)
@@ -179,29 +178,34 @@ static void map_apic_page(struct vcpu *v, enum apic_page_map how)
 		else
 			ept_map_page(eptp, &v->ept_pool, old, 0, 0);
 		vmx_invept(eptp);
-		v->apic_mapped_base = 0;
+		v->apic_page_changed = false;
 	}
 	v->apic_page_map = (int)how;
-	if (how == APIC_PAGE_NONE || v->apic_mapped_base)
+	if (how == APIC_PAGE_NONE || v->apic_page_changed)
 		return;
 	if (how == APIC_PAGE_ACCESS &&
 	    ept_map_page(eptp, &v->ept_pool, base,
 			 (uint64_t)(uintptr_t)v->apic_pages.apic_access_page, EPT_PAGE_RWX_WB)) {
 		vmx_invept(eptp); /* the page may have been RAM a moment ago */
 		v->apic_mapped_base = base;
+		v->apic_page_changed = true;
 		return;
 	}
-	if (how == APIC_PAGE_ACCESS)
+	if (how == APIC_PAGE_ACCESS) {
 		/* Out of EPT structures (a guest moving its APIC base around): trap instead; the
-		 * accesses arrive as EPT violations and are emulated, correct, only slower. */
-		log_info("apicvisor: no EPT structures left for the APIC page at %#llx: its "
-			 "accesses are emulated\n", (unsigned long long)base);
+		 * accesses arrive as EPT violations and are emulated, correct, only slower. Said
+		 * once: a guest must not be able to fill the console. */
+		if (!v->apic_stats.apic_page_trapped++)
+			log_info("apicvisor: no EPT structures left for the APIC page at %#llx: its "
+				 "accesses are emulated (said once)\n", (unsigned long long)base);
+	}
 	/* Trap: outside RAM nothing is mapped there anyway; a RAM page is unmapped (its
 	 * page-table entry exists: no EPT structure is needed for that). */
 	if (in_ram) {
 		ept_map_page(eptp, &v->ept_pool, base, 0, 0);
 		vmx_invept(eptp);
 		v->apic_mapped_base = base;
+		v->apic_page_changed = true;
 	}
 }
 
@@ -472,7 +476,9 @@ void apic_before_entry(struct vcpu *v)
 	 * NMI waits for the next exit. */
 	set_primary_bit(PROC_NMI_WINDOW_EXITING,
 			v->nmi_pending &&
-				(vmcs_read(VMCS_PIN_BASED_CONTROLS) & PIN_VIRTUAL_NMIS));
+				(vmcs_read(VMCS_PIN_BASED_CONTROLS) & PIN_VIRTUAL_NMIS) &&
+				vmx_control_allowed(vmx_active_caps, VMX_CTL_PRIMARY,
+						    PROC_NMI_WINDOW_EXITING));
 
 	/* An 8259 interrupt (ExtINT through LINT0 or IOAPIC pin 0) is injected in every mode:
 	 * virtual-interrupt delivery cannot deliver it, its vector comes from the INTA cycle
@@ -536,9 +542,18 @@ bool apic_has_deliverable_event(struct vcpu *v)
 uint64_t apic_timer_deadline(struct vcpu *v)
 {
 	uint64_t lapic_guest = vlapic_timer_deadline(v->vlapic);
-	/* In host TSC (the preemption timer's clock); at least 1, as 0 means none. */
-	uint64_t lapic = lapic_guest ? (lapic_guest - v->tsc_offset ? lapic_guest - v->tsc_offset : 1)
-				     : 0;
+	uint64_t lapic = 0;
+
+	/* The vLAPIC's deadline is guest TSC; the preemption timer runs on host TSC. Convert the
+	 * time left, not the absolute value (the offset may be anything the guest wrote): a
+	 * deadline already reached is due now. */
+	if (lapic_guest) {
+		uint64_t host_now = rdtsc(), guest_now = host_now + v->tsc_offset;
+
+		lapic = lapic_guest > guest_now ? host_now + (lapic_guest - guest_now) : host_now;
+		if (lapic < host_now) /* the sum wrapped: as far as the TSC goes */
+			lapic = ~0ull;
+	}
 	uint64_t devices = board->deadline();
 
 	return tsc_earlier(lapic, devices);

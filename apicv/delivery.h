@@ -76,6 +76,7 @@ struct apic_stats {
 	uint64_t extint_injected;     /* 8259 interrupts injected (ExtINT: never virtual delivery) */
 	uint64_t extint_window_exits; /* interrupt-window exits taken for an ExtINT */
 	uint64_t ioapic_access[16];   /* IOAPIC MMIO exits by register (offset >> 4) */
+	uint64_t apic_page_trapped;   /* APIC bases EPT had no room to map the APIC page at */
 };
 
 /*

@@ -161,7 +161,8 @@ void vlapic_init_signal(struct vlapic *vl);
 void *vlapic_page(struct vlapic *vl);
 /* The counters (for the statistics output). */
 const struct vlapic_stats *vlapic_stats(const struct vlapic *vl);
-/* Sets the physical-address width IA32_APIC_BASE is checked against (1..52): the MAXPHYADDR
+/* Sets the physical-address width IA32_APIC_BASE is checked against (12..52; other values are
+ * ignored): the MAXPHYADDR
  * the guest's CPUID reports. */
 void vlapic_set_maxphyaddr(struct vlapic *vl, unsigned bits);
 /* The timer's input clock in Hz (= tsc_hz given at creation). */

@@ -23,9 +23,9 @@
 #define CR4_SMAP (1ull << 21)
 #define CR4_PKE (1ull << 22)
 /* CR4 bits whose features the guest's CPUID never shows (vmx/cpuid_policy.c): LA57 (12), SMXE
- * (14), and everything from CET (23) up (PKS, UINTR, LAM_SUP, FRED ...). A guest setting one
- * gets #GP, as on a CPU without it. */
-#define CR4_GUEST_RESERVED ((1ull << 12) | (1ull << 14) | (~0ull << 23))
+ * (14), KL (19, Key Locker), and everything from CET (23) up (PKS, UINTR, LAM_SUP, FRED ...).
+ * A guest setting one gets #GP, as on a CPU without it. */
+#define CR4_GUEST_RESERVED ((1ull << 12) | (1ull << 14) | (1ull << 19) | (~0ull << 23))
 
 /* XCR0 state components (SDM Vol. 1 §13.1 "XSAVE-Supported Features and State-Component
  * Bitmaps"). */
@@ -44,10 +44,20 @@
 
 #define MSR_IA32_TSC 0x010u
 #define MSR_IA32_APIC_BASE 0x01Bu
+#define MSR_IA32_SYSENTER_CS 0x174u
+#define MSR_IA32_SYSENTER_ESP 0x175u
+#define MSR_IA32_SYSENTER_EIP 0x176u
 #define MSR_IA32_PAT 0x277u
+#define MSR_IA32_TSC_DEADLINE 0x6E0u
 #define MSR_IA32_EFER 0xC0000080u
 #define MSR_IA32_FS_BASE 0xC0000100u
 #define MSR_IA32_GS_BASE 0xC0000101u
+#define MSR_IA32_STAR 0xC0000081u
+#define MSR_IA32_LSTAR 0xC0000082u
+#define MSR_IA32_CSTAR 0xC0000083u
+#define MSR_IA32_FMASK 0xC0000084u
+#define MSR_IA32_KERNEL_GS_BASE 0xC0000102u
+#define MSR_IA32_TSC_AUX 0xC0000103u
 
 #define APIC_BASE_X2APIC_ENABLE (1ull << 10)
 #define APIC_BASE_ENABLE (1ull << 11)

@@ -147,7 +147,7 @@ bool scenario_expect(struct scenario_state *state, const char *what, uint64_t ac
  * frequency will be the processor's bus clock or core crystal clock frequency (when TSC/core
  * crystal clock ratio is enumerated in CPUID leaf 0x15) divided by the value specified in the
  * divide configuration register"), so one timer count at divide 1 is EBX/EAX TSC cycles.
- * apicvisor answers EAX = EBX = 1 and ECX = the TSC rate it measured (vmx/platform.c).
+ * apicvisor answers EAX = EBX = 1 and ECX = the TSC rate it measured (vmx/cpuid_policy.c).
  */
 struct scenario_clocks {
 	uint32_t crystal_denominator; /* CPUID.15H:EAX, 0 where the leaf is absent */

@@ -11,6 +11,7 @@
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
 #include "../vmx/cpuid_policy.h"
+#include "../vmx/ept.h"
 #include "../vmx/vmcs.h"
 #include "../vmx/vmx.h"
 #include "platform_irq.h"
@@ -91,13 +92,16 @@ void platform_cpuid(struct vcpu *v)
 unsigned platform_maxphyaddr(void)
 {
 	uint32_t r[4];
+	unsigned bits = 36; /* where CPUID.80000008H is absent (SDM Vol. 3A §5.1.4) */
 
-	/* CPUID.80000008H:EAX[7:0], or 36 where the leaf is absent (SDM Vol. 3A §5.1.4). */
 	cpuid(0x80000000u, 0, r);
-	if (r[0] < 0x80000008u)
-		return 36;
-	cpuid(0x80000008u, 0, r);
-	return r[0] & 0xFF;
+	if (r[0] >= 0x80000008u) {
+		cpuid(0x80000008u, 0, r);
+		bits = r[0] & 0xFF;
+	}
+	/* 4-level EPT translates guest-physical addresses of 48 bits (SDM Vol. 3C §29.3.2): a
+	 * guest told more could place its APIC base where EPT cannot map it. */
+	return bits > EPT_GUEST_PHYSICAL_BITS ? EPT_GUEST_PHYSICAL_BITS : bits;
 }
 
 /* ---- MSRs ------------------------------------------------------------------------------------ */

@@ -46,19 +46,24 @@ static uint64_t platform_now(void *ctx)
 	return rdtsc();
 }
 
+/* Whether an IOAPIC or MSI message's destination names the vCPU's local APIC. The message
+ * carries an 8-bit destination: 0xFF is the xAPIC broadcast, and stays a broadcast for a local
+ * APIC in x2APIC mode, whose own broadcast ID is 0xFFFFFFFF (SDM Vol. 3A §11.12.9 "ICR
+ * Operation in x2APIC Mode"; KVM treats it the same way). */
+static bool message_reaches(const struct vcpu *v, uint32_t destination, bool logical)
+{
+	if (destination == 0xFF && vlapic_x2apic_mode(v->vlapic))
+		destination = 0xFFFFFFFFu;
+	return vlapic_match_destination(v->vlapic, destination, logical);
+}
+
 /* A message for the local APICs (IOAPIC RTE or MSI). */
 static bool deliver_to_vcpu(void *ctx, uint32_t destination, bool logical, uint8_t mode,
 			    uint8_t vector, bool level)
 {
 	struct vcpu *v = ctx;
 
-	/* IOAPIC RTEs and MSI addresses carry an 8-bit destination: 0xFF is the xAPIC broadcast,
-	 * and stays a broadcast for local APICs in x2APIC mode, whose own broadcast ID is
-	 * 0xFFFFFFFF (SDM Vol. 3A §11.12.9 "ICR Operation in x2APIC Mode"; KVM treats it the
-	 * same way). */
-	if (destination == 0xFF && vlapic_x2apic_mode(v->vlapic))
-		destination = 0xFFFFFFFFu;
-	if (!vlapic_match_destination(v->vlapic, destination, logical))
+	if (!message_reaches(v, destination, logical))
 		return false;
 	switch (mode) {
 	case VIOAPIC_DELIVERY_FIXED:
@@ -332,9 +337,8 @@ static bool platform_extint_pending(struct vcpu *v)
 	pin0_extint = (rte0 & VIOAPIC_RTE_DELIVERY_MODE_MASK) >> VIOAPIC_RTE_DELIVERY_MODE_SHIFT ==
 			      VIOAPIC_DELIVERY_EXTINT &&
 		      !(rte0 & VIOAPIC_RTE_MASKED) &&
-		      vlapic_match_destination(v->vlapic,
-					       (uint32_t)(rte0 >> VIOAPIC_RTE_DESTINATION_SHIFT),
-					       rte0 & VIOAPIC_RTE_LOGICAL);
+		      message_reaches(v, (uint32_t)(rte0 >> VIOAPIC_RTE_DESTINATION_SHIFT),
+				      rte0 & VIOAPIC_RTE_LOGICAL);
 	return vlapic_lint0_extint(v->vlapic) || pin0_extint;
 }
 

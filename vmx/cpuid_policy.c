@@ -5,28 +5,14 @@
  */
 #include "cpuid_policy.h"
 
-#define MSR_IA32_TSC 0x010u
-#define MSR_IA32_APIC_BASE 0x01Bu
-#define MSR_IA32_SYSENTER_CS 0x174u
-#define MSR_IA32_SYSENTER_ESP 0x175u
-#define MSR_IA32_SYSENTER_EIP 0x176u
-#define MSR_IA32_PAT 0x277u
-#define MSR_IA32_TSC_DEADLINE 0x6E0u
+#include "../boot/x86.h"
+#include "vmcs.h"
+
+/* The x2APIC MSRs a feature row names (SDM Vol. 3A §11.12.1.2, Table 11-6). */
 #define MSR_X2APIC_APICID 0x802u
 #define MSR_X2APIC_EOI 0x80Bu
 #define MSR_X2APIC_ICR 0x830u
 #define MSR_X2APIC_SELF_IPI 0x83Fu
-#define MSR_IA32_EFER 0xC0000080u
-#define MSR_IA32_STAR 0xC0000081u
-#define MSR_IA32_LSTAR 0xC0000082u
-#define MSR_IA32_FMASK 0xC0000084u
-#define MSR_IA32_FS_BASE 0xC0000100u
-#define MSR_IA32_GS_BASE 0xC0000101u
-#define MSR_IA32_KERNEL_GS_BASE 0xC0000102u
-#define MSR_IA32_TSC_AUX 0xC0000103u
-
-#define CR4_OSXSAVE (1ull << 18)
-#define CR4_PKE (1ull << 22)
 
 #define F(name_, leaf_, subleaf_, reg_, bit_, show_, ...) \
 	{ name_, leaf_, subleaf_, CPUID_##reg_, bit_, CPUID_##show_, { __VA_ARGS__ } }
@@ -165,8 +151,6 @@ const size_t cpuid_feature_count = ARRAY_SIZE(cpuid_features);
 
 #undef F
 
-#define SECONDARY_ENABLE_RDTSCP (1u << 3)
-#define SECONDARY_ENABLE_INVPCID (1u << 12)
 
 static bool feature_shown(const struct cpuid_context *ctx, const struct cpuid_feature *f,
 			  bool host_has)
@@ -177,9 +161,9 @@ static bool feature_shown(const struct cpuid_context *ctx, const struct cpuid_fe
 	case CPUID_SHOW_ALWAYS:
 		return true;
 	case CPUID_SHOW_IF_RDTSCP:
-		return host_has && (ctx->secondary_controls & SECONDARY_ENABLE_RDTSCP);
+		return host_has && (ctx->secondary_controls & PROC2_ENABLE_RDTSCP);
 	case CPUID_SHOW_IF_INVPCID:
-		return host_has && (ctx->secondary_controls & SECONDARY_ENABLE_INVPCID);
+		return host_has && (ctx->secondary_controls & PROC2_ENABLE_INVPCID);
 	case CPUID_SHOW_IF_PAT_SWITCHED:
 		return host_has && ctx->pat_switched;
 	case CPUID_MIRROR_CR4_OSXSAVE:
@@ -293,7 +277,9 @@ void cpuid_policy_apply(const struct cpuid_context *ctx, uint32_t leaf, uint32_t
 		 * follow. The vLAPIC timer counts at this crystal clock (SDM Vol. 3A §11.5.4). */
 		r[0] = 1;
 		r[1] = 1;
-		r[2] = (uint32_t)ctx->tsc_hz;
+		/* ECX is 32 bits: a TSC from 4.29 GHz up is "not enumerated" (ECX = 0) rather
+		 * than a crystal the vLAPIC timer would not count at. */
+		r[2] = ctx->tsc_hz <= 0xFFFFFFFFu ? (uint32_t)ctx->tsc_hz : 0;
 		r[3] = 0;
 		break;
 	case 0x16:

@@ -15,6 +15,9 @@ size_t ept_pages_needed(uint64_t ram_bytes);
 uint64_t ept_build(void *pages, uint64_t ram_hpa, uint64_t ram_bytes);
 
 /* Leaf entry flags for ept_map_page(). */
+/* Guest-physical address bits a 4-level EPT walk translates. */
+#define EPT_GUEST_PHYSICAL_BITS 48u
+
 #define EPT_PAGE_RWX_WB ((1ull << 0) | (1ull << 1) | (1ull << 2) | (6ull << 3))
 
 /* Spare zeroed pages for the paging structures ept_map_page() adds (outside guest RAM). */

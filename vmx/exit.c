@@ -114,12 +114,21 @@ static enum exit_action handle_hlt(struct vcpu *v, uint64_t qualification)
 	(void)qualification;
 	vcpu_skip_instruction();
 	/* An event the guest can take now ends the HLT at once: the next entry delivers it. An
-	 * NMI is not masked by IF (SDM Vol. 3A §7.7 "Nonmaskable Interrupt (NMI)"). (Deciding
+	 * NMI is not masked by IF, only by NMI blocking (SDM Vol. 3A §7.7 "Nonmaskable Interrupt
+	 * (NMI)"). (Deciding
 	 * this here is what a hypervisor does before blocking a vCPU, and Bochs 2.7 would not wake
 	 * a halted guest on a pending virtual interrupt.) */
-	if (v->nmi_pending || (interrupts_enabled && apic_has_deliverable_event(v)))
+	if (vcpu_nmi_deliverable(v) || (interrupts_enabled && apic_has_deliverable_event(v)))
 		return EXIT_ACTION_RESUME;
 	return vcpu_halt(v);
+}
+
+bool vcpu_nmi_deliverable(const struct vcpu *v)
+{
+	/* A pending NMI waits while NMIs are blocked (inside an NMI handler, until its IRET, which
+	 * a halted guest never executes): it cannot end a HLT then (SDM Vol. 3A §7.7). */
+	return v->nmi_pending &&
+	       !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI_BLOCKING);
 }
 
 enum exit_action vcpu_halt(struct vcpu *v)
@@ -218,7 +227,7 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 	struct scenario_result *r = v->in_scenario ? &v->scenarios[v->scenario_count - 1] : NULL;
 
 	switch (function) {
-	case APICVISOR_HC_NULL: /* here when the fast path declined it (STI shadow, TF) */
+	case APICVISOR_HC_NULL: /* here when the entry stub declined it (vmx/entry.asm says when) */
 	case APICVISOR_HC_PING:
 		return 0;
 	case APICVISOR_HC_SCENARIO_BEGIN:
@@ -283,12 +292,6 @@ static enum exit_action handle_vmcall(struct vcpu *v, uint64_t qualification)
 	return EXIT_ACTION_RESUME;
 }
 
-/* Whether the guest runs 64-bit code (IA-32e mode and CS.L), where MOV to CR takes 64 bits. */
-static bool guest_in_64bit_mode(void)
-{
-	return (vmx_entry_controls & ENTRY_IA32E_MODE_GUEST) &&
-	       (vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & SEGMENT_AR_L);
-}
 
 /* The operand of MOV to CR: outside 64-bit mode the source is a 32-bit register, whatever the
  * saved 64-bit GPR holds above (SDM Vol. 2B "MOV—Move to/from Control Registers"). */
@@ -296,7 +299,7 @@ static uint64_t cr_source(struct vcpu *v, unsigned reg)
 {
 	uint64_t value = vcpu_read_gpr(v, reg);
 
-	return guest_in_64bit_mode() ? value : (uint32_t)value;
+	return vcpu_in_64bit_mode() ? value : (uint32_t)value;
 }
 
 /* PDPTE bits that are reserved in PAE paging: 2:1, 8:5 and MAXPHYADDR-63 (SDM Vol. 3A §5.4.1
@@ -346,10 +349,14 @@ static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
 	uint32_t entry = vmx_entry_controls;
 	uint64_t efer = v->efer;
 
+	bool activates_ia32e = (value & CR0_PG) && !(old & CR0_PG) && (v->efer & EFER_LME);
+
+	/* ... among them activating IA-32e mode without PAE or with CS.L = 1. */
 	if ((value >> 32) || ((value & CR0_PG) && !(value & CR0_PE)) ||
 	    ((value & CR0_NW) && !(value & CR0_CD)) ||
-	    ((value & CR0_PG) && !(old & CR0_PG) && (v->efer & EFER_LME) && !(cr4 & CR4_PAE)) ||
-	    (!(value & CR0_PG) && (old & CR0_PG) && guest_in_64bit_mode()) ||
+	    (activates_ia32e && (!(cr4 & CR4_PAE) ||
+				 (vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & SEGMENT_AR_L))) ||
+	    (!(value & CR0_PG) && (old & CR0_PG) && vcpu_in_64bit_mode()) ||
 	    (!(value & CR0_PG) && (cr4 & CR4_PCIDE)))
 		return inject_gp0();
 	/* Entering/leaving paging with EFER.LME set switches IA-32e mode: LMA and the
@@ -362,8 +369,10 @@ static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
 		efer &= ~EFER_LMA;
 		entry &= ~ENTRY_IA32E_MODE_GUEST;
 	}
-	/* vmcs_read(VMCS_GUEST_CR3) is the guest's: CR3 loads do not exit. */
-	if ((value & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA) && !load_pae_pdptes(v))
+	/* PAE paging after the write: the PDPTEs are loaded when PG, CD or NW change (SDM Vol. 3A
+	 * §5.4.1). vmcs_read(VMCS_GUEST_CR3) is the guest's: CR3 loads do not exit. */
+	if ((value & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA) &&
+	    ((value ^ old) & (CR0_PG | CR0_CD | CR0_NW)) && !load_pae_pdptes(v))
 		return inject_gp0();
 	v->efer = efer;
 	vmcs_write(VMCS_CR0_READ_SHADOW, value);
@@ -382,7 +391,10 @@ static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
 }
 
 /* MOV to CR4. It exits only when a bit the hypervisor owns changes (vmcs.c): VMXE and the bits
- * of features the guest's CPUID hides, each of which raises #GP as on a CPU without it. */
+ * of features the guest's CPUID hides, each of which raises #GP as on a CPU without it, and the
+ * CPU's other CR4_FIXED0 bits. The checks and the TLB flush after the first test run only for
+ * the last kind, which no CPU this was tested on has (their CR4_FIXED0 is VMXE alone); they
+ * complete such a write as the instruction would. */
 static enum exit_action emulate_write_cr4(struct vcpu *v, uint64_t value)
 {
 	const struct vmx_caps *caps = vmx_active_caps;

@@ -24,13 +24,13 @@ static bool read_guest_physical(void *ctx, uint64_t gpa, void *buf, size_t len)
 }
 
 /* The decoder's view of the guest's execution mode (SDM Vol. 3A §3.4.5 code-segment L and D). */
-static enum x86_cpu_mode guest_cpu_mode(const struct vcpu *v)
+static enum x86_cpu_mode guest_cpu_mode(void)
 {
 	uint64_t cs_ar = vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS);
 
 	if (!(vcpu_guest_cr0() & CR0_PE))
 		return X86_MODE_REAL16;
-	if ((v->efer & EFER_LMA) && (cs_ar & SEGMENT_AR_L))
+	if (vcpu_in_64bit_mode())
 		return X86_MODE_LONG64;
 	return (cs_ar & SEGMENT_AR_DB) ? X86_MODE_PROT32 : X86_MODE_PROT16;
 }
@@ -57,13 +57,14 @@ static void advance_string_destination(struct vcpu *v, const struct x86_mmio_ins
 /* A device access of insn->access_size bytes (1, 2, 4 or 8: see struct mmio_device). */
 static uint64_t device_read(const struct mmio_device *dev, uint32_t offset, unsigned size)
 {
-	uint64_t high;
+	uint64_t low, high;
 
 	if (size < 8)
 		return dev->read(dev->ctx, offset, size);
+	low = dev->read(dev->ctx, offset, 4); /* the low dword first, as for a write */
 	/* A high dword past the device's page reads as unbacked memory does: all ones. */
 	high = offset + 4 < MMIO_PAGE_SIZE ? dev->read(dev->ctx, offset + 4, 4) : 0xFFFFFFFFu;
-	return dev->read(dev->ctx, offset, 4) | high << 32;
+	return low | high << 32;
 }
 
 static void device_write(const struct mmio_device *dev, uint32_t offset, unsigned size,
@@ -89,7 +90,7 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct mmio_device *dev, uin
 		.read_gpa = read_guest_physical,
 		.ctx = v,
 	};
-	enum x86_cpu_mode mode = guest_cpu_mode(v);
+	enum x86_cpu_mode mode = guest_cpu_mode();
 	uint64_t rip = vmcs_read(VMCS_GUEST_RIP);
 	uint64_t linear = rip + (mode == X86_MODE_LONG64 ? 0 : vmcs_read(VMCS_GUEST_CS_BASE));
 	struct guest_walk_fault fault;

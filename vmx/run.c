@@ -99,7 +99,7 @@ static void requeue_interrupted_event(void)
 	    type == INTR_TYPE_PRIVILEGED_SOFTWARE_EXCEPTION)
 		vmcs_write(VMCS_ENTRY_INSTRUCTION_LEN, vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
 	/* Bit 12 (NMI unblocking by IRET) is undefined in the entry field: clear it. */
-	vmcs_write(VMCS_ENTRY_INTR_INFO, info & ~(1u << 12));
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info & ~INTR_INFO_NMI_UNBLOCKING_IRET);
 }
 
 /* Whether the entry stub may complete a null hypercall without C: only when no exit needs
@@ -122,6 +122,16 @@ static void load_host_xcr0(const struct vcpu *v)
 {
 	if (v->xsave && v->guest_xcr0 != v->host_xcr0)
 		xsetbv(0, v->host_xcr0);
+}
+
+/* fault=unknown-exit and fault=root-exception act on the first exit (tests only). */
+static uint32_t forced_fault(const struct vcpu *v, uint32_t exit_reason)
+{
+	if (vmx_active_config->fault == FAULT_UNKNOWN_EXIT && exit_stats_total(&v->stats) == 0)
+		return VMX_EXIT_REASON_COUNT;
+	if (vmx_active_config->fault == FAULT_ROOT_EXCEPTION)
+		__asm__ volatile("ud2");
+	return exit_reason;
 }
 
 void vmx_run(struct vcpu *v)
@@ -159,18 +169,15 @@ void vmx_run(struct vcpu *v)
 
 		if (!(exit_reason & EXIT_REASON_ENTRY_FAILURE))
 			requeue_interrupted_event();
-		/* fault=unknown-exit and fault=root-exception, on the first exit. */
-		if (vmx_active_config->fault == FAULT_UNKNOWN_EXIT && exit_stats_total(&v->stats) == 0)
-			exit_reason = VMX_EXIT_REASON_COUNT;
-		if (vmx_active_config->fault == FAULT_ROOT_EXCEPTION)
-			__asm__ volatile("ud2");
+		if (__builtin_expect(vmx_active_config->fault != FAULT_NONE, 0))
+			exit_reason = forced_fault(v, exit_reason);
 		action = vmx_handle_exit(v, exit_reason);
 		if (action == EXIT_ACTION_RESUME) {
 			apic_before_entry(v);
 			/* Still halted after this exit (a timer fired but what it raised cannot be
 			 * taken yet): halt on, or stop when nothing can wake the guest any more. */
 			if (vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == ACTIVITY_STATE_HLT &&
-			    !v->nmi_pending)
+			    !vcpu_nmi_deliverable(v))
 				action = vcpu_halt(v);
 		}
 		if (action == EXIT_ACTION_RESUME) {

@@ -41,14 +41,21 @@ void vcpu_skip_instruction(void)
 	vcpu_advance_rip(vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
 }
 
+bool vcpu_in_64bit_mode(void)
+{
+	/* IA-32e mode (the entry control mirrors EFER.LMA, kept by the CR0 handler) and CS.L
+	 * (SDM Vol. 3A §3.4.5: compatibility mode has L = 0). */
+	return (vmx_entry_controls & ENTRY_IA32E_MODE_GUEST) &&
+	       (vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & SEGMENT_AR_L);
+}
+
 void vcpu_advance_rip(uint64_t length)
 {
 	uint64_t rip = vmcs_read(VMCS_GUEST_RIP) + length;
 
 	/* Outside 64-bit mode RIP is EIP: it wraps at 4 GiB, and VM entry requires bits 63:32 to
 	 * be 0 (SDM Vol. 3C §26.3.1.4 "Checks on Guest RIP, RFLAGS, and SSP"). */
-	if (!(vmx_entry_controls & ENTRY_IA32E_MODE_GUEST) ||
-	    !(vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & SEGMENT_AR_L))
+	if (!vcpu_in_64bit_mode())
 		rip &= 0xFFFFFFFFu;
 	uint64_t interruptibility = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
 

@@ -81,7 +81,8 @@ struct vcpu {
 	enum apicvisor_mode apic_mode_requested; /* asked for; re-applied on APIC mode changes */
 	struct apic_pages apic_pages;
 	struct ept_pool ept_pool;
-	uint64_t apic_mapped_base;    /* GPA whose EPT entry the APIC page changed, 0: none */
+	bool apic_page_changed;       /* EPT at apic_mapped_base holds the APIC page or a hole */
+	uint64_t apic_mapped_base;    /* that GPA (any page, 0 included) */
 	int apic_page_map;            /* what is mapped there (apicv/delivery.c) */
 	uint64_t eoi_exit_bitmap[4];  /* as last written to the VMCS */
 	bool pi_hardware;             /* posted mode with the CPU's posted-interrupt processing */
@@ -157,6 +158,9 @@ uint64_t vcpu_guest_cr0(void);
 uint64_t vcpu_guest_cr4(void);
 /* The guest's current privilege level (SS.DPL, SDM Vol. 3C §25.4.1). */
 unsigned vcpu_guest_cpl(void);
+/* Whether the guest runs 64-bit code: IA-32e mode and CS.L (elsewhere RIP wraps at 4 GiB and
+ * operands of MOV to CR are 32 bits). */
+bool vcpu_in_64bit_mode(void);
 
 /* General-purpose register by the SDM's encoding (0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, 5 RBP,
  * 6 RSI, 7 RDI, 8-15 R8-R15), as used in exit qualifications. */

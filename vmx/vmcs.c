@@ -90,17 +90,20 @@ static void setup_bitmaps(const struct vmx_config *cfg, bool pat_switched, bool 
 	/* Every MSR exits except those VMX switches itself or the host never uses. */
 	memset(msr, 0xFF, 4096);
 	static const uint32_t pass_through[] = {
-		0x174, 0x175, 0x176,    /* IA32_SYSENTER_CS/ESP/EIP: guest-state fields */
-		MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, /* guest-state fields */
-		0xC0000102,             /* IA32_KERNEL_GS_BASE: root mode never uses SWAPGS */
-		0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, /* STAR/LSTAR/CSTAR/FMASK */
+		/* guest-state fields of the VMCS */
+		MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+		MSR_IA32_FS_BASE, MSR_IA32_GS_BASE,
+		/* not switched by VMX; root mode never uses SWAPGS or SYSCALL, and they are reset
+		 * to 0 before the first entry (reset_syscall_msrs) */
+		MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR,
+		MSR_IA32_FMASK,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(pass_through); i++)
 		vmx_msr_intercept(msr, pass_through[i], false, false);
 	if (pat_switched)
 		vmx_msr_intercept(msr, MSR_IA32_PAT, false, false);
 	if (rdtscp)
-		vmx_msr_intercept(msr, 0xC0000103, false, false); /* IA32_TSC_AUX */
+		vmx_msr_intercept(msr, MSR_IA32_TSC_AUX, false, false);
 	/* Reads of EFER return the loaded guest value; writes go through the handler, which keeps
 	 * LMA and the IA-32e entry control consistent. TSC reads are harmless. */
 	vmx_msr_intercept(msr, MSR_IA32_EFER, false, true);
@@ -146,6 +149,21 @@ static void setup_segment(enum vmcs_field selector, uint16_t value, uint32_t acc
 	vmcs_write(VMCS_GUEST_ES_BASE + 2 * index, 0);
 	vmcs_write(VMCS_GUEST_ES_LIMIT + 2 * index, 0xFFFFFFFFu);
 	vmcs_write(VMCS_GUEST_ES_ACCESS_RIGHTS + 2 * index, access_rights);
+}
+
+/* The MSRs the guest reads and writes directly that VMX does not switch: the CPU still holds
+ * what the firmware left in them. Give the guest their power-on value, 0 (SDM Vol. 3A §10.1.1,
+ * Table 10-1), so that it never sees root mode's (found by the isolation probes: FMASK held
+ * OVMF's value). Root mode uses neither SYSCALL, SWAPGS nor RDTSCP. */
+static void reset_syscall_msrs(bool rdtscp)
+{
+	static const uint32_t msrs[] = { MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR, MSR_IA32_LSTAR,
+					 MSR_IA32_CSTAR, MSR_IA32_FMASK };
+
+	for (size_t i = 0; i < ARRAY_SIZE(msrs); i++)
+		wrmsr(msrs[i], 0);
+	if (rdtscp)
+		wrmsr(MSR_IA32_TSC_AUX, 0);
 }
 
 static void setup_guest_state(struct vcpu *v, const struct vmx_caps *caps)
@@ -210,8 +228,7 @@ static void setup_guest_state(struct vcpu *v, const struct vmx_caps *caps)
 }
 
 /* VPID only where INVVPID can flush a vCPU's context when an emulated instruction changes its
- * translations (vcpu_flush_guest_tlb). XSAVES stays off ("enable XSAVES/XRSTORS" = 0: the
- * instructions raise #UD), as CPUID does not show them: IA32_XSS is not handled. */
+ * translations (vcpu_flush_guest_tlb). */
 static bool vpid_usable(const struct vmx_caps *caps)
 {
 	return (caps->ept_vpid & VPID_CAP_INVVPID) &&
@@ -243,6 +260,8 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 	if (missing)
 		return "primary processor-based controls (HLT/MWAIT/MONITOR/RDPMC/CR8 exiting, I/O "
 		       "and MSR bitmaps, TSC offsetting, secondary controls)";
+	/* "enable XSAVES/XRSTORS" stays 0, so the instructions raise #UD: CPUID hides them, as
+	 * IA32_XSS and the XSS-exiting bitmap are not handled. */
 	secondary = vmx_control_word(caps->procbased2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
 				     (vpid_usable(caps) ? PROC2_ENABLE_VPID : 0) |
 					     PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID,
@@ -296,6 +315,7 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 
 	setup_host_state(cpu);
 	setup_guest_state(v, caps);
+	reset_syscall_msrs(secondary & PROC2_ENABLE_RDTSCP);
 
 	v->watchdog_deadline_tsc = cfg->timeout_s ? rdtsc() + (uint64_t)cfg->timeout_s * cfg->tsc_hz
 					     : 0;

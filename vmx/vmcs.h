@@ -232,6 +232,7 @@ enum vmcs_field {
 #define INTR_TYPE_PRIVILEGED_SOFTWARE_EXCEPTION 5u
 #define INTR_TYPE_SOFTWARE_EXCEPTION 6u
 #define INTR_INFO_DELIVER_ERROR_CODE (1u << 11)
+#define INTR_INFO_NMI_UNBLOCKING_IRET (1u << 12) /* exit fields only */
 #define INTR_INFO_VALID (1u << 31)
 
 /* Guest interruptibility state (SDM Vol. 3C §25.4.2, Table 25-3). */

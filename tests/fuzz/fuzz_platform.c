@@ -83,6 +83,23 @@ static void mmio(uint64_t gpa, bool write, uint32_t value)
 	vmx_handle_exit(v, EXIT_REASON_EPT_VIOLATION);
 }
 
+/* The same MOV on the APIC-access page (tpr-shadow and up): an APIC-access exit, linear access
+ * type 0 (read) or 1 (write) with the offset (SDM Vol. 3C Table 28-6). */
+static void apic_access(uint32_t offset, bool write, uint32_t value)
+{
+	static const uint8_t store[] = { 0x89, 0x03 }, load[] = { 0x8B, 0x03 };
+
+	TRACE("APIC_ACCESS %s %#x = %#x\n", write ? "write" : "read", offset, value);
+	memcpy(v->guest->ram + CODE, write ? store : load, 2);
+	fake.vmcs[VMCS_GUEST_RIP] = CODE;
+	v->gprs.rbx = APIC + offset;
+	v->gprs.rax = value;
+	fake.vmcs[VMCS_EXIT_REASON] = EXIT_REASON_APIC_ACCESS;
+	fake.vmcs[VMCS_EXIT_QUALIFICATION] = offset | (write ? 1u << 12 : 0);
+	fake.vmcs[VMCS_EXIT_INSTRUCTION_LEN] = 2;
+	vmx_handle_exit(v, EXIT_REASON_APIC_ACCESS);
+}
+
 static void msr(uint32_t index, bool write, uint64_t value)
 {
 	uint32_t reason = write ? EXIT_REASON_WRMSR : EXIT_REASON_RDMSR;
@@ -119,6 +136,49 @@ static bool page_bit(uint32_t base, unsigned vector)
 	return (*(const uint32_t *)(page + base + (vector / 32) * 16) >> (vector % 32)) & 1;
 }
 
+/* The EPT leaf entry of `gpa`, 0 when absent (table addresses are host pointers here). */
+static uint64_t ept_entry(uint64_t gpa)
+{
+	uint64_t *table = (uint64_t *)(uintptr_t)(v->guest->ept_pointer & ~0xFFFull);
+
+	for (int shift = 39; shift >= 21; shift -= 9) {
+		uint64_t e = table[(gpa >> shift) & 511];
+
+		if (!(e & 7))
+			return 0;
+		table = (uint64_t *)(uintptr_t)(e & 0x000FFFFFFFFFF000ull);
+	}
+	return table[(gpa >> 12) & 511];
+}
+
+/* EPT: every RAM page maps its own host page, except the one the APIC base covers (the
+ * APIC-access page there, or nothing in emulate mode); the APIC-access page appears at most at
+ * the APIC base; nothing else of the host is ever mapped. */
+static void check_ept(void)
+{
+	uint64_t access = (uint64_t)(uintptr_t)v->apic_pages.apic_access_page;
+	uint64_t base = vlapic_mmio_base(v->vlapic);
+	bool apic_over_ram = vlapic_hw_enabled(v->vlapic) && !vlapic_x2apic_mode(v->vlapic) &&
+			     base < RAM;
+
+	for (uint64_t gpa = 0; gpa < RAM; gpa += 4096) {
+		uint64_t e = ept_entry(gpa) & ~0xFFFull;
+
+		if (apic_over_ram && gpa == base)
+			FUZZ_CHECK(e == 0 || e == access, "EPT at the APIC base %#llx: %#llx",
+				   (unsigned long long)gpa, (unsigned long long)e);
+		else
+			FUZZ_CHECK(e == (uint64_t)(uintptr_t)v->guest->ram + gpa,
+				   "EPT at RAM page %#llx maps %#llx", (unsigned long long)gpa,
+				   (unsigned long long)e);
+	}
+	if (ept_entry(APIC) && (!apic_over_ram || base != APIC))
+		FUZZ_CHECK((ept_entry(APIC) & ~0xFFFull) == access && base == APIC &&
+				   v->apic_mode != MODE_EMULATE,
+			   "EPT maps %#llx at 0xFEE00000 with the APIC base at %#llx",
+			   (unsigned long long)ept_entry(APIC), (unsigned long long)base);
+}
+
 static void check_invariants(void)
 {
 	const uint8_t *page = vlapic_page(v->vlapic);
@@ -149,6 +209,7 @@ static void check_invariants(void)
 			   "pin %u: remote IRR stuck (vector %#x neither in IRR nor ISR, line low)",
 			   pin, vector);
 	}
+	check_ept();
 	FUZZ_CHECK(v->end == GUEST_END_RUNNING || v->end == GUEST_END_HALTED ||
 			   v->end == GUEST_END_DEBUG_EXIT ||
 			   (v->end == GUEST_END_UNHANDLED &&
@@ -176,6 +237,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake_cpu_reset();
 	v = fake_vcpu_create(&vmx_caps_tigerlake, (enum apicvisor_mode)(input_u8(&in) % 4), RAM);
 	fake.vmcs[VMCS_GUEST_RFLAGS] = 0x202;
+	v->watchdog_deadline_tsc = 0; /* time passes fast here: no timeout= watchdog */
 	memset(tainted, 0, sizeof(tainted));
 	memset(line_high, 0, sizeof(line_high));
 	ioapic_select = 0;
@@ -216,8 +278,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 			mmio(IOAPIC + ((op >> 4) % 3 == 0 ? 0 : 0x10), false, 0);
 			break;
-		case 5: /* the APIC page (emulated in emulate mode, APIC_ACCESS otherwise) */
-			mmio(APIC + (value & 0x3F0), op & 0x10, input_u32(&in));
+		case 5: /* the APIC page: an EPT violation in emulate mode, APIC_ACCESS otherwise */
+			if (v->apic_mode == MODE_EMULATE)
+				mmio(APIC + (value & 0x3F0), op & 0x10, input_u32(&in));
+			else
+				apic_access(value & 0x3F0, op & 0x10, input_u32(&in));
 			break;
 		case 6: { /* MSRs: x2APIC range, TSC, TSC deadline, APIC base, anything */
 			static const uint32_t msrs[] = { MSR_IA32_APIC_BASE, 0x10, 0x6E0, 0x80B,

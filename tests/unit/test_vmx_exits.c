@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Host tests of the VMX glue over a fake CPU and VMCS (fake_cpu.h): exit handlers (vmx/exit.c),
- * the platform's CPUID and MSRs (vmx/platform.c), the delivery modes (apicv/delivery.c), the MMIO
- * path (vmx/mmio.c) and the run loop (vmx/vmx.c), each run unchanged on the host. The sections
+ * the platform's CPUID and MSRs (platform/platform.c), the delivery modes (apicv/delivery.c), the
+ * MMIO path (vmx/mmio.c) and the run loop (vmx/run.c), each run unchanged on the host. The sections
  * name the issue-7 defect each group of tests pins down.
  */
 #include <setjmp.h>
@@ -376,9 +376,15 @@ static void test_cpuid_hides_unbacked_features(void **state)
 	/* One MAXPHYADDR: what CPUID says is what the vLAPIC checks IA32_APIC_BASE against. */
 	guest_cpuid(0x80000008u, 0, r);
 	assert_int_equal(r[0] & 0xFF, 39);
-	/* Leaves past the maximum answer as the highest basic leaf. */
+	/* The maximum basic leaf; leaves past it answer as the highest basic leaf does. */
 	guest_cpuid(0, 0, r);
 	assert_int_equal(r[0], CPUID_GUEST_MAX_BASIC_LEAF);
+	uint32_t highest[4];
+
+	guest_cpuid(CPUID_GUEST_MAX_BASIC_LEAF, 0, highest);
+	guest_cpuid(0x20, 0, r);
+	assert_memory_equal(r, highest, sizeof(highest));
+	assert_int_equal(r[0], 4); /* leaf 16H: the TSC's MHz (4 MHz here) */
 }
 
 /* Whether a guest RDMSR or WRMSR of `msr` (of `value`) raises #GP under the platform: the MSR
@@ -390,11 +396,20 @@ static bool msr_faults(uint32_t msr, bool write, uint64_t value)
 
 	if (!(bitmap[offset + (msr & 0x1FFF) / 8] & (1u << (msr % 8))))
 		return false; /* passed through: the CPU has it */
+	uint64_t rip = fake.vmcs[VMCS_GUEST_RIP];
+
 	v->gprs.rcx = msr;
 	v->gprs.rax = (uint32_t)value;
 	v->gprs.rdx = value >> 32;
 	exit_with(write ? EXIT_REASON_WRMSR : EXIT_REASON_RDMSR, 0, 2);
-	return injected() == GP_INJECTED;
+	assert_int_equal(v->end, GUEST_END_RUNNING);
+	if (injected() == GP_INJECTED) {
+		assert_int_equal(fake.vmcs[VMCS_GUEST_RIP], rip);
+		return true;
+	}
+	assert_int_equal(injected(), 0);
+	assert_int_equal(fake.vmcs[VMCS_GUEST_RIP], rip + 2);
+	return false;
 }
 
 /* The architectural access of an MSR a shown feature brings (SDM Vol. 3A §11.12.1.2, Table
@@ -814,6 +829,94 @@ static void test_tpr_threshold(void **state)
 	assert_int_equal(fake.vmcs[VMCS_TPR_THRESHOLD], 0);
 }
 
+/* The APIC base at guest-physical 0 and back: page 0 is RAM again, nothing stays mapped there
+ * (0 is a base like any other, not "none"). Found by review. */
+static void test_apic_base_zero_round_trip(void **state)
+{
+	uint64_t access = (uint64_t)(uintptr_t)v->apic_pages.apic_access_page;
+	uint64_t ram0 = (uint64_t)(uintptr_t)v->guest->ram;
+
+	(void)state;
+	set_apic_base(APIC_BASE_ENABLE | (1u << 8));
+	assert_int_equal(ept_entry(0) & ~0xFFFull, access);
+	assert_int_equal(ept_entry(0xFEE00000u), 0);
+	set_apic_base(0xFEE00000u | APIC_BASE_ENABLE | (1u << 8));
+	assert_int_equal(ept_entry(0) & ~0xFFFull, ram0);
+	assert_int_equal(ept_entry(0xFEE00000u) & ~0xFFFull, access);
+	/* To 0 again, then x2APIC mode: no APIC-access page anywhere, RAM back at 0. */
+	set_apic_base(APIC_BASE_ENABLE | (1u << 8));
+	set_apic_base(APIC_BASE_ENABLE | APIC_BASE_X2APIC_ENABLE | (1u << 8));
+	assert_int_equal(ept_entry(0) & ~0xFFFull, ram0);
+	/* A base at or above the guest's MAXPHYADDR (39 here; never above EPT's 48): #GP. */
+	v->gprs.rcx = MSR_IA32_APIC_BASE;
+	v->gprs.rax = 0xFEE00000u | APIC_BASE_ENABLE | (1u << 8);
+	v->gprs.rdx = 1u << (39 - 32);
+	exit_with(EXIT_REASON_WRMSR, 0, 2);
+	assert_int_equal(injected(), GP_INJECTED);
+}
+
+/* The guest's TSC set far away: a TSC deadline already behind the guest's TSC is due now, one
+ * ahead is as far ahead in host time, whatever the offset. Found by review. */
+static void test_tsc_offset_and_deadlines(void **state)
+{
+	uint64_t host_now, deadline;
+
+	(void)state;
+	fake.tsc_step = 0;
+	v->gprs.rcx = MSR_IA32_TSC;
+	v->gprs.rax = 0;
+	v->gprs.rdx = 0x80000000u; /* guest TSC := 2^63 */
+	exit_with(EXIT_REASON_WRMSR, 0, 2);
+	assert_int_equal(injected(), 0);
+	assert_int_equal(fake.vmcs[VMCS_TSC_OFFSET], (1ull << 63) - fake.tsc);
+	vlapic_mmio_write(v->vlapic, APIC_SVR, 4, 0x1FF);
+	vlapic_mmio_write(v->vlapic, APIC_LVT_TIMER, 4, 0x40040); /* TSC-deadline, vector 0x40 */
+	v->gprs.rcx = MSR_IA32_TSC_DEADLINE;
+	v->gprs.rax = 1000; /* long behind the guest's TSC */
+	v->gprs.rdx = 0;
+	exit_with(EXIT_REASON_WRMSR, 0, 2);
+	host_now = fake.tsc;
+	assert_int_equal(apic_timer_deadline(v), host_now);
+	apic_timer_check(v);
+	assert_int_equal(vlapic_highest_irr(v->vlapic), 0x40);
+	/* 5000 guest cycles ahead: 5000 host cycles ahead. */
+	deadline = (1ull << 63) + 5000;
+	v->gprs.rcx = MSR_IA32_TSC_DEADLINE;
+	v->gprs.rax = (uint32_t)deadline;
+	v->gprs.rdx = deadline >> 32;
+	exit_with(EXIT_REASON_WRMSR, 0, 2);
+	assert_int_equal(apic_timer_deadline(v), host_now + 5000);
+}
+
+/* An NMI that is pending but blocked (the guest halts inside its NMI handler) cannot end the
+ * HLT: nothing armed, the guest is stopped rather than resumed into a loop. Found by review. */
+static void test_hlt_with_blocked_nmi(void **state)
+{
+	(void)state;
+	fake.vmcs[VMCS_GUEST_RFLAGS] = 0x2;
+	fake.vmcs[VMCS_GUEST_INTERRUPTIBILITY] = INTERRUPTIBILITY_NMI_BLOCKING;
+	v->nmi_pending = true;
+	assert_int_equal(exit_with(EXIT_REASON_HLT, 0, 1), EXIT_ACTION_STOP);
+	assert_int_equal(v->end, GUEST_END_HALTED);
+}
+
+/* MSRs VMX does not switch start at their power-on value 0, not what the firmware left in root
+ * mode (found by the isolation probes: FMASK read OVMF's 0x20200). */
+static void test_syscall_msrs_reset(void **state)
+{
+	static const uint32_t msrs[] = { MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR, MSR_IA32_LSTAR,
+					 MSR_IA32_CSTAR, MSR_IA32_FMASK, MSR_IA32_TSC_AUX };
+
+	(void)state;
+	fake_vcpu_destroy(v);
+	fake_cpu_reset();
+	for (size_t i = 0; i < ARRAY_SIZE(msrs); i++)
+		fake_msr_set(msrs[i], 0x20200);
+	v = fake_vcpu_create(&vmx_caps_tigerlake, MODE_APICV, RAM);
+	for (size_t i = 0; i < ARRAY_SIZE(msrs); i++)
+		assert_int_equal(rdmsr(msrs[i]), 0);
+}
+
 /* ---- the posted-interrupt decision and injection vs interrupt window -------------------------- */
 
 static void test_injection_or_window(void **state)
@@ -885,6 +988,10 @@ int main(void)
 		T(test_testdev_off),
 		T(test_posted_in_hardware_decision),
 		T(test_tpr_threshold),
+		T(test_apic_base_zero_round_trip),
+		T(test_tsc_offset_and_deadlines),
+		T(test_hlt_with_blocked_nmi),
+		T(test_syscall_msrs_reset),
 		T(test_apicv_rvi_and_posted_drain),
 	};
 #undef T

@@ -14,3 +14,7 @@ UNIT_SRCS_test_vmx_exits := tests/unit/test_vmx_exits.c tests/unit/fake_cpu.c \
 # Guard pages around the hypervisor's own structures (boot/host_guard.c).
 UNIT_TEST_NAMES += test_host_guard
 UNIT_SRCS_test_host_guard := tests/unit/test_host_guard.c boot/host_guard.c lib/fmt.c
+
+# The guest's CPUID policy on its own (vmx/cpuid_policy.c).
+UNIT_TEST_NAMES += test_cpuid_policy
+UNIT_SRCS_test_cpuid_policy := tests/unit/test_cpuid_policy.c vmx/cpuid_policy.c
