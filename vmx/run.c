@@ -111,16 +111,20 @@ static bool null_fast_path_allowed(const struct vcpu *v)
 }
 
 /* XCR0: the guest's in non-root operation, the host's in root operation (SDM Vol. 1 §13.3:
- * XCR0 is not part of the VMCS). */
-static void load_guest_xcr0(const struct vcpu *v)
+ * XCR0 is not part of the VMCS). Only while the guest has CR4.OSXSAVE set does its XCR0 matter
+ * to it (without it XSAVE and every AVX instruction raise #UD whatever XCR0 holds), so a guest
+ * that never enabled XSAVE costs no XSETBV, as in KVM. */
+static void load_guest_xcr0(struct vcpu *v)
 {
-	if (v->xsave && v->guest_xcr0 != v->host_xcr0)
+	v->xcr0_switched = v->xsave && v->guest_xcr0 != v->host_xcr0 &&
+			   (vmcs_read(VMCS_GUEST_CR4) & CR4_OSXSAVE);
+	if (v->xcr0_switched)
 		xsetbv(0, v->guest_xcr0);
 }
 
 static void load_host_xcr0(const struct vcpu *v)
 {
-	if (v->xsave && v->guest_xcr0 != v->host_xcr0)
+	if (v->xcr0_switched)
 		xsetbv(0, v->host_xcr0);
 }
 

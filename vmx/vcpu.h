@@ -73,6 +73,7 @@ struct vcpu {
 	bool xsave;                   /* the CPU has XSAVE: XCR0 exists and is switched */
 	uint64_t guest_xcr0;
 	uint64_t host_xcr0;
+	bool xcr0_switched;           /* the guest's XCR0 is in the CPU (from entry to exit) */
 	uint16_t vpid;                /* the VPID tagging this vCPU's TLB entries, 0: VPID off */
 
 	/* The virtual LAPIC and how interrupts reach it (apicv/delivery.c). */

@@ -185,6 +185,29 @@ static void fill_cpuid_leaf_d(struct vcpu *vc, const void *arg)
 	fake.vmcs[VMCS_EXIT_INSTRUCTION_LEN] = 2;
 }
 
+static void fill_ping(struct vcpu *vc, const void *arg)
+{
+	(void)arg;
+	vc->gprs.rax = 0x41500001u; /* APICVISOR_HC_PING */
+	fake.vmcs[VMCS_EXIT_REASON] = EXIT_REASON_VMCALL;
+	fake.vmcs[VMCS_EXIT_INSTRUCTION_LEN] = 3;
+}
+
+static void run_pings(unsigned n)
+{
+	static const struct fake_exit ping = { fill_ping, NULL };
+	static struct fake_exit script[8];
+
+	for (unsigned i = 0; i < n; i++)
+		script[i] = ping;
+	fake.script = script;
+	fake.script_length = n;
+	fake.script_next = 0;
+	fake.entry_count = 0;
+	v->end = 0;
+	vmx_run(v);
+}
+
 /* The guest's XCR0 is in the CPU from VM entry to VM exit, the host's in between. */
 static void test_xcr0_switched_around_entry(void **state)
 {
@@ -206,6 +229,16 @@ static void test_xcr0_switched_around_entry(void **state)
 	assert_int_equal(v->gprs.rax, 7);
 	assert_int_equal(v->gprs.rbx, 576 + 256);
 	assert_int_equal(v->gprs.rcx, 576 + 256);
+}
+
+/* A guest without CR4.OSXSAVE runs on the host's XCR0: no XSETBV on its entries and exits. */
+static void test_xcr0_not_switched_without_osxsave(void **state)
+{
+	(void)state;
+	run_pings(1);
+	assert_int_equal(fake.entries[0].xcr0, XCR0_X87 | XCR0_SSE);
+	assert_int_equal(fake.entries[1].xcr0, XCR0_X87 | XCR0_SSE);
+	assert_int_equal(fake.xsetbv_count, 0);
 }
 
 /* ---- defect 3: control words within the capabilities --------------------------------------- */
@@ -245,29 +278,6 @@ static void test_x2apic_guest_without_x2apic_virtualization(void **state)
 }
 
 /* ---- defect 4: when the null-hypercall fast path may run ------------------------------------ */
-
-static void fill_ping(struct vcpu *vc, const void *arg)
-{
-	(void)arg;
-	vc->gprs.rax = 0x41500001u; /* APICVISOR_HC_PING */
-	fake.vmcs[VMCS_EXIT_REASON] = EXIT_REASON_VMCALL;
-	fake.vmcs[VMCS_EXIT_INSTRUCTION_LEN] = 3;
-}
-
-static void run_pings(unsigned n)
-{
-	static const struct fake_exit ping = { fill_ping, NULL };
-	static struct fake_exit script[8];
-
-	for (unsigned i = 0; i < n; i++)
-		script[i] = ping;
-	fake.script = script;
-	fake.script_length = n;
-	fake.script_next = 0;
-	fake.entry_count = 0;
-	v->end = 0;
-	vmx_run(v);
-}
 
 static void test_null_fast_path_allowed(void **state)
 {
@@ -965,6 +975,7 @@ int main(void)
 		T(test_xsetbv_without_osxsave_is_ud),
 		T(test_xsetbv_checks),
 		T(test_xcr0_switched_around_entry),
+		T(test_xcr0_not_switched_without_osxsave),
 		T(test_x2apic_guest_without_x2apic_virtualization),
 		T(test_null_fast_path_allowed),
 		T(test_rip_wraps_outside_64bit_mode),
