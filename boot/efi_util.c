@@ -46,6 +46,14 @@ const char *efi_status_name(EFI_STATUS status)
 	return "firmware error";
 }
 
+void *efi_try_alloc_pages(size_t pages, EFI_STATUS *status)
+{
+	EFI_PHYSICAL_ADDRESS address = 0;
+
+	*status = BS->AllocatePages(AllocateAnyPages, EfiLoaderData, pages, &address);
+	return EFI_ERROR(*status) ? NULL : (void *)(uintptr_t)address;
+}
+
 void *efi_alloc_pages(size_t pages, const char *what, bool zero)
 {
 	EFI_PHYSICAL_ADDRESS address = 0;

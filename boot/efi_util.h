@@ -14,6 +14,8 @@ __attribute__((noreturn, format(printf, 1, 2))) void boot_fail(const char *forma
 /* Pages from the firmware (EfiLoaderData, physical == virtual), zeroed unless `zero` is
  * false; stops the boot with a message naming `what` if there are not enough. */
 void *efi_alloc_pages(size_t pages, const char *what, bool zero);
+/* The same without stopping: NULL, with the firmware's status, when it cannot. */
+void *efi_try_alloc_pages(size_t pages, EFI_STATUS *status);
 
 /* Reads a whole file from the volume apicvisor was loaded from. Returns EFI_SUCCESS with a
  * pool buffer (one spare byte, NUL-terminated), or the firmware's status. */

@@ -81,9 +81,13 @@ static void read_configuration(EFI_HANDLE image)
  * the end of the run, and what the guest's isolation probes must never find. */
 static void *alloc_guarded(size_t pages, const char *what, bool zero)
 {
-	uint8_t *block = efi_alloc_pages(pages + 2, what, false);
+	EFI_STATUS status;
+	uint8_t *block = efi_try_alloc_pages(pages + 2, &status);
 	uint8_t *inside = block + HOST_GUARD_PAGE_SIZE;
 
+	if (!block)
+		boot_fail("cannot allocate %zu KiB for %s: %s", pages * 4, what,
+			  efi_status_name(status));
 	if (!host_guard_register(what, block, inside + pages * HOST_GUARD_PAGE_SIZE))
 		boot_fail("more than %u guarded structures (%s)", HOST_GUARD_MAX, what);
 	if (zero)
@@ -133,7 +137,7 @@ static void load_guest(EFI_HANDLE image)
 	}
 	/* Guest RAM is cleared before anything is loaded into it: the guest must never read what
 	 * the firmware or an earlier boot left in those pages. */
-	guest.ram = alloc_guarded(guest.ram_bytes / 4096, "guest RAM", false);
+	guest.ram = alloc_guarded(guest.ram_bytes / 4096, "guest RAM (mem=)", false);
 	zero_guest_ram(guest.ram, guest.ram_bytes);
 	multiboot_load(file, &plan, guest.ram);
 	if (multiboot_build_info_modules(guest.ram, guest.ram_bytes, &plan, config.guest_args,

@@ -919,7 +919,7 @@ def bad_image_cases():
     cases.append(Case("mem-beyond-machine", "qemu-tcg", wall=90, env={"MACHINE_MIB": "512"},
                       config="guest=\\guest.elf\nargs=hello\nmem=1024\n",
                       checks=bad_input(
-                          "cannot allocate 1048576 KiB for guest RAM: out of resources")))
+                          "cannot allocate 1048576 KiB for guest RAM (mem=): out of resources")))
     return cases
 
 
@@ -1082,7 +1082,7 @@ def main():
                     failures += 1
                     print(f"FAIL {case.name}: {what}: {message}")
             print(f"     {case.name}: {case.host}, {wall:.0f} s wall, "
-                  f"build/tests/{case.name}/")
+                  f"{BUILD / 'tests' / case.name}/")
             sys.stdout.flush()
     return 1 if failures else 0
 
