@@ -167,7 +167,7 @@ def main():
         "Each scenario of the test guest runs once in every delivery mode in one boot; a cell is "
         "the scenario's VM exits (between its BEGIN and END hypercalls) divided by the interrupts "
         "it received. Under Bochs these counts are exact and repeat from run to run; "
-        "`make test` asserts the ones the SDM fixes.",
+        "`make test` asserts every cell's exits by reason exactly (tests/integration/run.py).",
         "",
         "| scenario | " + " | ".join(MODES) + " |",
         "|---|" + "---|" * len(MODES),
