@@ -479,8 +479,9 @@ static bool hardening_apic_base(struct scenario_state *state, unsigned maxphyadd
 	return good;
 }
 
-/* A hidden feature's instruction, CR4 bit and MSRs fault. 2 CR_ACCESS (OSXSAVE on and off do
- * not exit: the guest owns the bit), 1 for LA57; 4 RDMSRs and 4 WRMSRs. */
+/* A hidden feature's instruction, CR4 bit and MSRs fault. 3 CR_ACCESS: 1 for LA57, 2 for
+ * OSXSAVE on and off (apicvisor owns the bit: it loads the guest's XCR0 only while it is set);
+ * 4 RDMSRs and 4 WRMSRs. */
 static bool hardening_hidden_effects(struct scenario_state *state)
 {
 	static uint8_t area[1024] __attribute__((aligned(64)));

@@ -391,10 +391,10 @@ static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
 }
 
 /* MOV to CR4. It exits only when a bit the hypervisor owns changes (vmcs.c): VMXE and the bits
- * of features the guest's CPUID hides, each of which raises #GP as on a CPU without it, and the
- * CPU's other CR4_FIXED0 bits. The checks and the TLB flush after the first test run only for
- * the last kind, which no CPU this was tested on has (their CR4_FIXED0 is VMXE alone); they
- * complete such a write as the instruction would. */
+ * of features the guest's CPUID hides, each of which raises #GP as on a CPU without it;
+ * OSXSAVE, which decides whether the guest's XCR0 is loaded; and the CPU's other CR4_FIXED0
+ * bits (none on the CPUs this was tested on). The same write may change the guest's own bits:
+ * it is checked and completed as the instruction would. */
 static enum exit_action emulate_write_cr4(struct vcpu *v, uint64_t value)
 {
 	const struct vmx_caps *caps = vmx_active_caps;
@@ -413,6 +413,7 @@ static enum exit_action emulate_write_cr4(struct vcpu *v, uint64_t value)
 		return inject_gp0();
 	vmcs_write(VMCS_CR4_READ_SHADOW, value);
 	vmcs_write(VMCS_GUEST_CR4, (value | caps->cr4_fixed0 | CR4_VMXE) & caps->cr4_fixed1);
+	v->guest_osxsave = value & CR4_OSXSAVE;
 	/* "MOV to CR4 ... modifies any of CR4.PGE, CR4.PAE, CR4.PSE, CR4.SMEP, CR4.PCIDE": the
 	 * TLBs are invalidated (SDM Vol. 3A §5.10.4.1 "Operations that Invalidate TLBs"). */
 	if ((value ^ old) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP | CR4_PCIDE))

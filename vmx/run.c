@@ -113,11 +113,11 @@ static bool null_fast_path_allowed(const struct vcpu *v)
 /* XCR0: the guest's in non-root operation, the host's in root operation (SDM Vol. 1 §13.3:
  * XCR0 is not part of the VMCS). Only while the guest has CR4.OSXSAVE set does its XCR0 matter
  * to it (without it XSAVE and every AVX instruction raise #UD whatever XCR0 holds), so a guest
- * that never enabled XSAVE costs no XSETBV, as in KVM. */
+ * that never enabled XSAVE costs no XSETBV, as in KVM. The hypervisor owns CR4.OSXSAVE (it
+ * exits when it changes), so v->guest_osxsave is always current. */
 static void load_guest_xcr0(struct vcpu *v)
 {
-	v->xcr0_switched = v->xsave && v->guest_xcr0 != v->host_xcr0 &&
-			   (vmcs_read(VMCS_GUEST_CR4) & CR4_OSXSAVE);
+	v->xcr0_switched = v->guest_osxsave && v->guest_xcr0 != v->host_xcr0;
 	if (v->xcr0_switched)
 		xsetbv(0, v->guest_xcr0);
 }

@@ -74,6 +74,7 @@ struct vcpu {
 	uint64_t guest_xcr0;
 	uint64_t host_xcr0;
 	bool xcr0_switched;           /* the guest's XCR0 is in the CPU (from entry to exit) */
+	bool guest_osxsave;           /* the guest's CR4.OSXSAVE (owned: set by the CR4 handler) */
 	uint16_t vpid;                /* the VPID tagging this vCPU's TLB entries, 0: VPID off */
 
 	/* The virtual LAPIC and how interrupts reach it (apicv/delivery.c). */

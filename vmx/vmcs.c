@@ -24,9 +24,11 @@ const struct vmx_config *vmx_active_config;
  *   CR4.VMXE: required 1 in VMX operation, and VMX is hidden from the guest.
  *   CR4 bits of features the guest's CPUID does not show (vmx/cpuid_policy.c), which the CPU
  *           itself may accept: owned so that setting one exits and raises #GP as on a CPU
- *           without the feature (boot/x86.h: CR4_GUEST_RESERVED). */
+ *           without the feature (boot/x86.h: CR4_GUEST_RESERVED).
+ *   CR4.OSXSAVE: the guest's XCR0 is loaded only while it is set (vmx/run.c), so the
+ *           hypervisor must see it change. */
 #define CR0_OWNED (CR0_PG | CR0_NE)
-#define CR4_OWNED (CR4_VMXE | CR4_GUEST_RESERVED)
+#define CR4_OWNED (CR4_VMXE | CR4_OSXSAVE | CR4_GUEST_RESERVED)
 
 /* Segment access rights in the VMCS format (SDM Vol. 3C §25.4.1, Table 25-2). */
 #define AR_CODE32 0xC09Bu      /* code exec/read accessed, S, DPL0, P, D/B, G */

@@ -622,10 +622,12 @@ HARDENING_CASES = [
                  # refused (#GP), 3, 7, E7H, the restore; the first, with CR4.OSXSAVE = 0,
                  # raises #UD before any exit (§26.1.1: #UD has priority over VM exits).
                  # CPUID 3 of leaf 0DH + 1 between the YMM0 load and store, VMCALL the PING.
-                 # CR4.OSXSAVE/OSFXSR are the guest's bits: no CR_ACCESS. (Old code: the
-                 # first accepted XSETBV ran XSETBV in root mode without CR4.OSXSAVE: #UD,
-                 # root-mode fault, power off.)
-                 scenario_exits("xsave-state", {"CPUID": 4, "VMCALL": 1, "XSETBV": 6},
+                 # CR4.OSXSAVE is owned (XCR0 is loaded only while it is set, vmx/run.c):
+                 # setting and restoring it are 2 CR_ACCESS. (Old code: the first accepted
+                 # XSETBV ran XSETBV in root mode without CR4.OSXSAVE: #UD, root-mode fault,
+                 # power off.)
+                 scenario_exits("xsave-state", {"CPUID": 4, "VMCALL": 1, "CR_ACCESS": 2,
+                                                "XSETBV": 6},
                                 {"vector_bytes_checked": 32, "xcr0_at_start": 1,
                                  "xsave_size_all": 2752}),
                  # WRMSR of IA32_TSC twice and IA32_TSC_DEADLINE once (RDMSR/RDTSC read
@@ -638,11 +640,12 @@ HARDENING_CASES = [
                  scenario_field_any("tsc-write", "apic_write", "0x320", 1),
                  # 5 CPUID leaves; IA32_APIC_BASE read once, written 3 times (the reserved bit
                  # MAXPHYADDR: #GP; bit MAXPHYADDR - 1 and back: taken); 4 hidden MSRs read
-                 # and written (#GP each); MOV to CR4.LA57 exits (an owned bit, §25.6.6), #GP.
+                 # and written (#GP each); MOV to CR4.LA57 exits (an owned bit, §25.6.6), #GP;
+                 # OSXSAVE set and cleared around the XSAVES probe: 2 more (owned too).
                  # XSAVES: #UD from the CPU ("enable XSAVES/XRSTORS" = 0, §25.6.2), no exit.
                  # (Old code: XSAVES enabled and shown where the host had it; 0DH.0 EAX,
                  # 7:EBX/ECX and 1:ECX passed MPX, PT, LA57, TSC_ADJUST, xTPR, DTES64 on.)
-                 scenario_exits("cpuid-honest", {"CPUID": 5, "CR_ACCESS": 1, "RDMSR": 5,
+                 scenario_exits("cpuid-honest", {"CPUID": 5, "CR_ACCESS": 3, "RDMSR": 5,
                                                  "WRMSR": 7}, {"maxphyaddr": 40}),
                  # 8 hidden-MSR accesses and the APIC base's reserved bit: 9 #GP(0)
                  msr_gp_counted(9),

@@ -91,6 +91,13 @@ static void io_out(uint16_t port, uint8_t value)
 	platform_irq_io(v, port, 1, false, &v32);
 }
 
+static enum exit_action mov_to_cr(unsigned cr, uint64_t value)
+{
+	v->gprs.rbx = value;
+	/* Table 28-3: CR number, access type 0 (MOV to CR), register 3 (RBX). */
+	return exit_with(EXIT_REASON_CR_ACCESS, cr | 0u << 4 | 3u << 8, 3);
+}
+
 static uint32_t injected(void)
 {
 	return (uint32_t)fake.vmcs[VMCS_ENTRY_INTR_INFO];
@@ -147,7 +154,8 @@ static void test_xsetbv_checks(void **state)
 	};
 
 	(void)state;
-	fake.vmcs[VMCS_GUEST_CR4] |= CR4_OSXSAVE; /* not owned: the guest's own bit */
+	mov_to_cr(4, CR4_OSXSAVE); /* owned: the write exits and is emulated */
+	assert_int_equal(injected(), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		v->guest_xcr0 = XCR0_X87;
 		guest_xsetbv(cases[i].ecx, cases[i].value);
@@ -215,7 +223,7 @@ static void test_xcr0_switched_around_entry(void **state)
 						   { fill_cpuid_leaf_d, NULL } };
 
 	(void)state;
-	fake.vmcs[VMCS_GUEST_CR4] |= CR4_OSXSAVE;
+	mov_to_cr(4, CR4_OSXSAVE);
 	fake.script = script;
 	fake.script_length = ARRAY_SIZE(script);
 	vmx_run(v);
@@ -315,12 +323,6 @@ static void test_rip_wraps_outside_64bit_mode(void **state)
 
 /* ---- defect 5: VPID flushed when an emulated instruction changes paging --------------------- */
 
-static enum exit_action mov_to_cr(unsigned cr, uint64_t value)
-{
-	v->gprs.rbx = value;
-	/* Table 28-3: CR number, access type 0 (MOV to CR), register 3 (RBX). */
-	return exit_with(EXIT_REASON_CR_ACCESS, cr | 0u << 4 | 3u << 8, 3);
-}
 
 static void test_cr0_paging_change_flushes_vpid(void **state)
 {
@@ -380,7 +382,7 @@ static void test_cpuid_hides_unbacked_features(void **state)
 	assert_true(r[2] & (1u << 31));    /* hypervisor */
 	assert_false(r[3] & (1u << 12));   /* MTRR */
 	assert_true(r[3] & (1u << 16));    /* PAT: VM entry and exit switch IA32_PAT here */
-	fake.vmcs[VMCS_GUEST_CR4] |= CR4_OSXSAVE;
+	mov_to_cr(4, CR4_OSXSAVE);
 	guest_cpuid(1, 0, r);
 	assert_true(r[2] & (1u << 27));
 	/* One MAXPHYADDR: what CPUID says is what the vLAPIC checks IA32_APIC_BASE against. */
@@ -477,7 +479,7 @@ static void test_cr4_hidden_feature_bits(void **state)
 	(void)state;
 	assert_true(mask & (1ull << 12));  /* LA57 */
 	assert_true(mask & CR4_VMXE);
-	assert_false(mask & CR4_OSXSAVE);  /* the guest's own */
+	assert_true(mask & CR4_OSXSAVE);   /* owned: XCR0 is switched only while it is set */
 	mov_to_cr(4, 1ull << 12);
 	assert_int_equal(injected(), GP_INJECTED);
 	assert_int_equal(fake.vmcs[VMCS_CR4_READ_SHADOW], 0);
