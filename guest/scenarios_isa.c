@@ -97,14 +97,17 @@ static enum scenario_failure scenario_pic_round(struct scenario_state *state, un
 	return failure;
 }
 
-static enum scenario_failure scenario_pic_extint(struct scenario_state *state)
+/* The rounds of pic-extint and ioapic-extint: the 8259's IRQ 5 through whichever route
+ * `route` switches on (before the 8259 is unmasked) and off (after it is masked again). */
+static enum scenario_failure scenario_pic_through(struct scenario_state *state,
+						  void (*route)(bool on))
 {
 	unsigned raises = scenario_irq_count(state, SCENARIO_IRQ_MAX_EVENTS);
 	enum scenario_failure failure = SCENARIO_PASSED;
 
 	interrupts_set_extint_vectors(SCENARIO_IRQ_PIC_MASTER_BASE, 2 * PIC_IRQS_PER_CHIP);
 	interrupts_set_hook(scenario_pic_hook);
-	lapic_write(LAPIC_REG_LVT_LINT0, LAPIC_LVT_DELIVERY_EXTINT);
+	route(true);
 	pic_set_mask(PIC_MASTER, (uint8_t)~SCENARIO_PIC_IRQ_BIT);
 	for (unsigned i = 0; i < raises && failure == SCENARIO_PASSED; i++)
 		failure = scenario_pic_round(state, i);
@@ -112,7 +115,7 @@ static enum scenario_failure scenario_pic_extint(struct scenario_state *state)
 	uint8_t isr = pic_read_isr(PIC_MASTER);
 
 	pic_set_mask(PIC_MASTER, PIC_ALL_MASKED);
-	lapic_write(LAPIC_REG_LVT_LINT0, LAPIC_LVT_MASKED);
+	route(false);
 	if (isr != 0) {
 		scenario_note(state, "the master's ISR is 0x%x after the EOIs", isr);
 		scenario_apic_keep_first(&failure, SCENARIO_FAILURE_DEVICE_REGISTER);
@@ -120,6 +123,17 @@ static enum scenario_failure scenario_pic_extint(struct scenario_state *state)
 	scenario_apic_keep_first(&failure, scenario_irq_expect_repeated(
 						   state, SCENARIO_PIC_VECTOR, raises));
 	return scenario_apic_finish(state, failure);
+}
+
+/* LVT LINT0 in ExtINT mode, or masked. */
+static void scenario_route_lint0(bool on)
+{
+	lapic_write(LAPIC_REG_LVT_LINT0, on ? LAPIC_LVT_DELIVERY_EXTINT : LAPIC_LVT_MASKED);
+}
+
+static enum scenario_failure scenario_pic_extint(struct scenario_state *state)
+{
+	return scenario_pic_through(state, scenario_route_lint0);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -137,32 +151,22 @@ static enum scenario_failure scenario_pic_extint(struct scenario_state *state)
 /* A vector field the entry carries but must not be used: the 8259 supplies the vector. */
 #define SCENARIO_EXTINT_RTE_VECTOR 0x9Au
 
-static enum scenario_failure scenario_ioapic_extint(struct scenario_state *state)
+/* I/O APIC pin 0 in ExtINT mode to the own APIC ID, or masked. */
+static void scenario_route_ioapic_pin0(bool on)
 {
-	unsigned raises = scenario_irq_count(state, SCENARIO_IRQ_MAX_EVENTS);
-	enum scenario_failure failure = SCENARIO_PASSED;
-
-	interrupts_set_extint_vectors(SCENARIO_IRQ_PIC_MASTER_BASE, 2 * PIC_IRQS_PER_CHIP);
-	interrupts_set_hook(scenario_pic_hook);
+	if (!on) {
+		ioapic_mask(SCENARIO_EXTINT_PIN);
+		return;
+	}
 	ioapic_set_rte(SCENARIO_EXTINT_PIN,
 		       ((uint64_t)lapic_id() << IOAPIC_RTE_DESTINATION_SHIFT) |
 			       IOAPIC_RTE_DELIVERY_EXTINT | IOAPIC_RTE_DESTINATION_PHYSICAL |
 			       IOAPIC_RTE_EDGE | IOAPIC_RTE_ACTIVE_HIGH | SCENARIO_EXTINT_RTE_VECTOR);
-	pic_set_mask(PIC_MASTER, (uint8_t)~SCENARIO_PIC_IRQ_BIT);
-	for (unsigned i = 0; i < raises && failure == SCENARIO_PASSED; i++)
-		failure = scenario_pic_round(state, i);
+}
 
-	uint8_t isr = pic_read_isr(PIC_MASTER);
-
-	pic_set_mask(PIC_MASTER, PIC_ALL_MASKED);
-	ioapic_mask(SCENARIO_EXTINT_PIN);
-	if (isr != 0) {
-		scenario_note(state, "the master's ISR is 0x%x after the EOIs", isr);
-		scenario_apic_keep_first(&failure, SCENARIO_FAILURE_DEVICE_REGISTER);
-	}
-	scenario_apic_keep_first(&failure, scenario_irq_expect_repeated(
-						   state, SCENARIO_PIC_VECTOR, raises));
-	return scenario_apic_finish(state, failure);
+static enum scenario_failure scenario_ioapic_extint(struct scenario_state *state)
+{
+	return scenario_pic_through(state, scenario_route_ioapic_pin0);
 }
 
 /* ------------------------------------------------------------------------------------------ */

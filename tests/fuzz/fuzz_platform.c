@@ -136,19 +136,9 @@ static bool page_bit(uint32_t base, unsigned vector)
 	return (*(const uint32_t *)(page + base + (vector / 32) * 16) >> (vector % 32)) & 1;
 }
 
-/* The EPT leaf entry of `gpa`, 0 when absent (table addresses are host pointers here). */
 static uint64_t ept_entry(uint64_t gpa)
 {
-	uint64_t *table = (uint64_t *)(uintptr_t)(v->guest->ept_pointer & ~0xFFFull);
-
-	for (int shift = 39; shift >= 21; shift -= 9) {
-		uint64_t e = table[(gpa >> shift) & 511];
-
-		if (!(e & 7))
-			return 0;
-		table = (uint64_t *)(uintptr_t)(e & 0x000FFFFFFFFFF000ull);
-	}
-	return table[(gpa >> 12) & 511];
+	return fake_ept_entry(v, gpa);
 }
 
 /* EPT: every RAM page maps its own host page, except the one the APIC base covers (the

@@ -281,6 +281,20 @@ void fake_cpu_reset(void)
 	fake_cpuid_set(0x80000008u, 0, 0x3027, 0, 0, 0); /* 39 physical, 48 linear bits */
 }
 
+uint64_t fake_ept_entry(const struct vcpu *v, uint64_t gpa)
+{
+	uint64_t *table = (uint64_t *)(uintptr_t)(v->guest->ept_pointer & ~0xFFFull);
+
+	for (int shift = 39; shift >= 21; shift -= 9) {
+		uint64_t e = table[(gpa >> shift) & 511];
+
+		if (!(e & 7))
+			return 0;
+		table = (uint64_t *)(uintptr_t)(e & 0x000FFFFFFFFFF000ull);
+	}
+	return table[(gpa >> 12) & 511];
+}
+
 static void *page_alloc(size_t pages)
 {
 	void *p = aligned_alloc(4096, pages * 4096);

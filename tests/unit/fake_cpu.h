@@ -87,4 +87,8 @@ struct vcpu *fake_vcpu_create(const struct vmx_caps *caps, enum apicvisor_mode m
 			      uint64_t ram_bytes);
 void fake_vcpu_destroy(struct vcpu *v);
 
+/* The EPT leaf entry for `gpa` in the vCPU's EPT, 0 when a level is absent (the tables'
+ * addresses are host pointers here). */
+uint64_t fake_ept_entry(const struct vcpu *v, uint64_t gpa);
+
 #endif
