@@ -11,9 +11,10 @@
  *   - PPR is what SDM Vol. 3A §11.8.3.1 says: TPR when TPR[7:4] >= ISRV[7:4], else ISRV[7:4]:0;
  *   - no remote IRR stuck with the pin low: a level pin with remote IRR set has its vector in
  *     the vLAPIC's IRR or ISR (or queued for injection), unless the fuzzer rewrote that RTE
- *     while remote IRR was set, or a level EOI was kept local by EOI-broadcast suppression (SVR
- *     bit 12) while it was set: real hardware keeps remote IRR then too, until the RTE's EOI
- *     register write;
+ *     while remote IRR was set, a level EOI was kept local by EOI-broadcast suppression (SVR
+ *     bit 12), or the local APIC was hardware-disabled (IA32_APIC_BASE.EN = 0 puts IRR and ISR
+ *     in their power-up state, SDM Vol. 3A §11.4.3) while it was set: real hardware keeps remote
+ *     IRR then too, until the RTE's EOI register write or a new RTE;
  *   - the guest is never stopped by anything but its own doing: isa-debug-exit, a HLT nothing
  *     can wake, or an access where no RAM and no device is (today a clear stop; the `qemu
  *     -kernel` issue makes such memory read all ones as a PC's master abort does).
@@ -198,7 +199,7 @@ static void check_invariants(void)
 			tainted[pin] = false;
 			continue;
 		}
-		if (suppressed)
+		if (suppressed || !vlapic_hw_enabled(v->vlapic))
 			tainted[pin] = true;
 		/* Pins 0, 2 and 4 have other drivers (8259 INTR, PIT, COM1). */
 		if (tainted[pin] || pin == 0 || pin == 2 || pin == 4 || line_high[pin])
