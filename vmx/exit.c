@@ -123,14 +123,6 @@ static enum exit_action handle_hlt(struct vcpu *v, uint64_t qualification)
 	return vcpu_halt(v);
 }
 
-bool vcpu_nmi_deliverable(const struct vcpu *v)
-{
-	/* A pending NMI waits while NMIs are blocked (inside an NMI handler, until its IRET, which
-	 * a halted guest never executes): it cannot end a HLT then (SDM Vol. 3A §7.7). */
-	return v->nmi_pending &&
-	       !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI_BLOCKING);
-}
-
 enum exit_action vcpu_halt(struct vcpu *v)
 {
 	/* Halted, only a timer can still raise something: the vLAPIC timer, the PIT or the test

@@ -15,8 +15,6 @@ enum exit_action vmx_handle_exit(struct vcpu *v, uint32_t exit_reason);
 /* Puts the guest in the HLT activity state until a timer can wake it, or stops it when nothing
  * can (no timer armed) or nothing would (no VMX-preemption timer). */
 enum exit_action vcpu_halt(struct vcpu *v);
-/* An NMI is pending and not blocked: it can end a HLT. */
-bool vcpu_nmi_deliverable(const struct vcpu *v);
 
 /* Runs the vCPU until the guest ends; fills v->end and v->end_detail. */
 void vmx_run(struct vcpu *v);

@@ -133,3 +133,10 @@ uint64_t vcpu_guest_cr4(void)
 	return (vmcs_read(VMCS_GUEST_CR4) & ~mask) | (vmcs_read(VMCS_CR4_READ_SHADOW) & mask);
 }
 
+bool vcpu_nmi_deliverable(const struct vcpu *v)
+{
+	/* A pending NMI waits while NMIs are blocked (inside an NMI handler, until its IRET, which
+	 * a halted guest never executes): it cannot end a HLT then (SDM Vol. 3A §7.7). */
+	return v->nmi_pending &&
+	       !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI_BLOCKING);
+}

@@ -163,6 +163,8 @@ unsigned vcpu_guest_cpl(void);
 /* Whether the guest runs 64-bit code: IA-32e mode and CS.L (elsewhere RIP wraps at 4 GiB and
  * operands of MOV to CR are 32 bits). */
 bool vcpu_in_64bit_mode(void);
+/* An NMI is pending and not blocked by NMI: it can end a HLT. */
+bool vcpu_nmi_deliverable(const struct vcpu *v);
 
 /* General-purpose register by the SDM's encoding (0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, 5 RBP,
  * 6 RSI, 7 RDI, 8-15 R8-R15), as used in exit qualifications. */

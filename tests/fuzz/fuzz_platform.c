@@ -71,16 +71,23 @@ static void io(uint16_t port, unsigned size, bool in, uint32_t value)
 	vmx_handle_exit(v, EXIT_REASON_IO_INSTRUCTION);
 }
 
-/* A 32-bit MOV between EAX and [EBX] at CODE, faulting on the page at `gpa` (paging off). */
-static void mmio(uint64_t gpa, bool write, uint32_t value)
+/* The guest instruction behind an MMIO exit: MOV [EBX], EAX (a write) or MOV EAX, [EBX] at CODE,
+ * with EBX = gpa (paging off). */
+static void place_mov(bool write, uint64_t gpa, uint32_t value)
 {
 	static const uint8_t store[] = { 0x89, 0x03 }, load[] = { 0x8B, 0x03 };
 
-	TRACE("MMIO %s %#llx = %#x\n", write ? "write" : "read", (unsigned long long)gpa, value);
 	memcpy(v->guest->ram + CODE, write ? store : load, 2);
 	fake.vmcs[VMCS_GUEST_RIP] = CODE;
 	v->gprs.rbx = gpa;
 	v->gprs.rax = value;
+}
+
+/* A 32-bit MOV between EAX and [EBX] at CODE, faulting on the page at `gpa` (paging off). */
+static void mmio(uint64_t gpa, bool write, uint32_t value)
+{
+	TRACE("MMIO %s %#llx = %#x\n", write ? "write" : "read", (unsigned long long)gpa, value);
+	place_mov(write, gpa, value);
 	fake.vmcs[VMCS_GUEST_PHYSICAL_ADDRESS] = gpa;
 	fake.vmcs[VMCS_EXIT_REASON] = EXIT_REASON_EPT_VIOLATION;
 	fake.vmcs[VMCS_EXIT_QUALIFICATION] = write ? 2 : 1;
@@ -91,13 +98,8 @@ static void mmio(uint64_t gpa, bool write, uint32_t value)
  * type 0 (read) or 1 (write) with the offset (SDM Vol. 3C Table 28-6). */
 static void apic_access(uint32_t offset, bool write, uint32_t value)
 {
-	static const uint8_t store[] = { 0x89, 0x03 }, load[] = { 0x8B, 0x03 };
-
 	TRACE("APIC_ACCESS %s %#x = %#x\n", write ? "write" : "read", offset, value);
-	memcpy(v->guest->ram + CODE, write ? store : load, 2);
-	fake.vmcs[VMCS_GUEST_RIP] = CODE;
-	v->gprs.rbx = APIC + offset;
-	v->gprs.rax = value;
+	place_mov(write, APIC + offset, value);
 	fake.vmcs[VMCS_EXIT_REASON] = EXIT_REASON_APIC_ACCESS;
 	fake.vmcs[VMCS_EXIT_QUALIFICATION] = offset | (write ? 1u << 12 : 0);
 	fake.vmcs[VMCS_EXIT_INSTRUCTION_LEN] = 2;
