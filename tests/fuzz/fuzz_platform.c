@@ -13,8 +13,11 @@
  *     the vLAPIC's IRR or ISR (or queued for injection), unless the fuzzer rewrote that RTE
  *     while remote IRR was set, a level EOI was kept local by EOI-broadcast suppression (SVR
  *     bit 12), or the local APIC was hardware-disabled (IA32_APIC_BASE.EN = 0 puts IRR and ISR
- *     in their power-up state, SDM Vol. 3A §11.4.3) while it was set: real hardware keeps remote
- *     IRR then too, until the RTE's EOI register write or a new RTE;
+ *     in their power-up state, SDM Vol. 3A §11.4.3) while it was set, or the same vector was
+ *     accepted as an edge interrupt (an IPI or edge MSI) while it was set: acceptance clears the
+ *     vector's TMR bit for an edge interrupt, and an EOI with the TMR bit clear is not broadcast
+ *     to the IOAPICs (SDM Vol. 3A §11.8.4), so the level source's EOI is lost. Real hardware
+ *     keeps remote IRR in all these cases too, until the RTE's EOI register write or a new RTE;
  *   - the guest is never stopped by anything but its own doing: isa-debug-exit, a HLT nothing
  *     can wake, or an access where no RAM and no device is (today a clear stop; the `qemu
  *     -kernel` issue makes such memory read all ones as a PC's master abort does).
@@ -104,6 +107,19 @@ static void apic_access(uint32_t offset, bool write, uint32_t value)
 	fake.vmcs[VMCS_EXIT_QUALIFICATION] = offset | (write ? 1u << 12 : 0);
 	fake.vmcs[VMCS_EXIT_INSTRUCTION_LEN] = 2;
 	vmx_handle_exit(v, EXIT_REASON_APIC_ACCESS);
+}
+
+/* A guest access to the APIC page, as the exit the CPU makes of it: an EPT violation in emulate
+ * mode (nothing mapped there), APIC_ACCESS in tpr-shadow. None in apicv and posted: there the CPU
+ * virtualizes the accesses itself (EOI, TPR, self-IPIs without an exit, APIC_WRITE traps), which
+ * the fake CPU does not model; an exit it could never cause would make the model's state diverge
+ * from the CPU's. The Bochs suites cover those modes. */
+static void apic_page(uint32_t offset, bool write, uint32_t value)
+{
+	if (v->apic_mode == MODE_EMULATE)
+		mmio(APIC + offset, write, value);
+	else if (v->apic_mode == MODE_TPR_SHADOW)
+		apic_access(offset, write, value);
 }
 
 static void msr(uint32_t index, bool write, uint64_t value)
@@ -201,7 +217,11 @@ static void check_invariants(void)
 			tainted[pin] = false;
 			continue;
 		}
-		if (suppressed || !vlapic_hw_enabled(v->vlapic))
+		/* The vector held (IRR or ISR) with its TMR bit clear: an edge acceptance. */
+		bool edge_accepted = !page_bit(APIC_TMR0, vector) &&
+				     (page_bit(APIC_IRR0, vector) || page_bit(APIC_ISR0, vector));
+
+		if (suppressed || !vlapic_hw_enabled(v->vlapic) || edge_accepted)
 			tainted[pin] = true;
 		/* Pins 0, 2 and 4 have other drivers (8259 INTR, PIT, COM1). */
 		if (tainted[pin] || pin == 0 || pin == 2 || pin == 4 || line_high[pin])
@@ -281,15 +301,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 			mmio(IOAPIC + ((op >> 4) % 3 == 0 ? 0 : 0x10), false, 0);
 			break;
-		case 5: /* the APIC page: an EPT violation in emulate mode, APIC_ACCESS in tpr-shadow.
-			 * Not in apicv and posted: there the CPU virtualizes the accesses itself (EOI,
-			 * TPR, self-IPIs without an exit, APIC_WRITE traps), which the fake CPU does
-			 * not model; an APIC_ACCESS exit it could never cause would make the model's
-			 * state diverge from the CPU's. The Bochs suites cover those modes. */
-			if (v->apic_mode == MODE_EMULATE)
-				mmio(APIC + (value & 0x3F0), op & 0x10, input_u32(&in));
-			else if (v->apic_mode == MODE_TPR_SHADOW)
-				apic_access(value & 0x3F0, op & 0x10, input_u32(&in));
+		case 5: /* the APIC page */
+			apic_page(value & 0x3F0, op & 0x10, input_u32(&in));
 			break;
 		case 6: { /* MSRs: x2APIC range, TSC, TSC deadline, APIC base, anything */
 			static const uint32_t msrs[] = { MSR_IA32_APIC_BASE, 0x10, 0x6E0, 0x80B,
@@ -314,7 +327,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 10: /* the guest took the injected event; its handler EOIs (or not) */
 			delivered();
 			if (op & 0x10)
-				mmio(APIC + APIC_EOI, true, 0);
+				apic_page(APIC_EOI, true, 0);
 			break;
 		case 11: /* an interrupt-window exit */
 			fake.vmcs[VMCS_EXIT_REASON] = EXIT_REASON_INTERRUPT_WINDOW;
