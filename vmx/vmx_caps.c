@@ -256,3 +256,49 @@ bool vmx_controls_fit(const struct vmx_caps *caps, enum vmx_control_kind kind, u
 	*wrong = (must_be_one & ~value) | (value & ~may_be_one);
 	return !*wrong;
 }
+
+unsigned vmx_caps_differences(const struct vmx_caps *mine, const struct vmx_caps *reference,
+			      char *buf, size_t size)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+#define FIELD(f, name) { name, offsetof(struct vmx_caps, f) }
+		FIELD(basic, "IA32_VMX_BASIC"),
+		FIELD(pinbased, "pin-based controls"),
+		FIELD(procbased, "primary processor-based controls"),
+		FIELD(procbased2, "secondary processor-based controls"),
+		FIELD(exit, "exit controls"),
+		FIELD(entry, "entry controls"),
+		FIELD(misc, "IA32_VMX_MISC"),
+		FIELD(ept_vpid, "IA32_VMX_EPT_VPID_CAP"),
+		FIELD(cr0_fixed0, "IA32_VMX_CR0_FIXED0"),
+		FIELD(cr0_fixed1, "IA32_VMX_CR0_FIXED1"),
+		FIELD(cr4_fixed0, "IA32_VMX_CR4_FIXED0"),
+		FIELD(cr4_fixed1, "IA32_VMX_CR4_FIXED1"),
+#undef FIELD
+	};
+	struct fmt_buffer text;
+	struct fmt_sink out;
+	unsigned count = 0;
+
+	fmt_buffer_init(&text, buf, size);
+	out = fmt_buffer_sink(&text);
+	if (mine->cpuid1_ecx != reference->cpuid1_ecx) {
+		fmt_print(&out, "CPUID.1:ECX: %#x here, %#x there", mine->cpuid1_ecx,
+			  reference->cpuid1_ecx);
+		count++;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		uint64_t a = *(const uint64_t *)((const char *)mine + fields[i].offset);
+		uint64_t b = *(const uint64_t *)((const char *)reference + fields[i].offset);
+
+		if (a == b)
+			continue;
+		fmt_print(&out, "%s%s: %#llx here, %#llx there", count ? "; " : "", fields[i].name,
+			  (unsigned long long)a, (unsigned long long)b);
+		count++;
+	}
+	return count;
+}

@@ -135,6 +135,15 @@ enum apicvisor_mode vmx_caps_degrade_mode(const struct vmx_caps *caps,
 bool vmx_controls_fit(const struct vmx_caps *caps, enum vmx_control_kind kind, uint32_t value,
 		      uint32_t *wrong);
 
+/*
+ * What differs between two CPUs' VT-x features (an AP's against the BSP's, whose values the one
+ * VMCS layout and control words are built from): CPUID.1:ECX and every capability MSR except
+ * IA32_FEATURE_CONTROL, which each CPU sets up for itself. Writes "name: 0x… here, 0x… there"
+ * for each differing field, separated by "; ", into `buf`; returns how many differ.
+ */
+unsigned vmx_caps_differences(const struct vmx_caps *mine, const struct vmx_caps *reference,
+			      char *buf, size_t size);
+
 /* Prints the capability table: raw MSRs, allowed-0/allowed-1 of each control word, EPT/VPID
  * capabilities and, for each feature this project uses, whether the CPU has it. */
 void vmx_caps_print(const struct fmt_sink *out, const struct vmx_caps *caps);

@@ -728,6 +728,52 @@ static void test_print_posted_and_legacy(void **state)
 			"UC yes, 2M pages yes, 1G pages no, INVEPT yes, INVVPID yes)\n");
 }
 
+/* An AP's features against the BSP's: every differing field named with both values; the
+ * feature-control MSR (set up per CPU) is not compared. */
+static void test_differences(void **state)
+{
+	static const struct {
+		size_t offset;
+		uint64_t flip;
+		const char *name;
+	} rows[] = {
+		{ offsetof(struct vmx_caps, pinbased), 1ull << 39, "pin-based controls" },
+		{ offsetof(struct vmx_caps, procbased2), 1ull << 41, "secondary processor-based" },
+		{ offsetof(struct vmx_caps, exit), 1ull << 47, "exit controls" },
+		{ offsetof(struct vmx_caps, entry), 1ull << 33, "entry controls" },
+		{ offsetof(struct vmx_caps, misc), 1, "IA32_VMX_MISC" },
+		{ offsetof(struct vmx_caps, ept_vpid), 1ull << 20, "IA32_VMX_EPT_VPID_CAP" },
+		{ offsetof(struct vmx_caps, cr4_fixed1), 1ull << 22, "IA32_VMX_CR4_FIXED1" },
+		{ offsetof(struct vmx_caps, basic), 1ull << 55, "IA32_VMX_BASIC" },
+	};
+	struct vmx_caps ap = vmx_caps_tigerlake;
+	char text[512];
+
+	(void)state;
+	assert_int_equal(vmx_caps_differences(&ap, &vmx_caps_tigerlake, text, sizeof(text)), 0);
+	assert_string_equal(text, "");
+	ap.feature_control ^= 5;
+	assert_int_equal(vmx_caps_differences(&ap, &vmx_caps_tigerlake, text, sizeof(text)), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		ap = vmx_caps_tigerlake;
+		*(uint64_t *)((char *)&ap + rows[i].offset) ^= rows[i].flip;
+		assert_int_equal(vmx_caps_differences(&ap, &vmx_caps_tigerlake, text, sizeof(text)),
+				 1);
+		assert_has(text, rows[i].name);
+		assert_has(text, " here, ");
+		assert_has(text, " there");
+	}
+	ap = vmx_caps_tigerlake;
+	ap.cpuid1_ecx ^= 1u << 26;
+	ap.misc ^= 0x1F;
+	assert_int_equal(vmx_caps_differences(&ap, &vmx_caps_tigerlake, text, sizeof(text)), 2);
+	assert_has(text, "CPUID.1:ECX: ");
+	assert_has(text, "; IA32_VMX_MISC: ");
+	/* A short buffer truncates, still terminated. */
+	assert_int_equal(vmx_caps_differences(&ap, &vmx_caps_tigerlake, text, 8), 2);
+	assert_int_equal(strlen(text), 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -745,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_controls_fit),
 		cmocka_unit_test(test_print_tigerlake),
 		cmocka_unit_test(test_print_posted_and_legacy),
+		cmocka_unit_test(test_differences),
 	};
 
 	return cmocka_run_group_tests_name("vmx_caps", tests, NULL, NULL);
