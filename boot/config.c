@@ -103,6 +103,31 @@ static int parse_number(const char *key, struct config_text value, uint32_t min,
 	return 0;
 }
 
+/* cpus=: "all" (stored as CONFIG_CPUS_ALL) or a count of CPUs, 1..CONFIG_MAX_CPUS. */
+static int parse_cpus(struct config_text value, unsigned *out, char *err, size_t err_len)
+{
+	uint32_t n;
+
+	if (text_equals(value, "all")) {
+		*out = CONFIG_CPUS_ALL;
+		return 0;
+	}
+	if (value.len == 0) {
+		fmt_error(err, err_len, "cpus: missing value (all, or a decimal number 1..%d)",
+			  CONFIG_MAX_CPUS);
+		return -1;
+	}
+	if (!all_digits(value)) {
+		fmt_error(err, err_len, "cpus: '%.*s%s' is neither all nor a decimal number 1..%d",
+			  quote_len(value), value.s, quote_ellipsis(value), CONFIG_MAX_CPUS);
+		return -1;
+	}
+	if (parse_number("cpus", value, 1, CONFIG_MAX_CPUS, "CPUs, or all", &n, err, err_len) != 0)
+		return -1;
+	*out = n;
+	return 0;
+}
+
 /*
  * A path on the ESP: '/' or '\' separated, stored with backslashes and one leading backslash
  * (UEFI's EFI_FILE_PROTOCOL.Open takes paths like "\EFI\guest.elf").
@@ -287,6 +312,7 @@ enum config_key {
 	KEY_TIMEOUT,
 	KEY_LOG,
 	KEY_MEM,
+	KEY_CPUS,
 	KEY_MODULES,
 	KEY_TESTDEV,
 	KEY_FAULT,
@@ -300,6 +326,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_TIMEOUT] = "timeout",
 	[KEY_LOG] = "log",
 	[KEY_MEM] = "mem",
+	[KEY_CPUS] = "cpus",
 	[KEY_MODULES] = "modules",
 	[KEY_TESTDEV] = "testdev",
 	[KEY_FAULT] = "fault",
@@ -349,6 +376,7 @@ void config_defaults(struct config *c)
 	c->log = LOG_INFO;
 	c->mem_mib = CONFIG_DEFAULT_MEM_MIB;
 	c->testdev = true;
+	c->cpus = CONFIG_CPUS_ALL;
 }
 
 /* Index of a key in key_names[], or -1 for an unknown key. */
@@ -423,6 +451,14 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		c->mem_mib = mib;
 		break;
 	}
+	case KEY_CPUS: {
+		unsigned cpus;
+
+		if (parse_cpus(v, &cpus, err, err_len) != 0)
+			return -1;
+		c->cpus = cpus;
+		break;
+	}
 	case KEY_MODULES: {
 		struct config_module modules[CONFIG_MAX_MODULES];
 		unsigned count;
@@ -454,8 +490,8 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		break;
 	default:
 		fmt_error(err, err_len,
-			  "unknown key '%.*s%s' (keys: guest, args, mode, timeout, log, mem, modules, "
-			  "testdev, fault)",
+			  "unknown key '%.*s%s' (keys: guest, args, mode, timeout, log, mem, cpus, "
+			  "modules, testdev, fault)",
 			  quote_len(k), k.s, quote_ellipsis(k));
 		return -1;
 	}

@@ -22,6 +22,8 @@
  *                  as QEMU's pc-testdev, 0x2100-0x2220 apicvisor's additions) in the guest's
  *                  platform (default on); off: its ports read all ones and ignore writes, as
  *                  every port without a device
+ *   cpus=N|all     how many physical CPUs run the guest, one vCPU each: 1..CONFIG_MAX_CPUS, or
+ *                  all (default): every CPU the machine has (stored as 0)
  *
  * In apicvisor.cfg each key may appear once (a second line with the same key is an error naming
  * both lines), and so in the load options; a key given in both takes the load option's value.
@@ -58,6 +60,10 @@ enum log_level {
 #define CONFIG_MAX_MODULES 8
 #define CONFIG_MODULE_STRING_MAX 256     /* one module's string, including the NUL */
 #define CONFIG_MODULES_MAX 512           /* the whole modules= value, including a NUL */
+/* cpus= at most: one vCPU per physical CPU, so as many as the hypervisor has vCPUs (MAX_CPUS in
+ * vmx/vcpu.h, which checks that the two agree). */
+#define CONFIG_MAX_CPUS 8
+#define CONFIG_CPUS_ALL 0                /* cpus=all: every CPU the machine has */
 
 /* One multiboot boot module. */
 struct config_module {
@@ -75,6 +81,7 @@ struct config {
 	unsigned module_count;           /* 0..CONFIG_MAX_MODULES */
 	struct config_module modules[CONFIG_MAX_MODULES];
 	bool testdev;                    /* the interrupt test device is in the platform */
+	unsigned cpus;                   /* 1..CONFIG_MAX_CPUS, or CONFIG_CPUS_ALL (0) */
 	enum config_fault fault;         /* a failure forced on purpose (tests only) */
 };
 
@@ -90,7 +97,8 @@ void config_defaults(struct config *c);
 /*
  * Sets one key. Returns 0, or -1 with a message in err naming the key and the defect, e.g.
  * "unknown key 'gust'", "mode: 'fast' is not one of emulate, tpr-shadow, apicv, posted",
- * "mem: '0' is out of range 2..3072 (MiB)". The config is unchanged on error.
+ * "mem: '0' is out of range 2..3072 (MiB)", "cpus: '9' is out of range 1..8 (CPUs, or all)".
+ * The config is unchanged on error.
  */
 int config_set(struct config *c, const char *key, size_t key_len, const char *value,
 	       size_t value_len, char *err, size_t err_len);

@@ -15,6 +15,8 @@
 #include "stats.h"
 
 #define MAX_CPUS 8
+/* cpus= (boot/config.c) takes 1..CONFIG_MAX_CPUS: one vCPU per CPU it names. */
+_Static_assert(MAX_CPUS == CONFIG_MAX_CPUS, "cpus= and the vCPU array disagree on the most CPUs");
 /* Scenario records a vCPU keeps for the final report (a full ladder run has 64). */
 #define VCPU_MAX_SCENARIOS 256
 

@@ -22,6 +22,7 @@ enum field {
 	FIELD_MEM,
 	FIELD_TESTDEV,
 	FIELD_FAULT,
+	FIELD_CPUS,
 };
 
 struct set_case {
@@ -29,7 +30,7 @@ struct set_case {
 	const char *value;
 	enum field field;
 	const char *want_text;     /* guest, args */
-	uint32_t want_number;      /* mode, timeout, log, mem, testdev */
+	uint32_t want_number;      /* mode, timeout, log, mem, testdev, fault, cpus */
 };
 
 static const struct set_case valid_cases[] = {
@@ -62,6 +63,12 @@ static const struct set_case valid_cases[] = {
 	{ "fault", "entry-failure", FIELD_FAULT, NULL, FAULT_ENTRY_FAILURE },
 	{ "fault", "unknown-exit", FIELD_FAULT, NULL, FAULT_UNKNOWN_EXIT },
 	{ "fault", "root-exception", FIELD_FAULT, NULL, FAULT_ROOT_EXCEPTION },
+	{ "cpus", "1", FIELD_CPUS, NULL, 1 },
+	{ "cpus", "2", FIELD_CPUS, NULL, 2 },
+	{ "cpus", "4", FIELD_CPUS, NULL, 4 },
+	{ "cpus", "8", FIELD_CPUS, NULL, CONFIG_MAX_CPUS },
+	{ "cpus", "03", FIELD_CPUS, NULL, 3 },
+	{ "cpus", "all", FIELD_CPUS, NULL, CONFIG_CPUS_ALL },
 };
 
 struct error_case {
@@ -106,6 +113,17 @@ static const struct error_case error_cases[] = {
 	{ "testdev", "onn", "testdev: 'onn' is not one of on, off" },
 	{ "fault", "crash", "fault: 'crash' is not one of none, entry-failure, unknown-exit, "
 			    "root-exception" },
+	{ "cpus", "0", "cpus: '0' is out of range 1..8 (CPUs, or all)" },
+	{ "cpus", "9", "cpus: '9' is out of range 1..8 (CPUs, or all)" },
+	{ "cpus", "00", "cpus: '00' is out of range 1..8 (CPUs, or all)" },
+	{ "cpus", "4294967297", "cpus: '4294967297' is out of range 1..8" },
+	{ "cpus", "x", "cpus: 'x' is neither all nor a decimal number 1..8" },
+	{ "cpus", "ALL", "cpus: 'ALL' is neither all nor a decimal number 1..8" },
+	{ "cpus", "al", "cpus: 'al' is neither all nor a decimal number 1..8" },
+	{ "cpus", "-1", "cpus: '-1' is neither all nor a decimal number 1..8" },
+	{ "cpus", "2 ", "cpus: '2 ' is neither all nor a decimal number 1..8" },
+	{ "cpus", "0x2", "cpus: '0x2' is neither all nor a decimal number 1..8" },
+	{ "cpus", "", "cpus: missing value (all, or a decimal number 1..8)" },
 };
 
 static void check_field(const struct config *c, const struct set_case *t)
@@ -135,6 +153,9 @@ static void check_field(const struct config *c, const struct set_case *t)
 	case FIELD_FAULT:
 		assert_int_equal(c->fault, t->want_number);
 		break;
+	case FIELD_CPUS:
+		assert_int_equal(c->cpus, t->want_number);
+		break;
 	}
 }
 
@@ -159,6 +180,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.mem_mib, 128);
 	assert_int_equal(c.module_count, 0);
 	assert_true(c.testdev);
+	assert_int_equal(c.cpus, CONFIG_CPUS_ALL);
+	assert_int_equal(CONFIG_CPUS_ALL, 0);
 }
 
 static void test_set_valid(void **state)
@@ -170,6 +193,8 @@ static void test_set_valid(void **state)
 		char err[128] = "";
 
 		config_defaults(&c);
+		/* Not the default, so that cpus=all is seen to set the field. */
+		c.cpus = 5;
 		if (set_string(&c, t->key, t->value, err, sizeof(err)) != 0)
 			fail_msg("%s=%s: unexpected error \"%s\"", t->key, t->value, err);
 		check_field(&c, t);
@@ -188,6 +213,7 @@ static void test_set_invalid(void **state)
 		/* Start from non-default values, to see that nothing changes on error. */
 		assert_int_equal(set_string(&c, "mode", "apicv", err, sizeof(err)), 0);
 		assert_int_equal(set_string(&c, "args", "keep me", err, sizeof(err)), 0);
+		assert_int_equal(set_string(&c, "cpus", "3", err, sizeof(err)), 0);
 		before = c;
 		if (set_string(&c, t->key, t->value, err, sizeof(err)) != -1)
 			fail_msg("%s=%s: accepted", t->key, t->value);
@@ -213,10 +239,16 @@ static void test_set_exact_messages(void **state)
 	assert_string_equal(err, "timeout: '86401' is out of range 0..86400 (seconds, 0: none)");
 	assert_int_equal(set_string(&c, "testdev", "no", err, sizeof(err)), -1);
 	assert_string_equal(err, "testdev: 'no' is not one of on, off");
+	assert_int_equal(set_string(&c, "cpus", "0", err, sizeof(err)), -1);
+	assert_string_equal(err, "cpus: '0' is out of range 1..8 (CPUs, or all)");
+	assert_int_equal(set_string(&c, "cpus", "9", err, sizeof(err)), -1);
+	assert_string_equal(err, "cpus: '9' is out of range 1..8 (CPUs, or all)");
+	assert_int_equal(set_string(&c, "cpus", "x", err, sizeof(err)), -1);
+	assert_string_equal(err, "cpus: 'x' is neither all nor a decimal number 1..8");
 	assert_int_equal(set_string(&c, "gust", "x", err, sizeof(err)), -1);
 	assert_string_equal(err,
-			    "unknown key 'gust' (keys: guest, args, mode, timeout, log, mem, modules, "
-			    "testdev, fault)");
+			    "unknown key 'gust' (keys: guest, args, mode, timeout, log, mem, cpus, "
+			    "modules, testdev, fault)");
 }
 
 static void test_set_lengths_not_terminators(void **state)
@@ -310,6 +342,7 @@ static void test_file_valid(void **state)
 		"timeout=0\r\n"
 		"log=debug\n"
 		"testdev = off\n"
+		" cpus = 2 \r\n"
 		"mem=256";                         /* no line end on the last line */
 	struct config c;
 	char err[128] = "";
@@ -325,6 +358,7 @@ static void test_file_valid(void **state)
 	assert_int_equal(c.log, LOG_DEBUG);
 	assert_int_equal(c.mem_mib, 256);
 	assert_false(c.testdev);
+	assert_int_equal(c.cpus, 2);
 }
 
 static void test_file_empty_and_bom(void **state)
@@ -363,6 +397,10 @@ static const struct file_error_case file_error_cases[] = {
 	{ "testdev=maybe\n", "apicvisor.cfg line 1: testdev: 'maybe' is not one of on, off" },
 	{ "timeout=5x\r\n", "apicvisor.cfg line 1: timeout: '5x' is not a decimal number" },
 	{ "guest=\n", "apicvisor.cfg line 1: guest: empty path" },
+	{ "mem=64\ncpus=0\n", "apicvisor.cfg line 2: cpus: '0' is out of range 1..8 (CPUs, or all)" },
+	{ "cpus = 9\r\n", "apicvisor.cfg line 1: cpus: '9' is out of range 1..8 (CPUs, or all)" },
+	{ "cpus=x\n", "apicvisor.cfg line 1: cpus: 'x' is neither all nor a decimal number 1..8" },
+	{ "cpus=\n", "apicvisor.cfg line 1: cpus: missing value (all, or a decimal number 1..8)" },
 };
 
 static void test_file_errors(void **state)
@@ -459,6 +497,10 @@ static const struct file_error_case cmdline_error_cases[] = {
 	{ "prog gust=1", "load options: unknown key 'gust'" },
 	{ "prog =1", "load options: missing key" },
 	{ "prog \"args=a b\"", "load options: '\"args=a b\"' is not key=value" },
+	{ "prog cpus=0", "load options: cpus: '0' is out of range 1..8 (CPUs, or all)" },
+	{ "prog mem=64 cpus=9", "load options: cpus: '9' is out of range 1..8 (CPUs, or all)" },
+	{ "prog cpus=x", "load options: cpus: 'x' is neither all nor a decimal number 1..8" },
+	{ "prog cpus=\"\"", "load options: cpus: missing value" },
 };
 
 static void test_cmdline_errors(void **state)
@@ -697,7 +739,7 @@ static void test_modules_file_and_cmdline(void **state)
 	assert_non_null(strstr(err, "load options: modules: entry 1: path 'a/' ends with"));
 	/* Unknown keys list modules among the keys. */
 	assert_int_equal(set_string(&c, "module", "x", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "mem, modules, testdev, fault)"));
+	assert_non_null(strstr(err, "mem, cpus, modules, testdev, fault)"));
 }
 
 /* Every key, set twice in the file: an error naming the key and both lines, whatever the second
@@ -713,6 +755,7 @@ static void test_file_duplicate_keys(void **state)
 		{ "mem=64", "mem=64" },
 		{ "modules=\\m.bin", "modules=\\n.bin" },
 		{ "testdev=off", "testdev=on" },
+		{ "cpus=2", "cpus=all" },
 	};
 
 	(void)state;
@@ -770,6 +813,52 @@ static void test_cmdline_duplicate_keys(void **state)
 	assert_int_equal(c.mode, MODE_POSTED);
 }
 
+/* cpus= from the file and the load options: the load options win, all included; the whole key
+ * is new in issue 8, so every path through the parsers is seen once. */
+static void test_cpus_file_and_cmdline(void **state)
+{
+	struct config c, before;
+	char err[256] = "";
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(parse_file(&c, "mem=64\ncpus=4\n", err, sizeof(err)), 0);
+	assert_int_equal(c.cpus, 4);
+	if (parse_cmdline(&c, "prog cpus=all", err, sizeof(err)) != 0)
+		fail_msg("unexpected error \"%s\"", err);
+	assert_int_equal(c.cpus, CONFIG_CPUS_ALL);
+	assert_int_equal(parse_cmdline(&c, "prog cpus=\"1\" mode=apicv", err, sizeof(err)), 0);
+	assert_int_equal(c.cpus, 1);
+	assert_int_equal(c.mem_mib, 64);
+
+	/* A bad value leaves the earlier value in place; so does a duplicate. */
+	before = c;
+	assert_int_equal(parse_cmdline(&c, "prog cpus=2 cpus=3", err, sizeof(err)), -1);
+	assert_string_equal(err, "load options: duplicate key 'cpus' in word 3 (already set by "
+				 "word 2)");
+	assert_int_equal(parse_file(&c, "cpus=2\ncpus=2\n", err, sizeof(err)), -1);
+	assert_string_equal(err, "apicvisor.cfg line 2: duplicate key 'cpus' (already set on "
+				 "line 1)");
+	assert_int_equal(parse_cmdline(&c, "prog cpus=16", err, sizeof(err)), -1);
+	assert_string_equal(err, "load options: cpus: '16' is out of range 1..8 (CPUs, or all)");
+	assert_memory_equal(&c, &before, sizeof(c));
+
+	/* Every count from 1 to the largest, and nothing past it. */
+	for (unsigned n = 1; n <= CONFIG_MAX_CPUS + 1; n++) {
+		char value[8];
+		int rc;
+
+		snprintf(value, sizeof(value), "%u", n);
+		rc = set_string(&c, "cpus", value, err, sizeof(err));
+		if (n <= CONFIG_MAX_CPUS) {
+			assert_int_equal(rc, 0);
+			assert_int_equal(c.cpus, n);
+		} else {
+			assert_int_equal(rc, -1);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -793,6 +882,7 @@ int main(void)
 		cmocka_unit_test(test_modules_file_and_cmdline),
 		cmocka_unit_test(test_file_duplicate_keys),
 		cmocka_unit_test(test_cmdline_duplicate_keys),
+		cmocka_unit_test(test_cpus_file_and_cmdline),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
