@@ -34,14 +34,14 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined -L$(EFI
 # Plain-C modules: built into the EFI binary and into the host unit tests.
 PURE_SRCS := lib/fmt.c boot/config.c boot/multiboot.c vmx/vmx_names.c vmx/vmx_caps.c \
 	vmx/stats.c vmx/ept.c devices/uart16550.c apicv/vlapic.c vmx/x86_decode.c vmx/guest_walk.c \
-	vmx/cpuid_policy.c boot/host_guard.c \
+	vmx/cpuid_policy.c boot/host_guard.c boot/madt.c \
 	devices/acpi_tables.c devices/fw_cfg.c devices/pm_timer.c devices/vioapic.c \
 	devices/irq_routing.c devices/vpic.c devices/pit.c
 # EFI-only C and assembly.
-EFI_SRCS := lib/string.c boot/main.c boot/console.c boot/cpu.c boot/efi_util.c \
+EFI_SRCS := lib/string.c boot/main.c boot/console.c boot/cpu.c boot/efi_util.c boot/smp.c \
 	vmx/vcpu.c vmx/vmx.c vmx/vmcs.c vmx/host_apic.c vmx/mmio.c apicv/delivery.c apicv/apic_exits.c \
 	platform/platform.c platform/platform_irq.c vmx/exit.c vmx/run.c
-EFI_ASMS := boot/traps.asm vmx/entry.asm
+EFI_ASMS := boot/traps.asm vmx/entry.asm boot/trampoline_blob.asm
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/efi/%.o,$(PURE_SRCS) $(EFI_SRCS)) \
 	$(patsubst %.asm,$(BUILD)/efi/%.o,$(EFI_ASMS))
@@ -64,6 +64,14 @@ FORCE:
 $(BUILD)/efi/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -I. -MD $(@:.o=.d) -MP $< -o $@
+
+# The AP start-up code runs at whatever page below 1 MiB it is copied to: a flat binary,
+# embedded by boot/trampoline_blob.asm (incbin, found through -I).
+$(BUILD)/efi/boot/trampoline.bin: boot/trampoline.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin $< -o $@
+$(BUILD)/efi/boot/trampoline_blob.o: boot/trampoline_blob.asm $(BUILD)/efi/boot/trampoline.bin
+	$(NASM) -f elf64 -I$(BUILD)/efi/boot/ $< -o $@
 
 $(BUILD)/apicvisor.so: $(HV_OBJS)
 	$(LD) $(EFI_LDFLAGS) $^ -o $@ -lefi -lgnuefi

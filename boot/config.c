@@ -299,6 +299,7 @@ static const char *const fault_names[] = {
 	[FAULT_ENTRY_FAILURE] = "entry-failure",
 	[FAULT_UNKNOWN_EXIT] = "unknown-exit",
 	[FAULT_ROOT_EXCEPTION] = "root-exception",
+	[FAULT_AP_SILENT] = "ap-silent",
 };
 
 /* testdev=: index 1 switches the device on. */
@@ -483,7 +484,8 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		index = lookup_name(v, fault_names, ARRAY_SIZE(fault_names));
 		if (index < 0) {
 			fmt_error(err, err_len, "fault: '%.*s%s' is not one of none, entry-failure, "
-				  "unknown-exit, root-exception", quote_len(v), v.s, quote_ellipsis(v));
+				  "unknown-exit, root-exception, ap-silent", quote_len(v), v.s,
+				  quote_ellipsis(v));
 			return -1;
 		}
 		c->fault = (enum config_fault)index;

@@ -47,6 +47,7 @@ enum config_fault {
 	FAULT_ENTRY_FAILURE,          /* the first VM entry fails (an invalid control field) */
 	FAULT_UNKNOWN_EXIT,           /* the first VM exit is handled as an unknown reason */
 	FAULT_ROOT_EXCEPTION,         /* root mode executes UD2 after the first VM exit */
+	FAULT_AP_SILENT,              /* the last AP reaches 64-bit mode and never reports */
 };
 
 enum log_level {

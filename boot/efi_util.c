@@ -46,11 +46,12 @@ const char *efi_status_name(EFI_STATUS status)
 	return "firmware error";
 }
 
-void *efi_try_alloc_pages(size_t pages, EFI_STATUS *status)
+void *efi_try_alloc_pages(size_t pages, uint64_t below, EFI_STATUS *status)
 {
-	EFI_PHYSICAL_ADDRESS address = 0;
+	EFI_PHYSICAL_ADDRESS address = below - 1;
 
-	*status = BS->AllocatePages(AllocateAnyPages, EfiLoaderData, pages, &address);
+	*status = BS->AllocatePages(below ? AllocateMaxAddress : AllocateAnyPages, EfiLoaderData,
+				    pages, &address);
 	return EFI_ERROR(*status) ? NULL : (void *)(uintptr_t)address;
 }
 

@@ -14,8 +14,10 @@ __attribute__((noreturn, format(printf, 1, 2))) void boot_fail(const char *forma
 /* Pages from the firmware (EfiLoaderData, physical == virtual), zeroed unless `zero` is
  * false; stops the boot with a message naming `what` if there are not enough. */
 void *efi_alloc_pages(size_t pages, const char *what, bool zero);
-/* The same without stopping: NULL, with the firmware's status, when it cannot. */
-void *efi_try_alloc_pages(size_t pages, EFI_STATUS *status);
+/* The same without stopping: NULL, with the firmware's status, when it cannot. With `below`
+ * non-zero the pages end below that physical address (the AP start-up page below 1 MiB, page
+ * tables a 32-bit CR3 load can reach below 4 GiB). */
+void *efi_try_alloc_pages(size_t pages, uint64_t below, EFI_STATUS *status);
 
 /* Reads a whole file from the volume apicvisor was loaded from. Returns EFI_SUCCESS with a
  * pool buffer (one spare byte, NUL-terminated), or the firmware's status. */

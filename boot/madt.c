@@ -34,15 +34,6 @@ static bool checksum_ok(const uint8_t *p, size_t length)
 	return sum == 0;
 }
 
-static void reason(char *err, size_t size, const char *format, ...)
-{
-	va_list ap;
-
-	va_start(ap, format);
-	fmt_vsnprintf(err, size, format, ap);
-	va_end(ap);
-}
-
 /* A system description table's header at `address`: its signature and a sane, checksummed
  * length. */
 static bool table_ok(const uint8_t *memory, uint64_t address, const char *signature,
@@ -51,18 +42,18 @@ static bool table_ok(const uint8_t *memory, uint64_t address, const char *signat
 	const uint8_t *t = memory + address;
 
 	if (memcmp(t, signature, 4) != 0) {
-		reason(err, err_size, "no %.4s table at %#llx", signature,
+		fmt_error(err, err_size, "no %.4s table at %#llx", signature,
 		       (unsigned long long)address);
 		return false;
 	}
 	*length = le32(t + 4);
 	if (*length < SDT_HEADER_SIZE || *length > (1u << 20)) {
-		reason(err, err_size, "%.4s at %#llx: length %u", signature,
+		fmt_error(err, err_size, "%.4s at %#llx: length %u", signature,
 		       (unsigned long long)address, *length);
 		return false;
 	}
 	if (!checksum_ok(t, *length)) {
-		reason(err, err_size, "%.4s at %#llx: bad checksum", signature,
+		fmt_error(err, err_size, "%.4s at %#llx: bad checksum", signature,
 		       (unsigned long long)address);
 		return false;
 	}
@@ -78,7 +69,7 @@ uint64_t acpi_find_table(const uint8_t *memory, uint64_t rsdp_address, const cha
 	uint32_t root_length;
 
 	if (memcmp(rsdp, "RSD PTR ", 8) != 0 || !checksum_ok(rsdp, RSDP_V1_SIZE)) {
-		reason(err, err_size, "no valid RSDP at %#llx", (unsigned long long)rsdp_address);
+		fmt_error(err, err_size, "no valid RSDP at %#llx", (unsigned long long)rsdp_address);
 		return 0;
 	}
 	root = le32(rsdp + RSDP_RSDT_ADDRESS);
@@ -99,7 +90,7 @@ uint64_t acpi_find_table(const uint8_t *memory, uint64_t rsdp_address, const cha
 			return table_ok(memory, address, signature, length, err, err_size) ? address
 											   : 0;
 	}
-	reason(err, err_size, "no %.4s table in the %s", signature, xsdt ? "XSDT" : "RSDT");
+	fmt_error(err, err_size, "no %.4s table in the %s", signature, xsdt ? "XSDT" : "RSDT");
 	return 0;
 }
 
@@ -130,7 +121,7 @@ int madt_parse_cpus(const uint8_t *memory, uint64_t madt_address, uint32_t lengt
 		uint8_t type, size;
 
 		if (at + 2 > length || (size = e[1]) < 2 || at + size > length) {
-			reason(err, err_size, "MADT entry at offset %u runs past the table", at);
+			fmt_error(err, err_size, "MADT entry at offset %u runs past the table", at);
 			return -1;
 		}
 		type = e[0];
@@ -143,7 +134,7 @@ int madt_parse_cpus(const uint8_t *memory, uint64_t madt_address, uint32_t lengt
 		else if (type == MADT_TYPE_LOCAL_X2APIC && size >= 16)
 			add_cpu(out, le32(e + 4), le32(e + 12), le32(e + 8));
 		else if (type == MADT_TYPE_LOCAL_APIC || type == MADT_TYPE_LOCAL_X2APIC) {
-			reason(err, err_size, "MADT entry type %u at offset %u is %u bytes", type, at,
+			fmt_error(err, err_size, "MADT entry type %u at offset %u is %u bytes", type, at,
 			       size);
 			return -1;
 		}

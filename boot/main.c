@@ -23,6 +23,7 @@
 #include "efi_util.h"
 #include "host_guard.h"
 #include "multiboot.h"
+#include "smp.h"
 #include "x86.h"
 
 #include "version.h" /* generated: APICVISOR_VERSION, `git describe` of the build */
@@ -38,7 +39,9 @@ static struct config config;
 static struct vmx_caps caps;
 static struct vmx_config vmx_config;
 static struct guest guest;
+static struct smp_plan smp;
 static struct percpu percpus[MAX_CPUS];
+static void *vmxon_regions[MAX_CPUS];
 static void *vmcs_pages[MAX_CPUS];
 static struct apic_pages apic_pages[MAX_CPUS];
 static struct scenario_result *scenario_records[MAX_CPUS];
@@ -79,10 +82,10 @@ static void read_configuration(EFI_HANDLE image)
 /* Every structure the hypervisor keeps for itself (and guest RAM) is allocated between two guard
  * pages holding the isolation secret (boot/host_guard.c): checked at each scenario's end and at
  * the end of the run, and what the guest's isolation probes must never find. */
-static void *alloc_guarded(size_t pages, const char *what, bool zero)
+static void *alloc_guarded_below(size_t pages, const char *what, bool zero, uint64_t below)
 {
 	EFI_STATUS status;
-	uint8_t *block = efi_try_alloc_pages(pages + 2, &status);
+	uint8_t *block = efi_try_alloc_pages(pages + 2, below, &status);
 	uint8_t *inside = block + HOST_GUARD_PAGE_SIZE;
 
 	if (!block)
@@ -93,6 +96,11 @@ static void *alloc_guarded(size_t pages, const char *what, bool zero)
 	if (zero)
 		memset(inside, 0, pages * HOST_GUARD_PAGE_SIZE);
 	return inside;
+}
+
+static void *alloc_guarded(size_t pages, const char *what, bool zero)
+{
+	return alloc_guarded_below(pages, what, zero, 0);
 }
 
 /* REP STOSQ over whole pages: the fastest plain store loop on every x86-64 CPU, and one
@@ -239,7 +247,9 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	bool success;
 
 	check_root_nmi_handler();
-	err = vmx_cpu_on(&caps, &vmx_config);
+	smp_start_aps(&smp, percpus, vmxon_regions, &caps, vmx_config.tsc_hz, read_cr3(),
+		      config.cpus != CONFIG_CPUS_ALL, config.fault == FAULT_AP_SILENT);
+	err = vmx_cpu_on(&caps, vmxon_regions[cpu->id]);
 	if (err)
 		boot_fail("CPU %u: %s", cpu->id, err);
 	v->id = cpu->id;
@@ -315,6 +325,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	read_configuration(image);
 	load_guest(image);
 	check_vmx();
+	smp_discover(system_table, config.cpus, &smp);
 
 	vmx_config.mode = mode;
 	vmx_config.timeout_s = config.timeout_s;
@@ -327,7 +338,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 			 config.timeout_s);
 
 	/* Everything the hypervisor will ever use, before the firmware's allocator goes away. */
-	vmx_config.vmxon_region = alloc_guarded(1, "the VMXON region", true);
 	vmx_config.io_bitmaps = alloc_guarded(2, "the I/O bitmaps", true);
 	vmx_config.msr_bitmap = alloc_guarded(1, "the MSR bitmap", true);
 	vmcs_pages[0] = alloc_guarded(1, "the VMCS", true);
@@ -344,11 +354,18 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	guest.ept_pointer = ept_build(alloc_guarded(ept_pages_needed(guest.ram_bytes),
 						      "EPT tables", false),
 				      (uint64_t)(uintptr_t)guest.ram, guest.ram_bytes);
-	cpu_init_percpu(&percpus[0], 0,
-			alloc_guarded(ROOT_STACK_SIZE / 4096, "the root-mode stack", false),
-			alloc_guarded(IST_STACK_SIZE / 4096, "the exception stack", false));
+	/* Each CPU's own root-mode structures; the BSP's first, as before SMP. */
+	for (unsigned i = 0; i < smp.count; i++) {
+		vmxon_regions[i] = alloc_guarded(1, "a VMXON region", true);
+		cpu_init_percpu(&percpus[i], i,
+				alloc_guarded(ROOT_STACK_SIZE / 4096, "a root-mode stack", false),
+				alloc_guarded(IST_STACK_SIZE / 4096, "an exception stack", false));
+	}
+	smp_reserve_trampoline(&smp);
 	physical_top = efi_physical_top();
-	identity_map = alloc_guarded(cpu_identity_map_pages(physical_top), "page tables", false);
+	/* Below 4 GiB: an AP loads CR3 from 32-bit code on its way to 64-bit mode. */
+	identity_map = alloc_guarded_below(cpu_identity_map_pages(physical_top), "page tables",
+					   false, 1ull << 32);
 	cr3 = cpu_build_identity_map(identity_map, physical_top);
 	log_info("apicvisor: identity map of %llu GiB; leaving boot services\n",
 		 (unsigned long long)(physical_top >> 30));

@@ -16,6 +16,8 @@
 #define CR4_PSE (1ull << 4)
 #define CR4_PAE (1ull << 5)
 #define CR4_PGE (1ull << 7)
+#define CR4_OSFXSR (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_VMXE (1ull << 13)
 #define CR4_PCIDE (1ull << 17)
 #define CR4_OSXSAVE (1ull << 18)

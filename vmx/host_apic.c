@@ -6,6 +6,12 @@
 
 #define X2APIC_MSR(offset) (0x800u + ((offset) >> 4))
 #define ICR_DELIVERY_NMI (4u << 8)
+#define ICR_DELIVERY_INIT (5u << 8)
+#define ICR_DELIVERY_STARTUP (6u << 8)
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_SEND_PENDING (1u << 12)
+/* Polls of the xAPIC ICR's delivery status before a send goes on regardless. */
+#define ICR_IDLE_POLLS 100000
 #define ICR_SHORTHAND_SELF (1u << 18)
 #define LVT_MASKED (1u << 16)
 
@@ -55,6 +61,37 @@ void host_apic_send_self_nmi(void)
 		*mmio(APIC_ICR_HIGH) = *mmio(APIC_ID) & 0xFF000000u;
 		*mmio(APIC_ICR_LOW) = ICR_DELIVERY_NMI;
 	}
+}
+
+uint32_t host_apic_id(void)
+{
+	/* xAPIC: ID[31:24]; x2APIC: the 32-bit x2APIC ID (SDM Vol. 3A §11.4.6, §11.12.5.1). */
+	return x2apic() ? (uint32_t)rdmsr(X2APIC_MSR(APIC_ID)) : *mmio(APIC_ID) >> 24;
+}
+
+/* An IPI with no shorthand to `apic_id`. In xAPIC mode the previous one must have left the ICR
+ * (delivery status idle, SDM Vol. 3A §11.6.1) and the destination goes in first, since writing
+ * the low dword sends; x2APIC's ICR is one MSR write (§11.12.9). */
+static void send_ipi(uint32_t apic_id, uint32_t low)
+{
+	if (x2apic()) {
+		wrmsr(X2APIC_MSR(APIC_ICR_LOW), (uint64_t)apic_id << 32 | low);
+		return;
+	}
+	for (unsigned i = 0; i < ICR_IDLE_POLLS && (*mmio(APIC_ICR_LOW) & ICR_SEND_PENDING); i++)
+		__asm__ volatile("pause");
+	*mmio(APIC_ICR_HIGH) = apic_id << 24;
+	*mmio(APIC_ICR_LOW) = low;
+}
+
+void host_apic_send_init(uint32_t apic_id)
+{
+	send_ipi(apic_id, ICR_DELIVERY_INIT | ICR_LEVEL_ASSERT);
+}
+
+void host_apic_send_startup(uint32_t apic_id, uint8_t vector)
+{
+	send_ipi(apic_id, ICR_DELIVERY_STARTUP | ICR_LEVEL_ASSERT | vector);
 }
 
 void host_apic_mask_timer(void)

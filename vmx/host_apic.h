@@ -15,6 +15,13 @@ void host_apic_eoi(void);
 void host_apic_send_self(uint8_t vector);
 /* An NMI to this CPU (no shorthand: "self" allows fixed delivery only, SDM Vol. 3A §11.6.1). */
 void host_apic_send_self_nmi(void);
+/* This CPU's APIC ID (8-bit in xAPIC mode, 32-bit in x2APIC mode). */
+uint32_t host_apic_id(void);
+/* INIT (assert, edge) to the CPU with `apic_id`: it resets and waits for a start-up IPI. */
+void host_apic_send_init(uint32_t apic_id);
+/* A start-up IPI: the CPU with `apic_id`, waiting after INIT, starts in real mode at
+ * CS:IP = vector << 8 : 0 (SDM Vol. 3A §11.6.1, §9.4.4.1). */
+void host_apic_send_startup(uint32_t apic_id, uint8_t vector);
 /* Masks the LAPIC timer (firmware may have left it running). */
 void host_apic_mask_timer(void);
 

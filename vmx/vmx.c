@@ -79,10 +79,10 @@ VMX_ADDRESS_INSTRUCTION(vmptrld, "vmptrld")
 #undef VMX_ADDRESS_INSTRUCTION
 #endif
 
-const char *vmx_cpu_on(const struct vmx_caps *caps, const struct vmx_config *cfg)
+const char *vmx_cpu_on(const struct vmx_caps *caps, void *region)
 {
 	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-	uint32_t *vmxon_region = cfg->vmxon_region;
+	uint32_t *vmxon_region = region;
 
 	/* SDM Vol. 3C §24.7 "Enabling and Entering VMX Operation": VMXON needs the lock bit and
 	 * "enable VMXON outside SMX"; firmware normally sets them, Bochs leaves the MSR 0. */

@@ -18,14 +18,13 @@ struct vmx_config {
 	uint32_t timeout_s;
 	enum config_fault fault;      /* fault=: a failure forced on purpose (tests only) */
 	/* Pages allocated before ExitBootServices, physical == virtual. */
-	void *vmxon_region;
 	void *io_bitmaps;             /* two pages: ports 0-0x7FFF, 0x8000-0xFFFF */
 	void *msr_bitmap;             /* one page */
 };
 
-/* Turns VMX on for this CPU (IA32_FEATURE_CONTROL, CR0/CR4 fixed bits, VMXON). Returns NULL or
- * the reason it failed. */
-const char *vmx_cpu_on(const struct vmx_caps *caps, const struct vmx_config *cfg);
+/* Turns VMX on for this CPU (IA32_FEATURE_CONTROL, CR0/CR4 fixed bits, VMXON with this CPU's
+ * own 4 KiB region). Returns NULL or the reason it failed. */
+const char *vmx_cpu_on(const struct vmx_caps *caps, void *vmxon_region);
 void vmx_cpu_off(void);
 /* CPUID.1:ECX.XSAVE: the CPU has XCR0 (root mode then runs with CR4.OSXSAVE set). */
 bool cpu_has_xsave(void);

@@ -328,7 +328,6 @@ struct vcpu *fake_vcpu_create(const struct vmx_caps *caps, enum apicvisor_mode m
 		.mode = mode,
 		.tsc_hz = 4000000,
 		.timeout_s = 60,
-		.vmxon_region = page_alloc(1),
 		.io_bitmaps = page_alloc(2),
 		.msr_bitmap = page_alloc(1),
 	};
@@ -365,7 +364,6 @@ void fake_vcpu_destroy(struct vcpu *v)
 	free(v->apic_pages.apic_access_page);
 	free(v->apic_pages.pi_desc);
 	free(v->apic_pages.ept_pool);
-	free(fake_config.vmxon_region);
 	free(fake_config.io_bitmaps);
 	free(fake_config.msr_bitmap);
 	free(fake_ept_pages);

@@ -63,6 +63,7 @@ static const struct set_case valid_cases[] = {
 	{ "fault", "entry-failure", FIELD_FAULT, NULL, FAULT_ENTRY_FAILURE },
 	{ "fault", "unknown-exit", FIELD_FAULT, NULL, FAULT_UNKNOWN_EXIT },
 	{ "fault", "root-exception", FIELD_FAULT, NULL, FAULT_ROOT_EXCEPTION },
+	{ "fault", "ap-silent", FIELD_FAULT, NULL, FAULT_AP_SILENT },
 	{ "cpus", "1", FIELD_CPUS, NULL, 1 },
 	{ "cpus", "2", FIELD_CPUS, NULL, 2 },
 	{ "cpus", "4", FIELD_CPUS, NULL, 4 },
@@ -112,7 +113,7 @@ static const struct error_case error_cases[] = {
 	{ "testdev", "", "testdev: '' is not one of on, off" },
 	{ "testdev", "onn", "testdev: 'onn' is not one of on, off" },
 	{ "fault", "crash", "fault: 'crash' is not one of none, entry-failure, unknown-exit, "
-			    "root-exception" },
+			    "root-exception, ap-silent" },
 	{ "cpus", "0", "cpus: '0' is out of range 1..8 (CPUs, or all)" },
 	{ "cpus", "9", "cpus: '9' is out of range 1..8 (CPUs, or all)" },
 	{ "cpus", "00", "cpus: '00' is out of range 1..8 (CPUs, or all)" },
