@@ -338,7 +338,8 @@ static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
 	uint64_t old = vcpu_guest_cr0();
 	uint64_t cr4 = vcpu_guest_cr4();
 	uint64_t fixed0 = caps->cr0_fixed0 & ~(CR0_PE | CR0_PG); /* unrestricted guest */
-	uint32_t entry = vmx_entry_controls;
+	uint32_t entry_before = (uint32_t)vmcs_read(VMCS_ENTRY_CONTROLS);
+	uint32_t entry = entry_before;
 	uint64_t efer = v->efer;
 
 	bool activates_ia32e = (value & CR0_PG) && !(old & CR0_PG) && (v->efer & EFER_LME);
@@ -370,10 +371,8 @@ static enum exit_action emulate_write_cr0(struct vcpu *v, uint64_t value)
 	vmcs_write(VMCS_CR0_READ_SHADOW, value);
 	vmcs_write(VMCS_GUEST_CR0, (value | fixed0) & caps->cr0_fixed1);
 	vmcs_write(VMCS_GUEST_IA32_EFER, v->efer);
-	if (entry != vmx_entry_controls) {
-		vmx_entry_controls = entry;
+	if (entry != entry_before)
 		vmx_write_controls(VMX_CTL_ENTRY, entry);
-	}
 	/* Changing PG (or CD/WP, which exit only together with an owned bit) invalidates the
 	 * guest's TLB entries as the instruction would (SDM Vol. 3A §5.10.4.1). */
 	if ((value ^ old) & (CR0_PG | CR0_WP | CR0_CD))
@@ -507,7 +506,8 @@ static enum exit_action handle_entry_failure(struct vcpu *v, uint64_t qualificat
 		"EFER %#llx entry controls %#x CS AR %#llx\n",
 		(unsigned long long)guest_rip(), (unsigned long long)vmcs_read(VMCS_GUEST_CR0),
 		(unsigned long long)vmcs_read(VMCS_GUEST_CR4),
-		(unsigned long long)vmcs_read(VMCS_GUEST_IA32_EFER), vmx_entry_controls,
+		(unsigned long long)vmcs_read(VMCS_GUEST_IA32_EFER),
+		(uint32_t)vmcs_read(VMCS_ENTRY_CONTROLS),
 		(unsigned long long)vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS));
 	return vcpu_stop(v, GUEST_END_ENTRY_FAILURE,
 			 "VM entry failed: exit reason %u (%s), qualification %llu: %s", reason,

@@ -107,7 +107,8 @@ static void requeue_interrupted_event(void)
  * 4 GiB, which the stub does not do; the stub itself also checks CS.L. */
 static bool null_fast_path_allowed(const struct vcpu *v)
 {
-	return !v->timer_reload_every_exit && (vmx_entry_controls & ENTRY_IA32E_MODE_GUEST);
+	return !v->timer_reload_every_exit &&
+	       (vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST);
 }
 
 /* XCR0: the guest's in non-root operation, the host's in root operation (SDM Vol. 1 §13.3:

@@ -45,7 +45,7 @@ bool vcpu_in_64bit_mode(void)
 {
 	/* IA-32e mode (the entry control mirrors EFER.LMA, kept by the CR0 handler) and CS.L
 	 * (SDM Vol. 3A §3.4.5: compatibility mode has L = 0). */
-	return (vmx_entry_controls & ENTRY_IA32E_MODE_GUEST) &&
+	return (vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST) &&
 	       (vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & SEGMENT_AR_L);
 }
 

@@ -12,7 +12,6 @@
 
 extern const uint8_t vmx_exit_landing[];
 
-uint32_t vmx_entry_controls;
 const struct vmx_caps *vmx_active_caps;
 const struct vmx_config *vmx_active_config;
 
@@ -293,7 +292,6 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 	vmx_write_controls(VMX_CTL_SECONDARY, secondary);
 	vmx_write_controls(VMX_CTL_EXIT, exit);
 	vmx_write_controls(VMX_CTL_ENTRY, entry);
-	vmx_entry_controls = entry;
 
 	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
 	vmcs_write(VMCS_PF_ERROR_CODE_MASK, 0);

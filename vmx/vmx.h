@@ -57,9 +57,8 @@ static inline uint64_t tsc_earlier(uint64_t a, uint64_t b)
 	return !a ? b : !b ? a : a < b ? a : b;
 }
 
-
-/* The control words vmcs_setup chose, for handlers that toggle bits. */
-extern uint32_t vmx_entry_controls;
+/* The capabilities and configuration vmcs_setup used: the same for every CPU (the APs' features
+ * are checked against the BSP's). The control words themselves live in each vCPU's VMCS. */
 extern const struct vmx_caps *vmx_active_caps;
 extern const struct vmx_config *vmx_active_config;
 

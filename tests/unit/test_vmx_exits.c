@@ -66,8 +66,7 @@ static int teardown(void **state)
 /* Guest state helpers: the guest in 64-bit mode (IA-32e, CS.L) or 32-bit protected mode. */
 static void guest_64bit(void)
 {
-	vmx_entry_controls |= ENTRY_IA32E_MODE_GUEST;
-	fake.vmcs[VMCS_ENTRY_CONTROLS] = vmx_entry_controls;
+	fake.vmcs[VMCS_ENTRY_CONTROLS] |= ENTRY_IA32E_MODE_GUEST;
 	fake.vmcs[VMCS_GUEST_CS_ACCESS_RIGHTS] = 0xA09B; /* L = 1 */
 	v->efer = EFER_LME | EFER_LMA;
 	fake.vmcs[VMCS_CR0_READ_SHADOW] = CR0_PE | CR0_PG | CR0_ET;
@@ -301,7 +300,7 @@ static void test_null_fast_path_allowed(void **state)
 	assert_int_equal(fake.entries[0].null_fast_path_allowed, 0);
 	/* Outside IA-32e mode RIP wraps at 4 GiB: C only. */
 	v->timer_reload_every_exit = false;
-	vmx_entry_controls &= ~ENTRY_IA32E_MODE_GUEST;
+	fake.vmcs[VMCS_ENTRY_CONTROLS] &= ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
 	run_pings(1);
 	assert_int_equal(fake.entries[0].null_fast_path_allowed, 0);
 }
