@@ -1116,6 +1116,11 @@ uint8_t vlapic_tpr(const struct vlapic *vl)
 	return (uint8_t)reg_read(vl, APIC_TPR);
 }
 
+uint8_t vlapic_ppr(const struct vlapic *vl)
+{
+	return (uint8_t)compute_ppr(vl);
+}
+
 void vlapic_set_tpr(struct vlapic *vl, uint8_t tpr)
 {
 	write_tpr(vl, tpr);

@@ -238,6 +238,10 @@ void vlapic_apic_write_done(struct vlapic *vl, uint32_t offset);
  * both APIC modes; the caller converts between CR8 and TPR. Same handler as the TPR register. */
 uint8_t vlapic_tpr(const struct vlapic *vl);
 void vlapic_set_tpr(struct vlapic *vl, uint8_t tpr);
+/* The processor priority (§11.8.3.1 "Task and Processor Priorities") from the TPR and ISR as they
+ * are now: not the page's PPR, which the CPU may have left stale in tpr-shadow mode. Read-only;
+ * for lowest-priority arbitration by the APIC bus (apicv/apic_bus.c). */
+uint8_t vlapic_ppr(const struct vlapic *vl);
 
 /* ---- interrupt acceptance and priority (§11.8) ---------------------------------------------- */
 
