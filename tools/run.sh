@@ -2,7 +2,9 @@
 # `make run`: boots apicvisor on the best test host available here and prints its statistics.
 #   HOST=bochs|qemu-tcg|qemu-kvm  MODE=emulate|tpr-shadow|apicv|posted  GUEST=file
 #   GUEST_ARGS="..."  TIMEOUT=s (guest budget)  MEM=MiB  LOG=quiet|info|debug  TESTDEV=on|off
-#   NAME=run name (build/runs/NAME)
+#   CPUS=1..8|all (one vCPU per CPU; the machine gets as many, all: 1)  NAME=run name
+#   (build/runs/NAME); tools/boot.sh's MACHINE_CPUS, MACHINE_MIB, BOCHS, BOCHS_CPU, BOCHS_IPS pass
+#   through to the host
 # Every option is checked before anything boots; a wrong one is named with the values it takes.
 #   tools/run.sh --check   only checks the options (make run does this before it builds)
 # Exit status: 0 the guest reported success; 1 it did not (or no guest ran: no statistics);
@@ -57,6 +59,20 @@ one_of LOG "$log" quiet info debug
 testdev=${TESTDEV:-$(default_of testdev)}
 testdev=${testdev:-on}
 one_of TESTDEV "$testdev" on off
+# cpus= takes 1..CONFIG_MAX_CPUS (boot/config.h), or all.
+max_cpus=$(sed -n 's/^#define CONFIG_MAX_CPUS \([0-9][0-9]*\).*/\1/p' boot/config.h)
+cpus=${CPUS:-$(default_of cpus)}
+cpus=${cpus:-all}
+cpus_errors=$errors
+if [ "$cpus" != all ]; then
+	if ! [[ $cpus =~ ^[0-9]+$ ]]; then
+		wrong "CPUS=$cpus is neither all nor a decimal number: 1..$max_cpus CPUs, or all"
+	else
+		number_in CPUS "$cpus" 1 "$max_cpus" "CPUs, or all"
+	fi
+fi
+checked_cpus=all
+[ $errors -gt $cpus_errors ] || checked_cpus=$cpus
 args=${GUEST_ARGS-$(default_of args)}
 if [[ $args =~ [^[:print:]] ]] || [[ $args = *$'\n'* ]]; then
 	wrong "GUEST_ARGS holds a character that is not printable ASCII (a line break, a tab...)"
@@ -119,12 +135,19 @@ if [ "$host" = bochs ] && [[ $mem =~ ^[0-9]{1,9}$ ]] && [ $((10#$mem)) -gt 1664 
 		"of them for the firmware and apicvisor): MEM=2..1664 on bochs"
 fi
 
+# The machine the host will be (tools/boot.sh: MACHINE_CPUS, BOCHS, BOCHS_CPU, BOCHS_IPS), for a
+# configuration with these cpus=.
+if ! machine_error=$(tools/boot.sh --check "$host" "$checked_cpus" 2>&1); then
+	wrong "${machine_error#tools/boot.sh: }"
+fi
+
 if [ $errors -gt 0 ]; then
 	echo "apicvisor: nothing booted ($errors wrong option(s); README.md lists the options)" >&2
 	exit 2
 fi
 $check_only && exit 0
 timeout_s=$((10#$timeout_s)) mem=$((10#$mem))
+[ "$cpus" = all ] || cpus=$((10#$cpus))
 [ -r "$guest" ] || { echo "apicvisor: error: $guest is missing: build it with make" >&2; exit 2; }
 [ -r "$build/apicvisor.efi" ] ||
 	{ echo "apicvisor: error: $build/apicvisor.efi is missing: build it with make" >&2; exit 2; }
@@ -137,13 +160,14 @@ mkdir -p "$run_dir"
 cfg=$run_dir/apicvisor.cfg
 {
 	echo "# written by tools/run.sh for this run"
-	grep -v -E '^(#|args=|mode=|timeout=|log=|mem=|testdev=)' tools/default.cfg
+	grep -v -E '^(#|args=|mode=|timeout=|log=|mem=|testdev=|cpus=)' tools/default.cfg
 	echo "args=$args"
 	echo "mode=$mode"
 	echo "timeout=$timeout_s"
 	echo "log=$log"
 	echo "mem=$mem"
 	echo "testdev=$testdev"
+	echo "cpus=$cpus"
 } >"$cfg"
 tools/make-image.sh "$run_dir/esp.img" "$build/apicvisor.efi" "$guest" "$cfg"
 
