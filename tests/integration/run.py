@@ -797,6 +797,9 @@ CONFIG_ERRORS = [
     ("cfg-testdev-type", "testdev=yes\n", 1, "testdev: 'yes' is not one of on, off"),
     ("cfg-testdev-twice", "testdev=on\ntestdev=off\n", 2,
      "duplicate key 'testdev' (already set on line 1)"),
+    ("cfg-cpus-type", "cpus=x\n", 1, "cpus: 'x' is neither all nor a decimal number 1..8"),
+    ("cfg-cpus-range", "mem=64\ncpus=9\n", 2, "cpus: '9' is out of range 1..8 (CPUs, or all)"),
+    ("cfg-cpus-twice", "cpus=2\ncpus=all\n", 2, "duplicate key 'cpus' (already set on line 1)"),
 ]
 
 
@@ -937,7 +940,8 @@ def host_input_checks():
     outcomes = []
     env = {**os.environ, "BUILD": str(BUILD)}
     for variable in ("HOST", "MODE", "TIMEOUT", "MEM", "LOG", "TESTDEV", "GUEST",
-                     "GUEST_ARGS", "NAME"):
+                     "GUEST_ARGS", "NAME", "CPUS", "MACHINE_CPUS", "MACHINE_MIB", "BOCHS",
+                     "BOCHS_CPU", "BOCHS_IPS"):
         env.pop(variable, None)
 
     def tool(argv, extra_env, limit):
@@ -967,6 +971,19 @@ def host_input_checks():
         ({"GUEST_ARGS": "hello\nmode=emulate"}, "GUEST_ARGS holds a character that is not "
                                                 "printable ASCII"),
         ({"NAME": "../elsewhere"}, "NAME=../elsewhere is not a plain name"),
+        ({"CPUS": "0"}, "CPUS=0 is out of range: 1..8 CPUs, or all"),
+        ({"CPUS": "9"}, "CPUS=9 is out of range: 1..8 CPUs, or all"),
+        ({"CPUS": "x"}, "CPUS=x is neither all nor a decimal number: 1..8 CPUs, or all"),
+        # The host's machine (tools/boot.sh --check), named as boot.sh names it.
+        ({"HOST": "qemu-tcg", "MACHINE_CPUS": "two"},
+         "MACHINE_CPUS='two' is not a number of CPUs (1 or more)"),
+        ({"HOST": "bochs", "MACHINE_CPUS": "16"},
+         "a machine of 16 CPUs (MACHINE_CPUS): Bochs 2.7 boots 1-15"),
+        ({"HOST": "bochs", "BOCHS": "/nonexistent/bochs"},
+         "BOCHS=/nonexistent/bochs: no such program"),
+        ({"HOST": "bochs", "BOCHS_CPU": "nosuch"}, "BOCHS_CPU=nosuch is not a CPU model of bochs"),
+        ({"HOST": "bochs", "BOCHS_IPS": "fast"},
+         "BOCHS_IPS='fast' is not a whole number of instructions per second"),
     ]
     if not os.access("/dev/kvm", os.R_OK | os.W_OK) or \
             " vmx" not in Path("/proc/cpuinfo").read_text():
@@ -1044,6 +1061,8 @@ def host_input_checks():
         outcomes.append(("boot.sh qemu-kvm where KVM has no VT-x for the guest: fails within "
                          "30 s with QEMU's reason, exit 3", why))
 
+    outcomes += machine_checks(tool)
+
     # A run that printed no statistics does not say where its statistics are.
     rc, out, err, wall = tool([ROOT / "tools/run.sh"], {"HOST": "qemu-tcg", "NAME": name,
                                                         "GUEST_ARGS": "hello", "TIMEOUT": "10"},
@@ -1057,6 +1076,162 @@ def host_input_checks():
         why = f"no 'no statistics: ...' line: {out[-400:]!r}"
     outcomes.append(("make run HOST=qemu-tcg: no 'statistics in' line when the run printed "
                      "none; says why", why))
+    return outcomes
+
+
+# A stand-in for a minimal build of the Bochs development tree (no debugger, no rfb display, no
+# low-level sound): it answers tools/boot.sh's probes as such a build does and, started for real,
+# keeps its command line and powers off. "SMP support: yes" is what tools/boot.sh looks for in
+# a binary to know it emulates more than one CPU.
+FAKE_BOCHS = r"""#!/bin/sh
+# SMP support: @SMP@
+case "$1" in
+--help)
+    if [ "$2" = cpu ]; then
+        printf 'Supported CPU models:\n\ntigerlake\nsapphire_rapids\n\n' >&2
+    else
+        echo 'Bochs x86 Emulator 3.0.devel'
+        printf 'Usage: bochs [flags] [bochsrc options]\n\n  -n  no configuration file\n' >&2
+    fi
+    exit 0 ;;
+esac
+rc=$3
+if grep -q apicvisor_probe_end "$rc"; then
+    case $(sed -n 2p "$rc") in
+    'display_library: rfb'*) echo ">>PANIC<< $rc:2: display library 'rfb' not available" ;;
+    'sound:'*) echo ">>PANIC<< $rc:2: Bochs is not compiled with lowlevel sound support" ;;
+    *model=nosuch*) echo ">>PANIC<< $rc:2: cpu directive malformed." ;;
+    *) echo ">>PANIC<< $rc:3: directive 'apicvisor_probe_end' not understood" ;;
+    esac
+    exit 1
+fi
+echo "$@" >"$(dirname "$rc")/argv"
+printf 'Bochs is exiting with the following message:\n[ACPI  ] ACPI control: soft power off\n'
+exit 1
+"""
+
+# A QEMU that keeps its command line and stops at once.
+FAKE_QEMU = """#!/bin/sh
+echo "$@" >"$(dirname "$0")/argv"
+"""
+
+
+def machine_checks(tool):
+    """tools/boot.sh: the machine's CPU count from cpus= or MACHINE_CPUS, and a Bochs other than
+    Debian's (BOCHS=, BOCHS_CPU=, BOCHS_IPS=) used as it was built. Stand-in emulators: nothing
+    boots. Returns (what, None or why it failed) pairs."""
+    outcomes = []
+    fake_dir = (BAD / "fake-machine").resolve()
+    subprocess.run(["rm", "-rf", str(fake_dir)])
+    fake_dir.mkdir(parents=True)
+    image = fake_dir / "esp.img"
+    image.write_bytes(b"")
+    for name, text in (("bochs-dev", FAKE_BOCHS.replace("@SMP@", "yes")),
+                       ("bochs-up", FAKE_BOCHS.replace("@SMP@", "no")),
+                       ("qemu-system-x86_64", FAKE_QEMU)):
+        (fake_dir / name).write_text(text)
+        (fake_dir / name).chmod(0o755)
+
+    def boot(host, cfg, extra_env):
+        run_dir = fake_dir / "run"
+        subprocess.run(["rm", "-rf", str(run_dir)])
+        run_dir.mkdir()
+        if cfg is not None:
+            (run_dir / "apicvisor.cfg").write_text(cfg)
+        rc, out, err, wall = tool([ROOT / "tools/boot.sh", host, run_dir, image, "60"],
+                                  extra_env, 30)
+        return rc, err, run_dir
+
+    def read(path):
+        return path.read_text() if path.exists() else ""
+
+    dev = {"BOCHS": str(fake_dir / "bochs-dev")}
+    # (what, host, apicvisor.cfg, environment, the line that must be there, the argv words)
+    cases = [
+        ("cpus=3: a Bochs machine of 3 CPUs", "bochs", "mem=64\ncpus=3\n", dev,
+         "cpu: model=tigerlake, count=3, reset_on_triple_fault=0", []),
+        ("cpus= given twice: the last one counts, as for mem=", "bochs",
+         "cpus=2\r\ncpus = 4 \r\n", dev,
+         "cpu: model=tigerlake, count=4, reset_on_triple_fault=0", []),
+        ("cpus=all: one CPU", "bochs", "cpus=all\n", dev,
+         "cpu: model=tigerlake, count=1, reset_on_triple_fault=0", []),
+        ("no cpus=: one CPU", "bochs", "mem=64\n", dev,
+         "cpu: model=tigerlake, count=1, reset_on_triple_fault=0", []),
+        ("cpus=9 (apicvisor refuses it): one CPU", "bochs", "cpus=9\n", dev,
+         "cpu: model=tigerlake, count=1, reset_on_triple_fault=0", []),
+        ("MACHINE_CPUS=5 over cpus=2", "bochs", "cpus=2\n", {**dev, "MACHINE_CPUS": "5"},
+         "cpu: model=tigerlake, count=5, reset_on_triple_fault=0", []),
+        ("BOCHS_CPU and BOCHS_IPS on the cpu: line", "bochs", "cpus=2\n",
+         {**dev, "BOCHS_CPU": "sapphire_rapids", "BOCHS_IPS": "4000000"},
+         "cpu: model=sapphire_rapids, count=2, reset_on_triple_fault=0, ips=4000000", []),
+        ("QEMU: cpus=3 is -smp 3", "qemu-tcg", "cpus=3\n",
+         {"PATH": f"{fake_dir}:{os.environ['PATH']}"}, None, ["-smp", "3"]),
+        ("QEMU: no cpus= is -smp 1", "qemu-tcg", "mem=64\n",
+         {"PATH": f"{fake_dir}:{os.environ['PATH']}"}, None, ["-smp", "1"]),
+        ("QEMU: MACHINE_CPUS=6 over cpus=all", "qemu-tcg", "cpus=all\n",
+         {"PATH": f"{fake_dir}:{os.environ['PATH']}", "MACHINE_CPUS": "6"}, None,
+         ["-smp", "6"]),
+    ]
+    for what, host, cfg, extra_env, line, words in cases:
+        rc, err, run_dir = boot(host, cfg, extra_env)
+        why = None
+        argv = (read(run_dir / "argv") or read(fake_dir / "argv")).split()
+        bochsrc = read(run_dir / "bochsrc").split("\n")
+        if rc != 0:
+            why = f"exit status {rc}; stderr {err!r}"
+        elif line is not None and line not in bochsrc:
+            why = f"bochsrc has {[l for l in bochsrc if l.startswith('cpu:')]}"
+        elif words and " ".join(words) not in " ".join(argv):
+            why = f"command line {argv}"
+        outcomes.append((f"boot.sh {host}: {what}", why))
+        (fake_dir / "argv").unlink(missing_ok=True)
+
+    # What the development build lacks is left out: no -rc (no debugger), nogui, no sound: line.
+    rc, err, run_dir = boot("bochs", "cpus=2\n", dev)
+    argv = read(run_dir / "argv").split()
+    bochsrc = read(run_dir / "bochsrc").split("\n")
+    why = None
+    if rc != 0:
+        why = f"exit status {rc}; stderr {err!r}"
+    elif "-rc" in argv or argv[:3] != ["-q", "-f", str(run_dir / "bochsrc")]:
+        why = f"command line {argv}"
+    elif "display_library: nogui" not in bochsrc:
+        why = f"display {[l for l in bochsrc if l.startswith('display')]}"
+    elif any(l.startswith("sound:") for l in bochsrc):
+        why = "it has a sound: line"
+    outcomes.append(("boot.sh bochs with a build without debugger, rfb or sound: no -rc, "
+                     "display_library: nogui, no sound: line", why))
+
+    # Refused before anything starts, exit 2, with the reason.
+    refusals = [
+        ("bochs", "cpus=2\n", {"BOCHS": str(fake_dir / "bochs-up")},
+         "tools/boot.sh: a machine of 2 CPUs: BOCHS=" + str(fake_dir / "bochs-up") +
+         " was built without SMP (configure --enable-smp), so it emulates one CPU"),
+        ("bochs", "cpus=2\n", {**dev, "BOCHS_CPU": "nosuch"},
+         "tools/boot.sh: BOCHS_CPU=nosuch is not a CPU model of BOCHS=" +
+         str(fake_dir / "bochs-dev") + " (it has: tigerlake sapphire_rapids)"),
+        ("bochs", "cpus=2\n", {**dev, "MACHINE_CPUS": "255"},
+         "tools/boot.sh: a machine of 255 CPUs (MACHINE_CPUS): Bochs emulates 1-254 (one xAPIC "
+         "ID each)"),
+        ("bochs", "cpus=2\n", {"MACHINE_CPUS": "16"},
+         "tools/boot.sh: a machine of 16 CPUs (MACHINE_CPUS): Bochs 2.7 boots 1-15 (with 16 or "
+         "more it stops at start-up: too many registered timers)"),
+        ("bochs", "cpus=2\n", {"MACHINE_CPUS": "0"},
+         "tools/boot.sh: MACHINE_CPUS='0' is not a number of CPUs (1 or more)"),
+        ("qemu-tcg", "cpus=2\n", {"MACHINE_CPUS": "300"},
+         "tools/boot.sh: a machine of 300 CPUs (MACHINE_CPUS): QEMU's q35 takes 1-288"),
+    ]
+    for host, cfg, extra_env, message in refusals:
+        rc, err, run_dir = boot(host, cfg, extra_env)
+        why = None
+        if rc != 2:
+            why = f"exit status {rc}, expected 2; stderr {err!r}"
+        elif message not in err.split("\n"):
+            why = f"stderr {err!r}"
+        elif (run_dir / "bochsrc").exists() or (run_dir / "argv").exists():
+            why = "it went on to start the host"
+        setting = " ".join(f"{k}={v}" for k, v in extra_env.items() if k != "BOCHS")
+        outcomes.append((f"boot.sh {host} {setting}: refused, exit 2, {message[15:]!r}", why))
     return outcomes
 
 
