@@ -73,7 +73,7 @@ if ! $check_only; then
 	run_dir=$(cd "$run_dir" && pwd)
 	image=$(cd "$(dirname "$image")" && pwd)/$(basename "$image")
 	# The last line that sets cpus=, as apicvisor.cfg is written (CR LF or LF).
-	cfg_cpus=$( { tr -d '\r' <"$run_dir/apicvisor.cfg" 2>/dev/null || true; } |
+	cfg_cpus=$( { [ ! -r "$run_dir/apicvisor.cfg" ] || tr -d '\r' <"$run_dir/apicvisor.cfg"; } |
 		sed -n 's/^[[:blank:]]*cpus[[:blank:]]*=[[:blank:]]*\(.*[^[:blank:]]\)[[:blank:]]*$/\1/p' |
 		tail -n 1)
 fi
@@ -96,6 +96,7 @@ bochs_name=${BOCHS:+BOCHS=}$bochs_bin
 bochs_cpu=${BOCHS_CPU:-tigerlake}
 bochs_ips=${BOCHS_IPS:-}
 probe_dir=
+bochs_exe=
 
 # What Bochs says about a bochsrc holding the line $1 and then a directive no Bochs knows: nothing
 # when it took the line (it stopped at the unknown directive), else its complaint (its first
@@ -103,7 +104,7 @@ probe_dir=
 bochs_complaint() {
 	local out said
 	printf 'panic: action=fatal\n%s\napicvisor_probe_end: 1\n' "$1" >"$probe_dir/probe.rc"
-	out=$(cd "$probe_dir" && timeout -k 2 30 "$bochs_bin" -q -f probe.rc </dev/null 2>&1) || true
+	out=$(cd "$probe_dir" && timeout -k 2 30 "$bochs_exe" -q -f probe.rc </dev/null 2>&1) || true
 	grep -q "directive 'apicvisor_probe_end' not understood" <<<"$out" && return 0
 	said=$(grep -m 1 '>>PANIC<<' <<<"$out" | sed 's/.*>>PANIC<< *//; s/^probe\.rc:[0-9]*: //') ||
 		true
@@ -121,11 +122,15 @@ bochs_setup() {
 			"bochsbios vgabios, or tools/install-deps.sh as root)"
 		fail "BOCHS=$BOCHS: no such program (the path of a bochs binary)"
 	fi
+	# Run from other directories below: a relative path is made absolute (a name stays a name,
+	# found on PATH).
+	bochs_exe=$bochs_bin
+	[[ $bochs_bin != */* ]] || bochs_exe=$(cd "$(dirname "$path")" && pwd)/$(basename "$path")
 	[[ $bochs_cpu =~ ^[A-Za-z0-9_]+$ ]] ||
 		fail "BOCHS_CPU='$bochs_cpu' is not a CPU model name ($bochs_name --help cpu lists them)"
 	[ -z "$bochs_ips" ] || [[ $bochs_ips =~ ^[1-9][0-9]{0,9}$ ]] ||
 		fail "BOCHS_IPS='$bochs_ips' is not a whole number of instructions per second"
-	help=$(timeout 30 "$bochs_bin" --help 2>&1 </dev/null) || true
+	help=$(timeout 30 "$bochs_exe" --help 2>&1 </dev/null) || true
 	# Bochs 2.7 boots OVMF with 1-15 CPUs; with 16 it stops at start-up ("register_timer: too
 	# many registered timers": it has 64, and every CPU's local APIC takes three: its timer, the
 	# VMX-preemption timer, MWAITX's). Any Bochs: xAPIC IDs 0-253 (the development tree keeps
@@ -150,7 +155,7 @@ bochs_setup() {
 	if [[ $complaint = "it did not answer as Bochs does"* ]]; then
 		fail "$bochs_name does not look like Bochs: given a bochsrc, $complaint"
 	elif [ -n "$complaint" ]; then
-		cpu_help=$(timeout 30 "$bochs_bin" --help cpu 2>&1 </dev/null) || true
+		cpu_help=$(timeout 30 "$bochs_exe" --help cpu 2>&1 </dev/null) || true
 		models=$(awk '/^Supported CPU models:/ { on = 1; next }
 			on && NF == 0 && n { exit } on && NF { printf "%s%s", n++ ? " " : "", $1 }' \
 			<<<"$cpu_help")
@@ -187,8 +192,10 @@ serial=$run_dir/serial.log
 : >"$serial"
 rm -f "$run_dir/host-error.txt"
 
-guest_mib=$(sed -n 's/^[[:blank:]]*mem[[:blank:]]*=[[:blank:]]*\([0-9]*\).*/\1/p' \
-	"$run_dir/apicvisor.cfg" 2>/dev/null | tail -n 1)
+guest_mib=
+[ ! -r "$run_dir/apicvisor.cfg" ] ||
+	guest_mib=$(sed -n 's/^[[:blank:]]*mem[[:blank:]]*=[[:blank:]]*\([0-9]*\).*/\1/p' \
+		"$run_dir/apicvisor.cfg" | tail -n 1)
 guest_mib=${guest_mib:-128}
 machine_mib=$(( guest_mib + 384 ))
 # Bochs 2.7 takes at most 2048 MiB (megs:). A QEMU q35 machine of 2816 MiB or more keeps only
@@ -233,7 +240,7 @@ bochs)
 		panic: action=fatal
 		RC
 	} >"$run_dir/bochsrc"
-	cmd=("$bochs_bin" -q -f "$run_dir/bochsrc")
+	cmd=("$bochs_exe" -q -f "$run_dir/bochsrc")
 	rm -f "$run_dir/bochs.rc"
 	if $bochs_rc; then
 		# Its debugger stops at a prompt before the first instruction: "c" continues.
