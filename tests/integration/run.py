@@ -381,17 +381,17 @@ PLATFORM_EXPECTED = {
         "apicv": {"INTERRUPT_WINDOW": N, "IO_INSTRUCTION": 36, "APIC_WRITE": 2},
         "posted": {"INTERRUPT_WINDOW": N, "IO_INSTRUCTION": 36, "APIC_WRITE": 2}},
     # RTE + mask (6); 3 OUTs start the PIT, 1 stops it; 10 EOIs + IRR read on the APIC page.
-    # The PIT model takes one PREEMPTION_TIMER per period (4000 TSC cycles under Bochs) from
-    # start to stop, the pin masked or not: 10 ticks, then the 500000-cycle quiet spell = 136.
-    # Where the stop falls against the PIT's edges moves with each mode's exit costs, and an
-    # edge already due after an exit lets the guest run a 20 us slice first (vmx/run.c,
-    # GUEST_MIN_SLICE_US): apicv 136, posted 135 under Bochs.
+    # The PIT model takes one PREEMPTION_TIMER per period (a 4 ms period: 16000 TSC cycles
+    # under Bochs) from start to stop, the pin masked or not: 10 ticks, then the 500000-cycle
+    # quiet spell = 42. Where the stop falls against the PIT's edges moves with each mode's exit
+    # costs, and an edge already due after an exit lets the guest run a 20 us slice first
+    # (vmx/run.c, GUEST_MIN_SLICE_US); at 4 ms every mode comes to 42 under Bochs.
     "pit-periodic": {
-        "emulate": {"IO_INSTRUCTION": 4, "EPT_VIOLATION": 6 + 11, "PREEMPTION_TIMER": 136},
+        "emulate": {"IO_INSTRUCTION": 4, "EPT_VIOLATION": 6 + 11, "PREEMPTION_TIMER": 42},
         "tpr-shadow": {"IO_INSTRUCTION": 4, "APIC_ACCESS": 11, "EPT_VIOLATION": 6,
-                       "PREEMPTION_TIMER": 136},
-        "apicv": {"IO_INSTRUCTION": 4, "EPT_VIOLATION": 6, "PREEMPTION_TIMER": 136},
-        "posted": {"IO_INSTRUCTION": 4, "EPT_VIOLATION": 6, "PREEMPTION_TIMER": 135}},
+                       "PREEMPTION_TIMER": 42},
+        "apicv": {"IO_INSTRUCTION": 4, "EPT_VIOLATION": 6, "PREEMPTION_TIMER": 42},
+        "posted": {"IO_INSTRUCTION": 4, "EPT_VIOLATION": 6, "PREEMPTION_TIMER": 42}},
     # 2 OUTs set the message up, 1 per MSI; N edge EOIs.
     "msi": {"emulate": {"IO_INSTRUCTION": 2 + N, "EPT_VIOLATION": N},
             "tpr-shadow": {"IO_INSTRUCTION": 2 + N, "APIC_ACCESS": N},
