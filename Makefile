@@ -33,7 +33,7 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined -L$(EFI
 
 # Plain-C modules: built into the EFI binary and into the host unit tests.
 PURE_SRCS := lib/fmt.c boot/config.c boot/multiboot.c vmx/vmx_names.c vmx/vmx_caps.c \
-	vmx/stats.c vmx/ept.c devices/uart16550.c apicv/vlapic.c vmx/x86_decode.c vmx/guest_walk.c \
+	vmx/stats.c vmx/ept.c devices/uart16550.c apicv/vlapic.c apicv/apic_bus.c vmx/x86_decode.c vmx/guest_walk.c \
 	vmx/cpuid_policy.c boot/host_guard.c boot/madt.c \
 	devices/acpi_tables.c devices/fw_cfg.c devices/pm_timer.c devices/vioapic.c \
 	devices/irq_routing.c devices/vpic.c devices/pit.c

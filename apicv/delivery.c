@@ -13,6 +13,7 @@
 #include "../vmx/vmcs.h"
 #include "../vmx/vmx.h"
 #include "../vmx/x86_decode.h"
+#include "apic_bus.h"
 #include "apic_regs.h"
 #include "vlapic.h"
 
@@ -93,14 +94,196 @@ static void vlapic_nmi(void *ctx)
 	v->nmi_pending = true;
 }
 
+/* ---- between vCPUs ---------------------------------------------------------------------------
+ *
+ * The rule: a vLAPIC is read and written by its own vCPU's CPU only. Another CPU that delivers
+ * to it (an IPI, an IOAPIC or MSI message raised on that CPU) leaves the interrupt where the
+ * target takes it before its next VM entry, and kicks the target's CPU when the target would
+ * not look soon enough:
+ *   posted mode    the target's posted-interrupt descriptor: PIR bit and ON (locked), then,
+ *                  if ON was clear and SN is clear (the target is in non-root operation), the
+ *                  notification vector to its CPU (SDM Vol. 3C §30.6): with posted-interrupt
+ *                  processing the CPU moves PIR into vIRR with no VM exit; without it (Bochs
+ *                  2.7) the same IPI is an external-interrupt exit and the descriptor is
+ *                  drained in software at the next entry;
+ *   other modes    the target's inbox (vcpu.inbox: edge and level bitmaps), then
+ *                  HOST_VECTOR_KICK to its CPU if it is in non-root operation or waiting.
+ * NMI, INIT and SIPI are inbox events in every mode. The target sets `where` (and SN) before
+ * it checks its inbox and descriptor for the last time before VM entry, and a sender sets the
+ * bits before it reads `where` (and SN): one of the two always sees the other's write, so
+ * nothing waits for an unrelated exit (the protocol of KVM's kvm_vcpu_kick).
+ */
+
+static struct apic_bus *bus;
+
+/* Sends `vector` to the physical CPU of `target`, if that CPU is where a kick is needed. */
+static void kick(struct vcpu *target, uint8_t vector)
+{
+	uint32_t where = __atomic_load_n(&target->where, __ATOMIC_SEQ_CST);
+
+	if (where == VCPU_IN_GUEST || where == VCPU_WAITING)
+		host_apic_send_fixed(target->host_apic_id, vector);
+}
+
+static void post_remote(struct vcpu *target, uint8_t vector)
+{
+	struct pi_desc *pi = target->apic_pages.pi_desc;
+	uint16_t control;
+
+	__atomic_fetch_or(&pi->pir[vector / 64], 1ull << (vector % 64), __ATOMIC_SEQ_CST);
+	control = __atomic_fetch_or(&pi->control, (uint16_t)PI_CONTROL_ON, __ATOMIC_SEQ_CST);
+	vcpu_current()->apic_stats.posted_remote++;
+	if (control & PI_CONTROL_ON) {
+		vcpu_current()->apic_stats.notifications_coalesced++;
+		return;
+	}
+	if (!(control & PI_CONTROL_SN)) {
+		host_apic_send_fixed(target->host_apic_id, POSTED_INTERRUPT_VECTOR);
+		vcpu_current()->apic_stats.notifications++;
+	} else if (__atomic_load_n(&target->where, __ATOMIC_SEQ_CST) == VCPU_WAITING) {
+		host_apic_send_fixed(target->host_apic_id, HOST_VECTOR_KICK);
+	}
+}
+
+static void inbox_event(struct vcpu *target, uint32_t event, uint8_t sipi_vector)
+{
+	if (event == VCPU_EVENT_SIPI)
+		__atomic_store_n(&target->inbox.sipi_vector, sipi_vector, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&target->inbox.events, event, __ATOMIC_SEQ_CST);
+	kick(target, HOST_VECTOR_KICK);
+}
+
+void apic_deliver_to(struct vcpu *target, unsigned delivery_mode, uint8_t vector, bool level)
+{
+	if (target == vcpu_current()) {
+		switch (delivery_mode) {
+		case APIC_DELIVERY_FIXED:
+		case APIC_DELIVERY_LOWEST_PRIORITY:
+			vlapic_set_irq(target->vlapic, vector, level);
+			return;
+		case APIC_DELIVERY_NMI:
+			target->nmi_pending = true;
+			return;
+		}
+	}
+	switch (delivery_mode) {
+	case APIC_DELIVERY_FIXED:
+	case APIC_DELIVERY_LOWEST_PRIORITY:
+		/* Posted mode takes edge interrupts only (§30.6: the descriptor has no TMR). */
+		if (target->apic_mode == MODE_POSTED && !level) {
+			post_remote(target, vector);
+			return;
+		}
+		__atomic_fetch_or(level ? &target->inbox.level[vector / 64]
+					: &target->inbox.edge[vector / 64],
+				  1ull << (vector % 64), __ATOMIC_SEQ_CST);
+		kick(target, HOST_VECTOR_KICK);
+		return;
+	case APIC_DELIVERY_NMI:
+		inbox_event(target, VCPU_EVENT_NMI, 0);
+		return;
+	case APIC_DELIVERY_INIT:
+		inbox_event(target, VCPU_EVENT_INIT, 0);
+		return;
+	case APIC_DELIVERY_STARTUP:
+		inbox_event(target, VCPU_EVENT_SIPI, vector);
+		return;
+	default:
+		return; /* SMI: no SMM (counted by the sender) */
+	}
+}
+
+void apic_stop_vcpu(struct vcpu *target)
+{
+	inbox_event(target, VCPU_EVENT_STOP, 0);
+}
+
+bool apic_deliver_message(uint32_t destination, bool logical, unsigned delivery_mode,
+			  uint8_t vector, bool level)
+{
+	uint32_t targets = apic_bus_route_message(bus, destination, logical,
+						  (uint8_t)delivery_mode);
+
+	for (unsigned i = 0; targets; i++, targets >>= 1)
+		if (targets & 1)
+			apic_deliver_to(&vcpus[i], delivery_mode, vector, level);
+	return targets != 0;
+}
+
+/* Takes what other CPUs left for this vCPU (on its own CPU): NMIs and fixed interrupts into the
+ * vLAPIC, as if they had just been accepted. INIT, SIPI and STOP are the run loop's. */
+static void take_inbox(struct vcpu *v)
+{
+	struct vcpu_inbox *in = &v->inbox;
+
+	if (__atomic_load_n(&in->events, __ATOMIC_ACQUIRE) & VCPU_EVENT_NMI) {
+		__atomic_fetch_and(&in->events, ~VCPU_EVENT_NMI, __ATOMIC_SEQ_CST);
+		v->nmi_pending = true;
+	}
+	for (unsigned word = 0; word < 4; word++) {
+		uint64_t level = __atomic_exchange_n(&in->level[word], 0, __ATOMIC_SEQ_CST);
+		uint64_t edge = __atomic_exchange_n(&in->edge[word], 0, __ATOMIC_SEQ_CST);
+
+		for (; level; level &= level - 1)
+			vlapic_set_irq(v->vlapic, (uint8_t)(word * 64 + __builtin_ctzll(level)), true);
+		for (; edge; edge &= edge - 1)
+			vlapic_set_irq(v->vlapic, (uint8_t)(word * 64 + __builtin_ctzll(edge)), false);
+	}
+}
+
+bool apic_inbox_pending(const struct vcpu *v)
+{
+	const struct vcpu_inbox *in = &v->inbox;
+	uint64_t any = __atomic_load_n(&in->events, __ATOMIC_SEQ_CST);
+
+	for (unsigned word = 0; word < 4; word++)
+		any |= __atomic_load_n(&in->edge[word], __ATOMIC_SEQ_CST) |
+		       __atomic_load_n(&in->level[word], __ATOMIC_SEQ_CST);
+	return any != 0;
+}
+
+bool apic_announce_entry(struct vcpu *v)
+{
+	struct pi_desc *pi = v->apic_pages.pi_desc;
+
+	__atomic_store_n(&v->where, VCPU_IN_GUEST, __ATOMIC_SEQ_CST);
+	__atomic_fetch_and(&pi->control, (uint16_t)~PI_CONTROL_SN, __ATOMIC_SEQ_CST);
+	if (apic_inbox_pending(v)) {
+		apic_announce_exit(v);
+		return false;
+	}
+	/* Posted by a sender that still saw SN set, so it sent no notification: drain it in
+	 * software (prepare the entry again), or with the CPU's posted-interrupt processing send
+	 * the notification this CPU would have got; it is taken at VM entry. */
+	if (v->apic_mode == MODE_POSTED &&
+	    (__atomic_load_n(&pi->control, __ATOMIC_SEQ_CST) & PI_CONTROL_ON)) {
+		if (!v->pi_hardware) {
+			apic_announce_exit(v);
+			return false;
+		}
+		host_apic_send_self(POSTED_INTERRUPT_VECTOR);
+		v->apic_stats.notifications++;
+	}
+	return true;
+}
+
+void apic_announce_exit(struct vcpu *v)
+{
+	__atomic_fetch_or(&v->apic_pages.pi_desc->control, (uint16_t)PI_CONTROL_SN,
+			  __ATOMIC_SEQ_CST);
+	__atomic_store_n(&v->where, VCPU_IN_ROOT, __ATOMIC_SEQ_CST);
+}
+
+/* An IPI the vLAPIC model hands on (the part for other vLAPICs, vlapic_ops.send_ipi). */
 static void vlapic_send_ipi(void *ctx, uint32_t icr_low, uint32_t destination)
 {
 	struct vcpu *v = ctx;
+	uint32_t targets = apic_bus_route_ipi(bus, v->id, icr_low, destination);
+	unsigned mode = (icr_low >> APIC_ICR_DELIVERY_MODE_SHIFT) & 7;
 
-	/* One vCPU: an IPI that names others reaches nobody (the model counts it in
-	 * vlapic_stats()->ipis_to_others). */
-	log_debug("apicvisor: vCPU %u: IPI %#x to %#x reaches no other vCPU\n", v->id, icr_low,
-		  destination);
+	for (unsigned i = 0; targets; i++, targets >>= 1)
+		if (targets & 1)
+			apic_deliver_to(&vcpus[i], mode, icr_low & APIC_ICR_VECTOR_MASK, false);
 }
 
 /* Posted mode: interrupts raised in root mode (timer, IPIs the hypervisor emulated) go through
@@ -141,6 +324,10 @@ void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t
 	v->apic_pages = *pages;
 	v->ept_pool = (struct ept_pool){ pages->ept_pool, pages->ept_pool_pages, 0 };
 	v->vlapic = vlapic_create(v->id, v->id == 0, pages->vlapic_page, tsc_hz, &vcpu_vlapic_ops, v);
+	if (!bus)
+		bus = apic_bus_create();
+	apic_bus_detach(bus, v->id); /* a vCPU set up again (host tests) */
+	apic_bus_attach(bus, v->id, v->vlapic);
 	/* One physical-address width everywhere: the one CPUID tells the guest. */
 	vlapic_set_maxphyaddr(v->vlapic, maxphyaddr);
 	memset(pages->pi_desc, 0, sizeof(*pages->pi_desc));
@@ -446,6 +633,9 @@ void apic_before_entry(struct vcpu *v)
 {
 	bool event_queued = vmcs_read(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
 	int vector;
+
+	if (vcpu_count > 1)
+		take_inbox(v);
 
 	/* Posted mode. With the CPU feature, a notification makes the CPU itself move PIR into
 	 * vIRR at VM entry. Only while the guest can take the interrupt, though: with IF = 0 or in

@@ -24,6 +24,7 @@
 #define APICVISOR_DELIVERY_H
 
 #include "../boot/config.h"
+#include "../include/apicvisor/host_vectors.h"
 #include "../lib/klib.h"
 
 struct vcpu;
@@ -49,7 +50,7 @@ _Static_assert(__builtin_offsetof(struct pi_desc, notification_destination) == 3
 #define PI_CONTROL_SN (1u << 1)
 
 /* The host vector that notifies a running vCPU of posted interrupts. */
-#define POSTED_INTERRUPT_VECTOR 0xF2
+#define POSTED_INTERRUPT_VECTOR HOST_VECTOR_POSTED
 
 /* Pages the delivery modes need, allocated before ExitBootServices (physical == virtual). */
 struct apic_pages {
@@ -66,7 +67,9 @@ struct apic_stats {
 	uint64_t nmis_injected;
 	uint64_t posted_to_rvi;       /* times a new highest vector was written to RVI */
 	uint64_t posted;              /* interrupts posted to the descriptor (posted mode) */
-	uint64_t notifications;       /* notification IPIs sent (posted mode, hardware) */
+	uint64_t notifications;       /* notification IPIs sent (posted mode) */
+	uint64_t notifications_coalesced; /* posts to another vCPU whose ON was already set */
+	uint64_t posted_remote;       /* interrupts this vCPU posted into another vCPU's descriptor */
 	uint64_t pir_drained;         /* vectors moved PIR → vIRR by software */
 	uint64_t irq_window_exits;    /* interrupt-window exits */
 	uint64_t nmi_window_exits;
@@ -106,6 +109,28 @@ void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t
 
 /* An 8259 interrupt waits for this vCPU (apic_platform_ops.extint_pending). */
 bool apic_extint_pending(struct vcpu *v);
+
+/*
+ * Delivery to any vCPU from the CPU this runs on (see "between vCPUs" in delivery.c): the
+ * current vCPU's own vLAPIC directly, another's through its posted-interrupt descriptor or
+ * inbox and a kick. `delivery_mode` in ICR/RTE encoding (fixed, lowest priority, NMI, INIT,
+ * start-up; SMI and ExtINT do nothing here).
+ */
+void apic_deliver_to(struct vcpu *target, unsigned delivery_mode, uint8_t vector, bool level);
+/* An IOAPIC or MSI message: routed by the APIC bus to its vCPUs. Returns whether any took it. */
+bool apic_deliver_message(uint32_t destination, bool logical, unsigned delivery_mode,
+			  uint8_t vector, bool level);
+/* The run is over: `target` leaves its run loop at its next look at the inbox. */
+void apic_stop_vcpu(struct vcpu *target);
+/* Whether another CPU left something in this vCPU's inbox. */
+bool apic_inbox_pending(const struct vcpu *v);
+/* Right before VM entry: this vCPU is going into non-root operation (senders kick it from now
+ * on; SN clear). Returns false, back in root mode, when something arrived meanwhile: the entry
+ * is prepared again. Only with more than one vCPU (the callers check vcpu_count: the single-vCPU
+ * exit path pays nothing for SMP). */
+bool apic_announce_entry(struct vcpu *v);
+/* Right after VM exit: in root mode (SN set: senders post without notifying). The same. */
+void apic_announce_exit(struct vcpu *v);
 
 /* Switches the vCPU to a delivery mode (lowered to what the CPU allows); returns the mode in
  * effect. Called before the first entry and for the SET_MODE hypercall. */

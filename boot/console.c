@@ -80,11 +80,33 @@ void console_use_serial(void)
 	outb(COM1 + UART_MCR, 0x03);
 }
 
+/* One kprintf's text stays together when several CPUs print. A CPU that cannot get the lock in
+ * about a second prints anyway: the holder may have faulted inside kprintf, and a report that
+ * interleaves beats one that never comes. */
+static uint32_t print_lock;
+#define PRINT_LOCK_SPINS 100000000u
+
+void console_vprint(const char *format, va_list ap)
+{
+	bool locked = false;
+
+	for (uint32_t spin = 0; spin < PRINT_LOCK_SPINS; spin++) {
+		if (!__atomic_exchange_n(&print_lock, 1, __ATOMIC_ACQUIRE)) {
+			locked = true;
+			break;
+		}
+		__builtin_ia32_pause();
+	}
+	fmt_vprint(&console, format, ap);
+	if (locked)
+		__atomic_store_n(&print_lock, 0, __ATOMIC_RELEASE);
+}
+
 void kprintf(const char *format, ...)
 {
 	va_list ap;
 
 	va_start(ap, format);
-	fmt_vprint(&console, format, ap);
+	console_vprint(format, ap);
 	va_end(ap);
 }

@@ -19,6 +19,8 @@ void console_use_firmware(void *con_out);
 void console_use_serial(void);
 
 void kprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* kprintf with a va_list: one call's text is not interleaved with another CPU's. */
+void console_vprint(const char *format, va_list ap);
 
 #define log_info(...) do { if (console_level >= LOG_INFO) kprintf(__VA_ARGS__); } while (0)
 #define log_debug(...) do { if (console_level >= LOG_DEBUG) kprintf(__VA_ARGS__); } while (0)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "cpu.h"
 
+#include "../include/apicvisor/host_vectors.h"
+#include "../vmx/host_apic.h"
 #include "console.h"
 #include "x86.h"
 
@@ -26,6 +28,8 @@ struct idt_gate {
 
 extern const uint8_t trap_stubs[];
 extern const uint8_t trap_nmi[];
+extern const uint8_t trap_root_interrupt[];
+extern const uint8_t trap_spurious[];
 
 volatile uint64_t cpu_root_nmis;
 
@@ -102,8 +106,33 @@ __attribute__((noreturn)) void trap_report(const struct trap_frame *f)
 	platform_power_off(false);
 }
 
+void cpu_root_interrupt(void);
+
+void cpu_root_interrupt(void)
+{
+	host_apic_eoi();
+}
+
+static void set_gate(unsigned vector, const uint8_t *code, uint8_t ist)
+{
+	uint64_t handler = (uint64_t)(uintptr_t)code;
+	struct idt_gate *g = &idt[vector];
+
+	g->offset_low = (uint16_t)handler;
+	g->selector = GDT_SELECTOR_CODE;
+	g->ist = ist;
+	g->type_attr = IDT_INTERRUPT_GATE;
+	g->offset_mid = (uint16_t)(handler >> 16);
+	g->offset_high = (uint32_t)(handler >> 32);
+}
+
 static void idt_init(void)
 {
+	/* Root mode runs with interrupts off except while a CPU waits halted for a kick: the
+	 * vectors other CPUs send it, and the spurious one, are the only ones it can take. */
+	set_gate(HOST_VECTOR_POSTED, trap_root_interrupt, 0);
+	set_gate(HOST_VECTOR_KICK, trap_root_interrupt, 0);
+	set_gate(HOST_VECTOR_SPURIOUS, trap_spurious, 0);
 	for (unsigned v = 0; v < TRAP_VECTORS; v++) {
 		/* An NMI in root mode is a platform event, not a hypervisor fault: its handler
 		 * counts it and returns (the guest's NMIs exit instead, NMI exiting is on). */

@@ -13,7 +13,7 @@ void boot_fail(const char *format, ...)
 
 	kprintf("apicvisor: error: ");
 	va_start(ap, format);
-	fmt_vprint(&console, format, ap);
+	console_vprint(format, ap);
 	va_end(ap);
 	kprintf("\napicvisor: stopping (power off)\n");
 	platform_power_off(false);

@@ -12,7 +12,7 @@
 #include "../lib/klib.h"
 
 #define HOST_GUARD_PAGE_SIZE 4096u
-#define HOST_GUARD_MAX 32u
+#define HOST_GUARD_MAX 96u
 
 /* Fills one guard page with the secret, word i = apicvisor_secret_word(i). */
 void host_guard_fill(void *page);

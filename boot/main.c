@@ -161,7 +161,7 @@ static void load_guest(EFI_HANDLE image)
 	 * 0xE0000-0xFFFFF, ACPI §5.2.5.1), which the memory map reports reserved. */
 	memset(guest.ram + 0x400, 0, 0x100);
 	memset(guest.ram + 0xE0000, 0, 0x20000);
-	acpi_platform_defaults(&acpi, 1);
+	acpi_platform_defaults(&acpi, smp.count);
 	if (acpi_build_tables(guest.ram, guest.ram_bytes, &acpi, err, sizeof(err)))
 		boot_fail("ACPI tables: %s", err);
 
@@ -239,35 +239,123 @@ static void check_root_nmi_handler(void)
 
 static struct run_summary summary;
 
+/* The guest's ACPI tables list one processor per vCPU (APIC IDs 0..n-1). They were built for
+ * every CPU the plan named; rebuilt here when an AP did not come up. */
+static void describe_vcpus_to_guest(unsigned count)
+{
+	struct acpi_platform acpi;
+	char err[160];
+
+	if (count == smp.count)
+		return;
+	acpi_platform_defaults(&acpi, count);
+	if (acpi_build_tables(guest.ram, guest.ram_bytes, &acpi, err, sizeof(err)))
+		boot_fail("ACPI tables for %u vCPUs: %s", count, err);
+	kprintf("apicvisor: the guest's MADT lists %u vCPU%s\n", count, count == 1 ? "" : "s");
+}
+
+/* vCPU `index` on the CPU this runs on (percpus[cpu]), VMX already on: its VMCS, vLAPIC and
+ * delivery mode. The BSP's starts at the multiboot entry; an AP's in its INIT state, held in
+ * root mode until the guest sends it a start-up IPI. */
+static const char *vcpu_setup(unsigned index, unsigned cpu)
+{
+	struct vcpu *v = &vcpus[index];
+	const char *err;
+
+	v->id = index;
+	v->guest = &guest;
+	v->vmcs = vmcs_pages[index];
+	v->scenarios = scenario_records[index];
+	v->host_apic_id = smp.apic_ids[cpu];
+	vcpu_make_current(v);
+	exit_stats_init(&v->stats);
+	platform_init(v);
+	err = vmcs_setup(v, &percpus[cpu], &caps, &vmx_config);
+	if (err)
+		return err;
+	apic_delivery_init(v, &apic_pages[index], vmx_config.tsc_hz, platform_maxphyaddr());
+	if (index > 0) {
+		apic_set_mode(v, config.mode);
+		vmcs_guest_init_state(v);
+		v->waiting_for_sipi = true;
+	}
+	return NULL;
+}
+
+/* Set when vcpus[i] has left its run loop for good. */
+static volatile bool vcpu_done[MAX_CPUS];
+
+static __attribute__((noreturn)) void ap_run(unsigned index)
+{
+	struct vcpu *v = &vcpus[index];
+
+	vmx_run(v);
+	/* The guest ended here (not by the end of the run): end it everywhere. */
+	if (!v->stopped_by_others)
+		apic_stop_vcpu(&vcpus[0]);
+	vcpu_done[index] = true;
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+static const struct smp_ap_ops ap_ops = { vcpu_setup, ap_run };
+
+/* The guest ended on vCPU 0 or elsewhere: every other vCPU leaves its run loop (each is kicked
+ * and sees VCPU_EVENT_STOP); their statistics are final once they have. */
+static void stop_other_vcpus(void)
+{
+	uint64_t deadline = rdtsc() + vmx_config.tsc_hz;
+
+	for (unsigned i = 1; i < vcpu_count; i++)
+		apic_stop_vcpu(&vcpus[i]);
+	for (unsigned i = 1; i < vcpu_count; i++) {
+		while (!vcpu_done[i] && rdtsc() < deadline)
+			__asm__ volatile("pause");
+		if (!vcpu_done[i])
+			kprintf("apicvisor: vCPU %u did not stop within 1 s; its statistics may be "
+				"incomplete\n", i);
+	}
+}
+
+/* The vCPU whose guest ended the run: vCPU 0 unless it was stopped because another ended. */
+static struct vcpu *ending_vcpu(void)
+{
+	for (unsigned i = 1; vcpus[0].stopped_by_others && i < vcpu_count; i++)
+		if (vcpus[i].end != GUEST_END_RUNNING)
+			return &vcpus[i];
+	return &vcpus[0];
+}
+
 static __attribute__((noreturn)) void hypervisor_main(void *arg)
 {
 	struct percpu *cpu = arg;
-	struct vcpu *v = &vcpus[cpu->id];
+	struct vcpu *v = &vcpus[0];
 	const char *err, *broken_guard;
 	bool success;
 
 	check_root_nmi_handler();
-	smp_start_aps(&smp, percpus, vmxon_regions, &caps, vmx_config.tsc_hz, read_cr3(),
-		      config.cpus != CONFIG_CPUS_ALL, config.fault == FAULT_AP_SILENT);
 	err = vmx_cpu_on(&caps, vmxon_regions[cpu->id]);
 	if (err)
 		boot_fail("CPU %u: %s", cpu->id, err);
-	v->id = cpu->id;
-	v->guest = &guest;
-	v->vmcs = vmcs_pages[cpu->id];
-	v->scenarios = scenario_records[cpu->id];
-	exit_stats_init(&v->stats);
-	platform_init(v);
-	err = vmcs_setup(v, cpu, &caps, &vmx_config);
+	host_apic_software_enable(HOST_VECTOR_SPURIOUS);
+	err = vcpu_setup(0, cpu->id);
 	if (err)
 		boot_fail("cannot build the VMCS: %s", err);
-	apic_delivery_init(v, &apic_pages[cpu->id], vmx_config.tsc_hz, platform_maxphyaddr());
-	platform_irq_init(v, vmx_config.tsc_hz, config.testdev);
+	vcpu_count = smp_start_aps(&smp, percpus, vmxon_regions, &caps, vmx_config.tsc_hz,
+				   read_cr3(), &ap_ops, config.cpus != CONFIG_CPUS_ALL,
+				   config.fault == FAULT_AP_SILENT);
+	vcpu_make_current(v);
+	platform_irq_init(v, vmx_config.tsc_hz, config.testdev, vcpu_count);
 	apic_set_mode(v, config.mode);
-	log_info("apicvisor: launching the guest on CPU %u\n", cpu->id);
+	describe_vcpus_to_guest(vcpu_count);
+	log_info("apicvisor: launching the guest on CPU %u%s\n", cpu->id,
+		 vcpu_count > 1 ? " (vCPU 0; the others wait for the guest's INIT and SIPI)" : "");
 
 	vmx_run(v);
+	if (vcpu_count > 1)
+		stop_other_vcpus();
 	platform_flush_console(v);
+	const struct vcpu *ended = ending_vcpu();
 
 	summary = (struct run_summary){
 		.version = APICVISOR_VERSION,
@@ -279,20 +367,24 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 		.guest_path = guest.path,
 		.guest_args = guest.args,
 		.tsc_hz = vmx_config.tsc_hz,
-		.end = v->end,
-		.exit_value = v->exit_value,
-		.end_detail = v->end_detail,
+		.end = ended->end,
+		.exit_value = ended->exit_value,
+		.end_detail = ended->end_detail,
 		.guest_cycles = v->end_tsc - v->first_entry_tsc,
-		.cpu_count = 1,
-		.cpus = { &v->stats },
+		.cpu_count = vcpu_count,
 		.scenario_count = v->scenario_count,
 		.scenarios = v->scenarios,
-		.msr_gp_injected = v->msr_gp_injected,
-		.io_unhandled = v->io_unhandled,
-		.timer_periods_clamped = vlapic_stats(v->vlapic)->timer_periods_clamped,
-		.host_nmis_in_guest = v->host_nmis,
 		.host_nmis_in_root = cpu_root_nmis,
 	};
+	/* Per vCPU: the exit statistics; in total: the counters. */
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		summary.cpus[i] = &vcpus[i].stats;
+		summary.msr_gp_injected += vcpus[i].msr_gp_injected;
+		summary.io_unhandled += vcpus[i].io_unhandled;
+		summary.timer_periods_clamped +=
+			vlapic_stats(vcpus[i].vlapic)->timer_periods_clamped;
+		summary.host_nmis_in_guest += vcpus[i].host_nmis;
+	}
 	stats_print_table(&console, &summary);
 	kprintf("%s\n", STATS_JSON_BEGIN_MARKER);
 	stats_print_json(&console, &summary);
@@ -323,9 +415,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	kprintf("\napicvisor %s: VT-x interrupt virtualization, one guest\n", APICVISOR_VERSION);
 
 	read_configuration(image);
+	smp_discover(system_table, config.cpus, &smp);
 	load_guest(image);
 	check_vmx();
-	smp_discover(system_table, config.cpus, &smp);
 
 	vmx_config.mode = mode;
 	vmx_config.timeout_s = config.timeout_s;
@@ -340,17 +432,24 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	/* Everything the hypervisor will ever use, before the firmware's allocator goes away. */
 	vmx_config.io_bitmaps = alloc_guarded(2, "the I/O bitmaps", true);
 	vmx_config.msr_bitmap = alloc_guarded(1, "the MSR bitmap", true);
-	vmcs_pages[0] = alloc_guarded(1, "the VMCS", true);
-	scenario_records[0] = alloc_guarded(
-		(VCPU_MAX_SCENARIOS * sizeof(struct scenario_result) + 4095) / 4096,
-		"scenario records", true);
-	apic_pages[0] = (struct apic_pages){
-		.vlapic_page = alloc_guarded(1, "the vLAPIC page", true),
-		.apic_access_page = alloc_guarded(1, "the APIC-access page", true),
-		.pi_desc = alloc_guarded(1, "the posted-interrupt descriptor", true),
-		.ept_pool = alloc_guarded(APIC_EPT_POOL_PAGES, "EPT structures", true),
-		.ept_pool_pages = APIC_EPT_POOL_PAGES,
-	};
+	/* Per vCPU; the APIC-access page is one for all (EPT, shared, maps it at the APIC base). */
+	void *apic_access_page = NULL;
+
+	for (unsigned i = 0; i < smp.count; i++) {
+		vmcs_pages[i] = alloc_guarded(1, "a VMCS", true);
+		scenario_records[i] = alloc_guarded(
+			(VCPU_MAX_SCENARIOS * sizeof(struct scenario_result) + 4095) / 4096,
+			"scenario records", true);
+		apic_pages[i] = (struct apic_pages){
+			.vlapic_page = alloc_guarded(1, "a vLAPIC page", true),
+			.apic_access_page = i ? apic_access_page
+					      : alloc_guarded(1, "the APIC-access page", true),
+			.pi_desc = alloc_guarded(1, "a posted-interrupt descriptor", true),
+			.ept_pool = alloc_guarded(APIC_EPT_POOL_PAGES, "EPT structures", true),
+			.ept_pool_pages = APIC_EPT_POOL_PAGES,
+		};
+		apic_access_page = apic_pages[0].apic_access_page;
+	}
 	guest.ept_pointer = ept_build(alloc_guarded(ept_pages_needed(guest.ram_bytes),
 						      "EPT tables", false),
 				      (uint64_t)(uintptr_t)guest.ram, guest.ram_bytes);

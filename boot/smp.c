@@ -3,6 +3,7 @@
 
 #include <efilib.h>
 
+#include "../include/apicvisor/host_vectors.h"
 #include "../vmx/host_apic.h"
 #include "../vmx/vmx.h"
 #include "console.h"
@@ -69,6 +70,9 @@ static struct ap_trampoline_params *trampoline;
 struct ap_status {
 	volatile enum smp_ap_state state;
 	struct percpu *cpu;
+	unsigned vcpu;                 /* the vCPU it is to run */
+	const struct smp_ap_ops *ops;
+	const char *vcpu_error;
 	void *vmxon_region;
 	const struct vmx_caps *bsp_caps;
 	struct vmx_caps caps;
@@ -185,7 +189,7 @@ static void delay_us(uint64_t tsc_hz, uint64_t us)
 		__asm__ volatile("pause");
 }
 
-/* An AP that has started waits here, halted with interrupts off (INIT, NMI or SMI wake it). */
+/* An AP that cannot be used waits here, halted with interrupts off. */
 static __attribute__((noreturn)) void ap_park(void)
 {
 	for (;;)
@@ -193,7 +197,8 @@ static __attribute__((noreturn)) void ap_park(void)
 }
 
 /* The AP's first C code, on its own stack: its tables, its VT-x features against the BSP's,
- * VMX on. Then it parks. */
+ * VMX on, its local APIC enabled for kicks, its vCPU set up; then it runs the vCPU (or parks
+ * when something failed). */
 static __attribute__((noreturn, used)) void ap_entry(void *arg)
 {
 	struct ap_status *s = arg;
@@ -206,8 +211,18 @@ static __attribute__((noreturn, used)) void ap_entry(void *arg)
 		ap_park();
 	}
 	s->vmx_error = vmx_cpu_on(s->bsp_caps, s->vmxon_region);
-	s->state = s->vmx_error ? SMP_AP_VMX_FAILED : SMP_AP_READY;
-	ap_park();
+	if (s->vmx_error) {
+		s->state = SMP_AP_VMX_FAILED;
+		ap_park();
+	}
+	host_apic_software_enable(HOST_VECTOR_SPURIOUS);
+	s->vcpu_error = s->ops->setup(s->vcpu, s->cpu->id);
+	if (s->vcpu_error) {
+		s->state = SMP_AP_VCPU_FAILED;
+		ap_park();
+	}
+	s->state = SMP_AP_READY;
+	s->ops->run(s->vcpu);
 }
 
 /* fault=ap-silent: this AP reaches 64-bit mode and stops there, as a broken one would. */
@@ -254,9 +269,13 @@ static bool start_ap(unsigned index, uint32_t apic_id, struct ap_status *s, uint
 	switch (s->state) {
 	case SMP_AP_READY:
 		kprintf("apicvisor: CPU %u (APIC ID %u): up in %llu us, VT-x features as CPU 0's, "
-			"VMX on\n", index, apic_id,
-			(unsigned long long)((rdtsc() - start) * 1000000 / tsc_hz));
+			"VMX on, runs vCPU %u\n", index, apic_id,
+			(unsigned long long)((rdtsc() - start) * 1000000 / tsc_hz), s->vcpu);
 		return true;
+	case SMP_AP_VCPU_FAILED:
+		kprintf("apicvisor: CPU %u (APIC ID %u): not used: vCPU %u: %s\n", index, apic_id,
+			s->vcpu, s->vcpu_error);
+		return false;
 	case SMP_AP_FEATURES_DIFFER:
 		kprintf("apicvisor: CPU %u (APIC ID %u): not used: its VT-x features differ from "
 			"CPU 0's: %s\n", index, apic_id, s->differences);
@@ -276,12 +295,12 @@ static bool start_ap(unsigned index, uint32_t apic_id, struct ap_status *s, uint
 
 unsigned smp_start_aps(const struct smp_plan *plan, struct percpu *cpus, void *const *vmxon_regions,
 		       const struct vmx_caps *bsp_caps, uint64_t tsc_hz, uint64_t cr3,
-		       bool required, bool silent_last_ap)
+		       const struct smp_ap_ops *ops, bool required, bool silent_last_ap)
 {
-	unsigned ready = 0;
+	unsigned vcpu_total = 1;
 
 	if (plan->count < 2)
-		return 0;
+		return 1;
 	trampoline->cr0 = (uint32_t)read_cr0();
 	trampoline->cr3 = (uint32_t)cr3;
 	trampoline->cr4 = (uint32_t)(read_cr4() & AP_CR4_FROM_BSP) | CR4_PAE;
@@ -291,14 +310,16 @@ unsigned smp_start_aps(const struct smp_plan *plan, struct percpu *cpus, void *c
 
 		*s = (struct ap_status){
 			.cpu = &cpus[i],
+			.vcpu = vcpu_total,
+			.ops = ops,
 			.vmxon_region = vmxon_regions[i],
 			.bsp_caps = bsp_caps,
 		};
 		if (start_ap(i, plan->apic_ids[i], s, tsc_hz, silent_last_ap && i == plan->count - 1))
-			ready++;
+			vcpu_total++;
 		else if (required)
 			boot_fail("cpus=%u: CPU %u (APIC ID %u) cannot be used", plan->count, i,
 				  plan->apic_ids[i]);
 	}
-	return ready;
+	return vcpu_total;
 }

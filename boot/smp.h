@@ -52,19 +52,29 @@ void smp_reserve_trampoline(const struct smp_plan *plan);
 enum smp_ap_state {
 	SMP_AP_OFF,                    /* not started, or no sign of life yet */
 	SMP_AP_STARTED,                /* in 64-bit mode on the hypervisor's tables */
-	SMP_AP_READY,                  /* VMX on, features as the BSP's */
+	SMP_AP_READY,                  /* VMX on, features as the BSP's, its vCPU set up */
 	SMP_AP_FEATURES_DIFFER,        /* its VT-x features differ from the BSP's: not used */
 	SMP_AP_VMX_FAILED,             /* VMXON (or the feature-control set-up) failed */
+	SMP_AP_VCPU_FAILED,            /* its vCPU could not be set up */
+};
+
+/* What a started AP (the plan's CPU `cpu`) does with VMX on: set up vCPU `vcpu` (returns NULL
+ * or why it failed; the BSP waits for this before it starts the next AP), then run it (never
+ * returns). vCPUs are numbered without gaps: an AP that fails to come up takes no number. */
+struct smp_ap_ops {
+	const char *(*setup)(unsigned vcpu, unsigned cpu);
+	__attribute__((noreturn)) void (*run)(unsigned vcpu);
 };
 
 /*
  * Starts the plan's APs (cpus[1..count-1], prepared with cpu_init_percpu and given their VMXON
  * regions in vmxon_regions[]), after ExitBootServices with the hypervisor's page tables at
- * `cr3`. Prints one line per AP. Returns how many are ready; stops the boot when one is not and
- * `required` (cpus= named the count). Each ready AP then waits in root mode, halted.
+ * `cr3`, and hands each its vCPU through `ops`. Prints one line per AP. Returns the number of
+ * vCPUs, the BSP's included. Stops the boot when an AP fails and `required` (cpus= named the
+ * count).
  */
 unsigned smp_start_aps(const struct smp_plan *plan, struct percpu *cpus, void *const *vmxon_regions,
 		       const struct vmx_caps *bsp_caps, uint64_t tsc_hz, uint64_t cr3,
-		       bool required, bool silent_last_ap);
+		       const struct smp_ap_ops *ops, bool required, bool silent_last_ap);
 
 #endif

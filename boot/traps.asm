@@ -10,6 +10,7 @@ bits 64
 
 extern trap_report
 extern cpu_root_nmis
+extern cpu_root_interrupt
 
 section .text
 
@@ -40,6 +41,40 @@ global trap_nmi
 align 16
 trap_nmi:
 	lock inc qword [rel cpu_root_nmis]
+	iretq
+
+; A host interrupt taken in root mode: only while a CPU waits halted with interrupts on (a vCPU
+; held after INIT, woken by a kick or a posted-interrupt notification). The handler acknowledges
+; it at the local APIC; the waiting loop then looks at what the sender left. The CPU aligned RSP
+; to 16 before pushing its 40-byte frame; nine pushes make it 16-aligned again for the call.
+global trap_root_interrupt
+align 16
+trap_root_interrupt:
+	push rax
+	push rcx
+	push rdx
+	push rsi
+	push rdi
+	push r8
+	push r9
+	push r10
+	push r11
+	call cpu_root_interrupt wrt ..plt
+	pop r11
+	pop r10
+	pop r9
+	pop r8
+	pop rdi
+	pop rsi
+	pop rdx
+	pop rcx
+	pop rax
+	iretq
+
+; The local APIC's spurious vector: no EOI (SDM Vol. 3A §11.9 "Spurious Interrupt").
+global trap_spurious
+align 16
+trap_spurious:
 	iretq
 
 trap_common:

@@ -40,6 +40,61 @@ static struct {
 	} testdev;
 } platform;
 
+/*
+ * The locking rule (docs/design.md, "SMP"): the device models and the wiring between them are
+ * one unit, entered by one CPU at a time under this lock: a port or MMIO exit, a device timer,
+ * the 8259's acknowledge, an EOI reaching the IOAPIC. The models call each other synchronously
+ * (PIT → router → 8259/IOAPIC → a message to the local APICs), so one lock for the unit has no
+ * ordering to get wrong; what leaves it for another vCPU goes through that vCPU's inbox or
+ * posted-interrupt descriptor (lock-free). Re-entered by the CPU that holds it (an EOI caused
+ * while the unit runs), so it counts depth.
+ */
+static struct {
+	uint32_t taken;
+	int owner;                    /* the holder's vCPU id, -1: none */
+	unsigned depth;
+	uint64_t contended;           /* acquisitions that had to wait */
+} unit_lock = { 0, -1, 0, 0 };
+
+/* With one vCPU there is no other CPU to keep out: the single-vCPU exit path stays as cheap as
+ * before SMP (the 1 ms PIT scenario measures it). vcpu_count is final before the guest runs. */
+static void unit_lock_take(void)
+{
+	int me = (int)vcpu_current()->id;
+
+	if (__atomic_load_n(&unit_lock.owner, __ATOMIC_RELAXED) == me) {
+		unit_lock.depth++;
+		return;
+	}
+	if (__atomic_exchange_n(&unit_lock.taken, 1, __ATOMIC_ACQUIRE)) {
+		unit_lock.contended++;
+		while (__atomic_exchange_n(&unit_lock.taken, 1, __ATOMIC_ACQUIRE))
+			__builtin_ia32_pause();
+	}
+	__atomic_store_n(&unit_lock.owner, me, __ATOMIC_RELAXED);
+	unit_lock.depth = 1;
+}
+
+static void unit_lock_release(void)
+{
+	if (--unit_lock.depth)
+		return;
+	__atomic_store_n(&unit_lock.owner, -1, __ATOMIC_RELAXED);
+	__atomic_store_n(&unit_lock.taken, 0, __ATOMIC_RELEASE);
+}
+
+static inline void platform_lock(void)
+{
+	if (vcpu_count > 1)
+		unit_lock_take();
+}
+
+static inline void platform_unlock(void)
+{
+	if (vcpu_count > 1)
+		unit_lock_release();
+}
+
 static uint64_t platform_now(void *ctx)
 {
 	(void)ctx;
@@ -63,21 +118,31 @@ static bool deliver_to_vcpu(void *ctx, uint32_t destination, bool logical, uint8
 {
 	struct vcpu *v = ctx;
 
-	if (!message_reaches(v, destination, logical))
-		return false;
 	switch (mode) {
 	case VIOAPIC_DELIVERY_FIXED:
 	case VIOAPIC_DELIVERY_LOWEST_PRIORITY:
-		return vlapic_set_irq(v->vlapic, vector, level);
+		/* One vCPU: its vLAPIC says whether it accepted (a level RTE keeps remote IRR
+		 * clear otherwise). More: the APIC bus routes, and every target accepts on its own
+		 * CPU (apicv/delivery.c, "between vCPUs"). */
+		if (vcpu_count == 1)
+			return message_reaches(v, destination, logical) &&
+			       vlapic_set_irq(v->vlapic, vector, level);
+		return apic_deliver_message(destination, logical, mode, vector, level);
 	case VIOAPIC_DELIVERY_NMI:
-		v->nmi_pending = true;
-		return true;
+	case VIOAPIC_DELIVERY_INIT:
+		if (vcpu_count == 1) {
+			if (!message_reaches(v, destination, logical) ||
+			    mode != VIOAPIC_DELIVERY_NMI)
+				return false;
+			v->nmi_pending = true;
+			return true;
+		}
+		return apic_deliver_message(destination, logical, mode, vector, level);
 	case VIOAPIC_DELIVERY_EXTINT:
 		/* The vector comes from the 8259 at injection (platform_extint_pending). */
-		return true;
+		return message_reaches(v, destination, logical);
 	default:
-		/* SMI, INIT: nothing to do for a single vCPU without SMM; counted by the IOAPIC. */
-		return false;
+		return false; /* SMI: no SMM; counted by the IOAPIC */
 	}
 }
 
@@ -125,7 +190,7 @@ static const struct pm_timer_ops pm_timer_ops = { platform_now, NULL };
 
 static const struct apic_platform_ops board_ops;
 
-void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev)
+void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned cpus)
 {
 	char err[128];
 
@@ -137,7 +202,7 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev)
 	platform.router = irq_router_create(&router_ops, v);
 	platform.testdev.present = testdev;
 	platform.testdev.pending_gsi = -1;
-	fw_cfg_init(&platform.fw_cfg, v->guest->ram_bytes, 1, 1);
+	fw_cfg_init(&platform.fw_cfg, v->guest->ram_bytes, cpus, cpus);
 	if (pm_timer_init(&platform.pm_timer, ACPI_DEFAULT_PM_TIMER_PORT, PM_TIMER_BITS_EXTENDED,
 			  tsc_hz, &pm_timer_ops, err, sizeof(err)))
 		kprintf("apicvisor: PM timer: %s\n", err);
@@ -227,9 +292,21 @@ static bool pm1_io(uint16_t port, bool in, uint32_t *value)
 	return false;
 }
 
+static bool unit_io(uint16_t port, unsigned size, bool in, uint32_t *value);
+
 bool platform_irq_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *value)
 {
+	bool handled;
+
 	(void)v;
+	platform_lock();
+	handled = unit_io(port, size, in, value);
+	platform_unlock();
+	return handled;
+}
+
+static bool unit_io(uint16_t port, unsigned size, bool in, uint32_t *value)
+{
 	if (vpic_handles_port(port)) {
 		/* Wider accesses cover consecutive byte ports, lowest first. */
 		uint32_t result = 0;
@@ -292,22 +369,41 @@ bool platform_irq_mmio(struct vcpu *v, uint64_t gpa, bool write, enum exit_actio
 
 	if (gpa < VIOAPIC_DEFAULT_BASE || gpa >= VIOAPIC_DEFAULT_BASE + VIOAPIC_MMIO_SIZE)
 		return false;
+	platform_lock();
 	*action = mmio_emulate(v, &ioapic, (uint32_t)(gpa - VIOAPIC_DEFAULT_BASE), write);
+	platform_unlock();
 	return true;
 }
 
 /* ---- timers ---------------------------------------------------------------------------------- */
 
+/* The devices' timers run on vCPU 0's CPU (its VMX-preemption timer): one CPU keeps device time. */
 static uint64_t platform_irq_deadline(void)
 {
-	uint64_t deadline = pit_next_event(platform.pit);
+	uint64_t deadline;
 
+	if (vcpu_count > 1 && vcpu_current()->id != 0)
+		return 0;
+	platform_lock();
+	deadline = pit_next_event(platform.pit);
 	if (platform.testdev.pending_gsi >= 0)
 		deadline = tsc_earlier(deadline, platform.testdev.deadline);
+	platform_unlock();
 	return deadline;
 }
 
+static void unit_timers(void);
+
 static void platform_irq_timers(void)
+{
+	if (vcpu_count > 1 && vcpu_current()->id != 0)
+		return;
+	platform_lock();
+	unit_timers();
+	platform_unlock();
+}
+
+static void unit_timers(void)
 {
 	uint64_t now = rdtsc();
 	uint64_t pit_event = pit_next_event(platform.pit);
@@ -327,11 +423,18 @@ static void platform_irq_timers(void)
 
 static bool platform_extint_pending(struct vcpu *v)
 {
-	uint64_t rte0 = vioapic_rte(platform.ioapic, 0);
+	uint64_t rte0;
 	bool pin0_extint;
 
-	if (!vpic_output(platform.pic))
+	/* The 8259's INTR reaches vCPU 0's LINT0 (virtual wire, as firmware sets it up). */
+	if (v->id != 0)
 		return false;
+	platform_lock();
+	rte0 = vioapic_rte(platform.ioapic, 0);
+	if (!vpic_output(platform.pic)) {
+		platform_unlock();
+		return false;
+	}
 	/* IOAPIC pin 0 in ExtINT mode, unmasked and addressed to this vCPU (as for any RTE:
 	 * 82093AA datasheet §3.2.4). */
 	pin0_extint = (rte0 & VIOAPIC_RTE_DELIVERY_MODE_MASK) >> VIOAPIC_RTE_DELIVERY_MODE_SHIFT ==
@@ -339,22 +442,32 @@ static bool platform_extint_pending(struct vcpu *v)
 		      !(rte0 & VIOAPIC_RTE_MASKED) &&
 		      message_reaches(v, (uint32_t)(rte0 >> VIOAPIC_RTE_DESTINATION_SHIFT),
 				      rte0 & VIOAPIC_RTE_LOGICAL);
+	platform_unlock();
 	return vlapic_lint0_extint(v->vlapic) || pin0_extint;
 }
 
 static int platform_extint_acknowledge(void)
 {
-	return vpic_acknowledge(platform.pic);
+	int vector;
+
+	platform_lock();
+	vector = vpic_acknowledge(platform.pic);
+	platform_unlock();
+	return vector;
 }
 
 void platform_irq_set_gsi(unsigned gsi, bool level)
 {
+	platform_lock();
 	irq_route_set_gsi(platform.router, gsi, level);
+	platform_unlock();
 }
 
 static void platform_irq_level_vectors(uint64_t bitmap[4])
 {
+	platform_lock();
 	vioapic_level_vectors(platform.ioapic, NULL, NULL, bitmap);
+	platform_unlock();
 }
 
 uint64_t platform_irq_rte(unsigned pin)
@@ -369,7 +482,9 @@ uint64_t platform_irq_remote_irr_clears(void)
 
 static void platform_irq_eoi(uint8_t vector)
 {
+	platform_lock();
 	vioapic_eoi(platform.ioapic, vector);
+	platform_unlock();
 }
 
 /* What delivery (a floor below) asks of this board. */

@@ -13,7 +13,7 @@
 
 /* Creates the devices for the vCPU (one vCPU: every interrupt targets it). */
 /* testdev: the interrupt test device (include/apicvisor/testdev.h) is on the I/O bus. */
-void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev);
+void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned cpus);
 /* Takes the platform apart again (host tests create one per test). */
 void platform_irq_destroy(void);
 

@@ -67,12 +67,17 @@ static enum exit_action handle_external_interrupt(struct vcpu *v, uint64_t quali
 {
 	uint32_t info = (uint32_t)vmcs_read(VMCS_EXIT_INTR_INFO);
 
-	(void)v;
 	(void)qualification;
 	/* "Acknowledge interrupt on exit" took the vector from the local APIC: it is in service
 	 * there and needs an EOI (SDM Vol. 3C §28.2 "Recording VM-Exit Information"). */
 	if (info & INTR_INFO_VALID)
 		host_apic_eoi();
+	/* Another CPU's kick, or a posted-interrupt notification this CPU cannot process itself:
+	 * what was sent is taken before the next entry (apic_before_entry). */
+	if ((info & INTR_INFO_VECTOR_MASK) == HOST_VECTOR_KICK)
+		v->kicks_received++;
+	else if ((info & INTR_INFO_VECTOR_MASK) == HOST_VECTOR_POSTED)
+		v->notification_exits++;
 	log_debug("apicvisor: host interrupt vector %u during the guest\n",
 		  info & INTR_INFO_VECTOR_MASK);
 	return EXIT_ACTION_RESUME;
@@ -129,6 +134,11 @@ enum exit_action vcpu_halt(struct vcpu *v)
 	 * device's delayed line, each of which may be routed as an NMI or reach a guest with IF =
 	 * 1. Wait in non-root operation until the VMX-preemption timer brings the CPU back at the
 	 * earliest deadline; vmx_run re-checks after every exit while the guest stays halted. */
+	/* With other vCPUs an IPI can still come (a kick ends the HLT with an exit). */
+	if (!apic_timer_deadline(v) && vcpu_count > 1) {
+		vmcs_write(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_STATE_HLT);
+		return EXIT_ACTION_RESUME;
+	}
 	if (!apic_timer_deadline(v))
 		return vcpu_stop(v, GUEST_END_HALTED,
 				 "HLT at RIP %#llx with interrupts %s, nothing pending and no timer "

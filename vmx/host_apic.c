@@ -94,6 +94,18 @@ void host_apic_send_startup(uint32_t apic_id, uint8_t vector)
 	send_ipi(apic_id, ICR_DELIVERY_STARTUP | ICR_LEVEL_ASSERT | vector);
 }
 
+void host_apic_send_fixed(uint32_t apic_id, uint8_t vector)
+{
+	send_ipi(apic_id, ICR_LEVEL_ASSERT | vector);
+}
+
+void host_apic_software_enable(uint8_t spurious_vector)
+{
+	/* SVR bit 8: a software-disabled local APIC discards fixed interrupts (SDM Vol. 3A
+	 * §11.4.7.2), and INIT leaves an AP's that way (SVR = 0xFF, §11.4.7.3). */
+	write_reg(APIC_SVR, (read_reg(APIC_SVR) & ~0x1FFu) | 0x100u | spurious_vector);
+}
+
 void host_apic_mask_timer(void)
 {
 	if (!(rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_ENABLE))

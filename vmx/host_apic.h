@@ -22,6 +22,11 @@ void host_apic_send_init(uint32_t apic_id);
 /* A start-up IPI: the CPU with `apic_id`, waiting after INIT, starts in real mode at
  * CS:IP = vector << 8 : 0 (SDM Vol. 3A §11.6.1, §9.4.4.1). */
 void host_apic_send_startup(uint32_t apic_id, uint8_t vector);
+/* A fixed, edge-triggered interrupt with `vector` to the CPU with `apic_id` (kicks, posted-
+ * interrupt notifications). */
+void host_apic_send_fixed(uint32_t apic_id, uint8_t vector);
+/* Software-enables this CPU's local APIC (SVR bit 8) with `spurious_vector`. */
+void host_apic_software_enable(uint8_t spurious_vector);
 /* Masks the LAPIC timer (firmware may have left it running). */
 void host_apic_mask_timer(void);
 

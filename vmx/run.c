@@ -7,6 +7,7 @@
 #include "exit.h"
 
 #include "../apicv/delivery.h"
+#include "../apicv/vlapic.h"
 #include "../boot/x86.h"
 #include "vmcs.h"
 
@@ -139,6 +140,53 @@ static uint32_t forced_fault(const struct vcpu *v, uint32_t exit_reason)
 	return exit_reason;
 }
 
+/* INIT, SIPI and the end of the run, sent by other CPUs (apicv/delivery.c). INIT puts the vCPU
+ * in its INIT state, held in root mode until a start-up IPI (SDM Vol. 3A §9.4.2, §11.4.7.3); a
+ * start-up IPI to a vCPU that is not waiting for one is ignored, as by a CPU that is not in the
+ * wait-for-SIPI state (§11.6.1). Returns false when the run is over. */
+static bool take_cpu_events(struct vcpu *v)
+{
+	uint32_t events = __atomic_fetch_and(&v->inbox.events, VCPU_EVENT_NMI, __ATOMIC_SEQ_CST) &
+			  ~VCPU_EVENT_NMI;
+
+	if (events & VCPU_EVENT_STOP)
+		return false;
+	if (events & VCPU_EVENT_INIT) {
+		vlapic_init_signal(v->vlapic);
+		vmcs_guest_init_state(v);
+		v->waiting_for_sipi = true;
+		v->inits_taken++;
+	}
+	if (events & VCPU_EVENT_SIPI) {
+		uint8_t vector = (uint8_t)__atomic_load_n(&v->inbox.sipi_vector, __ATOMIC_SEQ_CST);
+
+		if (v->waiting_for_sipi) {
+			vmcs_guest_startup(vector);
+			v->waiting_for_sipi = false;
+			v->sipis_taken++;
+		} else {
+			v->sipis_ignored++;
+		}
+	}
+	return true;
+}
+
+/* Held in root mode after INIT: halted with interrupts on until a kick (HOST_VECTOR_KICK, whose
+ * root-mode handler only acknowledges it) brings an event. Returns false when the run is over. */
+static bool wait_for_sipi(struct vcpu *v)
+{
+	while (v->waiting_for_sipi) {
+		__atomic_store_n(&v->where, VCPU_WAITING, __ATOMIC_SEQ_CST);
+		if (!(__atomic_load_n(&v->inbox.events, __ATOMIC_SEQ_CST) &
+		      (VCPU_EVENT_SIPI | VCPU_EVENT_INIT | VCPU_EVENT_STOP)))
+			__asm__ volatile("sti; hlt; cli" : : : "memory");
+		__atomic_store_n(&v->where, VCPU_IN_ROOT, __ATOMIC_SEQ_CST);
+		if (!take_cpu_events(v))
+			return false;
+	}
+	return true;
+}
+
 void vmx_run(struct vcpu *v)
 {
 	apic_before_entry(v);
@@ -154,12 +202,30 @@ void vmx_run(struct vcpu *v)
 	if (vmx_active_config->fault == FAULT_ENTRY_FAILURE)
 		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | 1u << INTR_INFO_TYPE_SHIFT);
 	for (;;) {
+		/* An AP's vCPU may start before the BSP has counted the vCPUs: it waits anyway. */
+		if (vcpu_count > 1 || v->waiting_for_sipi) {
+			uint64_t before = v->inits_taken + v->sipis_taken;
+
+			if (!take_cpu_events(v) || !wait_for_sipi(v)) {
+				v->stopped_by_others = true;
+				break;
+			}
+			/* Reset or started: the entry is prepared for the new state. */
+			if (v->inits_taken + v->sipis_taken != before)
+				apic_before_entry(v);
+		}
+		if (vcpu_count > 1 && !apic_announce_entry(v)) {
+			apic_before_entry(v);
+			continue;
+		}
 		v->gprs.null_fast_path_allowed = null_fast_path_allowed(v);
 		load_guest_xcr0(v);
 
 		int failed = vmx_enter(&v->gprs, v->launched);
 		uint64_t exit_tsc = rdtsc();
 
+		if (vcpu_count > 1)
+			apic_announce_exit(v);
 		load_host_xcr0(v);
 
 		if (failed) {

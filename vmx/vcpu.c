@@ -12,6 +12,39 @@
 #include "vmcs.h"
 #include "vmx.h"
 
+unsigned vcpu_count = 1;
+
+#ifdef APICVISOR_HOSTED
+static struct vcpu *hosted_current;
+
+struct vcpu *vcpu_current(void)
+{
+	return hosted_current;
+}
+
+void vcpu_make_current(struct vcpu *v)
+{
+	v->self = v;
+	hosted_current = v;
+}
+#else
+/* Root mode uses no GS segment otherwise: its base (the VMCS host GS base, restored on every
+ * exit) points at this CPU's vCPU, so one load finds it without knowing the CPU. */
+struct vcpu *vcpu_current(void)
+{
+	struct vcpu *v;
+
+	__asm__("movq %%gs:%c1, %0" : "=r"(v) : "i"(offsetof(struct vcpu, self)));
+	return v;
+}
+
+void vcpu_make_current(struct vcpu *v)
+{
+	v->self = v;
+	wrmsr(MSR_IA32_GS_BASE, (uint64_t)(uintptr_t)v);
+}
+#endif
+
 enum exit_action vcpu_stop(struct vcpu *v, enum guest_end end, const char *format, ...)
 {
 	va_list ap;
@@ -20,7 +53,11 @@ enum exit_action vcpu_stop(struct vcpu *v, enum guest_end end, const char *forma
 	fmt_vsnprintf(v->end_detail, sizeof(v->end_detail), format, ap);
 	va_end(ap);
 	v->end = end;
-	kprintf("apicvisor: guest stopped (%s): %s\n", guest_end_name(end), v->end_detail);
+	if (vcpu_count > 1)
+		kprintf("apicvisor: vCPU %u: guest stopped (%s): %s\n", v->id, guest_end_name(end),
+			v->end_detail);
+	else
+		kprintf("apicvisor: guest stopped (%s): %s\n", guest_end_name(end), v->end_detail);
 	return EXIT_ACTION_STOP;
 }
 

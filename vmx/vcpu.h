@@ -53,9 +53,46 @@ struct guest {
 	const char *args;
 };
 
+/*
+ * What other CPUs hand a vCPU: set with locked operations by any CPU, taken by the vCPU's own
+ * CPU before each VM entry (apic_before_entry, vmx_run). The vLAPIC model is touched by its own
+ * CPU only; this is how the others reach it (a software posted-interrupt descriptor for the
+ * modes without one, plus the events the SDM delivers to a CPU as a whole).
+ */
+struct vcpu_inbox {
+	uint64_t edge[4];             /* fixed interrupts, edge-triggered: bit = vector */
+	uint64_t level[4];            /* fixed interrupts, level-triggered (TMR set on acceptance) */
+	uint32_t events;              /* VCPU_EVENT_* */
+	uint32_t sipi_vector;         /* with VCPU_EVENT_SIPI: the start-up IPI's vector */
+};
+
+#define VCPU_EVENT_NMI (1u << 0)
+#define VCPU_EVENT_INIT (1u << 1)
+#define VCPU_EVENT_SIPI (1u << 2)
+#define VCPU_EVENT_STOP (1u << 3)     /* the run is over: leave the run loop */
+
+/* Where a vCPU's CPU is, for senders deciding whether to kick it (vcpu.where). */
+enum vcpu_where {
+	VCPU_IN_ROOT,                 /* in root mode, about to check its inbox again */
+	VCPU_IN_GUEST,                /* entering or in VMX non-root operation: kick to reach it */
+	VCPU_WAITING,                 /* halted in root mode (wait-for-SIPI): kick to wake it */
+};
+
 struct vcpu {
 	struct vcpu_gprs gprs;        /* first: entry.asm finds it through the pointer it saved */
 	unsigned id;
+	struct vcpu *self;            /* at %gs:offsetof(self) on its CPU: vcpu_current() */
+	uint32_t host_apic_id;        /* the physical CPU it runs on: where kicks go */
+	struct vcpu_inbox inbox;
+	uint32_t where;               /* enum vcpu_where, written by its own CPU */
+	bool waiting_for_sipi;        /* after INIT (or from the start, APs): held in root mode */
+	bool stopped_by_others;       /* left the run loop because the run ended elsewhere */
+	uint64_t kicks_received;      /* external-interrupt exits for HOST_VECTOR_KICK */
+	uint64_t notification_exits;  /* ... for HOST_VECTOR_POSTED (no posted-interrupt
+				       * processing in the CPU: the software path) */
+	uint64_t inits_taken;
+	uint64_t sipis_taken;
+	uint64_t sipis_ignored;       /* start-up IPIs that found it not waiting for one */
 	struct guest *guest;
 	void *vmcs;                   /* 4 KiB region, physical == virtual */
 	bool launched;                /* VMLAUNCH done: later entries use VMRESUME */
@@ -129,6 +166,13 @@ struct vcpu {
 };
 
 extern struct vcpu vcpus[MAX_CPUS];
+/* vCPUs in this run: vcpus[0..vcpu_count-1], one per CPU used (boot/main.c). */
+extern unsigned vcpu_count;
+
+/* The vCPU of the CPU this runs on (its GS base points at it in root mode). */
+struct vcpu *vcpu_current(void);
+/* Makes `v` this CPU's vCPU (before its VMCS is built: the host GS base goes into it). */
+void vcpu_make_current(struct vcpu *v);
 
 /* ---- the vCPU's state as handlers use it (vmx/vcpu.c) ------------------------------------- */
 

@@ -228,6 +228,86 @@ static void setup_guest_state(struct vcpu *v, const struct vmx_caps *caps)
 	v->efer = 0;
 }
 
+/* The selector, base, limit and access rights of a real-mode segment. */
+static void real_mode_segment(enum vmcs_field selector, uint16_t value, uint32_t base,
+			      uint32_t access_rights)
+{
+	unsigned index = (selector - VMCS_GUEST_ES_SELECTOR) / 2;
+
+	vmcs_write(selector, value);
+	vmcs_write(VMCS_GUEST_ES_BASE + 2 * index, base);
+	vmcs_write(VMCS_GUEST_ES_LIMIT + 2 * index, 0xFFFF);
+	vmcs_write(VMCS_GUEST_ES_ACCESS_RIGHTS + 2 * index, access_rights);
+}
+
+#define AR_REAL_CODE 0x9Bu      /* present, S, code exec/read accessed, 16-bit */
+#define AR_REAL_DATA 0x93u      /* present, S, data read/write accessed, 16-bit */
+#define AR_LDT 0x82u
+#define AR_TSS16_BUSY 0x8Bu
+#define INIT_CR0 (CR0_CD | CR0_NW | CR0_ET)
+
+void vmcs_guest_init_state(struct vcpu *v)
+{
+	/* SDM Vol. 3A §10.1.1, Table 10-1 "IA-32 and Intel 64 Processor States Following
+	 * Power-up, Reset, or INIT" (INIT column): real mode at F000:FFF0 with CS base
+	 * 0xFFFF0000, CR0 = 0x60000010, CR3 = CR4 = 0, EFER = 0, segments 0 with limit 0xFFFF,
+	 * GDTR/IDTR base 0 limit 0xFFFF, DR7 = 0x400, EDX = the processor signature, the other
+	 * GPRs 0. The TSC, MTRRs, PAT and the other MSRs keep their values. The vCPU is held in
+	 * root mode until a start-up IPI (not the wait-for-SIPI activity state, which older nested
+	 * hypervisors lack), so the activity state stays active. */
+	const struct vmx_caps *caps = vmx_active_caps;
+	uint64_t cr0_fixed0 = caps->cr0_fixed0 & ~(CR0_PE | CR0_PG);
+	uint32_t signature[4];
+
+	vmcs_write(VMCS_GUEST_CR0, (INIT_CR0 | cr0_fixed0) & caps->cr0_fixed1);
+	vmcs_write(VMCS_CR0_READ_SHADOW, INIT_CR0);
+	vmcs_write(VMCS_GUEST_CR4, (caps->cr4_fixed0 | CR4_VMXE) & caps->cr4_fixed1);
+	vmcs_write(VMCS_CR4_READ_SHADOW, 0);
+	vmcs_write(VMCS_GUEST_CR3, 0);
+	vmcs_write(VMCS_GUEST_DR7, 0x400);
+	real_mode_segment(VMCS_GUEST_CS_SELECTOR, 0xF000, 0xFFFF0000u, AR_REAL_CODE);
+	real_mode_segment(VMCS_GUEST_SS_SELECTOR, 0, 0, AR_REAL_DATA);
+	real_mode_segment(VMCS_GUEST_DS_SELECTOR, 0, 0, AR_REAL_DATA);
+	real_mode_segment(VMCS_GUEST_ES_SELECTOR, 0, 0, AR_REAL_DATA);
+	real_mode_segment(VMCS_GUEST_FS_SELECTOR, 0, 0, AR_REAL_DATA);
+	real_mode_segment(VMCS_GUEST_GS_SELECTOR, 0, 0, AR_REAL_DATA);
+	real_mode_segment(VMCS_GUEST_LDTR_SELECTOR, 0, 0, AR_LDT);
+	real_mode_segment(VMCS_GUEST_TR_SELECTOR, 0, 0, AR_TSS16_BUSY);
+	vmcs_write(VMCS_GUEST_GDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_GDTR_LIMIT, 0xFFFF);
+	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0xFFFF);
+	vmcs_write(VMCS_GUEST_RIP, 0xFFF0);
+	vmcs_write(VMCS_GUEST_RSP, 0);
+	vmcs_write(VMCS_GUEST_RFLAGS, 0x2);
+	vmcs_write(VMCS_GUEST_IA32_EFER, 0);
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_STATE_ACTIVE);
+	vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
+	if (vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST)
+		vmx_write_controls(VMX_CTL_ENTRY,
+				   (uint32_t)vmcs_read(VMCS_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST);
+
+	memset(&v->gprs, 0, sizeof(v->gprs));
+	cpuid(1, 0, signature);
+	v->gprs.rdx = signature[0];
+	v->efer = 0;
+	v->guest_xcr0 = XCR0_X87;
+	v->guest_osxsave = false;
+	v->nmi_pending = false;
+	vcpu_flush_guest_tlb(v);
+}
+
+void vmcs_guest_startup(uint8_t vector)
+{
+	/* SDM Vol. 3A §9.4.3 / §11.6.1 "Start-up": the processor starts in real mode at
+	 * vector << 8 : 0, i.e. at physical address vector << 12. */
+	real_mode_segment(VMCS_GUEST_CS_SELECTOR, (uint16_t)(vector << 8), (uint32_t)vector << 12,
+			  AR_REAL_CODE);
+	vmcs_write(VMCS_GUEST_RIP, 0);
+}
+
 /* VPID only where INVVPID can flush a vCPU's context when an emulated instruction changes its
  * translations (vcpu_flush_guest_tlb). */
 static bool vpid_usable(const struct vmx_caps *caps)

@@ -38,6 +38,12 @@ struct percpu;
 const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vmx_caps *caps,
 		       const struct vmx_config *cfg);
 
+/* The current VMCS's guest state and the vCPU's own copies after INIT (SDM Vol. 3A Table 10-1):
+ * real mode at F000:FFF0, waiting for a start-up IPI. The vLAPIC's INIT is the caller's. */
+void vmcs_guest_init_state(struct vcpu *v);
+/* A start-up IPI with `vector` to a vCPU waiting after INIT: CS = vector << 8, IP = 0. */
+void vmcs_guest_startup(uint8_t vector);
+
 /* Writes a VM-execution, exit or entry control word after checking it against the capability
  * MSR (vmx_controls_fit); a word the CPU does not allow is a hypervisor bug and stops. */
 void vmx_write_controls(enum vmx_control_kind kind, uint32_t value);

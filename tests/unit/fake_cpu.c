@@ -343,12 +343,13 @@ struct vcpu *fake_vcpu_create(const struct vmx_caps *caps, enum apicvisor_mode m
 	v->guest = guest;
 	v->vmcs = page_alloc(1);
 	v->scenarios = fake_scenarios; /* static: 450 KiB a fuzz input need not clear */
+	vcpu_make_current(v);
 	exit_stats_init(&v->stats);
 	platform_init(v);
 	if (vmcs_setup(v, &fake_percpu, caps, &fake_config))
 		abort();
 	apic_delivery_init(v, &pages, fake_config.tsc_hz, platform_maxphyaddr());
-	platform_irq_init(v, fake_config.tsc_hz, true);
+	platform_irq_init(v, fake_config.tsc_hz, true, 1);
 	apic_set_mode(v, mode);
 	return v;
 }
