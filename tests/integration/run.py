@@ -729,6 +729,74 @@ FAULT_CASES = [
 CASES += FAULT_CASES
 
 
+# ---- SMP: the host's CPUs (issue 8). Bochs gives the machine the CPUs cpus= names (or
+# MACHINE_CPUS); OVMF starts them, apicvisor finds them through EFI MP services and starts them
+# again itself. ----------------------------------------------------------------------------------
+
+def ap_up(cpu, apic_id, vcpu):
+    """AP `cpu` came up with its vCPU, in a time between the 10 ms INIT delay and the 1 s bound."""
+    prefix = f"apicvisor: CPU {cpu} (APIC ID {apic_id}): up in "
+    suffix = f" us, VT-x features as CPU 0's, VMX on, runs vCPU {vcpu}"
+
+    def check(run):
+        for line in run.serial.splitlines():
+            if line.startswith(prefix) and line.endswith(suffix):
+                us = int(line[len(prefix):-len(suffix)])
+                return None if 10000 <= us < 1000000 else f"up in {us} us"
+        return f"no line {prefix}N{suffix}"
+    check.__doc__ = f"CPU {cpu} (APIC ID {apic_id}) up within 10 ms..1 s, runs vCPU {vcpu}"
+    return check
+
+
+def vcpu_exits(vcpu_count, idle):
+    """results.json has one exit table per vCPU; the `idle` ones (held in root mode all along,
+    never started by the guest) have no exit at all."""
+    def check(run):
+        cpus = run.results["cpus"]
+        if len(cpus) != vcpu_count:
+            return f"{len(cpus)} exit tables"
+        busy = [c["cpu"] for c in cpus if c["cpu"] in idle and c["total_exits"]]
+        return f"vCPUs {busy} have exits" if busy else None
+    check.__doc__ = f"{vcpu_count} vCPUs in the statistics, {sorted(idle)} without exits"
+    return check
+
+
+SMP_CASES = [
+    Case("smp-bringup", "bochs", config="args=hello\ncpus=2\ntimeout=60\n",
+         checks=[guest_succeeded,
+                 serial_says("apicvisor: CPUs: 2 found (EFI MP services), using 2: APIC IDs 0 "
+                             "(BSP) 1"),
+                 ap_up(1, 1, 1), vcpu_exits(2, {1}),
+                 serial_says("(vCPU 0; the others wait for the guest's INIT and SIPI)"),
+                 # per CPU: VMXON, stacks; per vCPU: VMCS, scenarios, vLAPIC, descriptor, EPT pool
+                 serial_says("44 guard pages around the hypervisor's structures intact")]),
+    Case("smp-bringup-4", "bochs", config="args=hello\ncpus=4\ntimeout=60\n", wall=300,
+         checks=[guest_succeeded,
+                 serial_says("apicvisor: CPUs: 4 found (EFI MP services), using 4: APIC IDs 0 "
+                             "(BSP) 1 2 3"),
+                 ap_up(1, 1, 1), ap_up(2, 2, 2), ap_up(3, 3, 3), vcpu_exits(4, {1, 2, 3})]),
+    # cpus= named the count: a silent AP stops the boot, named by APIC ID with how far it got.
+    Case("smp-ap-silent-required", "bochs",
+         config="args=hello\ncpus=2\nfault=ap-silent\n",
+         checks=[serial_says("apicvisor: CPU 1 (APIC ID 1): did not come up within 1000 ms (it "
+                             "reached 64-bit mode and stopped)"),
+                 serial_says("apicvisor: error: cpus=2: CPU 1 (APIC ID 1) cannot be used"),
+                 powered_off, stopped_within(120)]),
+    # cpus=all: the run goes on without it, and the guest is told of one vCPU.
+    Case("smp-ap-silent", "bochs", config="args=hello\nfault=ap-silent\n",
+         env={"MACHINE_CPUS": "2"},
+         checks=[serial_says("apicvisor: CPU 1 (APIC ID 1): did not come up within 1000 ms (it "
+                             "reached 64-bit mode and stopped)"),
+                 serial_says("apicvisor: the guest's MADT lists 1 vCPU"),
+                 guest_succeeded, vcpu_exits(1, set())]),
+    Case("smp-cpus-beyond-machine", "bochs", config="args=hello\ncpus=3\n",
+         env={"MACHINE_CPUS": "2"},
+         checks=[serial_says("apicvisor: error: cpus=3, but EFI MP services lists 2 usable "
+                             "processors"), powered_off, stopped_within(120)]),
+]
+CASES += SMP_CASES
+
+
 # ---- bad input: configuration, guest images, modules, memory (QEMU TCG: they all stop before
 # the VT-x check), and the host-side tools' own checks ----------------------------------------
 
