@@ -198,6 +198,12 @@ void apic_stop_vcpu(struct vcpu *target)
 	inbox_event(target, VCPU_EVENT_STOP, 0);
 }
 
+void apic_request_mode(struct vcpu *target, enum apicvisor_mode mode)
+{
+	__atomic_store_n(&target->inbox.mode, (uint32_t)mode, __ATOMIC_SEQ_CST);
+	inbox_event(target, VCPU_EVENT_MODE, 0);
+}
+
 bool apic_deliver_message(uint32_t destination, bool logical, unsigned delivery_mode,
 			  uint8_t vector, bool level)
 {

@@ -122,6 +122,10 @@ bool apic_deliver_message(uint32_t destination, bool logical, unsigned delivery_
 			  uint8_t vector, bool level);
 /* The run is over: `target` leaves its run loop at its next look at the inbox. */
 void apic_stop_vcpu(struct vcpu *target);
+/* The guest chose a delivery mode on another vCPU: `target` switches to it before its next
+ * entry (it is kicked). A mode applies to the whole VM: the vCPUs share the MSR bitmap and the
+ * EPT entry at the APIC base. */
+void apic_request_mode(struct vcpu *target, enum apicvisor_mode mode);
 /* Whether another CPU left something in this vCPU's inbox. */
 bool apic_inbox_pending(const struct vcpu *v);
 /* Right before VM entry: this vCPU is going into non-root operation (senders kick it from now

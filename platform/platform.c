@@ -294,15 +294,20 @@ enum exit_action platform_io(struct vcpu *v, uint64_t qualification)
 	if (platform_irq_io(v, port, size, in, &value)) {
 		/* the 8259 pair, ELCR, PIT, fw_cfg, ACPI PM, the interrupt test device */
 	} else if (port >= COM1_BASE && port + size <= COM1_BASE + UART16550_PORT_COUNT) {
-		/* A wider access covers consecutive byte registers, lowest port first. */
+		/* One COM1 for the machine (vCPU 0 holds it), under the devices' lock. A wider
+		 * access covers consecutive byte registers, lowest port first. */
+		struct uart16550 *com1 = &vcpus[0].uart;
+
+		platform_lock();
 		for (unsigned i = 0; i < size; i++) {
 			unsigned reg = port - COM1_BASE + i;
 
 			if (in)
-				value |= (uint32_t)uart16550_read(&v->uart, reg) << (8 * i);
+				value |= (uint32_t)uart16550_read(com1, reg) << (8 * i);
 			else
-				uart16550_write(&v->uart, reg, (uint8_t)(value >> (8 * i)));
+				uart16550_write(com1, reg, (uint8_t)(value >> (8 * i)));
 		}
+		platform_unlock();
 	} else if (port == POST_PORT && !in) {
 		/* nothing */
 	} else {

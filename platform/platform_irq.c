@@ -83,13 +83,13 @@ static void unit_lock_release(void)
 	__atomic_store_n(&unit_lock.taken, 0, __ATOMIC_RELEASE);
 }
 
-static inline void platform_lock(void)
+void platform_lock(void)
 {
 	if (vcpu_count > 1)
 		unit_lock_take();
 }
 
-static inline void platform_unlock(void)
+void platform_unlock(void)
 {
 	if (vcpu_count > 1)
 		unit_lock_release();

@@ -14,6 +14,10 @@
 /* Creates the devices for the vCPU (one vCPU: every interrupt targets it). */
 /* testdev: the interrupt test device (include/apicvisor/testdev.h) is on the I/O bus. */
 void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned cpus);
+/* The device models' lock (the locking rule in platform_irq.c): for the devices platform.c
+ * keeps (COM1). Re-entrant; nothing with one vCPU. */
+void platform_lock(void);
+void platform_unlock(void);
 /* Takes the platform apart again (host tests create one per test). */
 void platform_irq_destroy(void);
 

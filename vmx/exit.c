@@ -223,10 +223,25 @@ static void scenario_apic_figures(const struct vcpu *v, struct scenario_result *
 	}
 }
 
+void vcpu_other_exits(const struct vcpu *v, uint64_t counts[VMX_EXIT_REASON_COUNT])
+{
+	memset(counts, 0, VMX_EXIT_REASON_COUNT * sizeof(counts[0]));
+	/* Another CPU's counters, read while it may be counting: each 64-bit count is read whole
+	 * (aligned loads), which is all a difference of two snapshots needs. */
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		if (&vcpus[i] == v)
+			continue;
+		for (unsigned r = 0; r < VMX_EXIT_REASON_COUNT; r++)
+			counts[r] += __atomic_load_n(&vcpus[i].stats.reason[r].count,
+						     __ATOMIC_RELAXED);
+	}
+}
+
 static uint64_t hypercall(struct vcpu *v, uint64_t function)
 {
 	char name[APICVISOR_HC_STRING_MAX];
 	struct scenario_result *r = v->in_scenario ? &v->scenarios[v->scenario_count - 1] : NULL;
+	uint64_t others[VMX_EXIT_REASON_COUNT];
 
 	switch (function) {
 	case APICVISOR_HC_NULL: /* here when the entry stub declined it (vmx/entry.asm says when) */
@@ -238,6 +253,8 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 			return (uint64_t)APICVISOR_HC_EINVAL;
 		scenario_begin(&v->scenarios[v->scenario_count++], name,
 			       config_mode_name(v->apic_mode), &v->stats);
+		vcpu_other_exits(v, others);
+		scenario_others_begin(&v->scenarios[v->scenario_count - 1], others);
 		v->in_scenario = true;
 		v->scenario_apic_snapshot = v->apic_stats;
 		v->scenario_remote_irr_clears = platform_irq_remote_irr_clears();
@@ -255,6 +272,10 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 	case APICVISOR_HC_SET_MODE:
 		if (v->gprs.rbx > APICVISOR_MODE_POSTED)
 			return (uint64_t)APICVISOR_HC_EINVAL;
+		/* For the whole VM: the other vCPUs switch before their next entry. */
+		for (unsigned i = 0; i < vcpu_count; i++)
+			if (&vcpus[i] != v)
+				apic_request_mode(&vcpus[i], (enum apicvisor_mode)v->gprs.rbx);
 		return apic_set_mode(v, (enum apicvisor_mode)v->gprs.rbx);
 	case APICVISOR_HC_GET_MODE:
 		return v->apic_mode;
@@ -273,6 +294,8 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 		}
 		/* This END exit is not in the counts yet (it is recorded after its handler). */
 		scenario_end(r, v->gprs.rbx, &v->stats, v->scenario_checkpoints);
+		vcpu_other_exits(v, others);
+		scenario_others_end(r, others);
 		scenario_apic_figures(v, r);
 		v->in_scenario = false;
 		return 0;

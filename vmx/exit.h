@@ -16,6 +16,9 @@ enum exit_action vmx_handle_exit(struct vcpu *v, uint32_t exit_reason);
  * can (no timer armed) or nothing would (no VMX-preemption timer). */
 enum exit_action vcpu_halt(struct vcpu *v);
 
+/* The exit counts of every vCPU but `v`, summed by reason (scenario records: the receivers). */
+void vcpu_other_exits(const struct vcpu *v, uint64_t counts[VMX_EXIT_REASON_COUNT]);
+
 /* Runs the vCPU until the guest ends; fills v->end and v->end_detail. */
 void vmx_run(struct vcpu *v);
 

@@ -151,6 +151,9 @@ static bool take_cpu_events(struct vcpu *v)
 
 	if (events & VCPU_EVENT_STOP)
 		return false;
+	if (events & VCPU_EVENT_MODE)
+		apic_set_mode(v, (enum apicvisor_mode)__atomic_load_n(&v->inbox.mode,
+								      __ATOMIC_SEQ_CST));
 	if (events & VCPU_EVENT_INIT) {
 		vlapic_init_signal(v->vlapic);
 		vmcs_guest_init_state(v);
@@ -178,7 +181,8 @@ static bool wait_for_sipi(struct vcpu *v)
 	while (v->waiting_for_sipi) {
 		__atomic_store_n(&v->where, VCPU_WAITING, __ATOMIC_SEQ_CST);
 		if (!(__atomic_load_n(&v->inbox.events, __ATOMIC_SEQ_CST) &
-		      (VCPU_EVENT_SIPI | VCPU_EVENT_INIT | VCPU_EVENT_STOP)))
+		      (VCPU_EVENT_SIPI | VCPU_EVENT_INIT | VCPU_EVENT_STOP |
+		       VCPU_EVENT_MODE)))
 			__asm__ volatile("sti; hlt; cli" : : : "memory");
 		__atomic_store_n(&v->where, VCPU_IN_ROOT, __ATOMIC_SEQ_CST);
 		if (!take_cpu_events(v))
@@ -266,8 +270,12 @@ void vmx_run(struct vcpu *v)
 	v->end_tsc = rdtsc();
 	/* Stopped inside a scenario: its counts are still the snapshot taken at BEGIN. */
 	if (v->in_scenario) {
+		uint64_t others[VMX_EXIT_REASON_COUNT];
+
 		scenario_interrupted(&v->scenarios[v->scenario_count - 1], &v->stats,
 				     v->scenario_checkpoints);
+		vcpu_other_exits(v, others);
+		scenario_others_end(&v->scenarios[v->scenario_count - 1], others);
 		v->in_scenario = false;
 	}
 }

@@ -89,6 +89,17 @@ static void scenario_take_deltas(struct scenario_result *r, const struct exit_st
 						: r->exits[EXIT_REASON_VMCALL];
 }
 
+void scenario_others_begin(struct scenario_result *r, const uint64_t now[VMX_EXIT_REASON_COUNT])
+{
+	memcpy(r->other_exits, now, sizeof(r->other_exits));
+}
+
+void scenario_others_end(struct scenario_result *r, const uint64_t now[VMX_EXIT_REASON_COUNT])
+{
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+		r->other_exits[i] = now[i] - r->other_exits[i];
+}
+
 void scenario_end(struct scenario_result *r, uint64_t status, const struct exit_stats *now,
 		  uint64_t checkpoints)
 {
@@ -256,6 +267,13 @@ void stats_print_table(const struct fmt_sink *out, const struct run_summary *s)
 		for (unsigned f = 0; f < r->figure_count; f++)
 			fmt_print(out, "  %s: %llu", r->figures[f].key,
 				  (unsigned long long)r->figures[f].value);
+		for (unsigned x = 0, first = 1; x < VMX_EXIT_REASON_COUNT; x++) {
+			if (!r->other_exits[x])
+				continue;
+			fmt_print(out, "%s%s=%llu", first ? "  | other vCPUs: " : "  ",
+				  vmx_exit_reason_name(x), (unsigned long long)r->other_exits[x]);
+			first = 0;
+		}
 		fmt_print(out, "\n");
 	}
 	stats_print_ladder(out, s);
@@ -274,6 +292,15 @@ static uint64_t scenario_exit_total(const struct scenario_result *r)
 
 	for (unsigned x = 0; x < VMX_EXIT_REASON_COUNT; x++)
 		total += r->exits[x];
+	return total;
+}
+
+static uint64_t scenario_other_total(const struct scenario_result *r)
+{
+	uint64_t total = 0;
+
+	for (unsigned x = 0; x < VMX_EXIT_REASON_COUNT; x++)
+		total += r->other_exits[x];
 	return total;
 }
 
@@ -303,9 +330,9 @@ static const struct scenario_result *ladder_cell(const struct run_summary *s, co
 }
 
 /* Exits per interrupt in hundredths, rounded. */
-static uint64_t exits_per_interrupt_x100(const struct scenario_result *r, uint64_t interrupts)
+static uint64_t per_interrupt_x100(uint64_t exits, uint64_t interrupts)
 {
-	return (scenario_exit_total(r) * 100 + interrupts / 2) / interrupts;
+	return (exits * 100 + interrupts / 2) / interrupts;
 }
 
 static bool first_of_name(const struct run_summary *s, unsigned index)
@@ -317,9 +344,14 @@ static bool first_of_name(const struct run_summary *s, unsigned index)
 	return true;
 }
 
-void stats_print_ladder(const struct fmt_sink *out, const struct run_summary *s)
+/* One ladder table: exits per interrupt on the scenario's own vCPU (the sender, for the SMP
+ * scenarios), or on the other vCPUs together (the receivers; only with more than one vCPU). */
+static void print_ladder(const struct fmt_sink *out, const struct run_summary *s, bool others)
 {
 	bool header = false;
+
+	if (others && s->cpu_count < 2)
+		return;
 
 	for (unsigned i = 0; i < s->scenario_count; i++) {
 		const char *name = s->scenarios[i].name;
@@ -333,7 +365,11 @@ void stats_print_ladder(const struct fmt_sink *out, const struct run_summary *s)
 		if (!any)
 			continue;
 		if (!header) {
-			fmt_print(out, "ladder: VM exits per interrupt\n  %-26s", "scenario");
+			fmt_print(out, "%s\n  %-26s",
+				  others ? "ladder: VM exits per interrupt on the other vCPUs "
+					   "(receivers)"
+					 : "ladder: VM exits per interrupt",
+				  "scenario");
 			for (unsigned m = 0; m < ARRAY_SIZE(ladder_modes); m++)
 				fmt_print(out, " %10s", ladder_modes[m]);
 			fmt_print(out, "\n");
@@ -345,7 +381,9 @@ void stats_print_ladder(const struct fmt_sink *out, const struct run_summary *s)
 				ladder_cell(s, name, ladder_modes[m], &interrupts);
 
 			if (r) {
-				uint64_t x100 = exits_per_interrupt_x100(r, interrupts);
+				uint64_t x100 = per_interrupt_x100(
+					others ? scenario_other_total(r) : scenario_exit_total(r),
+					interrupts);
 
 				fmt_print(out, " %7llu.%02llu", (unsigned long long)(x100 / 100),
 					  (unsigned long long)(x100 % 100));
@@ -355,6 +393,12 @@ void stats_print_ladder(const struct fmt_sink *out, const struct run_summary *s)
 		}
 		fmt_print(out, "\n");
 	}
+}
+
+void stats_print_ladder(const struct fmt_sink *out, const struct run_summary *s)
+{
+	print_ladder(out, s, false);
+	print_ladder(out, s, true);
 }
 
 static void json_ladder(const struct fmt_sink *out, const struct run_summary *s)
@@ -381,13 +425,18 @@ static void json_ladder(const struct fmt_sink *out, const struct run_summary *s)
 				fmt_print(out, ": {");
 				first_row = false;
 			}
-			x100 = exits_per_interrupt_x100(r, interrupts);
+			x100 = per_interrupt_x100(scenario_exit_total(r), interrupts);
 			fmt_print(out, "%s\"%s\": {\"exits\": %llu, \"interrupts\": %llu, "
-				  "\"exits_per_interrupt\": %llu.%02llu}",
+				  "\"exits_per_interrupt\": %llu.%02llu",
 				  first_cell ? "" : ", ", ladder_modes[m],
 				  (unsigned long long)scenario_exit_total(r),
 				  (unsigned long long)interrupts, (unsigned long long)(x100 / 100),
 				  (unsigned long long)(x100 % 100));
+			x100 = per_interrupt_x100(scenario_other_total(r), interrupts);
+			fmt_print(out, ", \"exits_other_vcpus\": %llu, "
+				  "\"other_vcpus_exits_per_interrupt\": %llu.%02llu}",
+				  (unsigned long long)scenario_other_total(r),
+				  (unsigned long long)(x100 / 100), (unsigned long long)(x100 % 100));
 			first_cell = false;
 		}
 		if (!first_cell)
@@ -486,6 +535,15 @@ static void json_scenario(const struct fmt_sink *out, const struct scenario_resu
 			continue;
 		fmt_print(out, "%s\"%s\": %llu", first ? "" : ", ", vmx_exit_reason_name(x),
 			  (unsigned long long)r->exits[x]);
+		first = false;
+	}
+	fmt_print(out, "}, \"exits_other_vcpus\": {");
+	first = true;
+	for (unsigned x = 0; x < VMX_EXIT_REASON_COUNT; x++) {
+		if (!r->other_exits[x])
+			continue;
+		fmt_print(out, "%s\"%s\": %llu", first ? "" : ", ", vmx_exit_reason_name(x),
+			  (unsigned long long)r->other_exits[x]);
 		first = false;
 	}
 	fmt_print(out, "}, \"extint_injected\": %llu", (unsigned long long)r->extint_injected);

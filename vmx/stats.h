@@ -56,6 +56,9 @@ struct scenario_result {
 	/* Exits by basic reason between BEGIN and END, not counting the checkpoint hypercalls
 	 * (BEGIN, END, REPORT) themselves. */
 	uint64_t exits[VMX_EXIT_REASON_COUNT];
+	/* The same span on the other vCPUs together (with SMP: the receivers of the scenario's
+	 * IPIs and device interrupts; 0 with one vCPU). Holds the snapshot until the end. */
+	uint64_t other_exits[VMX_EXIT_REASON_COUNT];
 	uint64_t root_cycles;         /* root-mode cycles of the timed exits among them */
 	/* What the interrupt path did (filled by the caller at END from its counters). */
 	uint64_t injected;            /* interrupts injected at VM entry */
@@ -74,6 +77,11 @@ struct scenario_result {
 	unsigned figure_count;
 	struct scenario_figure figures[STATS_MAX_REPORTS];
 };
+
+/* The other vCPUs' exit counts by reason, summed (`now`), at BEGIN and at END or when the
+ * scenario was interrupted: other_exits becomes the difference. */
+void scenario_others_begin(struct scenario_result *r, const uint64_t now[VMX_EXIT_REASON_COUNT]);
+void scenario_others_end(struct scenario_result *r, const uint64_t now[VMX_EXIT_REASON_COUNT]);
 
 /* Snapshot of the counts at BEGIN. */
 void scenario_begin(struct scenario_result *r, const char *name, const char *mode,

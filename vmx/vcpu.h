@@ -64,12 +64,14 @@ struct vcpu_inbox {
 	uint64_t level[4];            /* fixed interrupts, level-triggered (TMR set on acceptance) */
 	uint32_t events;              /* VCPU_EVENT_* */
 	uint32_t sipi_vector;         /* with VCPU_EVENT_SIPI: the start-up IPI's vector */
+	uint32_t mode;                /* with VCPU_EVENT_MODE: the delivery mode to switch to */
 };
 
 #define VCPU_EVENT_NMI (1u << 0)
 #define VCPU_EVENT_INIT (1u << 1)
 #define VCPU_EVENT_SIPI (1u << 2)
 #define VCPU_EVENT_STOP (1u << 3)     /* the run is over: leave the run loop */
+#define VCPU_EVENT_MODE (1u << 4)     /* the guest switched the delivery mode (SET_MODE) */
 
 /* Where a vCPU's CPU is, for senders deciding whether to kick it (vcpu.where). */
 enum vcpu_where {

@@ -692,20 +692,22 @@ static void test_json(void **state)
 	assert_has(canon,
 		   "\"scenarios\": ["
 		   "{\"apic_write\": {}, \"ended\": true, \"eoi_induced\": {}, "
-		   "\"exits\": {\"APIC_WRITE\": 3, \"VMCALL\": 1}, \"extint_injected\": 0, "
+		   "\"exits\": {\"APIC_WRITE\": 3, \"VMCALL\": 1}, \"exits_other_vcpus\": {}, "
+		   "\"extint_injected\": 0, "
 		   "\"extint_window_exits\": 0, \"figures\": {\"ipi_latency_cycles\": 1234}, "
 		   "\"injected\": 0, \"ioapic_access\": {}, \"mode\": \"\", \"name\": \"ipi\", "
 		   "\"passed\": true, \"pi_notifications\": 0, \"pir_drained\": 0, \"posted\": 0, "
 		   "\"remote_irr_clears\": 0, \"root_cycles\": 0, \"status\": 0}, "
 		   "{\"apic_write\": {}, \"ended\": true, \"eoi_induced\": {}, "
-		   "\"exits\": {\"PREEMPTION_TIMER\": 10}, \"extint_injected\": 0, "
+		   "\"exits\": {\"PREEMPTION_TIMER\": 10}, \"exits_other_vcpus\": {}, "
+		   "\"extint_injected\": 0, "
 		   "\"extint_window_exits\": 0, \"figures\": {\"tab\\there\": 0, \"ticks\": 10}, "
 		   "\"injected\": 0, \"ioapic_access\": {}, \"mode\": \"\", "
 		   "\"name\": \"timer \\\"fast\\\"\\\\x\", \"passed\": false, "
 		   "\"pi_notifications\": 0, \"pir_drained\": 0, \"posted\": 0, "
 		   "\"remote_irr_clears\": 0, \"root_cycles\": 0, \"status\": 2}, "
 		   "{\"apic_write\": {}, \"ended\": false, \"eoi_induced\": {}, \"exits\": {}, "
-		   "\"extint_injected\": 0, \"extint_window_exits\": 0, \"figures\": {}, "
+		   "\"exits_other_vcpus\": {}, \"extint_injected\": 0, \"extint_window_exits\": 0, \"figures\": {}, "
 		   "\"injected\": 0, \"ioapic_access\": {}, \"mode\": \"\", \"name\": \"hang\", "
 		   "\"passed\": false, \"pi_notifications\": 0, \"pir_drained\": 0, \"posted\": 0, "
 		   "\"remote_irr_clears\": 0, \"root_cycles\": 0, \"status\": 0}]");
@@ -748,6 +750,37 @@ static void test_json_nulls_and_empty(void **state)
 	assert_has(canon, "\"success\": true");
 }
 
+/* The other vCPUs' exits over a scenario (SMP: the receivers): the difference of two sums,
+ * in the scenario's JSON, its table line and a second ladder table only with several vCPUs. */
+static void test_scenario_other_vcpus(void **state)
+{
+	struct run_fixture f;
+	uint64_t begin[VMX_EXIT_REASON_COUNT] = { 0 }, end[VMX_EXIT_REASON_COUNT] = { 0 };
+	struct scenario_result *r;
+	const char *canon, *text;
+
+	(void)state;
+	run_fixture_init(&f);
+	r = &f.scenarios[0];
+	begin[EXIT_REASON_HLT] = 5;
+	begin[EXIT_REASON_EXTERNAL_INTERRUPT] = 7;
+	end[EXIT_REASON_HLT] = 15;
+	end[EXIT_REASON_EXTERNAL_INTERRUPT] = 7;
+	end[EXIT_REASON_APIC_WRITE] = 2;
+	scenario_others_begin(r, begin);
+	scenario_others_end(r, end);
+	assert_int_equal(r->other_exits[EXIT_REASON_HLT], 10);
+	assert_int_equal(r->other_exits[EXIT_REASON_EXTERNAL_INTERRUPT], 0);
+	assert_int_equal(r->other_exits[EXIT_REASON_APIC_WRITE], 2);
+	canon = canonical_json(render(stats_print_json, &f.summary));
+	assert_has(canon, "\"exits_other_vcpus\": {\"APIC_WRITE\": 2, \"HLT\": 10}");
+	text = render(stats_print_table, &f.summary);
+	assert_has(text, "  | other vCPUs: HLT=10  APIC_WRITE=2");
+	f.summary.cpu_count = 1;
+	text = render(stats_print_table, &f.summary);
+	assert_lacks(text, "on the other vCPUs (receivers)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -756,6 +789,7 @@ int main(void)
 		cmocka_unit_test(test_scenario_deltas),
 		cmocka_unit_test(test_scenario_end_status_and_checkpoints),
 		cmocka_unit_test(test_scenario_interrupted),
+		cmocka_unit_test(test_scenario_other_vcpus),
 		cmocka_unit_test(test_json_utf8),
 		cmocka_unit_test(test_scenario_names_truncated),
 		cmocka_unit_test(test_scenario_figures),
