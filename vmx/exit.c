@@ -75,9 +75,9 @@ static enum exit_action handle_external_interrupt(struct vcpu *v, uint64_t quali
 	/* Another CPU's kick, or a posted-interrupt notification this CPU cannot process itself:
 	 * what was sent is taken before the next entry (apic_before_entry). */
 	if ((info & INTR_INFO_VECTOR_MASK) == HOST_VECTOR_KICK)
-		v->kicks_received++;
+		v->stats.events.kicks++;
 	else if ((info & INTR_INFO_VECTOR_MASK) == HOST_VECTOR_POSTED)
-		v->notification_exits++;
+		v->stats.events.notification_exits++;
 	log_debug("apicvisor: host interrupt vector %u during the guest\n",
 		  info & INTR_INFO_VECTOR_MASK);
 	return EXIT_ACTION_RESUME;

@@ -158,7 +158,7 @@ static bool take_cpu_events(struct vcpu *v)
 		vlapic_init_signal(v->vlapic);
 		vmcs_guest_init_state(v);
 		v->waiting_for_sipi = true;
-		v->inits_taken++;
+		v->stats.events.inits++;
 	}
 	if (events & VCPU_EVENT_SIPI) {
 		uint8_t vector = (uint8_t)__atomic_load_n(&v->inbox.sipi_vector, __ATOMIC_SEQ_CST);
@@ -166,9 +166,9 @@ static bool take_cpu_events(struct vcpu *v)
 		if (v->waiting_for_sipi) {
 			vmcs_guest_startup(vector);
 			v->waiting_for_sipi = false;
-			v->sipis_taken++;
+			v->stats.events.sipis++;
 		} else {
-			v->sipis_ignored++;
+			v->stats.events.sipis_ignored++;
 		}
 	}
 	return true;
@@ -208,14 +208,14 @@ void vmx_run(struct vcpu *v)
 	for (;;) {
 		/* An AP's vCPU may start before the BSP has counted the vCPUs: it waits anyway. */
 		if (vcpu_count > 1 || v->waiting_for_sipi) {
-			uint64_t before = v->inits_taken + v->sipis_taken;
+			uint64_t before = v->stats.events.inits + v->stats.events.sipis;
 
 			if (!take_cpu_events(v) || !wait_for_sipi(v)) {
 				v->stopped_by_others = true;
 				break;
 			}
 			/* Reset or started: the entry is prepared for the new state. */
-			if (v->inits_taken + v->sipis_taken != before)
+			if (v->stats.events.inits + v->stats.events.sipis != before)
 				apic_before_entry(v);
 		}
 		if (vcpu_count > 1 && !apic_announce_entry(v)) {

@@ -213,6 +213,14 @@ static void print_cpu_table(const struct fmt_sink *out, unsigned cpu, const stru
 	if (st->out_of_range)
 		fmt_print(out, "  %-24s %10llu\n", "(reason out of range)",
 			  (unsigned long long)st->out_of_range);
+	if (st->events.inits || st->events.sipis || st->events.sipis_ignored || st->events.kicks ||
+	    st->events.notification_exits)
+		fmt_print(out, "  from other CPUs: %llu INIT, %llu SIPI (%llu ignored), %llu kicks, "
+			  "%llu notification exits\n", (unsigned long long)st->events.inits,
+			  (unsigned long long)st->events.sipis,
+			  (unsigned long long)st->events.sipis_ignored,
+			  (unsigned long long)st->events.kicks,
+			  (unsigned long long)st->events.notification_exits);
 }
 
 void stats_print_table(const struct fmt_sink *out, const struct run_summary *s)
@@ -233,6 +241,14 @@ void stats_print_table(const struct fmt_sink *out, const struct run_summary *s)
 	fmt_print(out, "\n");
 	for (unsigned c = 0; c < s->cpu_count; c++)
 		print_cpu_table(out, c, s->cpus[c]);
+	if (s->cpu_count > 1) {
+		uint64_t total = 0;
+
+		for (unsigned c = 0; c < s->cpu_count; c++)
+			total += exit_stats_total(s->cpus[c]);
+		fmt_print(out, "all %u vCPUs: %llu VM exits\n", s->cpu_count,
+			  (unsigned long long)total);
+	}
 	if (s->msr_gp_injected || s->io_unhandled)
 		fmt_print(out, "#GP injected for unhandled MSRs: %llu; accesses to unemulated ports: "
 			  "%llu\n", (unsigned long long)s->msr_gp_injected,
@@ -516,7 +532,12 @@ static void json_cpu(const struct fmt_sink *out, unsigned cpu, const struct exit
 			  (unsigned long long)e->cycles_max);
 		first = false;
 	}
-	fmt_print(out, "]}");
+	fmt_print(out, "], \"inits\": %llu, \"sipis\": %llu, \"sipis_ignored\": %llu, "
+		  "\"kicks\": %llu, \"notification_exits\": %llu}",
+		  (unsigned long long)st->events.inits, (unsigned long long)st->events.sipis,
+		  (unsigned long long)st->events.sipis_ignored,
+		  (unsigned long long)st->events.kicks,
+		  (unsigned long long)st->events.notification_exits);
 }
 
 static void json_scenario(const struct fmt_sink *out, const struct scenario_result *r)

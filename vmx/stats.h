@@ -20,9 +20,20 @@ struct exit_stat {
 	uint64_t cycles_max;
 };
 
+/* What other CPUs did to a vCPU (SMP), counted by the vCPU itself. */
+struct vcpu_event_stats {
+	uint64_t inits;               /* INITs taken: reset, held in root mode */
+	uint64_t sipis;               /* start-up IPIs that started it */
+	uint64_t sipis_ignored;       /* start-up IPIs that found it running (SDM Vol. 3A §11.6.1) */
+	uint64_t kicks;               /* external-interrupt exits for the kick vector */
+	uint64_t notification_exits;  /* ... for the posted-interrupt notification vector (a CPU
+				       * without posted-interrupt processing: the software path) */
+};
+
 struct exit_stats {
 	struct exit_stat reason[VMX_EXIT_REASON_COUNT];
 	uint64_t out_of_range;        /* basic reasons >= VMX_EXIT_REASON_COUNT */
+	struct vcpu_event_stats events;
 };
 
 void exit_stats_init(struct exit_stats *s);

@@ -89,12 +89,6 @@ struct vcpu {
 	uint32_t where;               /* enum vcpu_where, written by its own CPU */
 	bool waiting_for_sipi;        /* after INIT (or from the start, APs): held in root mode */
 	bool stopped_by_others;       /* left the run loop because the run ended elsewhere */
-	uint64_t kicks_received;      /* external-interrupt exits for HOST_VECTOR_KICK */
-	uint64_t notification_exits;  /* ... for HOST_VECTOR_POSTED (no posted-interrupt
-				       * processing in the CPU: the software path) */
-	uint64_t inits_taken;
-	uint64_t sipis_taken;
-	uint64_t sipis_ignored;       /* start-up IPIs that found it not waiting for one */
 	struct guest *guest;
 	void *vmcs;                   /* 4 KiB region, physical == virtual */
 	bool launched;                /* VMLAUNCH done: later entries use VMRESUME */

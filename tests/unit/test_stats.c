@@ -680,7 +680,8 @@ static void test_json(void **state)
 		   "{\"count\": 2, \"cycles_avg\": 400, \"cycles_max\": 500, \"cycles_min\": 300, "
 		   "\"cycles_sum\": 800, \"name\": \"IO_INSTRUCTION\", \"reason\": 30, "
 		   "\"untimed\": 0}"
-		   "], \"out_of_range\": 0, \"total_exits\": 3}, "
+		   "], \"inits\": 0, \"kicks\": 0, \"notification_exits\": 0, \"out_of_range\": 0, "
+		   "\"sipis\": 0, \"sipis_ignored\": 0, \"total_exits\": 3}, "
 		   "{\"cpu\": 1, \"exits\": ["
 		   "{\"count\": 1, \"cycles_avg\": 0, \"cycles_max\": 0, \"cycles_min\": 0, "
 		   "\"cycles_sum\": 0, \"name\": \"CPUID\", \"reason\": 10, \"untimed\": 1}, "
@@ -688,7 +689,8 @@ static void test_json(void **state)
 		   "\"cycles_sum\": 50, \"name\": \"HLT\", \"reason\": 12, \"untimed\": 0}, "
 		   "{\"count\": 6, \"cycles_avg\": 200, \"cycles_max\": 300, \"cycles_min\": 100, "
 		   "\"cycles_sum\": 400, \"name\": \"VMCALL\", \"reason\": 18, \"untimed\": 4}"
-		   "], \"out_of_range\": 1, \"total_exits\": 9}]");
+		   "], \"inits\": 0, \"kicks\": 0, \"notification_exits\": 0, \"out_of_range\": 1, "
+		   "\"sipis\": 0, \"sipis_ignored\": 0, \"total_exits\": 9}]");
 	assert_has(canon,
 		   "\"scenarios\": ["
 		   "{\"apic_write\": {}, \"ended\": true, \"eoi_induced\": {}, "
@@ -735,8 +737,9 @@ static void test_json_nulls_and_empty(void **state)
 	assert_has(canon, "\"args\": \"\"");
 	assert_has(canon, "\"end\": \"timeout\"");
 	assert_has(canon, "\"success\": false");
-	assert_has(canon, "\"cpus\": [{\"cpu\": 0, \"exits\": [], \"out_of_range\": 0, "
-			  "\"total_exits\": 0}]");
+	assert_has(canon, "\"cpus\": [{\"cpu\": 0, \"exits\": [], \"inits\": 0, \"kicks\": 0, "
+			  "\"notification_exits\": 0, \"out_of_range\": 0, \"sipis\": 0, "
+			  "\"sipis_ignored\": 0, \"total_exits\": 0}]");
 	assert_has(canon, "\"scenarios\": [{\"apic_write\": {}, \"ended\": true, "
 			  "\"eoi_induced\": {}, \"exits\": {\"APIC_WRITE\": 3, \"VMCALL\": 1}, ");
 
@@ -776,9 +779,18 @@ static void test_scenario_other_vcpus(void **state)
 	assert_has(canon, "\"exits_other_vcpus\": {\"APIC_WRITE\": 2, \"HLT\": 10}");
 	text = render(stats_print_table, &f.summary);
 	assert_has(text, "  | other vCPUs: HLT=10  APIC_WRITE=2");
+	f.cpu1.events = (struct vcpu_event_stats){ 1, 1, 1, 12, 3 };
+	text = render(stats_print_table, &f.summary);
+	assert_has(text, "  from other CPUs: 1 INIT, 1 SIPI (1 ignored), 12 kicks, 3 notification "
+			 "exits\n");
+	assert_has(text, "all 2 vCPUs: 12 VM exits\n");
+	canon = canonical_json(render(stats_print_json, &f.summary));
+	assert_has(canon, "\"inits\": 1, \"kicks\": 12, \"notification_exits\": 3, "
+			  "\"out_of_range\": 1, \"sipis\": 1, \"sipis_ignored\": 1");
 	f.summary.cpu_count = 1;
 	text = render(stats_print_table, &f.summary);
 	assert_lacks(text, "on the other vCPUs (receivers)");
+	assert_lacks(text, "all 1 vCPUs");
 }
 
 int main(void)
