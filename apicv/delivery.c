@@ -338,6 +338,12 @@ void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t
 	vlapic_set_maxphyaddr(v->vlapic, maxphyaddr);
 	memset(pages->pi_desc, 0, sizeof(*pages->pi_desc));
 	pages->pi_desc->notification_vector = POSTED_INTERRUPT_VECTOR;
+	/* NDST: where a notification goes, in the physical APIC's format (SDM Vol. 3C Table 30-1:
+	 * xAPIC ID in bits 15:8; an IOMMU posting here reads it, a CPU does not). SN stays set
+	 * while the vCPU is outside non-root operation; apic_announce_entry clears it. */
+	pages->pi_desc->notification_destination =
+		host_apic_x2apic() ? v->host_apic_id : v->host_apic_id << 8;
+	pages->pi_desc->control = PI_CONTROL_SN;
 	v->apic_page_changed = false;
 	v->timer_dirty = true;
 }

@@ -20,6 +20,11 @@ static bool x2apic(void)
 	return rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_X2APIC_ENABLE;
 }
 
+bool host_apic_x2apic(void)
+{
+	return x2apic();
+}
+
 static volatile uint32_t *mmio(uint32_t offset)
 {
 	return (volatile uint32_t *)(uintptr_t)((rdmsr(MSR_IA32_APIC_BASE) & ~0xFFFull) + offset);

@@ -15,6 +15,8 @@ void host_apic_eoi(void);
 void host_apic_send_self(uint8_t vector);
 /* An NMI to this CPU (no shorthand: "self" allows fixed delivery only, SDM Vol. 3A §11.6.1). */
 void host_apic_send_self_nmi(void);
+/* Whether this CPU's local APIC is in x2APIC mode. */
+bool host_apic_x2apic(void);
 /* This CPU's APIC ID (8-bit in xAPIC mode, 32-bit in x2APIC mode). */
 uint32_t host_apic_id(void);
 /* INIT (assert, edge) to the CPU with `apic_id`: it resets and waits for a start-up IPI. */
