@@ -112,3 +112,69 @@ uint32_t acpi_pm_timer_read(uint16_t port)
 {
 	return cpu_inl(port);
 }
+
+/* Longer is taken for a wild length field rather than read (SeaBIOS's largest table, the
+ * DSDT, is a few KiB). */
+#define ACPI_MAX_TABLE_BYTES 0x100000u
+#define ACPI_4_GIB 0x100000000ull
+
+/* The System Description Table at `address`, or NULL where it is not one acpi_find_table
+ * takes (its comment says which); `signature` NULL: any. */
+static const uint8_t *acpi_table_at(const struct multiboot_info *info, uint64_t address,
+				    const char *signature)
+{
+	uint32_t type;
+
+	if (address == 0 || address > ACPI_4_GIB - ACPI_SDT_HEADER_SIZE)
+		return NULL;
+	type = multiboot_mmap_type_at(info, address, ACPI_SDT_HEADER_SIZE);
+	if (type == MULTIBOOT_MMAP_NONE || type == MULTIBOOT_MMAP_AVAILABLE)
+		return NULL;
+
+	const uint8_t *table = acpi_physical((uint32_t)address);
+	uint32_t length = acpi_read32(table, ACPI_SDT_LENGTH);
+
+	if (signature != NULL &&
+	    memcmp(table + ACPI_SDT_SIGNATURE, signature, ACPI_SDT_SIGNATURE_SIZE) != 0)
+		return NULL;
+	if (length < ACPI_SDT_HEADER_SIZE || length > ACPI_MAX_TABLE_BYTES ||
+	    address + length > ACPI_4_GIB ||
+	    multiboot_mmap_type_at(info, address, length) != type ||
+	    acpi_byte_sum(table, length) != 0)
+		return NULL;
+	return table;
+}
+
+const uint8_t *acpi_find_table(const struct multiboot_info *info, const char *signature)
+{
+	struct acpi_rsdp_search search;
+
+	if (!(info->flags & MULTIBOOT_INFO_MEM_MAP))
+		return NULL;
+	acpi_find_rsdp(&search);
+	if (search.rsdp == 0)
+		return NULL;
+
+	const uint8_t *rsdp = acpi_physical(search.rsdp);
+	uint64_t xsdt = rsdp[ACPI_RSDP_REVISION] >= ACPI_RSDP_REVISION_2 ?
+				acpi_read64(rsdp, ACPI_RSDP_XSDT_ADDRESS) : 0;
+	bool extended = xsdt != 0;
+	size_t entry_size = extended ? ACPI_XSDT_ENTRY_SIZE : ACPI_RSDT_ENTRY_SIZE;
+	const uint8_t *root = acpi_table_at(info, extended ? xsdt :
+					    acpi_read32(rsdp, ACPI_RSDP_RSDT_ADDRESS),
+					    extended ? "XSDT" : "RSDT");
+
+	if (root == NULL)
+		return NULL;
+
+	uint32_t length = acpi_read32(root, ACPI_SDT_LENGTH);
+
+	for (size_t at = ACPI_SDT_HEADER_SIZE; at + entry_size <= length; at += entry_size) {
+		uint64_t address = extended ? acpi_read64(root, at) : acpi_read32(root, at);
+		const uint8_t *table = acpi_table_at(info, address, signature);
+
+		if (table != NULL)
+			return table;
+	}
+	return NULL;
+}

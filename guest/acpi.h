@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "multiboot.h"
+
 /* §5.2.5.3 "Root System Description Pointer (RSDP) Structure". */
 #define ACPI_RSDP_SIGNATURE "RSD PTR "
 #define ACPI_RSDP_SIGNATURE_SIZE 8u
@@ -75,6 +77,11 @@
 #define ACPI_MADT_LOCAL_APIC_ID 3u       /* u8 */
 #define ACPI_MADT_LOCAL_APIC_FLAGS 4u    /* u32 */
 #define ACPI_MADT_LOCAL_APIC_ENABLED (1u << 0)
+/* §5.2.12.12 "Processor Local x2APIC Structure": for APIC IDs that do not fit in 8 bits. */
+#define ACPI_MADT_TYPE_LOCAL_X2APIC 9u
+#define ACPI_MADT_LOCAL_X2APIC_SIZE 16u
+#define ACPI_MADT_LOCAL_X2APIC_ID 4u     /* u32 */
+#define ACPI_MADT_LOCAL_X2APIC_FLAGS 8u  /* u32, as the Processor Local APIC's */
 /* §5.2.12.3 "I/O APIC Structure". */
 #define ACPI_MADT_TYPE_IO_APIC 1u
 #define ACPI_MADT_IO_APIC_SIZE 12u
@@ -116,6 +123,17 @@ struct acpi_rsdp_search {
 };
 
 void acpi_find_rsdp(struct acpi_rsdp_search *search);
+
+/*
+ * The first table with `signature` (4 characters) that the root table lists: the XSDT where a
+ * revision 2 RSDP has one, else the RSDT. The root table and each candidate are taken only
+ * where they lie below 4 GiB, whole, inside one memory map entry that is not available RAM (as
+ * ACPI tables must; under apicvisor a read outside guest RAM would end the run, so nothing is
+ * read before its place is checked), with a length from 36 bytes to 1 MiB and bytes summing to
+ * 0. NULL when there is no such table, or no memory map to check places against. Memory reads
+ * only (acpi_find_rsdp's among them).
+ */
+const uint8_t *acpi_find_table(const struct multiboot_info *info, const char *signature);
 
 /* The PM timer's count: 1 IN32 from `port` (24 bits wide unless TMR_VAL_EXT). */
 uint32_t acpi_pm_timer_read(uint16_t port);
