@@ -12,12 +12,13 @@ GUEST_C_SRCS := guest/main.c guest/scenarios.c guest/scenario_kit.c guest/scenar
 	guest/scenarios_apic.c guest/scenarios_timer.c guest/scenario_irq_kit.c \
 	guest/scenarios_ioapic.c guest/scenarios_isa.c guest/scenarios_platform.c \
 	guest/scenarios_chaos.c guest/scenarios_isolation.c guest/scenarios_hardening.c \
+	guest/smp.c \
 	guest/delivery_mode.c guest/hypercall.c guest/idt.c guest/interrupts.c guest/lapic.c \
 	guest/ioapic.c guest/pic.c guest/pit.c guest/testdev.c guest/serial.c guest/debug_exit.c \
 	guest/acpi.c guest/fw_cfg.c guest/multiboot.c \
 	guest/lib/printf.c guest/lib/string.c
 GUEST_ASM_SRCS := guest/entry.asm guest/exception_stubs.asm guest/interrupt_stubs.asm \
-	guest/chaos_stubs.asm guest/hardening_stubs.asm
+	guest/chaos_stubs.asm guest/hardening_stubs.asm guest/smp_stubs.asm guest/smp_trampoline.asm
 GUEST_OBJS := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(GUEST_C_SRCS)) \
 	$(patsubst guest/%.asm,$(BUILD)/guest/%.o,$(GUEST_ASM_SRCS))
 
@@ -40,7 +41,7 @@ $(BUILD)/guest/%.o: guest/%.asm
 # NASM 2.16.00 and 2.16.01 leave %include'd files out of the -MD output (fixed in 2.16.02,
 # netwide-assembler/nasm pull request #80), so the stubs' shared include is named here too.
 $(BUILD)/guest/exception_stubs.o $(BUILD)/guest/interrupt_stubs.o \
-	$(BUILD)/guest/chaos_stubs.o: guest/stub_frame.inc
+	$(BUILD)/guest/chaos_stubs.o $(BUILD)/guest/smp_stubs.o: guest/stub_frame.inc
 
 $(BUILD)/guest/guest64.elf: $(GUEST_OBJS) guest/guest.ld
 	$(LD) $(GUEST_LDFLAGS) $(GUEST_OBJS) -o $@

@@ -49,6 +49,15 @@ static const char *const scenario_failure_reasons[SCENARIO_FAILURE_COUNT] = {
 						"arrived before BEGIN",
 	[SCENARIO_FAILURE_LOG_OVERFLOW] = "more interrupts arrived than the log holds: the "
 					  "overwritten ones cannot be checked",
+	[SCENARIO_FAILURE_AP_SILENT] = "an application processor did not report in after its "
+				       "INIT and start-up IPIs",
+	[SCENARIO_FAILURE_AP_IDENTITY] = "an application processor reported an APIC ID the MADT "
+					 "does not list for an AP or another AP's, or entered the "
+					 "start-up code twice",
+	[SCENARIO_FAILURE_AP_STUCK] = "an application processor did not take the work sent to it",
+	[SCENARIO_FAILURE_NO_CLOCK] = "no TSC rate to time the start-up IPIs with (CPUID, ACPI PM "
+				      "timer)",
+	[SCENARIO_FAILURE_NO_START_PAGE] = "no free page below 640 KiB for the APs' start-up code",
 };
 
 const char *scenario_failure_reason(enum scenario_failure failure)

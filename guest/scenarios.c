@@ -9,6 +9,7 @@
 #include "scenarios_hardening.h"
 #include "scenarios_reliability.h"
 #include "serial.h"
+#include "smp.h"
 
 /* A function number with apicvisor's signature that no hypercall uses. */
 #define SCENARIO_UNKNOWN_FUNCTION (APICVISOR_HC_SIGNATURE | 0xFFFFu)
@@ -540,6 +541,9 @@ void scenario_run(const char *name, size_t name_len, const struct scenario_conte
 	}
 
 	struct scenario_state state = { .context = context };
+	enum scenario_failure failure = scenario_execute(scenario, &state);
 
-	scenario_conclude(scenario, &state, scenario_execute(scenario, &state), tally);
+	/* An SMP scenario's APs are parked before anything else runs (nothing for the others). */
+	smp_scenario_ended();
+	scenario_conclude(scenario, &state, failure, tally);
 }
