@@ -12,7 +12,7 @@ GUEST_C_SRCS := guest/main.c guest/scenarios.c guest/scenario_kit.c guest/scenar
 	guest/scenarios_apic.c guest/scenarios_timer.c guest/scenario_irq_kit.c \
 	guest/scenarios_ioapic.c guest/scenarios_isa.c guest/scenarios_platform.c \
 	guest/scenarios_chaos.c guest/scenarios_isolation.c guest/scenarios_hardening.c \
-	guest/smp.c \
+	guest/scenarios_smp.c guest/smp.c \
 	guest/delivery_mode.c guest/hypercall.c guest/idt.c guest/interrupts.c guest/lapic.c \
 	guest/ioapic.c guest/pic.c guest/pit.c guest/testdev.c guest/serial.c guest/debug_exit.c \
 	guest/acpi.c guest/fw_cfg.c guest/multiboot.c \

@@ -444,6 +444,7 @@ static const struct scenario_list *const scenario_lists[] = {
 	&scenario_chaos_list,
 	&scenario_isolation_list,
 	&scenario_hardening_list,
+	&scenario_smp_list,
 };
 
 static const struct scenario *scenario_find(const char *name, size_t name_len)

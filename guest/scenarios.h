@@ -340,6 +340,102 @@
  *   pit-short-period * the PIT in mode 2 with count 2, IRQ 0 masked, 100000 PAUSEs, the PIT
  *                    stopped: the guest must get to the end. Figure cycles
  *
+ * The SMP scenarios (scenarios_smp.c, issue 8; smp.h says how APs start, wait for work and are
+ * parked). Each is skipped with "one CPU" when the ACPI MADT lists one enabled local APIC (fails
+ * without a MADT). Each runs in the mode the BSP's APIC is in (IA32_APIC_BASE: xAPIC, or x2APIC
+ * where an earlier scenario left it), the APs put in the same mode. "send v to d" is ICR high
+ * (d << 24) then ICR low (xAPIC) or one WRMSR 830H (x2APIC); "shorthand send" is ICR low only
+ * or one WRMSR 830H. Every fixed interrupt a CPU takes gets one EOI from its handler, in its own
+ * mode (B0H or WRMSR 80BH); an NMI none. The prepare step (not counted): the MADT read (memory
+ * only), RDMSR IA32_APIC_BASE, the APIC prepare in that mode, the TSC rate once (CPUID 0,
+ * 15H, 16H; else 10 ms of the ACPI PM timer, IN32s), the start-up page chosen once (the highest
+ * page below 640 KiB that the memory map reports available and no boot information lies on:
+ * 9E000H, SIPI vector 9EH, on both QEMU and apicvisor); then, in all but init-sipi and
+ * init-sipi-short, every AP started as init-sipi does and handed its work through the mailbox:
+ * a fixed IPI, physical, vector EEH, wakes it from STI; HLT; its work writes what the scenario
+ * says (DFR, LDR, TPR; the LDR read back), says it is ready, and spins (PAUSE, IF = 1): no
+ * access, so an AP only takes interrupts between BEGIN and END unless said otherwise. After END
+ * (not counted) each AP gets an INIT by APIC ID (parked: waiting for a SIPI; under QEMU's TCG,
+ * where a fixed IPI can wake such a CPU into the BIOS, also a SIPI into a HLT loop: smp.c's
+ * smp_park), and the BSP's DFR := FFFFFFFFH, LDR := 0 (xAPIC) and TPR := 0. Waits are bounded
+ * by 2 s of the TSC (at least 50000000 cycles); "a quiet spell" is 500000 TSC cycles with
+ * IF = 1. Between BEGIN and END:
+ *   init-sipi        to each AP by APIC ID, in MADT order: send 0000C500H (INIT, level-
+ *                    triggered, assert), ICR-low reads until the delivery status (bit 12) is 0
+ *                    (xAPIC), 10 ms, send 000046VVH (SIPI, vector VV = the page >> 12), ICR-low
+ *                    reads, 200 us, the same SIPI again, ICR-low reads, 200 us; then up to 1 s
+ *                    for that AP to report in (with its APIC ID). Each AP: real mode at VV00:0,
+ *                    the page's park word read (0), LOCK INC of its entry count, LGDT, CR0.PE,
+ *                    far jump; CR4 := the BSP's (PAE), CR3 := the BSP's, RDMSR and WRMSR
+ *                    IA32_EFER (LME), CR0 := the BSP's (PG), far jump to 64-bit code; LOCK XADD
+ *                    of a stack slot, LGDT of the BSP's GDT, LIDT of the shared IDT; RDMSR
+ *                    IA32_APIC_BASE (WRMSRs to change the mode where it differs from the
+ *                    BSP's), ID read, SVR := 1FFH, TPR := 0; reports in (memory), STI; HLT.
+ *                    Then a quiet spell. Fails when an AP does not report in, reports an APIC
+ *                    ID the MADT does not list for an AP or another AP's, or the page was
+ *                    entered more often than APs reported in (a second SIPI must not restart
+ *                    a running CPU). Figures cpus (the MADT's), cpus_up (the BSP and the APs
+ *                    that reported in), sipi_vector, microseconds_to_all_up
+ *   init-sipi-short  as init-sipi with the shortest sequence: shorthand send 000C4500H (INIT to
+ *                    all excluding self), shorthand send 000C46VVH (SIPI to all excluding
+ *                    self), no delay, no delivery-status read; then up to 1 s for every AP
+ *   ipi-pingpong     vCPU 1 (APIC ID 1, else the first AP) is handed the pong side: for each of
+ *                    n rounds it spins until it has taken the ping (vector A1H), then sends A2H
+ *                    to the BSP. The BSP: n times send A1H to vCPU 1, spin until the pong
+ *                    arrived; a quiet spell. Each side takes exactly n, nothing else. Figures
+ *                    round_trips, target_apic_id, cycles_per_round_trip, interrupts (2n)
+ *   ipi-broadcast    N = min(n, 20) rounds of a shorthand send of A3H to all excluding self,
+ *                    each awaited on every AP; a quiet spell. Every AP takes exactly N, the BSP
+ *                    none. Figures rounds, receivers, interrupts
+ *   ipi-logical-flat (xAPIC, at most 8 CPUs; skipped otherwise) prepare: DFR := FFFFFFFFH on
+ *                    every CPU, LDR := 1 << (24 + i) on CPU i (the BSP is 0). Then one send of
+ *                    A4H (fixed, logical) to each destination: each AP's bit alone, every AP,
+ *                    03H (the BSP and CPU 1), AAH and 55H (masked to the CPUs; 55H only when
+ *                    more than the BSP), a bit no CPU has (fewer than 8 CPUs), FFH (everyone);
+ *                    after each, the CPUs it names must have taken one more (awaited) and,
+ *                    after a quiet spell, no other one. Figures destinations, interrupts
+ *   ipi-logical-cluster  xAPIC: DFR := 0FFFFFFFH on every CPU, CPU i in cluster 1 + i % C
+ *                    with member bit i / C (C = 2, or more where more than 8 CPUs need them);
+ *                    destinations: each AP's logical ID, every member of each cluster (c << 4
+ *                    | FH), a cluster no CPU is in, FFH (broadcast to every cluster; left out,
+ *                    noted, under QEMU's TCG, whose APIC takes FFH for cluster FH). x2APIC: the
+ *                    logical IDs the CPUs derive from their APIC IDs (LDR read in prepare, must
+ *                    be (ID[19:4] << 16) | 1 << ID[3:0]); destinations: each CPU's, every member
+ *                    of the BSP's cluster, a cluster no CPU is in, FFFFFFFFH. Sends of A5H
+ *                    (fixed, logical) checked as in ipi-logical-flat
+ *   ipi-lowest-priority  prepare: the flat model as ipi-logical-flat (xAPIC, at most 8 CPUs)
+ *                    or the x2APIC cluster IDs, and TPR := 10H * i on AP i (at most C0H); the
+ *                    set: every AP in the BSP's cluster (x2APIC) or every AP's bit (flat), not
+ *                    the BSP. N = min(n, 20) sends of D6H, lowest priority (001b), logical, to
+ *                    the set: after each (awaited, then a quiet spell) exactly one more arrival
+ *                    in all, none at the BSP or outside the set. Which AP took them is
+ *                    reported, not checked (the SDM leaves the choice to the platform). Figures
+ *                    rounds, interrupts, to_lowest_tpr; a note per AP
+ *   ipi-nmi          N = min(n, 20) sends of an NMI (delivery mode 100b, physical) to vCPU 1,
+ *                    each awaited (its NMI handler counts; no EOI); a quiet spell. vCPU 1 takes
+ *                    exactly N, no other CPU any. Figure nmis
+ *   ipi-to-halted    vCPU 1 is handed the halting side: for each of N = min(n, 20) rounds it
+ *                    says so, then STI; HLT (with IF = 0 before) until it has taken A7H, which
+ *                    must have interrupted it right after the HLT. The BSP waits for its word,
+ *                    a quiet spell (so that it halts), then sends A7H to it and waits until it
+ *                    is awake. Figures wakeups, cycles_to_wakeup_max (send to the AP's word),
+ *                    interrupts
+ *   ioapic-to-vcpu1  (prepare: the MADT first ("one CPU"); under plain QEMU skipped without
+ *                    pc-testdev, found by its scratch port E0H reading back (OUT32, IN32); the
+ *                    I/O APIC's VER, every pin masked, the 8259s initialized masked, lines 10
+ *                    and 11 low) RTE 10 := A8H edge, physical destination vCPU 1's APIC ID;
+ *                    N = min(n, 20) pulses on 10 (as ioapic-edge), each awaited on vCPU 1; a
+ *                    quiet spell; mask 10. RTE 11 := A9H level, the same destination; line 11
+ *                    := 1: vCPU 1 takes A9H once, its handler does line 11 := 0 before the EOI;
+ *                    a quiet spell; remote IRR 11 must be 0 (vCPU 1's EOI reached the I/O
+ *                    APIC); mask 11, line 11 := 0. No other CPU takes any. Figures pulses,
+ *                    target_apic_id, interrupts (N + 1)
+ *   msi-to-vcpu1     (apicvisor only: QEMU's pc-testdev has no MSI ports; the MADT is read
+ *                    first, so one CPU is "one CPU") OUT32 2210H (FEE00000H | vCPU 1's APIC ID
+ *                    << 12), OUT32 2214H (AAH: fixed, edge); N = min(n, 20) OUT8s to 2218H,
+ *                    each awaited on vCPU 1; a quiet spell. vCPU 1 takes exactly N, no other
+ *                    CPU any. Figures msis, target_apic_id, interrupts
+ *
  * These never return; the hypervisor must end the run (the integration tests check how):
  *   spin             busy-waits with interrupts off, for the timeout watchdog (without
  *                    apicvisor it spins until the run is stopped from outside)
