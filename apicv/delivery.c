@@ -60,7 +60,7 @@ static const struct apic_platform_ops *board = &no_platform;
 
 void apic_delivery_set_platform(const struct apic_platform_ops *ops)
 {
-	board = ops ? ops : &no_platform;
+	__atomic_store_n(&board, ops ? ops : &no_platform, __ATOMIC_RELEASE);
 }
 
 bool apic_extint_pending(struct vcpu *v)
@@ -147,9 +147,17 @@ static void post_remote(struct vcpu *target, uint8_t vector)
 
 static void inbox_event(struct vcpu *target, uint32_t event, uint8_t sipi_vector)
 {
+	uint32_t old = __atomic_load_n(&target->inbox.events, __ATOMIC_SEQ_CST);
+
 	if (event == VCPU_EVENT_SIPI)
 		__atomic_store_n(&target->inbox.sipi_vector, sipi_vector, __ATOMIC_SEQ_CST);
-	__atomic_fetch_or(&target->inbox.events, event, __ATOMIC_SEQ_CST);
+	/* INIT takes away a start-up IPI still pending: one sent before it found the CPU
+	 * running and was ignored (SDM Vol. 3A §11.6.1), and must not start it after the INIT. */
+	while (!__atomic_compare_exchange_n(&target->inbox.events, &old,
+					    event == VCPU_EVENT_INIT ? (old & ~VCPU_EVENT_SIPI) | event
+								 : old | event,
+					    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
 	kick(target, HOST_VECTOR_KICK);
 }
 
@@ -198,6 +206,11 @@ void apic_stop_vcpu(struct vcpu *target)
 	inbox_event(target, VCPU_EVENT_STOP, 0);
 }
 
+void apic_request_device_sync(struct vcpu *target)
+{
+	inbox_event(target, VCPU_EVENT_DEVICES, 0);
+}
+
 void apic_request_mode(struct vcpu *target, enum apicvisor_mode mode)
 {
 	__atomic_store_n(&target->inbox.mode, (uint32_t)mode, __ATOMIC_SEQ_CST);
@@ -210,9 +223,12 @@ bool apic_deliver_message(uint32_t destination, bool logical, unsigned delivery_
 	uint32_t targets = apic_bus_route_message(bus, destination, logical,
 						  (uint8_t)delivery_mode);
 
-	for (unsigned i = 0; targets; i++, targets >>= 1)
-		if (targets & 1)
+	for (uint32_t left = targets, i = 0; left; i++, left >>= 1)
+		if (left & 1)
 			apic_deliver_to(&vcpus[i], delivery_mode, vector, level);
+	/* Accepted: a level RTE sets remote IRR (each target's vLAPIC takes it on its own CPU;
+	 * one of them that is software-disabled drops it there, as a real APIC would after the
+	 * message left the IOAPIC). */
 	return targets != 0;
 }
 
@@ -259,22 +275,21 @@ bool apic_announce_entry(struct vcpu *v)
 		return false;
 	}
 	/* Posted by a sender that still saw SN set, so it sent no notification: drain it in
-	 * software (prepare the entry again), or with the CPU's posted-interrupt processing send
-	 * the notification this CPU would have got; it is taken at VM entry. */
-	if (v->apic_mode == MODE_POSTED &&
-	    (__atomic_load_n(&pi->control, __ATOMIC_SEQ_CST) & PI_CONTROL_ON)) {
-		if (!v->pi_hardware) {
-			apic_announce_exit(v);
-			return false;
-		}
-		host_apic_send_self(POSTED_INTERRUPT_VECTOR);
-		v->apic_stats.notifications++;
+	 * software (prepare the entry again), or with the CPU's posted-interrupt processing make
+	 * sure a notification is pending (apic_before_entry sent one unless the guest could not
+	 * take interrupts: then draining is right, as there). */
+	if (__atomic_load_n(&pi->control, __ATOMIC_SEQ_CST) & PI_CONTROL_ON) {
+		if (v->apic_mode == MODE_POSTED && v->pi_hardware && v->pi_notified)
+			return true;
+		apic_announce_exit(v);
+		return false;
 	}
 	return true;
 }
 
 void apic_announce_exit(struct vcpu *v)
 {
+	v->pi_notified = false;
 	__atomic_fetch_or(&v->apic_pages.pi_desc->control, (uint16_t)PI_CONTROL_SN,
 			  __ATOMIC_SEQ_CST);
 	__atomic_store_n(&v->where, VCPU_IN_ROOT, __ATOMIC_SEQ_CST);
@@ -429,9 +444,9 @@ static bool x2apic_read_virtualizable(uint32_t msr)
 	       (offset >= APIC_IRR0 && offset <= APIC_IRR7);
 }
 
-static void program_x2apic_msrs(enum apicvisor_mode mode, bool x2apic_virtualized)
+static void program_x2apic_msrs(struct vcpu *v, enum apicvisor_mode mode, bool x2apic_virtualized)
 {
-	uint8_t *bitmap = vmx_active_config->msr_bitmap;
+	uint8_t *bitmap = v->msr_bitmap;
 
 	for (uint32_t msr = X2APIC_MSR_FIRST; msr <= X2APIC_MSR_LAST; msr++) {
 		uint32_t offset = (msr - X2APIC_MSR_FIRST) << 4;
@@ -486,8 +501,14 @@ static void write_guest_interrupt_status(struct vcpu *v)
 	}
 }
 
+static void drain_pir(struct vcpu *v);
+
 enum apicvisor_mode apic_set_mode(struct vcpu *v, enum apicvisor_mode requested)
 {
+	/* Leaving posted mode: what the descriptor holds goes into vIRR first (posted before the
+	 * switch, by this CPU or another), or it would wait there for good. */
+	if (v->apic_mode == MODE_POSTED)
+		drain_pir(v);
 	const char *missing;
 	bool x2apic = vlapic_x2apic_mode(v->vlapic);
 	enum apicvisor_mode mode = vmx_caps_degrade_mode(vmx_active_caps, requested, x2apic,
@@ -538,7 +559,7 @@ enum apicvisor_mode apic_set_mode(struct vcpu *v, enum apicvisor_mode requested)
 		vmcs_write(VMCS_POSTED_INTR_NV, POSTED_INTERRUPT_VECTOR);
 		vmcs_write(VMCS_POSTED_INTR_DESC_ADDR, (uint64_t)(uintptr_t)v->apic_pages.pi_desc);
 	}
-	program_x2apic_msrs(mode, x2apic_virtualized);
+	program_x2apic_msrs(v, mode, x2apic_virtualized);
 	if (v->launched && mode != requested &&
 	    (mode != v->apic_mode || requested != v->apic_mode_requested))
 		log_info("apicvisor: vCPU %u: mode %s requested, lowered to %s: this CPU has no %s\n",
@@ -638,6 +659,7 @@ static void notify_posted(struct vcpu *v)
 	if (!(__atomic_load_n(&pi->control, __ATOMIC_ACQUIRE) & PI_CONTROL_ON))
 		return;
 	host_apic_send_self(POSTED_INTERRUPT_VECTOR);
+	v->pi_notified = true;
 	v->apic_stats.notifications++;
 }
 
@@ -663,6 +685,9 @@ void apic_before_entry(struct vcpu *v)
 			notify_posted(v);
 		else
 			drain_pir(v);
+	} else if (vcpu_count > 1) {
+		/* Another CPU posted while this vCPU was switching away from posted mode. */
+		drain_pir(v);
 	}
 
 	/* NMIs are injected in every mode: APICv has no virtual NMI delivery. */

@@ -122,6 +122,9 @@ bool apic_deliver_message(uint32_t destination, bool logical, unsigned delivery_
 			  uint8_t vector, bool level);
 /* The run is over: `target` leaves its run loop at its next look at the inbox. */
 void apic_stop_vcpu(struct vcpu *target);
+/* Device state that lives with `target` changed on another CPU: it syncs before its next
+ * entry (platform_irq_sync; it is kicked). */
+void apic_request_device_sync(struct vcpu *target);
 /* The guest chose a delivery mode on another vCPU: `target` switches to it before its next
  * entry (it is kicked). A mode applies to the whole VM: the vCPUs share the MSR bitmap and the
  * EPT entry at the APIC base. */

@@ -129,9 +129,11 @@ static void set_gate(unsigned vector, const uint8_t *code, uint8_t ist)
 static void idt_init(void)
 {
 	/* Root mode runs with interrupts off except while a CPU waits halted for a kick: the
-	 * vectors other CPUs send it, and the spurious one, are the only ones it can take. */
-	set_gate(HOST_VECTOR_POSTED, trap_root_interrupt, 0);
-	set_gate(HOST_VECTOR_KICK, trap_root_interrupt, 0);
+	 * vectors other CPUs send it are what it expects then; any other (an interrupt firmware
+	 * left routed to this CPU) is acknowledged the same way rather than faulting, and the
+	 * spurious vector needs no EOI. */
+	for (unsigned v = TRAP_VECTORS; v < 256; v++)
+		set_gate(v, trap_root_interrupt, 0);
 	set_gate(HOST_VECTOR_SPURIOUS, trap_spurious, 0);
 	for (unsigned v = 0; v < TRAP_VECTORS; v++) {
 		/* An NMI in root mode is a platform event, not a hypervisor fault: its handler

@@ -43,6 +43,7 @@ static struct smp_plan smp;
 static struct percpu percpus[MAX_CPUS];
 static void *vmxon_regions[MAX_CPUS];
 static void *vmcs_pages[MAX_CPUS];
+static void *msr_bitmaps[MAX_CPUS];
 static struct apic_pages apic_pages[MAX_CPUS];
 static struct scenario_result *scenario_records[MAX_CPUS];
 static const char *mode_reason;
@@ -265,6 +266,7 @@ static const char *vcpu_setup(unsigned index, unsigned cpu)
 	v->id = index;
 	v->guest = &guest;
 	v->vmcs = vmcs_pages[index];
+	v->msr_bitmap = msr_bitmaps[index];
 	v->scenarios = scenario_records[index];
 	v->host_apic_id = smp.apic_ids[cpu];
 	vcpu_make_current(v);
@@ -431,11 +433,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 
 	/* Everything the hypervisor will ever use, before the firmware's allocator goes away. */
 	vmx_config.io_bitmaps = alloc_guarded(2, "the I/O bitmaps", true);
-	vmx_config.msr_bitmap = alloc_guarded(1, "the MSR bitmap", true);
 	/* Per vCPU; the APIC-access page is one for all (EPT, shared, maps it at the APIC base). */
 	void *apic_access_page = NULL;
 
 	for (unsigned i = 0; i < smp.count; i++) {
+		msr_bitmaps[i] = alloc_guarded(1, "an MSR bitmap", true);
 		vmcs_pages[i] = alloc_guarded(1, "a VMCS", true);
 		scenario_records[i] = alloc_guarded(
 			(VCPU_MAX_SCENARIOS * sizeof(struct scenario_result) + 4095) / 4096,

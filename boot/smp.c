@@ -285,10 +285,14 @@ static bool start_ap(unsigned index, uint32_t apic_id, struct ap_status *s, uint
 			s->vmx_error);
 		return false;
 	default:
-		/* Hold it in wait-for-SIPI, so that it cannot wake later and run stale code. */
+		/* Hold it in wait-for-SIPI, so that it cannot wake later and run stale code (an AP
+		 * that has not reached VMXON: INIT is blocked in VMX root operation, SDM Vol. 3C
+		 * §24.8; this one never set its state past "started", which is before VMXON). */
 		host_apic_send_init(apic_id);
 		kprintf("apicvisor: CPU %u (APIC ID %u): did not come up within %u ms (it %s)\n",
-			index, apic_id, SMP_AP_TIMEOUT_MS, stage_name(trampoline->stage));
+			index, apic_id, SMP_AP_TIMEOUT_MS,
+			s->state == SMP_AP_STARTED ? "loaded its tables and stopped before VMX"
+						   : stage_name(trampoline->stage));
 		return false;
 	}
 }

@@ -77,6 +77,7 @@ protected32:
 
 bits 64
 long64:
+	mov ebx, ebx                    ; RBX[63:32] were never written: zero them (SDM Vol. 1 §3.4.1.1)
 	mov ax, SEL_DATA
 	mov ds, ax
 	mov es, ax

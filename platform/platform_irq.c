@@ -24,7 +24,8 @@
  * whose destination matches. One vCPU: "the local APICs" is this vCPU's vLAPIC.
  */
 static struct {
-	struct vcpu *vcpu;
+	struct vcpu *vcpu;            /* vCPU 0: its CPU runs the device timers, its LINT0 the 8259 */
+	bool lint0;                   /* the 8259's INTR output, as last seen */
 	struct vioapic *ioapic;
 	struct vpic *pic;
 	struct pit *pit;
@@ -67,7 +68,7 @@ static void unit_lock_take(void)
 		return;
 	}
 	if (__atomic_exchange_n(&unit_lock.taken, 1, __ATOMIC_ACQUIRE)) {
-		unit_lock.contended++;
+		__atomic_fetch_add(&unit_lock.contended, 1, __ATOMIC_RELAXED);
 		while (__atomic_exchange_n(&unit_lock.taken, 1, __ATOMIC_ACQUIRE))
 			__builtin_ia32_pause();
 	}
@@ -151,7 +152,12 @@ static void pic_int_changed(void *ctx, bool asserted)
 	struct vcpu *v = ctx;
 
 	vioapic_set_pin(platform.ioapic, 0, asserted);
-	vlapic_set_lint(v->vlapic, 0, asserted);
+	platform.lint0 = asserted;
+	/* vCPU 0's LINT0, on vCPU 0's CPU (its vLAPIC is touched there only). */
+	if (vcpu_current() == v)
+		vlapic_set_lint(v->vlapic, 0, asserted);
+	else
+		apic_request_device_sync(v);
 }
 
 static void router_pic(void *ctx, unsigned pin, bool level)
@@ -172,10 +178,27 @@ static void pit_irq(void *ctx, bool level)
 	irq_route_set_gsi(platform.router, 0, level);
 }
 
+/* A device deadline moved: vCPU 0's CPU, which runs the device timers, re-arms its timer. */
+static void device_timer_changed(struct vcpu *v)
+{
+	if (vcpu_current() == v)
+		v->timer_dirty = true;
+	else
+		apic_request_device_sync(v);
+}
+
 static void pit_timer_changed(void *ctx)
 {
-	struct vcpu *v = ctx;
+	device_timer_changed(ctx);
+}
 
+void platform_irq_sync(struct vcpu *v)
+{
+	platform_lock();
+	bool lint0 = platform.lint0;
+
+	platform_unlock();
+	vlapic_set_lint(v->vlapic, 0, lint0);
 	v->timer_dirty = true;
 }
 
@@ -194,7 +217,6 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned c
 {
 	char err[128];
 
-	apic_delivery_set_platform(&board_ops);
 	platform.vcpu = v;
 	platform.ioapic = vioapic_create(&ioapic_ops, v);
 	platform.pic = vpic_create(&pic_ops, v);
@@ -206,6 +228,8 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned c
 	if (pm_timer_init(&platform.pm_timer, ACPI_DEFAULT_PM_TIMER_PORT, PM_TIMER_BITS_EXTENDED,
 			  tsc_hz, &pm_timer_ops, err, sizeof(err)))
 		kprintf("apicvisor: PM timer: %s\n", err);
+	/* Last: APs may already run their vCPUs and call the board as soon as it is there. */
+	apic_delivery_set_platform(&board_ops);
 }
 
 void platform_irq_destroy(void)
@@ -254,7 +278,7 @@ static bool testdev_io(uint16_t port, unsigned size, bool in, uint32_t *value)
 		if ((*value & 0xFF) < TESTDEV_GSI_COUNT) {
 			platform.testdev.pending_gsi = (int)(*value & 0xFF);
 			platform.testdev.deadline = rdtsc() + platform.testdev.delay;
-			platform.vcpu->timer_dirty = true;
+			device_timer_changed(platform.vcpu);
 		}
 		break;
 	case TESTDEV_PORT_MSI_ADDRESS:

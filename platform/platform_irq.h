@@ -14,6 +14,9 @@
 /* Creates the devices for the vCPU (one vCPU: every interrupt targets it). */
 /* testdev: the interrupt test device (include/apicvisor/testdev.h) is on the I/O bus. */
 void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned cpus);
+/* On vCPU 0's CPU, asked for by another CPU (VCPU_EVENT_DEVICES): the 8259's INTR to its LINT0
+ * and its timer re-armed for the devices' deadlines. */
+void platform_irq_sync(struct vcpu *v);
 /* The device models' lock (the locking rule in platform_irq.c): for the devices platform.c
  * keeps (COM1). Re-entrant; nothing with one vCPU. */
 void platform_lock(void);

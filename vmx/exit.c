@@ -97,8 +97,9 @@ static enum exit_action handle_triple_fault(struct vcpu *v, uint64_t qualificati
 static enum exit_action handle_init_signal(struct vcpu *v, uint64_t qualification)
 {
 	(void)qualification;
-	return vcpu_stop(v, GUEST_END_UNHANDLED, "INIT signal at RIP %#llx (the guest has one "
-			 "vCPU and no way to send INIT: a platform reset)",
+	/* A physical INIT (the guest's INIT IPIs never reach the CPU: they are inbox events). */
+	return vcpu_stop(v, GUEST_END_UNHANDLED, "INIT signal at RIP %#llx (a physical INIT: a "
+			 "platform reset)",
 			 (unsigned long long)guest_rip());
 }
 

@@ -9,6 +9,7 @@
 #include "../apicv/delivery.h"
 #include "../apicv/vlapic.h"
 #include "../boot/x86.h"
+#include "../platform/platform_irq.h"
 #include "vmcs.h"
 
 int vmx_enter(struct vcpu_gprs *gprs, int launched);
@@ -140,24 +141,40 @@ static uint32_t forced_fault(const struct vcpu *v, uint32_t exit_reason)
 	return exit_reason;
 }
 
-/* INIT, SIPI and the end of the run, sent by other CPUs (apicv/delivery.c). INIT puts the vCPU
- * in its INIT state, held in root mode until a start-up IPI (SDM Vol. 3A §9.4.2, §11.4.7.3); a
- * start-up IPI to a vCPU that is not waiting for one is ignored, as by a CPU that is not in the
- * wait-for-SIPI state (§11.6.1). Returns false when the run is over. */
-static bool take_cpu_events(struct vcpu *v)
+/* INIT, SIPI, a mode switch, device work and the end of the run, sent by other CPUs
+ * (apicv/delivery.c). INIT puts an AP's vCPU in its INIT state, held in root mode until a
+ * start-up IPI (SDM Vol. 3A §9.4.2, §11.4.7.3); a start-up IPI to a vCPU that is not waiting
+ * for one is ignored, as by a CPU that is not in the wait-for-SIPI state (§11.6.1). INIT to the
+ * BSP would restart it at the firmware's reset vector (§9.4.2: the BSP flag survives INIT),
+ * which this platform does not have: the guest ends there, as on a platform reset. Returns
+ * false when the run is over; *changed when the vCPU's state or mode changed (the next entry
+ * is prepared again). */
+static bool take_cpu_events(struct vcpu *v, bool *changed)
 {
 	uint32_t events = __atomic_fetch_and(&v->inbox.events, VCPU_EVENT_NMI, __ATOMIC_SEQ_CST) &
 			  ~VCPU_EVENT_NMI;
 
 	if (events & VCPU_EVENT_STOP)
 		return false;
+	*changed |= events != 0;
+	if (events & VCPU_EVENT_DEVICES)
+		platform_irq_sync(v);
 	if (events & VCPU_EVENT_MODE)
 		apic_set_mode(v, (enum apicvisor_mode)__atomic_load_n(&v->inbox.mode,
 								      __ATOMIC_SEQ_CST));
+	if ((events & VCPU_EVENT_INIT) && v->id == 0) {
+		vcpu_stop(v, GUEST_END_UNHANDLED, "INIT IPI to the BSP (vCPU 0) at RIP %#llx: it "
+			  "would restart at the firmware's reset vector, which this platform does "
+			  "not have (a platform reset)", (unsigned long long)vmcs_read(VMCS_GUEST_RIP));
+		return false;
+	}
 	if (events & VCPU_EVENT_INIT) {
+		/* An NMI latched before INIT does not survive it. */
+		__atomic_fetch_and(&v->inbox.events, ~VCPU_EVENT_NMI, __ATOMIC_SEQ_CST);
 		vlapic_init_signal(v->vlapic);
 		vmcs_guest_init_state(v);
 		v->waiting_for_sipi = true;
+		v->timer_dirty = true;
 		v->stats.events.inits++;
 	}
 	if (events & VCPU_EVENT_SIPI) {
@@ -176,7 +193,7 @@ static bool take_cpu_events(struct vcpu *v)
 
 /* Held in root mode after INIT: halted with interrupts on until a kick (HOST_VECTOR_KICK, whose
  * root-mode handler only acknowledges it) brings an event. Returns false when the run is over. */
-static bool wait_for_sipi(struct vcpu *v)
+static bool wait_for_sipi(struct vcpu *v, bool *changed)
 {
 	while (v->waiting_for_sipi) {
 		__atomic_store_n(&v->where, VCPU_WAITING, __ATOMIC_SEQ_CST);
@@ -185,7 +202,7 @@ static bool wait_for_sipi(struct vcpu *v)
 		       VCPU_EVENT_MODE)))
 			__asm__ volatile("sti; hlt; cli" : : : "memory");
 		__atomic_store_n(&v->where, VCPU_IN_ROOT, __ATOMIC_SEQ_CST);
-		if (!take_cpu_events(v))
+		if (!take_cpu_events(v, changed))
 			return false;
 	}
 	return true;
@@ -208,14 +225,15 @@ void vmx_run(struct vcpu *v)
 	for (;;) {
 		/* An AP's vCPU may start before the BSP has counted the vCPUs: it waits anyway. */
 		if (vcpu_count > 1 || v->waiting_for_sipi) {
-			uint64_t before = v->stats.events.inits + v->stats.events.sipis;
+			bool changed = false;
 
-			if (!take_cpu_events(v) || !wait_for_sipi(v)) {
-				v->stopped_by_others = true;
+			if (!take_cpu_events(v, &changed) || !wait_for_sipi(v, &changed)) {
+				v->stopped_by_others = v->end == GUEST_END_RUNNING;
 				break;
 			}
-			/* Reset or started: the entry is prepared for the new state. */
-			if (v->stats.events.inits + v->stats.events.sipis != before)
+			/* Reset, started, switched or told of device work: the entry is prepared for
+			 * the new state. */
+			if (changed)
 				apic_before_entry(v);
 		}
 		if (vcpu_count > 1 && !apic_announce_entry(v)) {

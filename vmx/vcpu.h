@@ -72,6 +72,8 @@ struct vcpu_inbox {
 #define VCPU_EVENT_SIPI (1u << 2)
 #define VCPU_EVENT_STOP (1u << 3)     /* the run is over: leave the run loop */
 #define VCPU_EVENT_MODE (1u << 4)     /* the guest switched the delivery mode (SET_MODE) */
+#define VCPU_EVENT_DEVICES (1u << 5)  /* vCPU 0: a device's timer or the 8259's INTR changed on
+				       * another CPU (platform_irq_sync) */
 
 /* Where a vCPU's CPU is, for senders deciding whether to kick it (vcpu.where). */
 enum vcpu_where {
@@ -91,6 +93,10 @@ struct vcpu {
 	bool stopped_by_others;       /* left the run loop because the run ended elsewhere */
 	struct guest *guest;
 	void *vmcs;                   /* 4 KiB region, physical == virtual */
+	/* Its own MSR bitmap: which x2APIC MSRs exit follows this vCPU's APIC mode and delivery
+	 * mode (apicv/delivery.c), which may differ from another vCPU's for a while (an AP just
+	 * started in xAPIC mode while the BSP runs in x2APIC mode). */
+	void *msr_bitmap;
 	bool launched;                /* VMLAUNCH done: later entries use VMRESUME */
 
 	/* Guest state VMX does not hold for us. */
@@ -124,6 +130,7 @@ struct vcpu {
 	uint64_t eoi_exit_bitmap[4];  /* as last written to the VMCS */
 	bool pi_hardware;             /* posted mode with the CPU's posted-interrupt processing */
 	bool pir_draining;            /* software drain of PIR into vIRR in progress */
+	bool pi_notified;             /* a notification to itself is pending for this entry */
 	bool nmi_pending;             /* an NMI waits for the NMI window */
 	bool timer_dirty;             /* a timer deadline changed: reload the preemption timer */
 	struct apic_stats apic_stats;

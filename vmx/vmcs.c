@@ -81,9 +81,9 @@ void vmx_msr_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write)
 		bitmap[2048 + offset + index / 8] &= (uint8_t)~bit;
 }
 
-static void setup_bitmaps(const struct vmx_config *cfg, bool pat_switched, bool rdtscp)
+static void setup_bitmaps(const struct vmx_config *cfg, uint8_t *msr, bool pat_switched,
+			  bool rdtscp)
 {
-	uint8_t *msr = cfg->msr_bitmap;
 
 	/* Every port exits: the platform emulates what it has and answers the rest as an empty
 	 * ISA bus does. */
@@ -243,7 +243,7 @@ static void real_mode_segment(enum vmcs_field selector, uint16_t value, uint32_t
 #define AR_REAL_CODE 0x9Bu      /* present, S, code exec/read accessed, 16-bit */
 #define AR_REAL_DATA 0x93u      /* present, S, data read/write accessed, 16-bit */
 #define AR_LDT 0x82u
-#define AR_TSS16_BUSY 0x8Bu
+#define AR_TSS_BUSY_INIT 0x8Bu  /* present, busy 32-bit TSS type: the INIT value VMX accepts */
 #define INIT_CR0 (CR0_CD | CR0_NW | CR0_ET)
 
 void vmcs_guest_init_state(struct vcpu *v)
@@ -272,7 +272,7 @@ void vmcs_guest_init_state(struct vcpu *v)
 	real_mode_segment(VMCS_GUEST_FS_SELECTOR, 0, 0, AR_REAL_DATA);
 	real_mode_segment(VMCS_GUEST_GS_SELECTOR, 0, 0, AR_REAL_DATA);
 	real_mode_segment(VMCS_GUEST_LDTR_SELECTOR, 0, 0, AR_LDT);
-	real_mode_segment(VMCS_GUEST_TR_SELECTOR, 0, 0, AR_TSS16_BUSY);
+	real_mode_segment(VMCS_GUEST_TR_SELECTOR, 0, 0, AR_TSS_BUSY_INIT);
 	vmcs_write(VMCS_GUEST_GDTR_BASE, 0);
 	vmcs_write(VMCS_GUEST_GDTR_LIMIT, 0xFFFF);
 	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
@@ -281,6 +281,10 @@ void vmcs_guest_init_state(struct vcpu *v)
 	vmcs_write(VMCS_GUEST_RSP, 0);
 	vmcs_write(VMCS_GUEST_RFLAGS, 0x2);
 	vmcs_write(VMCS_GUEST_IA32_EFER, 0);
+	vmcs_write(VMCS_GUEST_SYSENTER_CS, 0);
+	vmcs_write(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmcs_write(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmcs_write(VMCS_GUEST_IA32_DEBUGCTL, 0);
 	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
 	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_STATE_ACTIVE);
 	vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
@@ -387,11 +391,11 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 	v->vpid = secondary & PROC2_ENABLE_VPID ? (uint16_t)(1 + v->id) : 0; /* 0 is the host's */
 	if (v->vpid)
 		vmcs_write(VMCS_VPID, v->vpid);
-	setup_bitmaps(cfg, (exit & EXIT_LOAD_IA32_PAT) && (entry & ENTRY_LOAD_IA32_PAT),
+	setup_bitmaps(cfg, v->msr_bitmap, (exit & EXIT_LOAD_IA32_PAT) && (entry & ENTRY_LOAD_IA32_PAT),
 		      secondary & PROC2_ENABLE_RDTSCP);
 	vmcs_write(VMCS_IO_BITMAP_A, (uint64_t)(uintptr_t)cfg->io_bitmaps);
 	vmcs_write(VMCS_IO_BITMAP_B, (uint64_t)(uintptr_t)cfg->io_bitmaps + 4096);
-	vmcs_write(VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)cfg->msr_bitmap);
+	vmcs_write(VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)v->msr_bitmap);
 
 	setup_host_state(cpu);
 	setup_guest_state(v, caps);

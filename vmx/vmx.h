@@ -19,7 +19,6 @@ struct vmx_config {
 	enum config_fault fault;      /* fault=: a failure forced on purpose (tests only) */
 	/* Pages allocated before ExitBootServices, physical == virtual. */
 	void *io_bitmaps;             /* two pages: ports 0-0x7FFF, 0x8000-0xFFFF */
-	void *msr_bitmap;             /* one page */
 };
 
 /* Turns VMX on for this CPU (IA32_FEATURE_CONTROL, CR0/CR4 fixed bits, VMXON with this CPU's

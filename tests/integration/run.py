@@ -768,8 +768,9 @@ SMP_CASES = [
                              "(BSP) 1"),
                  ap_up(1, 1, 1), vcpu_exits(2, {1}),
                  serial_says("(vCPU 0; the others wait for the guest's INIT and SIPI)"),
-                 # per CPU: VMXON, stacks; per vCPU: VMCS, scenarios, vLAPIC, descriptor, EPT pool
-                 serial_says("44 guard pages around the hypervisor's structures intact")]),
+                 # per CPU: VMXON, stacks; per vCPU: VMCS, MSR bitmap, scenarios, vLAPIC,
+                 # descriptor, EPT pool
+                 serial_says("46 guard pages around the hypervisor's structures intact")]),
     Case("smp-bringup-4", "bochs", config="args=hello\ncpus=4\ntimeout=60\n", wall=300,
          checks=[guest_succeeded,
                  serial_says("apicvisor: CPUs: 4 found (EFI MP services), using 4: APIC IDs 0 "

@@ -329,7 +329,6 @@ struct vcpu *fake_vcpu_create(const struct vmx_caps *caps, enum apicvisor_mode m
 		.tsc_hz = 4000000,
 		.timeout_s = 60,
 		.io_bitmaps = page_alloc(2),
-		.msr_bitmap = page_alloc(1),
 	};
 	guest->ram = page_alloc(ram_bytes / 4096);
 	guest->ram_bytes = ram_bytes;
@@ -342,6 +341,7 @@ struct vcpu *fake_vcpu_create(const struct vmx_caps *caps, enum apicvisor_mode m
 	v->id = 0;
 	v->guest = guest;
 	v->vmcs = page_alloc(1);
+	v->msr_bitmap = page_alloc(1);
 	v->scenarios = fake_scenarios; /* static: 450 KiB a fuzz input need not clear */
 	vcpu_make_current(v);
 	exit_stats_init(&v->stats);
@@ -366,7 +366,7 @@ void fake_vcpu_destroy(struct vcpu *v)
 	free(v->apic_pages.pi_desc);
 	free(v->apic_pages.ept_pool);
 	free(fake_config.io_bitmaps);
-	free(fake_config.msr_bitmap);
+	free(v->msr_bitmap);
 	free(fake_ept_pages);
 	memset(v, 0, sizeof(*v));
 }

@@ -270,7 +270,7 @@ static void test_x2apic_guest_without_x2apic_virtualization(void **state)
 	assert_true(fake.vmcs[VMCS_PRIMARY_CONTROLS] & PROC_USE_TPR_SHADOW);
 	assert_has(fake.log, "lowered to tpr-shadow: this CPU has no virtualize x2APIC mode");
 	/* Every x2APIC MSR exits (no MSR reaches the physical APIC). */
-	uint8_t *bitmap = vmx_active_config->msr_bitmap;
+	uint8_t *bitmap = (uint8_t *)v->msr_bitmap;
 
 	for (uint32_t msr = 0x800; msr <= 0x8FF; msr++) {
 		assert_true(bitmap[(msr & 0x1FFF) / 8] & (1u << (msr % 8)));
@@ -402,7 +402,7 @@ static void test_cpuid_hides_unbacked_features(void **state)
  * bitmap lets it through to the CPU (never #GP here), or the handler emulates it. */
 static bool msr_faults(uint32_t msr, bool write, uint64_t value)
 {
-	uint8_t *bitmap = vmx_active_config->msr_bitmap;
+	uint8_t *bitmap = (uint8_t *)v->msr_bitmap;
 	unsigned offset = (msr >= 0xC0000000u ? 1024 : 0) + (write ? 2048 : 0);
 
 	if (!(bitmap[offset + (msr & 0x1FFF) / 8] & (1u << (msr % 8))))
