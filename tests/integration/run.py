@@ -798,6 +798,213 @@ SMP_CASES = [
 CASES += SMP_CASES
 
 
+# ---- SMP ladder: every SMP scenario in every mode, exits on the sender (the scenario's vCPU,
+# vCPU 0) and on the other vCPUs together (the receivers), both exact. Under Bochs 2.7 posted
+# mode has no posted-interrupt processing, so a notification is an external-interrupt exit on the
+# receiver, as the kick is in apicv mode: posted equals apicv cell for cell. With the CPU
+# feature a running receiver would take it with no exit (docs/ladder.md, "SMP rows").
+#   emulate, tpr-shadow: an xAPIC ICR send is ICR high + ICR low (+ the guest's read of the
+#     delivery status in init-sipi), each an EPT violation / APIC_ACCESS; the receiver exits for
+#     the kick (EXTERNAL_INTERRUPT) or, when it had interrupts off, an interrupt window, and its
+#     EOI is one more access.
+#   apicv, posted: ICR high and the status read are virtualized, the ICR low write is one
+#     trap-like APIC_WRITE (SDM Vol. 3C §30.4.3.3, only self-IPIs are virtualized there); the
+#     receiver's EOI is virtualized (edge), its kick is its only exit.
+# The receivers' start-up in init-sipi: HLT (waiting for work), MOV CR0 (paging on), RDMSR and
+# WRMSR of EFER, and the SVR write.
+SMP_SCENARIOS = ["init-sipi", "init-sipi-short", "ipi-pingpong", "ipi-broadcast",
+                 "ipi-logical-flat", "ipi-logical-cluster", "ipi-lowest-priority", "ipi-nmi",
+                 "ipi-to-halted", "ioapic-to-vcpu1", "msi-to-vcpu1"]
+
+SMP_EXPECTED_2 = {
+    'init-sipi': {
+        'emulate': ({"EPT_VIOLATION": 9}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "EPT_VIOLATION": 3}),
+        'tpr-shadow': ({"APIC_ACCESS": 9}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "APIC_ACCESS": 2}),
+        'apicv': ({"APIC_WRITE": 3}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "APIC_WRITE": 1}),
+        'posted': ({"APIC_WRITE": 3}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "APIC_WRITE": 1}),
+    },
+    'init-sipi-short': {
+        'emulate': ({"EPT_VIOLATION": 2}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "EPT_VIOLATION": 3}),
+        'tpr-shadow': ({"APIC_ACCESS": 2}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "APIC_ACCESS": 2}),
+        'apicv': ({"APIC_WRITE": 2}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "APIC_WRITE": 1}),
+        'posted': ({"APIC_WRITE": 2}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "APIC_WRITE": 1}),
+    },
+    'ipi-pingpong': {
+        'emulate': ({"EXTERNAL_INTERRUPT": 10, "EPT_VIOLATION": 30}, {"EXTERNAL_INTERRUPT": 10, "EPT_VIOLATION": 30}),
+        'tpr-shadow': ({"EXTERNAL_INTERRUPT": 10, "APIC_ACCESS": 30}, {"EXTERNAL_INTERRUPT": 10, "APIC_ACCESS": 30}),
+        'apicv': ({"EXTERNAL_INTERRUPT": 10, "APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10, "APIC_WRITE": 10}),
+        'posted': ({"EXTERNAL_INTERRUPT": 10, "APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10, "APIC_WRITE": 10}),
+    },
+    'ipi-broadcast': {
+        'emulate': ({"EPT_VIOLATION": 10}, {"EXTERNAL_INTERRUPT": 1, "INTERRUPT_WINDOW": 9, "EPT_VIOLATION": 10}),
+        'tpr-shadow': ({"APIC_ACCESS": 10}, {"EXTERNAL_INTERRUPT": 1, "INTERRUPT_WINDOW": 9, "APIC_ACCESS": 10}),
+        'apicv': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10}),
+        'posted': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10}),
+    },
+    'ipi-logical-flat': {
+        'emulate': ({"EPT_VIOLATION": 14}, {"EXTERNAL_INTERRUPT": 5, "EPT_VIOLATION": 5}),
+        'tpr-shadow': ({"APIC_ACCESS": 14}, {"EXTERNAL_INTERRUPT": 5, "APIC_ACCESS": 5}),
+        'apicv': ({"APIC_WRITE": 6}, {"EXTERNAL_INTERRUPT": 5}),
+        'posted': ({"APIC_WRITE": 6}, {"EXTERNAL_INTERRUPT": 5}),
+    },
+    'ipi-logical-cluster': {
+        'emulate': ({"EPT_VIOLATION": 12}, {"EXTERNAL_INTERRUPT": 3, "EPT_VIOLATION": 3}),
+        'tpr-shadow': ({"APIC_ACCESS": 12}, {"EXTERNAL_INTERRUPT": 3, "APIC_ACCESS": 3}),
+        'apicv': ({"APIC_WRITE": 5}, {"EXTERNAL_INTERRUPT": 3}),
+        'posted': ({"APIC_WRITE": 5}, {"EXTERNAL_INTERRUPT": 3}),
+    },
+    'ipi-lowest-priority': {
+        'emulate': ({"EPT_VIOLATION": 20}, {"EXTERNAL_INTERRUPT": 10, "EPT_VIOLATION": 10}),
+        'tpr-shadow': ({"APIC_ACCESS": 20}, {"EXTERNAL_INTERRUPT": 10, "APIC_ACCESS": 10}),
+        'apicv': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10}),
+        'posted': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10}),
+    },
+    'ipi-nmi': {
+        'emulate': ({"EPT_VIOLATION": 20}, {"EXTERNAL_INTERRUPT": 10}),
+        'tpr-shadow': ({"APIC_ACCESS": 20}, {"EXTERNAL_INTERRUPT": 10}),
+        'apicv': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10}),
+        'posted': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10}),
+    },
+    'ipi-to-halted': {
+        'emulate': ({"EPT_VIOLATION": 20}, {"EXTERNAL_INTERRUPT": 10, "HLT": 9, "EPT_VIOLATION": 10}),
+        'tpr-shadow': ({"APIC_ACCESS": 20}, {"EXTERNAL_INTERRUPT": 10, "HLT": 9, "APIC_ACCESS": 10}),
+        'apicv': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10, "HLT": 9}),
+        'posted': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10, "HLT": 9}),
+    },
+    'ioapic-to-vcpu1': {
+        'emulate': ({"IO_INSTRUCTION": 12, "EPT_VIOLATION": 14}, {"EXTERNAL_INTERRUPT": 2, "INTERRUPT_WINDOW": 9, "IO_INSTRUCTION": 1, "EPT_VIOLATION": 11}),
+        'tpr-shadow': ({"IO_INSTRUCTION": 12, "EPT_VIOLATION": 14}, {"EXTERNAL_INTERRUPT": 2, "INTERRUPT_WINDOW": 9, "IO_INSTRUCTION": 1, "APIC_ACCESS": 11}),
+        'apicv': ({"IO_INSTRUCTION": 12, "EPT_VIOLATION": 14}, {"EXTERNAL_INTERRUPT": 11, "IO_INSTRUCTION": 1, "EOI_INDUCED": 1}),
+        'posted': ({"IO_INSTRUCTION": 12, "EPT_VIOLATION": 14}, {"EXTERNAL_INTERRUPT": 11, "IO_INSTRUCTION": 1, "EOI_INDUCED": 1}),
+    },
+    'msi-to-vcpu1': {
+        'emulate': ({"IO_INSTRUCTION": 12}, {"EXTERNAL_INTERRUPT": 1, "INTERRUPT_WINDOW": 9, "EPT_VIOLATION": 10}),
+        'tpr-shadow': ({"IO_INSTRUCTION": 12}, {"EXTERNAL_INTERRUPT": 1, "INTERRUPT_WINDOW": 9, "APIC_ACCESS": 10}),
+        'apicv': ({"IO_INSTRUCTION": 12}, {"EXTERNAL_INTERRUPT": 10}),
+        'posted': ({"IO_INSTRUCTION": 12}, {"EXTERNAL_INTERRUPT": 10}),
+    },
+}
+
+SMP_EXPECTED_4 = {
+    'init-sipi': {
+        'emulate': ({"EPT_VIOLATION": 27}, {"HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "EPT_VIOLATION": 9}),
+        'tpr-shadow': ({"APIC_ACCESS": 27}, {"HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "APIC_ACCESS": 6}),
+        'apicv': ({"APIC_WRITE": 9}, {"EXTERNAL_INTERRUPT": 3, "HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "APIC_WRITE": 3}),
+        'posted': ({"APIC_WRITE": 9}, {"EXTERNAL_INTERRUPT": 3, "HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "APIC_WRITE": 3}),
+    },
+    'init-sipi-short': {
+        'emulate': ({"EPT_VIOLATION": 2}, {"HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "EPT_VIOLATION": 9}),
+        'tpr-shadow': ({"APIC_ACCESS": 2}, {"HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "APIC_ACCESS": 6}),
+        'apicv': ({"APIC_WRITE": 2}, {"HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "APIC_WRITE": 3}),
+        'posted': ({"APIC_WRITE": 2}, {"HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "APIC_WRITE": 3}),
+    },
+    'ipi-pingpong': {
+        'emulate': ({"EXTERNAL_INTERRUPT": 10, "EPT_VIOLATION": 30}, {"EXTERNAL_INTERRUPT": 10, "EPT_VIOLATION": 30}),
+        'tpr-shadow': ({"EXTERNAL_INTERRUPT": 10, "APIC_ACCESS": 30}, {"EXTERNAL_INTERRUPT": 10, "APIC_ACCESS": 30}),
+        'apicv': ({"EXTERNAL_INTERRUPT": 10, "APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10, "APIC_WRITE": 10}),
+        'posted': ({"EXTERNAL_INTERRUPT": 10, "APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10, "APIC_WRITE": 10}),
+    },
+    'ipi-broadcast': {
+        'emulate': ({"EPT_VIOLATION": 10}, {"EXTERNAL_INTERRUPT": 3, "INTERRUPT_WINDOW": 27, "EPT_VIOLATION": 30}),
+        'tpr-shadow': ({"APIC_ACCESS": 10}, {"EXTERNAL_INTERRUPT": 3, "INTERRUPT_WINDOW": 27, "APIC_ACCESS": 30}),
+        'apicv': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 30}),
+        'posted': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 30}),
+    },
+    'ipi-logical-flat': {
+        'emulate': ({"EPT_VIOLATION": 21}, {"EXTERNAL_INTERRUPT": 13, "EPT_VIOLATION": 13}),
+        'tpr-shadow': ({"APIC_ACCESS": 21}, {"EXTERNAL_INTERRUPT": 13, "APIC_ACCESS": 13}),
+        'apicv': ({"APIC_WRITE": 9}, {"EXTERNAL_INTERRUPT": 13}),
+        'posted': ({"APIC_WRITE": 9}, {"EXTERNAL_INTERRUPT": 13}),
+    },
+    'ipi-logical-cluster': {
+        'emulate': ({"EPT_VIOLATION": 16}, {"EXTERNAL_INTERRUPT": 9, "EPT_VIOLATION": 9}),
+        'tpr-shadow': ({"APIC_ACCESS": 16}, {"EXTERNAL_INTERRUPT": 9, "APIC_ACCESS": 9}),
+        'apicv': ({"APIC_WRITE": 7}, {"EXTERNAL_INTERRUPT": 9}),
+        'posted': ({"APIC_WRITE": 7}, {"EXTERNAL_INTERRUPT": 9}),
+    },
+    'ipi-lowest-priority': {
+        'emulate': ({"EPT_VIOLATION": 20}, {"EXTERNAL_INTERRUPT": 10, "EPT_VIOLATION": 10}),
+        'tpr-shadow': ({"APIC_ACCESS": 20}, {"EXTERNAL_INTERRUPT": 10, "APIC_ACCESS": 10}),
+        'apicv': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10}),
+        'posted': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10}),
+    },
+    'ipi-nmi': {
+        'emulate': ({"EPT_VIOLATION": 20}, {"EXTERNAL_INTERRUPT": 10}),
+        'tpr-shadow': ({"APIC_ACCESS": 20}, {"EXTERNAL_INTERRUPT": 10}),
+        'apicv': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10}),
+        'posted': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10}),
+    },
+    'ipi-to-halted': {
+        'emulate': ({"EPT_VIOLATION": 20}, {"EXTERNAL_INTERRUPT": 10, "HLT": 9, "EPT_VIOLATION": 10}),
+        'tpr-shadow': ({"APIC_ACCESS": 20}, {"EXTERNAL_INTERRUPT": 10, "HLT": 9, "APIC_ACCESS": 10}),
+        'apicv': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10, "HLT": 9}),
+        'posted': ({"APIC_WRITE": 10}, {"EXTERNAL_INTERRUPT": 10, "HLT": 9}),
+    },
+    'ioapic-to-vcpu1': {
+        'emulate': ({"IO_INSTRUCTION": 12, "EPT_VIOLATION": 14}, {"EXTERNAL_INTERRUPT": 2, "INTERRUPT_WINDOW": 9, "IO_INSTRUCTION": 1, "EPT_VIOLATION": 11}),
+        'tpr-shadow': ({"IO_INSTRUCTION": 12, "EPT_VIOLATION": 14}, {"EXTERNAL_INTERRUPT": 2, "INTERRUPT_WINDOW": 9, "IO_INSTRUCTION": 1, "APIC_ACCESS": 11}),
+        'apicv': ({"IO_INSTRUCTION": 12, "EPT_VIOLATION": 14}, {"EXTERNAL_INTERRUPT": 11, "IO_INSTRUCTION": 1, "EOI_INDUCED": 1}),
+        'posted': ({"IO_INSTRUCTION": 12, "EPT_VIOLATION": 14}, {"EXTERNAL_INTERRUPT": 11, "IO_INSTRUCTION": 1, "EOI_INDUCED": 1}),
+    },
+    'msi-to-vcpu1': {
+        'emulate': ({"IO_INSTRUCTION": 12}, {"EXTERNAL_INTERRUPT": 1, "INTERRUPT_WINDOW": 9, "EPT_VIOLATION": 10}),
+        'tpr-shadow': ({"IO_INSTRUCTION": 12}, {"EXTERNAL_INTERRUPT": 1, "INTERRUPT_WINDOW": 9, "APIC_ACCESS": 10}),
+        'apicv': ({"IO_INSTRUCTION": 12}, {"EXTERNAL_INTERRUPT": 10}),
+        'posted': ({"IO_INSTRUCTION": 12}, {"EXTERNAL_INTERRUPT": 10}),
+    },
+}
+
+
+def smp_cells(expected):
+    def cell(name, mode, sender, receivers):
+        def check(run):
+            cells = [s for s in run.results["scenarios"]
+                     if s["name"] == name and s["mode"] == mode]
+            if len(cells) != 1:
+                return f"{len(cells)} runs of {name} in {mode}"
+            got = cells[0]
+            if not got["passed"]:
+                return f"{name} in {mode} failed (status {got['status']})"
+            if (got["exits"], got["exits_other_vcpus"]) != (sender, receivers):
+                return (f"sender {got['exits']}, receivers {got['exits_other_vcpus']} != "
+                        f"{sender}, {receivers}")
+        check.__doc__ = f"{name} in {mode}: sender {sender or 'none'}, receivers {receivers}"
+        return check
+    return [cell(n, m, s, r) for n, row in expected.items() for m, (s, r) in row.items()]
+
+
+def ap_events(cpus, inits, sipis, ignored):
+    """Every AP took `inits` INITs and `sipis` start-up IPIs and ignored `ignored` (the second
+    SIPI of each MP-spec start-up finds it running, SDM Vol. 3A §11.6.1); vCPU 0 took none."""
+    def check(run):
+        got = [(c["inits"], c["sipis"], c["sipis_ignored"]) for c in run.results["cpus"]]
+        want = [(0, 0, 0)] + [(inits, sipis, ignored)] * (cpus - 1)
+        return None if got == want else f"(inits, sipis, ignored) per vCPU {got}"
+    check.__doc__ = (f"{cpus} vCPUs: each AP {inits} INIT, {sipis} SIPI, {ignored} "
+                     f"ignored; vCPU 0 none")
+    return check
+
+
+def smp_ladder_case(name, cpus, expected, wall):
+    runs = len(MODES) * len(SMP_SCENARIOS)
+    return Case(name, "bochs", wall=wall,
+                config=(f"args=n=10 fw-cfg modes={','.join(MODES)} {' '.join(SMP_SCENARIOS)}"
+                        f"\ncpus={cpus}\ntimeout=300\n"),
+                checks=[guest_succeeded, all_scenarios_passed,
+                        scenario_in_mode("fw-cfg", "posted", {"IO_INSTRUCTION": 22}),
+                        ladder_complete([s for s in SMP_SCENARIOS
+                                         if not s.startswith("init-sipi")], MODES),
+                        cells_cover({n: dict(r) for n, r in expected.items()}, SMP_SCENARIOS),
+                        # every bring-up: a parking INIT, then INIT and SIPI (and a second
+                        # SIPI except init-sipi-short's single one)
+                        ap_events(cpus, 2 * runs, runs, runs - len(MODES))]
+                + smp_cells(expected))
+
+
+CASES += [smp_ladder_case("smp-ladder", 2, SMP_EXPECTED_2, 400),
+          smp_ladder_case("smp-ladder-4", 4, SMP_EXPECTED_4, 500)]
+
+
 # ---- bad input: configuration, guest images, modules, memory (QEMU TCG: they all stop before
 # the VT-x check), and the host-side tools' own checks ----------------------------------------
 
