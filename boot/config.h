@@ -5,7 +5,8 @@
  *
  * Keys (docs/configuration.md is the user-facing copy of this table):
  *   guest=PATH     multiboot kernel on the ESP, backslash or slash separated (default \guest.elf)
- *   args=TEXT      the guest's multiboot command line (rest of the line; may be empty)
+ *   args=TEXT      the guest's multiboot command line (rest of the line; may be empty; at most
+ *                  1023 characters)
  *   mode=MODE      emulate | tpr-shadow | apicv | posted (default posted: the best the CPU has,
  *                  degraded with the reason printed)
  *   timeout=SEC    guest wall-clock budget in seconds, 1..86400, or 0 for none (default 60)
@@ -57,7 +58,7 @@ enum log_level {
 };
 
 #define CONFIG_PATH_MAX 128
-#define CONFIG_ARGS_MAX 512
+#define CONFIG_ARGS_MAX 1024
 #define CONFIG_MAX_MODULES 8
 #define CONFIG_MODULE_STRING_MAX 256     /* one module's string, including the NUL */
 #define CONFIG_MODULES_MAX 512           /* the whole modules= value, including a NUL */

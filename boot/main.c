@@ -52,7 +52,7 @@ static enum apicvisor_mode mode;
 static void read_configuration(EFI_HANDLE image)
 {
 	char err[160];
-	char options[512];
+	char options[2048];
 	uint8_t *text;
 	size_t size;
 	EFI_STATUS status;

@@ -76,8 +76,8 @@ checked_cpus=all
 args=${GUEST_ARGS-$(default_of args)}
 if [[ $args =~ [^[:print:]] ]] || [[ $args = *$'\n'* ]]; then
 	wrong "GUEST_ARGS holds a character that is not printable ASCII (a line break, a tab...)"
-elif [ ${#args} -gt 511 ]; then
-	wrong "GUEST_ARGS is ${#args} characters long; the guest's command line holds at most 511"
+elif [ ${#args} -gt 1023 ]; then
+	wrong "GUEST_ARGS is ${#args} characters long; the guest's command line holds at most 1023"
 fi
 name=${NAME:-run}
 [[ $name =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] ||

@@ -1033,7 +1033,7 @@ def cfg_error(source_line, text):
 
 
 LONG_PATH = "\\" + "a" * 127        # 128 characters stored: one too many
-LONG_ARGS = "x" * 512                 # one too many
+LONG_ARGS = "x" * 1024                # one too many
 NINE_MODULES = ",".join(f"\\m{i}.bin" for i in range(1, 10))
 
 # (case name, apicvisor.cfg text, line, message): one boot each; every key with a value of the
@@ -1048,7 +1048,7 @@ CONFIG_ERRORS = [
      "duplicate key 'guest' (already set on line 1)"),
     ("cfg-args-type", "args=hello\x7f\n", 1,
      "args: character 0x7f at position 6 is not printable ASCII"),
-    ("cfg-args-range", f"args={LONG_ARGS}\n", 1, "args: longer than 511 characters"),
+    ("cfg-args-range", f"args={LONG_ARGS}\n", 1, "args: longer than 1023 characters"),
     ("cfg-args-twice", "args=hello\n\n# again\nargs = vmcall\n", 4,
      "duplicate key 'args' (already set on line 1)"),
     ("cfg-mode-type", "mode=3\n", 1,

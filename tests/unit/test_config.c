@@ -296,13 +296,13 @@ static void test_path_and_args_limits(void **state)
 	assert_int_equal(strlen(c.guest), CONFIG_PATH_MAX - 1);
 	assert_int_equal(config_set(&c, "guest", 5, value, CONFIG_PATH_MAX, err, sizeof(err)), -1);
 
-	/* args: up to 511 characters. */
+	/* args: up to 1023 characters. */
 	memset(value, 'b', sizeof(value));
 	assert_int_equal(config_set(&c, "args", 4, value, CONFIG_ARGS_MAX - 1, err, sizeof(err)),
 			 0);
 	assert_int_equal(strlen(c.guest_args), CONFIG_ARGS_MAX - 1);
 	assert_int_equal(config_set(&c, "args", 4, value, CONFIG_ARGS_MAX, err, sizeof(err)), -1);
-	assert_string_equal(err, "args: longer than 511 characters");
+	assert_string_equal(err, "args: longer than 1023 characters");
 	/* A long offending value is quoted only in part. */
 	assert_int_equal(config_set(&c, "mode", 4, value, 300, err, sizeof(err)), -1);
 	assert_true(strlen(err) < 120);
@@ -538,7 +538,7 @@ static void test_cmdline_long_value(void **state)
 	text[len] = '\0';
 	config_defaults(&c);
 	assert_int_equal(parse_cmdline(&c, text, err, sizeof(err)), -1);
-	assert_string_equal(err, "load options: args: longer than 511 characters");
+	assert_string_equal(err, "load options: args: longer than 1023 characters");
 
 	/* Exactly the longest value fits. */
 	text[8 + CONFIG_ARGS_MAX - 1] = '"';
