@@ -2,7 +2,8 @@
 # `make bench`: boots the test guest on the best host (or HOST=...) with the VM-exit round-trip
 # scenarios (N iterations) and every interrupt scenario in all four delivery modes, then writes
 # docs/benchmarks.md (tools/bench-report.py) and docs/ladder.md (tools/ladder-report.py). Under
-# Bochs every figure is deterministic.
+# Bochs every figure is deterministic. A second boot on SMP_CPUS vCPUs (default 2) gives the SMP
+# rows of docs/ladder.md.
 #   N=iterations of vmcall/null (default 10000)
 # Then the long chaos run (docs/reliability.md): CHAOS_OPS ops (default 10^6, about 4 minutes
 # under Bochs) of seed CHAOS_SEED (default 1); its figures go to docs/reliability.md.
@@ -18,8 +19,18 @@ NAME=bench GUEST_ARGS="n=$n vmcall null n=20 $(echo $apic) modes=emulate,tpr-sha
 	echo "apicvisor: the benchmark run failed; see ${BUILD:-build}/runs/bench/serial.log" >&2
 	exit 1
 }
+# The SMP rows: the same ladder's SMP scenarios on SMP_CPUS vCPUs (default 2), sender and
+# receivers apart.
+smp="init-sipi init-sipi-short ipi-pingpong ipi-broadcast ipi-logical-flat ipi-logical-cluster
+ipi-lowest-priority ipi-nmi ipi-to-halted ioapic-to-vcpu1 msi-to-vcpu1"
+NAME=bench-smp CPUS=${SMP_CPUS:-2} GUEST_ARGS="n=10 $(echo $smp) modes=emulate,tpr-shadow,apicv,posted" \
+	TIMEOUT=${TIMEOUT:-600} tools/run.sh >/dev/null || {
+	echo "apicvisor: the SMP benchmark run failed; see ${BUILD:-build}/runs/bench-smp/serial.log" >&2
+	exit 1
+}
 tools/bench-report.py "${BUILD:-build}/runs/bench/results.json" docs/benchmarks.md
-tools/ladder-report.py "${BUILD:-build}/runs/bench/results.json" docs/ladder.md
+tools/ladder-report.py "${BUILD:-build}/runs/bench/results.json" docs/ladder.md \
+	"${BUILD:-build}/runs/bench-smp/results.json"
 echo "apicvisor: figures written to docs/benchmarks.md and docs/ladder.md"
 cat docs/benchmarks.md
 

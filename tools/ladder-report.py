@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes docs/ladder.md from a run's results.json: the ladder of VM exits per interrupt for
-every interrupt scenario in every delivery mode, each row explained from the SDM.
+every interrupt scenario in every delivery mode, each row explained from the SDM; with a second
+results.json from a run on several vCPUs, the SMP rows: exits on the sender and on the receivers.
 
-Usage: ladder-report.py RESULTS_JSON OUTPUT_MD
+Usage: ladder-report.py RESULTS_JSON OUTPUT_MD [SMP_RESULTS_JSON]
 """
 import json
 import sys
@@ -152,6 +153,155 @@ EXPLAIN = {  # the vLAPIC scenarios, then the device ones
 }
 
 
+# The SMP scenarios: what the guest does (guest/scenarios.h has every access) and why each mode
+# costs what it does on the sender (the scenario's vCPU, 0) and on the receivers (the others).
+SMP_INTRO = (
+    "Each SMP scenario runs on vCPU 0 and sends to the other vCPUs, which the guest started "
+    "before BEGIN as an OS does (INIT-SIPI-SIPI into its trampoline below 640 KiB) and parks with "
+    "an INIT after END; between BEGIN and END a receiving AP spins with IF = 1, so it only takes "
+    "interrupts. A cell is *sender / receivers*: the exits on vCPU 0, then on all the others "
+    "together, per interrupt received. The hypervisor keeps each vCPU's vLAPIC on its own CPU: "
+    "another CPU delivers into the target's posted-interrupt descriptor (posted mode) or inbox "
+    "and sends its CPU a host IPI only when it is in non-root operation or waiting "
+    "(docs/design.md, \"SMP\"). What the SDM says a cross-CPU IPI costs at the least, with "
+    "APICv and posted-interrupt processing: one exit on the sender (the trap-like APIC-write "
+    "exit of an ICR write that is not a self-IPI, SDM Vol. 3C §30.4.3.3) and none on a running "
+    "receiver (the notification vector is processed in non-root operation, §30.6). "
+    "Bochs 2.7 has no posted-interrupt processing: there the notification is an "
+    "external-interrupt exit on the receiver and the descriptor is drained in software, so "
+    "posted costs what apicv does; the receivers' 1.00 in those columns is that exit.")
+
+EXPLAIN_SMP = {
+    "ipi-pingpong": (
+        "n round trips of fixed IPIs between vCPU 0 and vCPU 1 (A1H there, A2H back).",
+        "Each side is sender and receiver in turn, so both columns count an ICR send and a "
+        "receive. emulate/tpr-shadow: ICR high, ICR low and the EOI are 3 APIC-page exits per "
+        "IPI, plus the kick that interrupts the running receiver (EXTERNAL_INTERRUPT). "
+        "apicv/posted: ICR high is virtualized, ICR low is one APIC-write exit, the EOI is "
+        "virtualized; the receiver's kick (apicv) or notification (posted without the CPU "
+        "feature) is its one exit."),
+    "ipi-broadcast": (
+        "min(n, 20) fixed IPIs with the all-excluding-self shorthand; every AP takes each.",
+        "The sender: one ICR write (no ICR high with a shorthand): 1 APIC-page exit "
+        "(emulate/tpr-shadow) or 1 APIC-write exit. Per interrupt on a receiver: its kick or, "
+        "when it had interrupts off as the IPI came, an interrupt window, plus the EOI access "
+        "before apicv; 1 exit with apicv/posted."),
+    "ipi-logical-flat": (
+        "Fixed IPIs to logical destinations in the flat model (DFR all ones, CPU i's LDR bit i), "
+        "one IPI per bit set, some naming several CPUs and some none.",
+        "The sender's cost is per IPI sent (ICR high + low, or one APIC write), the receivers' per "
+        "interrupt taken, so IPIs that reach nobody or several CPUs move the per-interrupt "
+        "figures away from whole numbers. The destination logic is the APIC bus's "
+        "(apicv/apic_bus.c, SDM Vol. 3A §11.6.2.2)."),
+    "ipi-logical-cluster": (
+        "The same in the cluster model (DFR 0FFFFFFFH: LDR[31:28] cluster, [27:24] members), or "
+        "x2APIC's cluster IDs derived from the APIC IDs (§11.12.10.2).",
+        "As for the flat model."),
+    "ipi-lowest-priority": (
+        "min(n, 20) lowest-priority IPIs to the set of every AP, whose TPRs differ.",
+        "Exactly one CPU of the set takes each: the APIC bus picks the lowest processor priority "
+        "among the software-enabled members, the lowest vCPU number on a tie (§11.6.2.4 leaves "
+        "the choice to the platform; apicvisor's rule is deterministic). The costs are a fixed "
+        "IPI's."),
+    "ipi-nmi": (
+        "min(n, 20) NMIs to vCPU 1.",
+        "The sender pays for the ICR as for a fixed IPI. The NMI reaches the receiver as an inbox "
+        "event and a kick, and is injected at its next VM entry in every mode (APICv has no "
+        "virtual NMIs); no EOI: 1 exit on the receiver."),
+    "ipi-to-halted": (
+        "vCPU 1 executes STI; HLT, then vCPU 0 sends it a fixed IPI; min(n, 20) times.",
+        "The receiver's HLT exits (HLT exiting), and it waits in the HLT activity state in "
+        "non-root operation; the kick ends it with an external-interrupt exit and the interrupt "
+        "is injected (or, apicv/posted, delivered from RVI) at the entry: HLT + kick (+ EOI "
+        "before apicv) per interrupt. With posted-interrupt processing the notification would "
+        "wake it with no exit."),
+    "ioapic-to-vcpu1": (
+        "I/O APIC pins 10 (edge) and 11 (level) with physical destination vCPU 1, raised by the "
+        "test device from vCPU 0; vCPU 1's handler lowers the level line.",
+        "The sender: the test device's port writes and the RTE programming. The receiver: the "
+        "kick per interrupt, the line-lowering port write, and for the level pin the EOI that "
+        "reaches the I/O APIC (an EOI_INDUCED exit from apicv on, an APIC-page exit before)."),
+    "msi-to-vcpu1": (
+        "min(n, 20) MSIs from the test device (destination vCPU 1).",
+        "The sender: the device's 3 port writes per message. The receiver: the kick (and the "
+        "EOI access before apicv)."),
+}
+
+SMP_GUEST_TABLE = [
+    "| scenario | what it does | what it checks |",
+    "|---|---|---|",
+    "| `init-sipi` | INIT (0000C500H), 10 ms, SIPI, 200 µs, SIPI to each AP by APIC ID (MP spec, "
+    "Linux) | every AP the MADT lists reports in, with its own APIC ID read from its LAPIC, once "
+    "(the second SIPI must not restart it) |",
+    "| `init-sipi-short` | INIT then one SIPI, both to all excluding self, no delay (000C4500H, "
+    "000C46xxH) | the same |",
+    "| `ipi-pingpong` | n round trips of fixed IPIs between vCPU 0 and vCPU 1, each side spinning "
+    "for the other's | each side takes exactly n |",
+    "| `ipi-broadcast` | min(n, 20) fixed IPIs to all excluding self | every AP takes each, the "
+    "BSP none |",
+    "| `ipi-logical-flat` | xAPIC flat model (DFR all ones), CPU i's logical ID bit i; one IPI to "
+    "each of a list of bit sets | exactly the CPUs named take each |",
+    "| `ipi-logical-cluster` | xAPIC cluster model (2+ clusters of up to 4), or x2APIC's derived "
+    "cluster IDs; single CPUs, whole clusters, an empty cluster, the broadcast | exactly the CPUs "
+    "named take each; x2APIC LDRs as derived from the IDs |",
+    "| `ipi-lowest-priority` | min(n, 20) lowest-priority IPIs to the set of every AP, whose TPRs "
+    "are 10H, 20H, ... | exactly one CPU of the set takes each (which one is reported, not "
+    "checked: the SDM leaves it to the platform) |",
+    "| `ipi-nmi` | min(n, 20) NMIs to vCPU 1 | vCPU 1's NMI handler counts each, no other CPU "
+    "gets any |",
+    "| `ipi-to-halted` | min(n, 20) times: vCPU 1 executes STI; HLT, the BSP sends a fixed IPI | "
+    "each IPI ends the HLT (it interrupts right after it) |",
+    "| `ioapic-to-vcpu1` | I/O APIC pin 10 (edge) and 11 (level) with physical destination vCPU "
+    "1, raised by the test device (pc-testdev's line ports under QEMU) | vCPU 1 takes each, "
+    "nobody else; vCPU 1's EOI clears the level pin's remote IRR |",
+    "| `msi-to-vcpu1` | min(n, 20) MSIs from the test device to vCPU 1 (apicvisor only: "
+    "pc-testdev has no MSI ports) | vCPU 1 takes each, nobody else |",
+]
+
+
+def smp_section(results):
+    """The SMP rows: sender / receivers per interrupt, why, what the guest does, by reason."""
+    ladder = results.get("ladder", {})
+    rows = [n for n in ladder if n in EXPLAIN_SMP]
+    cpus = len(results["cpus"])
+    lines = [
+        "## SMP rows",
+        "",
+        f"From a run on {cpus} vCPUs (`make bench`: `CPUS={cpus}`), apicvisor "
+        f"`{results['apicvisor']}`, posted-interrupt processing: "
+        f"{results['mode'].get('posted_interrupts') or 'n/a'}. " + SMP_INTRO,
+        "",
+        "| scenario | " + " | ".join(MODES) + " |",
+        "|---|" + "---|" * len(MODES),
+    ]
+    for name in rows:
+        cells = ladder[name]
+        row = [f"{cells[m]['exits_per_interrupt']:.2f} / "
+               f"{cells[m]['other_vcpus_exits_per_interrupt']:.2f}" if m in cells else "-"
+               for m in MODES]
+        lines.append(f"| `{name}` | " + " | ".join(row) + " |")
+    lines += ["", "### Why each SMP row costs what it does", ""]
+    for name in rows:
+        what, why = EXPLAIN_SMP[name]
+        lines += [f"**`{name}`** — {what}", "", why, ""]
+    lines += ["### What the guest does in each (guest side)", ""] + SMP_GUEST_TABLE + [
+        "",
+        "### SMP exits by reason",
+        "",
+        "| scenario | mode | interrupts | sender | receivers |",
+        "|---|---|---|---|---|",
+    ]
+    for s in results["scenarios"]:
+        if s["name"] not in EXPLAIN_SMP and not s["name"].startswith("init-sipi"):
+            continue
+        sender = ", ".join(f"{k} {v}" for k, v in s["exits"].items()) or "none"
+        receivers = ", ".join(f"{k} {v}" for k, v in s["exits_other_vcpus"].items()) or "none"
+        interrupts = s["figures"].get("interrupts", "-")
+        lines.append(f"| `{s['name']}` | {s['mode']} | {interrupts} | {sender} | {receivers} |")
+    lines.append("")
+    return lines
+
+
 def main():
     results = json.load(open(sys.argv[1]))
     ladder = results.get("ladder", {})
@@ -173,10 +323,14 @@ def main():
         "|---|" + "---|" * len(MODES),
     ]
     for name, cells in ladder.items():
+        if name in EXPLAIN_SMP:
+            continue
         row = [f"{cells[m]['exits_per_interrupt']:.2f}" if m in cells else "-" for m in MODES]
         lines.append(f"| `{name}` | " + " | ".join(row) + " |")
     lines += ["", "## Why each row costs what it does", ""]
     for name in ladder:
+        if name in EXPLAIN_SMP:
+            continue
         what, why = EXPLAIN.get(name, ("", ""))
         lines += [f"**`{name}`** — {what}", "", why, ""]
     lines += [
@@ -201,6 +355,8 @@ def main():
             exits += " (" + "; ".join(extra) + ")"
         lines.append(f"| `{s['name']}` | {s['mode']} | {interrupts} | {exits} |")
     lines.append("")
+    if len(sys.argv) > 3:
+        lines += smp_section(json.load(open(sys.argv[3])))
     open(sys.argv[2], "w").write("\n".join(lines))
 
 
