@@ -223,13 +223,27 @@ bool apic_deliver_message(uint32_t destination, bool logical, unsigned delivery_
 	uint32_t targets = apic_bus_route_message(bus, destination, logical,
 						  (uint8_t)delivery_mode);
 
-	for (uint32_t left = targets, i = 0; left; i++, left >>= 1)
-		if (left & 1)
-			apic_deliver_to(&vcpus[i], delivery_mode, vector, level);
-	/* Accepted: a level RTE sets remote IRR (each target's vLAPIC takes it on its own CPU;
-	 * one of them that is software-disabled drops it there, as a real APIC would after the
-	 * message left the IOAPIC). */
-	return targets != 0;
+	bool fixed = delivery_mode == APIC_DELIVERY_FIXED ||
+		     delivery_mode == APIC_DELIVERY_LOWEST_PRIORITY;
+	bool accepted = false;
+
+	/* Accepted (a level RTE then sets remote IRR, SDM Vol. 3A §11.6.3): a fixed interrupt by
+	 * a software-enabled APIC (§11.4.7.2: a software-disabled one discards it). The current
+	 * vCPU's vLAPIC says so itself; another's enable is read as the message goes out (the APIC
+	 * bus's reads, see apic_bus.h), and its vLAPIC takes the interrupt on its own CPU. */
+	for (uint32_t left = targets, i = 0; left; i++, left >>= 1) {
+		struct vcpu *target = &vcpus[i];
+
+		if (!(left & 1))
+			continue;
+		if (fixed && target == vcpu_current()) {
+			accepted |= vlapic_set_irq(target->vlapic, vector, level);
+			continue;
+		}
+		accepted |= !fixed || vlapic_sw_enabled(target->vlapic);
+		apic_deliver_to(target, delivery_mode, vector, level);
+	}
+	return accepted;
 }
 
 /* Takes what other CPUs left for this vCPU (on its own CPU): NMIs and fixed interrupts into the

@@ -117,6 +117,20 @@ static void zero_guest_ram(void *ram, uint64_t bytes)
 		 (unsigned long long)(bytes >> 20), (unsigned long long)(rdtsc() - start));
 }
 
+/* The guest's ACPI tables (QEMU pc's layout) for `cpus` vCPUs, APIC IDs 0..cpus-1: built before
+ * the APs start for every CPU the plan names, again afterwards when one did not come up. Returns
+ * the RSDP's address. */
+static uint32_t build_guest_acpi(unsigned cpus)
+{
+	struct acpi_platform acpi;
+	char err[160];
+
+	acpi_platform_defaults(&acpi, cpus);
+	if (acpi_build_tables(guest.ram, guest.ram_bytes, &acpi, err, sizeof(err)))
+		boot_fail("ACPI tables for %u vCPU%s: %s", cpus, cpus == 1 ? "" : "s", err);
+	return acpi.rsdp_gpa;
+}
+
 /* Reads and checks the guest before anything else, so a wrong image is reported even on a
  * machine without VT-x. */
 static void load_guest(EFI_HANDLE image)
@@ -124,7 +138,7 @@ static void load_guest(EFI_HANDLE image)
 	struct multiboot_module modules[CONFIG_MAX_MODULES];
 	uint8_t *module_files[CONFIG_MAX_MODULES];
 	struct multiboot_image plan;
-	struct acpi_platform acpi;
+	uint32_t rsdp_gpa;
 	char err[200];
 	uint8_t *file;
 	size_t size;
@@ -162,9 +176,7 @@ static void load_guest(EFI_HANDLE image)
 	 * 0xE0000-0xFFFFF, ACPI §5.2.5.1), which the memory map reports reserved. */
 	memset(guest.ram + 0x400, 0, 0x100);
 	memset(guest.ram + 0xE0000, 0, 0x20000);
-	acpi_platform_defaults(&acpi, smp.count);
-	if (acpi_build_tables(guest.ram, guest.ram_bytes, &acpi, err, sizeof(err)))
-		boot_fail("ACPI tables: %s", err);
+	rsdp_gpa = build_guest_acpi(smp.count);
 
 	guest.entry = plan.entry;
 	guest.path = config.guest;
@@ -173,7 +185,7 @@ static void load_guest(EFI_HANDLE image)
 		 "info at %#x, ACPI RSDP at %#x\n",
 		 config.guest, plan.aout_kludge ? "multiboot a.out kludge" : "multiboot ELF32",
 		 plan.segment_count, plan.entry, config.mem_mib, config.module_count,
-		 guest.info_gpa, acpi.rsdp_gpa);
+		 guest.info_gpa, rsdp_gpa);
 }
 
 /* Posted mode without the CPU feature drains the descriptor in software (apicv/delivery.c). */
@@ -244,14 +256,9 @@ static struct run_summary summary;
  * every CPU the plan named; rebuilt here when an AP did not come up. */
 static void describe_vcpus_to_guest(unsigned count)
 {
-	struct acpi_platform acpi;
-	char err[160];
-
 	if (count == smp.count)
 		return;
-	acpi_platform_defaults(&acpi, count);
-	if (acpi_build_tables(guest.ram, guest.ram_bytes, &acpi, err, sizeof(err)))
-		boot_fail("ACPI tables for %u vCPUs: %s", count, err);
+	build_guest_acpi(count);
 	kprintf("apicvisor: the guest's MADT lists %u vCPU%s\n", count, count == 1 ? "" : "s");
 }
 

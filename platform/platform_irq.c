@@ -122,22 +122,10 @@ static bool deliver_to_vcpu(void *ctx, uint32_t destination, bool logical, uint8
 	switch (mode) {
 	case VIOAPIC_DELIVERY_FIXED:
 	case VIOAPIC_DELIVERY_LOWEST_PRIORITY:
-		/* One vCPU: its vLAPIC says whether it accepted (a level RTE keeps remote IRR
-		 * clear otherwise). More: the APIC bus routes, and every target accepts on its own
-		 * CPU (apicv/delivery.c, "between vCPUs"). */
-		if (vcpu_count == 1)
-			return message_reaches(v, destination, logical) &&
-			       vlapic_set_irq(v->vlapic, vector, level);
-		return apic_deliver_message(destination, logical, mode, vector, level);
 	case VIOAPIC_DELIVERY_NMI:
 	case VIOAPIC_DELIVERY_INIT:
-		if (vcpu_count == 1) {
-			if (!message_reaches(v, destination, logical) ||
-			    mode != VIOAPIC_DELIVERY_NMI)
-				return false;
-			v->nmi_pending = true;
-			return true;
-		}
+		/* The APIC bus routes, every target takes it on its own CPU (apicv/delivery.c,
+		 * "between vCPUs"); a fixed interrupt counts as accepted where an APIC is enabled. */
 		return apic_deliver_message(destination, logical, mode, vector, level);
 	case VIOAPIC_DELIVERY_EXTINT:
 		/* The vector comes from the 8259 at injection (platform_extint_pending). */
