@@ -18,7 +18,7 @@
 #define SCENARIO_IRQ_IOAPIC_VERSION_MIN 0x10u
 #define SCENARIO_IRQ_IOAPIC_VERSION_MAX 0x2Fu
 
-enum scenario_failure scenario_irq_prepare(struct scenario_state *state)
+enum scenario_failure scenario_irq_devices_prepare(struct scenario_state *state)
 {
 	cpu_interrupts_disable();
 
@@ -36,7 +36,15 @@ enum scenario_failure scenario_irq_prepare(struct scenario_state *state)
 	testdev_set_line(SCENARIO_IRQ_EDGE_GSI, false);
 	testdev_set_line(SCENARIO_IRQ_LEVEL_GSI, false);
 	testdev_set_line(SCENARIO_IRQ_PIC_GSI, false);
-	return scenario_apic_prepare(state, LAPIC_MODE_XAPIC);
+	return SCENARIO_PASSED;
+}
+
+enum scenario_failure scenario_irq_prepare(struct scenario_state *state)
+{
+	enum scenario_failure failure = scenario_irq_devices_prepare(state);
+
+	return failure != SCENARIO_PASSED ? failure
+					  : scenario_apic_prepare(state, LAPIC_MODE_XAPIC);
 }
 
 unsigned scenario_irq_count(const struct scenario_state *state, unsigned max)

@@ -46,6 +46,10 @@
  * LINT0, lets what is pending arrive and empties the log).
  */
 enum scenario_failure scenario_irq_prepare(struct scenario_state *state);
+/* Its device half alone (the I/O APIC checked and masked, the 8259s initialised, the test
+ * device's lines low; interrupts off), for prepare steps that set up the local APIC their own
+ * way (the SMP scenarios). */
+enum scenario_failure scenario_irq_devices_prepare(struct scenario_state *state);
 
 /* min(n, max). */
 unsigned scenario_irq_count(const struct scenario_state *state, unsigned max);

@@ -973,19 +973,9 @@ static enum scenario_failure smp_scenario_ioapic_prepare(struct scenario_state *
 	if (!state->context->hypervisor && !smp_scenario_pc_testdev_present())
 		return scenario_skip(state, "no pc-testdev (-device pc-testdev): its port E0H does "
 				     "not read back, so GSI lines cannot be raised");
-	cpu_interrupts_disable();
-
-	uint32_t version = ioapic_probe();
-
-	if ((version & 0xFFu) < 0x10u || (version & 0xFFu) > 0x2Fu ||
-	    ioapic_pin_count() <= SCENARIO_IRQ_LEVEL_GSI) {
-		scenario_note(state, "the I/O APIC's VER at 0x%x reads 0x%x", IOAPIC_BASE, version);
-		return scenario_skip(state, "no usable I/O APIC at 0xFEC00000");
-	}
-	ioapic_mask_all();
-	pic_init(SCENARIO_IRQ_PIC_MASTER_BASE, SCENARIO_IRQ_PIC_SLAVE_BASE);
-	testdev_set_line(SCENARIO_IRQ_EDGE_GSI, false);
-	testdev_set_line(SCENARIO_IRQ_LEVEL_GSI, false);
+	failure = scenario_irq_devices_prepare(state);
+	if (failure != SCENARIO_PASSED)
+		return failure;
 	failure = smp_prepare(state, true);
 	if (failure != SCENARIO_PASSED)
 		return failure;
