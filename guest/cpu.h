@@ -127,6 +127,22 @@ static inline void cpu_mfence(void)
 	__asm__ volatile("mfence" : : : "memory");
 }
 
+static inline uint64_t cpu_read_cr0(void)
+{
+	uint64_t value;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(value));
+	return value;
+}
+
+static inline uint64_t cpu_read_cr3(void)
+{
+	uint64_t value;
+
+	__asm__ volatile("mov %%cr3, %0" : "=r"(value));
+	return value;
+}
+
 static inline uint64_t cpu_read_cr2(void)
 {
 	uint64_t value;

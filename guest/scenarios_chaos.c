@@ -310,22 +310,6 @@ static struct idt_exception_record chaos_write_cr0(uint64_t value)
 	return idt_fixup_end();
 }
 
-static uint64_t chaos_read_cr0(void)
-{
-	uint64_t value;
-
-	__asm__ volatile("mov %%cr0, %0" : "=r"(value));
-	return value;
-}
-
-static uint64_t chaos_read_cr3(void)
-{
-	uint64_t value;
-
-	__asm__ volatile("mov %%cr3, %0" : "=r"(value));
-	return value;
-}
-
 static struct idt_exception_record chaos_write_cr3(uint64_t value)
 {
 	idt_fixup_begin();
@@ -918,7 +902,7 @@ static void chaos_op_efer(void)
 static void chaos_op_cr0(void)
 {
 	static const uint8_t bits[] = { 1, 2, 3, 5, 16, 18, 29, 30, 1, 3, 16, 30 };
-	uint64_t old = chaos_read_cr0(), value = old;
+	uint64_t old = cpu_read_cr0(), value = old;
 	unsigned flips = 1 + chaos_below(3);
 
 	for (unsigned i = 0; i < flips; i++)
@@ -950,7 +934,7 @@ static void chaos_op_cr4(void)
 static void chaos_op_cr3_cr8(void)
 {
 	if (chaos_chance(2)) {
-		uint64_t old = chaos_read_cr3();
+		uint64_t old = cpu_read_cr3();
 		uint64_t value = old ^ (chaos_chance(4) ? (1ull << 63) : (chaos_below(4) << 3));
 
 		if (!chaos_faulted(chaos_write_cr3(value)) && chaos_faulted(chaos_write_cr3(old)))
@@ -1253,7 +1237,7 @@ static const char *chaos_check_fill(uintptr_t start, size_t bytes, const char *n
 
 static void chaos_canaries_set(uint64_t rsp)
 {
-	uint64_t cr3 = chaos_read_cr3() & 0x000FFFFFFFFFF000ull;
+	uint64_t cr3 = cpu_read_cr3() & 0x000FFFFFFFFFF000ull;
 	const uint64_t *pml4 = (const uint64_t *)(uintptr_t)cr3;
 	struct chaos_table_pointer gdt = chaos_sgdt(), idt = chaos_sidt();
 
@@ -1323,7 +1307,7 @@ static void chaos_save(struct chaos_saved *s)
 	cpu_rdmsr_safe(MSR_IA32_APIC_BASE, &s->apic_base);
 	cpu_rdmsr_safe(0x277, &s->pat);
 	cpu_rdmsr_safe(MSR_IA32_EFER, &s->efer);
-	s->cr0 = chaos_read_cr0();
+	s->cr0 = cpu_read_cr0();
 	s->cr4 = cpu_read_cr4();
 	s->elcr[0] = cpu_inb(0x4D0);
 	s->elcr[1] = cpu_inb(0x4D1);

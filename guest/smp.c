@@ -427,22 +427,6 @@ static bool smp_choose_page(struct scenario_state *state)
 	return false;
 }
 
-static uint64_t smp_read_cr0(void)
-{
-	uint64_t value;
-
-	__asm__ volatile("mov %%cr0, %0" : "=r"(value));
-	return value;
-}
-
-static uint64_t smp_read_cr3(void)
-{
-	uint64_t value;
-
-	__asm__ volatile("mov %%cr3, %0" : "=r"(value));
-	return value;
-}
-
 struct smp_descriptor_pointer {
 	uint16_t limit;
 	uint64_t base;
@@ -454,8 +438,8 @@ static struct smp_descriptor_pointer smp_bsp_gdtr;
  * APs itself reads no control register (MOV from CR3 may be an exit). */
 static void smp_capture_bsp_state(void)
 {
-	smp_bsp_cr0 = smp_read_cr0();
-	smp_bsp_cr3 = smp_read_cr3();
+	smp_bsp_cr0 = cpu_read_cr0();
+	smp_bsp_cr3 = cpu_read_cr3();
 	smp_bsp_cr4 = cpu_read_cr4();
 	__asm__ volatile("sgdt %0" : "=m"(smp_bsp_gdtr));
 }
