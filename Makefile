@@ -33,12 +33,13 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined -L$(EFI
 
 # Plain-C modules: built into the EFI binary and into the host unit tests.
 PURE_SRCS := lib/fmt.c boot/config.c boot/multiboot.c vmx/vmx_names.c vmx/vmx_caps.c \
-	vmx/stats.c vmx/ept.c devices/uart16550.c apicv/vlapic.c apicv/apic_bus.c vmx/x86_decode.c vmx/guest_walk.c \
-	vmx/cpuid_policy.c boot/host_guard.c boot/madt.c \
+	vmx/stats.c vmx/ept.c devices/uart16550.c apicv/vlapic.c apicv/apic_bus.c apicv/timer_offload.c \
+	vmx/x86_decode.c vmx/guest_walk.c vmx/cpuid_policy.c boot/host_guard.c boot/madt.c \
 	devices/acpi_tables.c devices/fw_cfg.c devices/pm_timer.c devices/vioapic.c \
 	devices/irq_routing.c devices/vpic.c devices/pit.c
 # EFI-only C and assembly.
 EFI_SRCS := lib/string.c boot/main.c boot/console.c boot/cpu.c boot/efi_util.c boot/smp.c \
+	boot/housekeeping.c \
 	vmx/vcpu.c vmx/vmx.c vmx/vmcs.c vmx/host_apic.c vmx/mmio.c apicv/delivery.c apicv/apic_exits.c \
 	platform/platform.c platform/platform_irq.c vmx/exit.c vmx/run.c
 EFI_ASMS := boot/traps.asm vmx/entry.asm boot/trampoline_blob.asm

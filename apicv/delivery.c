@@ -15,6 +15,7 @@
 #include "../vmx/x86_decode.h"
 #include "apic_bus.h"
 #include "apic_regs.h"
+#include "timer_offload.h"
 #include "vlapic.h"
 
 #define APIC_DEFAULT_BASE 0xFEE00000ull
@@ -177,8 +178,9 @@ void apic_deliver_to(struct vcpu *target, unsigned delivery_mode, uint8_t vector
 	switch (delivery_mode) {
 	case APIC_DELIVERY_FIXED:
 	case APIC_DELIVERY_LOWEST_PRIORITY:
-		/* Posted mode takes edge interrupts only (§30.6: the descriptor has no TMR). */
-		if (target->apic_mode == MODE_POSTED && !level) {
+		/* Posted mode takes edge interrupts only (§30.6: the descriptor has no TMR), and
+		 * legal vectors only: the vLAPIC reports an illegal one in its ESR (§11.5.3). */
+		if (target->apic_mode == MODE_POSTED && !level && vector >= 16) {
 			post_remote(target, vector);
 			return;
 		}
@@ -516,6 +518,7 @@ static void write_guest_interrupt_status(struct vcpu *v)
 }
 
 static void drain_pir(struct vcpu *v);
+static void publish_timer(struct vcpu *v);
 
 enum apicvisor_mode apic_set_mode(struct vcpu *v, enum apicvisor_mode requested)
 {
@@ -682,8 +685,10 @@ void apic_before_entry(struct vcpu *v)
 	bool event_queued = vmcs_read(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
 	int vector;
 
-	if (vcpu_count > 1)
+	if (vcpus_concurrent)
 		take_inbox(v);
+	if (v->timer_offloaded)
+		publish_timer(v);
 
 	/* Posted mode. With the CPU feature, a notification makes the CPU itself move PIR into
 	 * vIRR at VM entry. Only while the guest can take the interrupt, though: with IF = 0 or in
@@ -699,7 +704,7 @@ void apic_before_entry(struct vcpu *v)
 			notify_posted(v);
 		else
 			drain_pir(v);
-	} else if (vcpu_count > 1) {
+	} else if (vcpus_concurrent) {
 		/* Another CPU posted while this vCPU was switching away from posted mode. */
 		drain_pir(v);
 	}
@@ -780,24 +785,110 @@ bool apic_has_deliverable_event(struct vcpu *v)
 	       board->extint_pending(v);
 }
 
+/* The vLAPIC's deadline is guest TSC; the preemption timer and the housekeeping CPU run on
+ * host TSC. Convert the time left, not the absolute value (the offset may be anything the guest
+ * wrote): a deadline already reached is due now. 0 stays 0 (none). */
+static uint64_t host_deadline(const struct vcpu *v, uint64_t guest_deadline)
+{
+	uint64_t host_now, guest_now, host;
+
+	if (!guest_deadline)
+		return 0;
+	host_now = rdtsc();
+	guest_now = host_now + v->tsc_offset;
+	host = guest_deadline > guest_now ? host_now + (guest_deadline - guest_now) : host_now;
+	return host < host_now ? ~0ull : host; /* the sum wrapped: as far as the TSC goes */
+}
+
 uint64_t apic_timer_deadline(struct vcpu *v)
 {
-	uint64_t lapic_guest = vlapic_timer_deadline(v->vlapic);
-	uint64_t lapic = 0;
-
-	/* The vLAPIC's deadline is guest TSC; the preemption timer runs on host TSC. Convert the
-	 * time left, not the absolute value (the offset may be anything the guest wrote): a
-	 * deadline already reached is due now. */
-	if (lapic_guest) {
-		uint64_t host_now = rdtsc(), guest_now = host_now + v->tsc_offset;
-
-		lapic = lapic_guest > guest_now ? host_now + (lapic_guest - guest_now) : host_now;
-		if (lapic < host_now) /* the sum wrapped: as far as the TSC goes */
-			lapic = ~0ull;
-	}
+	uint64_t lapic = v->timer_offloaded ? 0 : host_deadline(v, vlapic_timer_deadline(v->vlapic));
 	uint64_t devices = board->deadline();
 
 	return tsc_earlier(lapic, devices);
+}
+
+/* ---- the housekeeping CPU (housekeeping=cpu0) -------------------------------------------------
+ *
+ * CPU 0 runs no vCPU. It keeps the time of the device models (platform/platform_irq.c) and of
+ * every vCPU's vLAPIC timer, and delivers what they raise from root mode with apic_deliver_to:
+ * by posting in posted mode — with posted-interrupt processing a running vCPU takes the tick
+ * with no VM exit at all, where it would otherwise exit for its own VMX-preemption timer (KVM's
+ * pi_inject_timer does the same with an hrtimer on a housekeeping CPU) — and through the inbox
+ * and a kick in the other modes. A vCPU publishes its timer's programming before VM entry when
+ * the guest changed it (the timer itself stays in the vLAPIC model for what the guest reads);
+ * the housekeeping CPU sleeps until its earliest deadline and is kicked awake when something
+ * it keeps changed, with the announce-then-check order of the vCPUs' own kicks.
+ */
+static struct {
+	bool on;
+	uint32_t host_apic_id;
+	uint32_t idle;                /* set before its last look ahead of HLT, cleared on wake */
+	uint64_t wakeups_sent;        /* kicks sent to it (counted by their senders) */
+} housekeeper;
+
+void apic_housekeeping_enable(uint32_t host_apic_id)
+{
+	housekeeper.host_apic_id = host_apic_id;
+	housekeeper.on = true;
+}
+
+void apic_offload_timer(struct vcpu *v)
+{
+	v->timer_offloaded = true;
+	vlapic_timer_offload(v->vlapic, true);
+}
+
+void apic_housekeeper_wake(void)
+{
+	if (housekeeper.on && __atomic_load_n(&housekeeper.idle, __ATOMIC_SEQ_CST)) {
+		__atomic_fetch_add(&housekeeper.wakeups_sent, 1, __ATOMIC_RELAXED);
+		host_apic_send_fixed(housekeeper.host_apic_id, HOST_VECTOR_KICK);
+	}
+}
+
+void apic_housekeeper_idle(bool idle)
+{
+	__atomic_store_n(&housekeeper.idle, idle, __ATOMIC_SEQ_CST);
+}
+
+uint64_t apic_housekeeper_wakeups(void)
+{
+	return __atomic_load_n(&housekeeper.wakeups_sent, __ATOMIC_RELAXED);
+}
+
+/* The vCPU's side, before VM entry: the guest programmed its timer (or changed the LVT, or
+ * its TSC offset): hand the new programming to the housekeeping CPU. */
+static void publish_timer(struct vcpu *v)
+{
+	struct vlapic_timer_programming p;
+
+	vlapic_timer_program(v->vlapic, &p);
+	if (!timer_offload_stale(&v->timer_offload, p.programmed, p.lvt, v->tsc_offset))
+		return;
+	timer_offload_publish(&v->timer_offload, p.programmed, host_deadline(v, p.deadline),
+			      p.period, p.lvt, v->tsc_offset);
+	apic_housekeeper_wake();
+}
+
+uint64_t apic_housekeeping_timers(uint64_t now)
+{
+	uint64_t earliest = 0;
+
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		struct vcpu *v = &vcpus[i];
+		uint64_t next;
+		int vector;
+
+		if (!v->timer_offloaded)
+			continue;
+		vector = timer_offload_fire(&v->timer_offload, now, &next);
+		/* The timer interrupt is edge-triggered and fixed (§11.5.1). */
+		if (vector >= 0)
+			apic_deliver_to(v, APIC_DELIVERY_FIXED, (uint8_t)vector, false);
+		earliest = tsc_earlier(earliest, next);
+	}
+	return earliest;
 }
 
 void apic_timer_check(struct vcpu *v)

@@ -133,8 +133,8 @@ void apic_request_mode(struct vcpu *target, enum apicvisor_mode mode);
 bool apic_inbox_pending(const struct vcpu *v);
 /* Right before VM entry: this vCPU is going into non-root operation (senders kick it from now
  * on; SN clear). Returns false, back in root mode, when something arrived meanwhile: the entry
- * is prepared again. Only with more than one vCPU (the callers check vcpu_count: the single-vCPU
- * exit path pays nothing for SMP). */
+ * is prepared again. Only where other CPUs deliver (the callers check vcpus_concurrent: the
+ * single-vCPU exit path pays nothing for SMP). */
 bool apic_announce_entry(struct vcpu *v);
 /* Right after VM exit: in root mode (SN set: senders post without notifying). The same. */
 void apic_announce_exit(struct vcpu *v);
@@ -146,6 +146,19 @@ enum apicvisor_mode apic_set_mode(struct vcpu *v, enum apicvisor_mode requested)
 /* Run before every VM entry: injects or posts what the vLAPIC has pending, arms the windows,
  * folds the LAPIC timer into the VMX-preemption timer deadline. */
 void apic_before_entry(struct vcpu *v);
+
+/* housekeeping=cpu0 (see "the housekeeping CPU" in delivery.c). On the housekeeping CPU:
+ * apic_housekeeping_enable names it (its host APIC ID, where wake-ups go); apic_housekeeper_idle
+ * brackets its look at the deadlines before HLT; apic_housekeeping_timers fires the vLAPIC
+ * timers due at host TSC `now` and returns the earliest deadline left (0: none). On a vCPU's
+ * CPU: apic_offload_timer hands its vLAPIC timer over (at set-up); apic_housekeeper_wake kicks
+ * the housekeeping CPU when something it keeps changed. */
+void apic_housekeeping_enable(uint32_t host_apic_id);
+void apic_housekeeper_idle(bool idle);
+uint64_t apic_housekeeping_timers(uint64_t now);
+uint64_t apic_housekeeper_wakeups(void);
+void apic_offload_timer(struct vcpu *v);
+void apic_housekeeper_wake(void);
 
 /* The earliest TSC at which the vLAPIC needs the CPU back (its timer), 0 for none. */
 uint64_t apic_timer_deadline(struct vcpu *v);

@@ -53,6 +53,8 @@ struct vlapic_timer {
 				  * so the handler compares against this to see a mode change */
 	uint32_t divisor;        /* divisor in effect (1–128): the page's divide configuration
 				  * may already be newer, for the same reason */
+	uint64_t programmed;     /* writes that programmed the timer (vlapic_timer_program) */
+	bool delivered_elsewhere; /* expiries are delivered by another CPU (vlapic_timer_offload) */
 };
 
 struct vlapic {
@@ -477,17 +479,30 @@ static void timer_set_deadline(struct vlapic *vl, uint64_t deadline)
 		vl->ops->timer_changed(vl->ctx);
 }
 
-/* The periodic timer's period in TSC cycles: initial count × divisor, at least
- * VLAPIC_MIN_PERIOD_US (counted when lengthened). 0 when the initial count is 0. */
-static uint64_t periodic_period(struct vlapic *vl, uint32_t count)
+/* A write programmed the timer (as opposed to an expiry moving it on): whoever delivers the
+ * expiries elsewhere takes the new programming (vlapic_timer_program). */
+static void timer_program(struct vlapic *vl, uint64_t deadline)
+{
+	vl->timer.programmed++;
+	timer_set_deadline(vl, deadline);
+}
+
+/* Initial count × divisor, at least VLAPIC_MIN_PERIOD_US; 0 when the count is 0. */
+static uint64_t period_of(const struct vlapic *vl, uint32_t count)
 {
 	uint64_t period = (uint64_t)count * vl->timer.divisor;
 	uint64_t shortest = vl->tsc_hz * VLAPIC_MIN_PERIOD_US / 1000000u;
 
-	if (period && period < shortest) {
+	return period && period < shortest ? shortest : period;
+}
+
+/* The periodic timer's period in TSC cycles (period_of), counted when lengthened. */
+static uint64_t periodic_period(struct vlapic *vl, uint32_t count)
+{
+	uint64_t period = period_of(vl, count);
+
+	if (period != (uint64_t)count * vl->timer.divisor)
 		vl->stats.timer_periods_clamped++;
-		return shortest;
-	}
 	return period;
 }
 
@@ -540,13 +555,13 @@ static void write_initial_count(struct vlapic *vl, uint32_t count)
 		/* Mode 11 is reserved: the count is stored, nothing runs. */
 		if (count)
 			vl->stats.unsupported++;
-		timer_set_deadline(vl, 0);
+		timer_program(vl, 0);
 		return;
 	}
 	if (vl->timer.mode == APIC_TIMER_PERIODIC)
-		timer_set_deadline(vl, count ? now(vl) + periodic_period(vl, count) : 0);
+		timer_program(vl, count ? now(vl) + periodic_period(vl, count) : 0);
 	else
-		timer_set_deadline(vl, count ? now(vl) + (uint64_t)count * vl->timer.divisor : 0);
+		timer_program(vl, count ? now(vl) + (uint64_t)count * vl->timer.divisor : 0);
 }
 
 /* Divide configuration: bits 0, 1, 3 (§11.5.4, Figure 11-10). A change while the timer counts
@@ -566,7 +581,7 @@ static void write_divide(struct vlapic *vl, uint32_t value)
 			uint32_t remaining = timer_current_count(vl, t);
 
 			vl->timer.divisor = divisor;
-			timer_set_deadline(vl, t + (uint64_t)remaining * divisor);
+			timer_program(vl, t + (uint64_t)remaining * divisor);
 			return;
 		}
 	}
@@ -578,7 +593,7 @@ static void write_divide(struct vlapic *vl, uint32_t value)
 static void write_tsc_deadline(struct vlapic *vl, uint64_t value)
 {
 	if (vl->timer.mode == APIC_TIMER_TSC_DEADLINE)
-		timer_set_deadline(vl, value);
+		timer_program(vl, value);
 }
 
 void vlapic_timer_expired(struct vlapic *vl)
@@ -589,9 +604,12 @@ void vlapic_timer_expired(struct vlapic *vl)
 
 	if (!deadline || t < deadline)
 		return;
-	vl->stats.timer_ticks++;
-	/* A masked timer counts but does not interrupt (§11.5.1 "Mask" flag). */
-	lvt_deliver_edge(vl, APIC_LVT_TIMER);
+	/* Delivered and counted by the CPU that keeps the time: here the timer only moves on. */
+	if (!vl->timer.delivered_elsewhere) {
+		vl->stats.timer_ticks++;
+		/* A masked timer counts but does not interrupt (§11.5.1 "Mask" flag). */
+		lvt_deliver_edge(vl, APIC_LVT_TIMER);
+	}
 	if (vl->timer.mode != APIC_TIMER_PERIODIC) {
 		/* One-shot ends at 0; TSC-deadline "disarms the timer" and the MSR reads 0. */
 		timer_set_deadline(vl, 0);
@@ -605,8 +623,23 @@ void vlapic_timer_expired(struct vlapic *vl)
 	/* Expiries at deadline, deadline + period, ... up to t all fall into the interrupt just
 	 * delivered: IRR holds one bit per vector. The next deadline is the first after t. */
 	late = (t - deadline) / period;
-	vl->stats.timer_missed_ticks += late;
+	if (!vl->timer.delivered_elsewhere)
+		vl->stats.timer_missed_ticks += late;
 	timer_set_deadline(vl, deadline + (late + 1) * period);
+}
+
+void vlapic_timer_program(const struct vlapic *vl, struct vlapic_timer_programming *out)
+{
+	out->programmed = vl->timer.programmed;
+	out->deadline = vl->timer.deadline;
+	out->period = vl->timer.mode == APIC_TIMER_PERIODIC
+			      ? period_of(vl, reg_read(vl, APIC_TIMER_INITIAL_COUNT)) : 0;
+	out->lvt = reg_read(vl, APIC_LVT_TIMER);
+}
+
+void vlapic_timer_offload(struct vlapic *vl, bool delivered_elsewhere)
+{
+	vl->timer.delivered_elsewhere = delivered_elsewhere;
 }
 
 /* ---- LVT (§11.5.1 "Local Vector Table") ------------------------------------------------------- */
@@ -650,7 +683,7 @@ static void write_lvt(struct vlapic *vl, uint32_t offset, uint32_t value)
 
 		if (mode != vl->timer.mode) {
 			vl->timer.mode = mode;
-			timer_set_deadline(vl, 0);
+			timer_program(vl, 0);
 			if (mode == APIC_TIMER_TSC_DEADLINE)
 				reg_write(vl, APIC_TIMER_INITIAL_COUNT, 0);
 		}
@@ -1018,6 +1051,9 @@ enum vlapic_status vlapic_msr_read(struct vlapic *vl, uint32_t msr, uint64_t *va
 		/* Reads 0 outside TSC-deadline mode and once the deadline has passed (§11.5.4.1). */
 		if (vl->timer.mode == APIC_TIMER_TSC_DEADLINE)
 			*value = vl->timer.deadline;
+		/* An expiry delivered elsewhere has not moved the model's timer on yet. */
+		if (vl->timer.delivered_elsewhere && *value && now(vl) >= *value)
+			*value = 0;
 		return VLAPIC_OK;
 	}
 	if (msr < APIC_MSR_X2APIC_FIRST || msr > APIC_MSR_X2APIC_LAST || !is_x2apic(vl))
@@ -1215,7 +1251,7 @@ static void registers_power_up(struct vlapic *vl, uint32_t id)
 	vl->lint_remote_irr[0] = vl->lint_remote_irr[1] = false;
 	vl->timer.mode = APIC_TIMER_ONE_SHOT;
 	vl->timer.divisor = apic_timer_divisor(0);
-	timer_set_deadline(vl, 0);
+	timer_program(vl, 0);
 }
 
 /* The ID register's value in xAPIC format for the initial APIC ID (§11.4.6: bits 31:24). */

@@ -314,4 +314,23 @@ uint64_t vlapic_timer_deadline(const struct vlapic *vl);
  */
 void vlapic_timer_expired(struct vlapic *vl);
 
+/*
+ * Timer offload (housekeeping=cpu0, as KVM's pi_inject_timer): another CPU keeps the time and
+ * delivers the expiries, so the vCPU need not exit for them. The model stays the timer's owner
+ * for everything the guest reads (current count, IA32_TSC_DEADLINE); what the other CPU needs
+ * is the programming, which changes only with the guest's writes.
+ */
+struct vlapic_timer_programming {
+	uint64_t programmed;     /* changes with every write that programs the timer (initial
+				  * count, divide, LVT timer mode, IA32_TSC_DEADLINE, reset) */
+	uint64_t deadline;       /* the next expiry, guest TSC; 0: disarmed */
+	uint64_t period;         /* periodic mode: TSC cycles between expiries (clamped as the
+				  * model clamps it); 0: fires once */
+	uint32_t lvt;            /* the LVT timer entry: vector and mask (delivery is fixed, edge) */
+};
+void vlapic_timer_program(const struct vlapic *vl, struct vlapic_timer_programming *out);
+/* Whether expiries are delivered elsewhere: then vlapic_timer_expired only moves the timer on
+ * (one-shot and TSC-deadline disarm, periodic reloads) without an interrupt or a count. */
+void vlapic_timer_offload(struct vlapic *vl, bool delivered_elsewhere);
+
 #endif

@@ -305,6 +305,9 @@ static const char *const fault_names[] = {
 /* testdev=: index 1 switches the device on. */
 static const char *const switch_names[] = { "off", "on" };
 
+/* housekeeping=: index 1 gives CPU 0 the timers. */
+static const char *const housekeeping_names[] = { "off", "cpu0" };
+
 /* The keys, in the order the unknown-key message lists them. */
 enum config_key {
 	KEY_GUEST,
@@ -316,6 +319,7 @@ enum config_key {
 	KEY_CPUS,
 	KEY_MODULES,
 	KEY_TESTDEV,
+	KEY_HOUSEKEEPING,
 	KEY_FAULT,
 	KEY_COUNT,
 };
@@ -330,6 +334,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_CPUS] = "cpus",
 	[KEY_MODULES] = "modules",
 	[KEY_TESTDEV] = "testdev",
+	[KEY_HOUSEKEEPING] = "housekeeping",
 	[KEY_FAULT] = "fault",
 };
 
@@ -480,6 +485,15 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		}
 		c->testdev = index == 1;
 		break;
+	case KEY_HOUSEKEEPING:
+		index = lookup_name(v, housekeeping_names, ARRAY_SIZE(housekeeping_names));
+		if (index < 0) {
+			fmt_error(err, err_len, "housekeeping: '%.*s%s' is not one of off, cpu0",
+				  quote_len(v), v.s, quote_ellipsis(v));
+			return -1;
+		}
+		c->housekeeping = index == 1;
+		break;
 	case KEY_FAULT:
 		index = lookup_name(v, fault_names, ARRAY_SIZE(fault_names));
 		if (index < 0) {
@@ -493,7 +507,7 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 	default:
 		fmt_error(err, err_len,
 			  "unknown key '%.*s%s' (keys: guest, args, mode, timeout, log, mem, cpus, "
-			  "modules, testdev, fault)",
+			  "modules, testdev, housekeeping, fault)",
 			  quote_len(k), k.s, quote_ellipsis(k));
 		return -1;
 	}

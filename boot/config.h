@@ -25,6 +25,11 @@
  *                  every port without a device
  *   cpus=N|all     how many physical CPUs run the guest, one vCPU each: 1..CONFIG_MAX_CPUS, or
  *                  all (default): every CPU the machine has (stored as 0)
+ *   housekeeping=off|cpu0
+ *                  cpu0: the boot CPU runs no vCPU but the device models' timers and the
+ *                  vLAPIC timers of every vCPU, and delivers what they raise by posting (as
+ *                  KVM's pi_inject_timer); the vCPUs run on the other cpus= CPUs, so it needs
+ *                  at least 2 (default off)
  *
  * In apicvisor.cfg each key may appear once (a second line with the same key is an error naming
  * both lines), and so in the load options; a key given in both takes the load option's value.
@@ -84,6 +89,7 @@ struct config {
 	struct config_module modules[CONFIG_MAX_MODULES];
 	bool testdev;                    /* the interrupt test device is in the platform */
 	unsigned cpus;                   /* 1..CONFIG_MAX_CPUS, or CONFIG_CPUS_ALL (0) */
+	bool housekeeping;               /* housekeeping=cpu0: CPU 0 keeps time, runs no vCPU */
 	enum config_fault fault;         /* a failure forced on purpose (tests only) */
 };
 

@@ -22,6 +22,7 @@
 #include "cpu.h"
 #include "efi_util.h"
 #include "host_guard.h"
+#include "housekeeping.h"
 #include "multiboot.h"
 #include "smp.h"
 #include "x86.h"
@@ -283,6 +284,8 @@ static const char *vcpu_setup(unsigned index, unsigned cpu)
 	if (err)
 		return err;
 	apic_delivery_init(v, &apic_pages[index], vmx_config.tsc_hz, platform_maxphyaddr());
+	if (config.housekeeping)
+		apic_offload_timer(v);
 	if (index > 0) {
 		apic_set_mode(v, config.mode);
 		vmcs_guest_init_state(v);
@@ -293,16 +296,26 @@ static const char *vcpu_setup(unsigned index, unsigned cpu)
 
 /* Set when vcpus[i] has left its run loop for good. */
 static volatile bool vcpu_done[MAX_CPUS];
+/* housekeeping=cpu0: vCPU 0 runs on an AP and enters the guest once CPU 0 has built the
+ * platform and the guest's tables. */
+static volatile bool guest_may_start;
 
 static __attribute__((noreturn)) void ap_run(unsigned index)
 {
 	struct vcpu *v = &vcpus[index];
 
+	if (index == 0) {
+		while (!guest_may_start)
+			__asm__ volatile("pause");
+		apic_set_mode(v, config.mode);
+	}
 	vmx_run(v);
 	/* The guest ended here (not by the end of the run): end it everywhere. */
-	if (!v->stopped_by_others)
+	if (!v->stopped_by_others && index != 0)
 		apic_stop_vcpu(&vcpus[0]);
 	vcpu_done[index] = true;
+	if (index == 0)
+		apic_housekeeper_wake(); /* the housekeeping CPU ends the run */
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }
@@ -315,9 +328,12 @@ static void stop_other_vcpus(void)
 {
 	uint64_t deadline = rdtsc() + vmx_config.tsc_hz;
 
-	for (unsigned i = 1; i < vcpu_count; i++)
-		apic_stop_vcpu(&vcpus[i]);
-	for (unsigned i = 1; i < vcpu_count; i++) {
+	for (unsigned i = 0; i < vcpu_count; i++)
+		if (vcpu_current() != &vcpus[i])
+			apic_stop_vcpu(&vcpus[i]);
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		if (vcpu_current() == &vcpus[i])
+			continue;
 		while (!vcpu_done[i] && rdtsc() < deadline)
 			__asm__ volatile("pause");
 		if (!vcpu_done[i])
@@ -335,6 +351,10 @@ static struct vcpu *ending_vcpu(void)
 	return &vcpus[0];
 }
 
+/* housekeeping=cpu0: CPU 0's identity in root mode (vcpu_current(): the devices' lock and the
+ * posting counters); it is no vCPU and never enters a guest. */
+static struct vcpu housekeeper = { .id = MAX_CPUS };
+
 static __attribute__((noreturn)) void hypervisor_main(void *arg)
 {
 	struct percpu *cpu = arg;
@@ -347,26 +367,48 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	if (err)
 		boot_fail("CPU %u: %s", cpu->id, err);
 	host_apic_software_enable(HOST_VECTOR_SPURIOUS);
-	err = vcpu_setup(0, cpu->id);
-	if (err)
-		boot_fail("cannot build the VMCS: %s", err);
+	if (config.housekeeping) {
+		vcpu_make_current(&housekeeper);
+		apic_housekeeping_enable(smp.apic_ids[cpu->id]);
+	} else {
+		err = vcpu_setup(0, cpu->id);
+		if (err)
+			boot_fail("cannot build the VMCS: %s", err);
+	}
 	vcpu_count = smp_start_aps(&smp, percpus, vmxon_regions, &caps, vmx_config.tsc_hz,
-				   read_cr3(), &ap_ops, config.cpus != CONFIG_CPUS_ALL,
-				   config.fault == FAULT_AP_SILENT);
-	vcpu_make_current(v);
+				   read_cr3(), &ap_ops, config.housekeeping ? 0 : 1,
+				   config.cpus != CONFIG_CPUS_ALL, config.fault == FAULT_AP_SILENT);
+	if (!vcpu_count)
+		boot_fail("housekeeping=cpu0: no other CPU came up to run the guest");
+	vcpus_concurrent = vcpu_count > 1 || config.housekeeping;
+	if (!config.housekeeping)
+		vcpu_make_current(v);
 	platform_irq_init(v, vmx_config.tsc_hz, config.testdev, vcpu_count);
-	apic_set_mode(v, config.mode);
 	describe_vcpus_to_guest(vcpu_count);
-	log_info("apicvisor: launching the guest on CPU %u%s\n", cpu->id,
-		 vcpu_count > 1 ? " (vCPU 0; the others wait for the guest's INIT and SIPI)" : "");
-
-	vmx_run(v);
-	if (vcpu_count > 1)
+	if (config.housekeeping) {
+		platform_irq_housekeeping();
+		log_info("apicvisor: CPU %u is the housekeeping CPU (device and vLAPIC timers, "
+			 "delivered by posting); vCPU 0 starts the guest on CPU 1\n", cpu->id);
+		guest_may_start = true;
+		housekeeping_run(&vcpu_done[0], &summary.housekeeping);
+		summary.housekeeping.posted = housekeeper.apic_stats.posted_remote;
+		summary.housekeeping.notifications = housekeeper.apic_stats.notifications;
+		summary.housekeeping.notifications_coalesced =
+			housekeeper.apic_stats.notifications_coalesced;
+	} else {
+		apic_set_mode(v, config.mode);
+		log_info("apicvisor: launching the guest on CPU %u%s\n", cpu->id,
+			 vcpu_count > 1 ? " (vCPU 0; the others wait for the guest's INIT and SIPI)"
+					: "");
+		vmx_run(v);
+	}
+	if (vcpus_concurrent)
 		stop_other_vcpus();
 	platform_flush_console(v);
 	const struct vcpu *ended = ending_vcpu();
 
 	summary = (struct run_summary){
+		.housekeeping = summary.housekeeping,
 		.version = APICVISOR_VERSION,
 		.mode_requested = config_mode_name(config.mode),
 		.mode_effective = config_mode_name(mode),
@@ -425,6 +467,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 
 	read_configuration(image);
 	smp_discover(system_table, config.cpus, &smp);
+	if (config.housekeeping && smp.count < 2)
+		boot_fail("housekeeping=cpu0 needs a second CPU to run the guest, and this run has "
+			  "%u (cpus=)", smp.count);
 	load_guest(image);
 	check_vmx();
 

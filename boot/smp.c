@@ -299,12 +299,13 @@ static bool start_ap(unsigned index, uint32_t apic_id, struct ap_status *s, uint
 
 unsigned smp_start_aps(const struct smp_plan *plan, struct percpu *cpus, void *const *vmxon_regions,
 		       const struct vmx_caps *bsp_caps, uint64_t tsc_hz, uint64_t cr3,
-		       const struct smp_ap_ops *ops, bool required, bool silent_last_ap)
+		       const struct smp_ap_ops *ops, unsigned first_vcpu, bool required,
+		       bool silent_last_ap)
 {
-	unsigned vcpu_total = 1;
+	unsigned vcpu_total = first_vcpu;
 
 	if (plan->count < 2)
-		return 1;
+		return first_vcpu;
 	trampoline->cr0 = (uint32_t)read_cr0();
 	trampoline->cr3 = (uint32_t)cr3;
 	trampoline->cr4 = (uint32_t)(read_cr4() & AP_CR4_FROM_BSP) | CR4_PAE;

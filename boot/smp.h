@@ -69,12 +69,14 @@ struct smp_ap_ops {
 /*
  * Starts the plan's APs (cpus[1..count-1], prepared with cpu_init_percpu and given their VMXON
  * regions in vmxon_regions[]), after ExitBootServices with the hypervisor's page tables at
- * `cr3`, and hands each its vCPU through `ops`. Prints one line per AP. Returns the number of
- * vCPUs, the BSP's included. Stops the boot when an AP fails and `required` (cpus= named the
- * count).
+ * `cr3`, and hands each its vCPU through `ops`, numbered from `first_vcpu` (1 when the BSP runs
+ * vCPU 0; 0 when it is the housekeeping CPU). Prints one line per AP. Returns the number of
+ * vCPUs: first_vcpu plus the APs that came up. Stops the boot when an AP fails and `required`
+ * (cpus= named the count).
  */
 unsigned smp_start_aps(const struct smp_plan *plan, struct percpu *cpus, void *const *vmxon_regions,
 		       const struct vmx_caps *bsp_caps, uint64_t tsc_hz, uint64_t cr3,
-		       const struct smp_ap_ops *ops, bool required, bool silent_last_ap);
+		       const struct smp_ap_ops *ops, unsigned first_vcpu, bool required,
+		       bool silent_last_ap);
 
 #endif

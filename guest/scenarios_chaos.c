@@ -1038,7 +1038,7 @@ static void chaos_op_hypercall(void)
 		APICVISOR_HC_NULL, APICVISOR_HC_PING, APICVISOR_HC_GET_MODE,
 		APICVISOR_HC_SCENARIO_BEGIN, /* inside a scenario: -EINVAL whatever the name */
 	};
-	uint64_t function = chaos_chance(3) ? (APICVISOR_HC_SIGNATURE | (7 + chaos_below(0xFFF8)))
+	uint64_t function = chaos_chance(3) ? (APICVISOR_HC_SIGNATURE | (8 + chaos_below(0xFFF7)))
 					    : functions[chaos_below(4)];
 
 	if (chaos_chance(16))

@@ -25,6 +25,7 @@
  */
 static struct {
 	struct vcpu *vcpu;            /* vCPU 0: its CPU runs the device timers, its LINT0 the 8259 */
+	bool housekeeping;            /* the housekeeping CPU runs the device timers instead */
 	bool lint0;                   /* the 8259's INTR output, as last seen */
 	struct vioapic *ioapic;
 	struct vpic *pic;
@@ -57,8 +58,9 @@ static struct {
 	uint64_t contended;           /* acquisitions that had to wait */
 } unit_lock = { 0, -1, 0, 0 };
 
-/* With one vCPU there is no other CPU to keep out: the single-vCPU exit path stays as cheap as
- * before SMP (the 1 ms PIT scenario measures it). vcpu_count is final before the guest runs. */
+/* With one vCPU and no housekeeping CPU there is no other CPU to keep out: the single-vCPU exit
+ * path stays as cheap as before SMP (the 1 ms PIT scenario measures it). vcpus_concurrent is
+ * final before the guest runs. */
 static void unit_lock_take(void)
 {
 	int me = (int)vcpu_current()->id;
@@ -86,13 +88,13 @@ static void unit_lock_release(void)
 
 void platform_lock(void)
 {
-	if (vcpu_count > 1)
+	if (vcpus_concurrent)
 		unit_lock_take();
 }
 
 void platform_unlock(void)
 {
-	if (vcpu_count > 1)
+	if (vcpus_concurrent)
 		unit_lock_release();
 }
 
@@ -166,10 +168,13 @@ static void pit_irq(void *ctx, bool level)
 	irq_route_set_gsi(platform.router, 0, level);
 }
 
-/* A device deadline moved: vCPU 0's CPU, which runs the device timers, re-arms its timer. */
+/* A device deadline moved: the CPU that runs the device timers re-arms its own (the
+ * housekeeping CPU looks again; vCPU 0's CPU reloads its VMX-preemption timer). */
 static void device_timer_changed(struct vcpu *v)
 {
-	if (vcpu_current() == v)
+	if (platform.housekeeping)
+		apic_housekeeper_wake();
+	else if (vcpu_current() == v)
 		v->timer_dirty = true;
 	else
 		apic_request_device_sync(v);
@@ -389,17 +394,30 @@ bool platform_irq_mmio(struct vcpu *v, uint64_t gpa, bool write, enum exit_actio
 
 /* ---- timers ---------------------------------------------------------------------------------- */
 
-/* The devices' timers run on vCPU 0's CPU (its VMX-preemption timer): one CPU keeps device time. */
+/* The devices' timers run on one CPU: vCPU 0's (its VMX-preemption timer), or the housekeeping
+ * CPU's (platform_irq_housekeeping_timers). */
+static bool runs_device_timers(void)
+{
+	return !platform.housekeeping && (vcpu_count == 1 || vcpu_current()->id == 0);
+}
+
+static uint64_t unit_deadline(void)
+{
+	uint64_t deadline = pit_next_event(platform.pit);
+
+	if (platform.testdev.pending_gsi >= 0)
+		deadline = tsc_earlier(deadline, platform.testdev.deadline);
+	return deadline;
+}
+
 static uint64_t platform_irq_deadline(void)
 {
 	uint64_t deadline;
 
-	if (vcpu_count > 1 && vcpu_current()->id != 0)
+	if (!runs_device_timers())
 		return 0;
 	platform_lock();
-	deadline = pit_next_event(platform.pit);
-	if (platform.testdev.pending_gsi >= 0)
-		deadline = tsc_earlier(deadline, platform.testdev.deadline);
+	deadline = unit_deadline();
 	platform_unlock();
 	return deadline;
 }
@@ -408,11 +426,27 @@ static void unit_timers(void);
 
 static void platform_irq_timers(void)
 {
-	if (vcpu_count > 1 && vcpu_current()->id != 0)
+	if (!runs_device_timers())
 		return;
 	platform_lock();
 	unit_timers();
 	platform_unlock();
+}
+
+void platform_irq_housekeeping(void)
+{
+	platform.housekeeping = true;
+}
+
+uint64_t platform_irq_housekeeping_timers(void)
+{
+	uint64_t deadline;
+
+	platform_lock();
+	unit_timers();
+	deadline = unit_deadline();
+	platform_unlock();
+	return deadline;
 }
 
 static void unit_timers(void)

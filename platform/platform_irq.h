@@ -17,6 +17,12 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned c
 /* On vCPU 0's CPU, asked for by another CPU (VCPU_EVENT_DEVICES): the 8259's INTR to its LINT0
  * and its timer re-armed for the devices' deadlines. */
 void platform_irq_sync(struct vcpu *v);
+/* housekeeping=cpu0: from now on the housekeeping CPU runs the device timers (PIT, the test
+ * device's delayed raise), not vCPU 0's VMX-preemption timer. On that CPU,
+ * platform_irq_housekeeping_timers runs what is due and returns the next device deadline (host
+ * TSC, 0: none). */
+void platform_irq_housekeeping(void);
+uint64_t platform_irq_housekeeping_timers(void);
 /* The device models' lock (the locking rule in platform_irq.c): for the devices platform.c
  * keeps (COM1). Re-entrant; nothing with one vCPU. */
 void platform_lock(void);

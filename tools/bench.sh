@@ -3,7 +3,7 @@
 # scenarios (N iterations) and every interrupt scenario in all four delivery modes, then writes
 # docs/benchmarks.md (tools/bench-report.py) and docs/ladder.md (tools/ladder-report.py). Under
 # Bochs every figure is deterministic. A second boot on SMP_CPUS vCPUs (default 2) gives the SMP
-# rows of docs/ladder.md.
+# rows of docs/ladder.md, a third with housekeeping=cpu0 its housekeeping rows.
 #   N=iterations of vmcall/null (default 10000)
 # Then the long chaos run (docs/reliability.md): CHAOS_OPS ops (default 10^6, about 4 minutes
 # under Bochs) of seed CHAOS_SEED (default 1); its figures go to docs/reliability.md.
@@ -28,9 +28,19 @@ NAME=bench-smp CPUS=${SMP_CPUS:-2} GUEST_ARGS="n=10 $(echo $smp) modes=emulate,t
 	echo "apicvisor: the SMP benchmark run failed; see ${BUILD:-build}/runs/bench-smp/serial.log" >&2
 	exit 1
 }
+# The housekeeping rows: timer-offload and device-offload with housekeeping=cpu0 on 2 CPUs
+# (one vCPU, CPU 0 keeping its timers).
+NAME=bench-housekeeping CPUS=2 HOUSEKEEPING=cpu0 \
+	GUEST_ARGS="n=20 timer-offload device-offload modes=emulate,tpr-shadow,apicv,posted" \
+	TIMEOUT=${TIMEOUT:-600} tools/run.sh >/dev/null || {
+	echo "apicvisor: the housekeeping benchmark run failed; see" \
+		"${BUILD:-build}/runs/bench-housekeeping/serial.log" >&2
+	exit 1
+}
 tools/bench-report.py "${BUILD:-build}/runs/bench/results.json" docs/benchmarks.md
 tools/ladder-report.py "${BUILD:-build}/runs/bench/results.json" docs/ladder.md \
-	"${BUILD:-build}/runs/bench-smp/results.json"
+	"${BUILD:-build}/runs/bench-smp/results.json" \
+	"${BUILD:-build}/runs/bench-housekeeping/results.json"
 echo "apicvisor: figures written to docs/benchmarks.md and docs/ladder.md"
 cat docs/benchmarks.md
 

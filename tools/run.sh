@@ -2,7 +2,8 @@
 # `make run`: boots apicvisor on the best test host available here and prints its statistics.
 #   HOST=bochs|qemu-tcg|qemu-kvm  MODE=emulate|tpr-shadow|apicv|posted  GUEST=file
 #   GUEST_ARGS="..."  TIMEOUT=s (guest budget)  MEM=MiB  LOG=quiet|info|debug  TESTDEV=on|off
-#   CPUS=1..8|all (one vCPU per CPU; the machine gets as many, all: 1)  NAME=run name
+#   CPUS=1..8|all (one vCPU per CPU; the machine gets as many, all: 1)
+#   HOUSEKEEPING=off|cpu0 (cpu0: CPU 0 keeps the timers, the vCPUs run on the others)  NAME=run name
 #   (build/runs/NAME); tools/boot.sh's MACHINE_CPUS, MACHINE_MIB, BOCHS, BOCHS_CPU, BOCHS_IPS pass
 #   through to the host
 # Every option is checked before anything boots; a wrong one is named with the values it takes.
@@ -59,6 +60,9 @@ one_of LOG "$log" quiet info debug
 testdev=${TESTDEV:-$(default_of testdev)}
 testdev=${testdev:-on}
 one_of TESTDEV "$testdev" on off
+housekeeping=${HOUSEKEEPING:-$(default_of housekeeping)}
+housekeeping=${housekeeping:-off}
+one_of HOUSEKEEPING "$housekeeping" off cpu0
 # cpus= takes 1..CONFIG_MAX_CPUS (boot/config.h), or all.
 max_cpus=$(sed -n 's/^#define CONFIG_MAX_CPUS \([0-9][0-9]*\).*/\1/p' boot/config.h)
 cpus=${CPUS:-$(default_of cpus)}
@@ -160,7 +164,7 @@ mkdir -p "$run_dir"
 cfg=$run_dir/apicvisor.cfg
 {
 	echo "# written by tools/run.sh for this run"
-	grep -v -E '^(#|args=|mode=|timeout=|log=|mem=|testdev=|cpus=)' tools/default.cfg
+	grep -v -E '^(#|args=|mode=|timeout=|log=|mem=|testdev=|cpus=|housekeeping=)' tools/default.cfg
 	echo "args=$args"
 	echo "mode=$mode"
 	echo "timeout=$timeout_s"
@@ -168,6 +172,7 @@ cfg=$run_dir/apicvisor.cfg
 	echo "mem=$mem"
 	echo "testdev=$testdev"
 	echo "cpus=$cpus"
+	echo "housekeeping=$housekeeping"
 } >"$cfg"
 tools/make-image.sh "$run_dir/esp.img" "$build/apicvisor.efi" "$guest" "$cfg"
 

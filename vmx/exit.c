@@ -136,7 +136,7 @@ enum exit_action vcpu_halt(struct vcpu *v)
 	 * 1. Wait in non-root operation until the VMX-preemption timer brings the CPU back at the
 	 * earliest deadline; vmx_run re-checks after every exit while the guest stays halted. */
 	/* With other vCPUs an IPI can still come (a kick ends the HLT with an exit). */
-	if (!apic_timer_deadline(v) && vcpu_count > 1) {
+	if (!apic_timer_deadline(v) && vcpus_concurrent) {
 		vmcs_write(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_STATE_HLT);
 		return EXIT_ACTION_RESUME;
 	}
@@ -280,6 +280,8 @@ static uint64_t hypercall(struct vcpu *v, uint64_t function)
 		return apic_set_mode(v, (enum apicvisor_mode)v->gprs.rbx);
 	case APICVISOR_HC_GET_MODE:
 		return v->apic_mode;
+	case APICVISOR_HC_GET_PLATFORM:
+		return v->timer_offloaded ? APICVISOR_PLATFORM_HOUSEKEEPING : 0;
 	case APICVISOR_HC_SCENARIO_END: {
 		const char *broken;
 

@@ -117,3 +117,21 @@ void host_apic_mask_timer(void)
 		return;
 	write_reg(APIC_LVT_TIMER, read_reg(APIC_LVT_TIMER) | LVT_MASKED);
 }
+
+bool host_apic_tsc_deadline(void)
+{
+	uint32_t r[4];
+
+	cpuid(1, 0, r);
+	return r[2] & (1u << 24);
+}
+
+void host_apic_arm_deadline(uint8_t vector, uint64_t deadline)
+{
+	/* "the processor ... uses the IA32_TSC_DEADLINE MSR ... only in TSC-deadline mode"; the
+	 * mode is set first, with a fence before the MSR write as §11.5.4.1 asks ("software can
+	 * ... execute MFENCE ... before writing to the IA32_TSC_DEADLINE MSR"). */
+	write_reg(APIC_LVT_TIMER, vector | APIC_TIMER_TSC_DEADLINE << APIC_LVT_TIMER_MODE_SHIFT);
+	__asm__ volatile("mfence" : : : "memory");
+	wrmsr(MSR_IA32_TSC_DEADLINE, deadline);
+}

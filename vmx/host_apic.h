@@ -31,5 +31,11 @@ void host_apic_send_fixed(uint32_t apic_id, uint8_t vector);
 void host_apic_software_enable(uint8_t spurious_vector);
 /* Masks the LAPIC timer (firmware may have left it running). */
 void host_apic_mask_timer(void);
+/* Whether this CPU's LAPIC timer has TSC-deadline mode (CPUID.01H:ECX[24], SDM Vol. 3A
+ * §11.5.4.1). */
+bool host_apic_tsc_deadline(void);
+/* Arms the LAPIC timer in TSC-deadline mode to raise `vector` at host TSC `deadline` (0:
+ * disarm). Needs host_apic_tsc_deadline(). */
+void host_apic_arm_deadline(uint8_t vector, uint64_t deadline);
 
 #endif

@@ -224,7 +224,7 @@ void vmx_run(struct vcpu *v)
 		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | 1u << INTR_INFO_TYPE_SHIFT);
 	for (;;) {
 		/* An AP's vCPU may start before the BSP has counted the vCPUs: it waits anyway. */
-		if (vcpu_count > 1 || v->waiting_for_sipi) {
+		if (vcpus_concurrent || v->waiting_for_sipi) {
 			bool changed = false;
 
 			if (!take_cpu_events(v, &changed) || !wait_for_sipi(v, &changed)) {
@@ -236,7 +236,7 @@ void vmx_run(struct vcpu *v)
 			if (changed)
 				apic_before_entry(v);
 		}
-		if (vcpu_count > 1 && !apic_announce_entry(v)) {
+		if (vcpus_concurrent && !apic_announce_entry(v)) {
 			apic_before_entry(v);
 			continue;
 		}
@@ -246,7 +246,7 @@ void vmx_run(struct vcpu *v)
 		int failed = vmx_enter(&v->gprs, v->launched);
 		uint64_t exit_tsc = rdtsc();
 
-		if (vcpu_count > 1)
+		if (vcpus_concurrent)
 			apic_announce_exit(v);
 		load_host_xcr0(v);
 

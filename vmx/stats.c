@@ -260,6 +260,18 @@ void stats_print_table(const struct fmt_sink *out, const struct run_summary *s)
 		fmt_print(out, "host NMIs: %llu while the guest ran, %llu in root mode\n",
 			  (unsigned long long)s->host_nmis_in_guest,
 			  (unsigned long long)s->host_nmis_in_root);
+	if (s->housekeeping.host_timer) {
+		const struct housekeeping_summary *h = &s->housekeeping;
+
+		fmt_print(out, "housekeeping CPU (%s): %llu passes, %llu halts, %llu wake-ups; vLAPIC "
+			  "timer expiries %llu (%llu delivered, %llu coalesced); posted %llu, "
+			  "notifications %llu (%llu coalesced)\n", h->host_timer,
+			  (unsigned long long)h->passes, (unsigned long long)h->halts,
+			  (unsigned long long)h->wakeups, (unsigned long long)h->lapic_ticks,
+			  (unsigned long long)h->lapic_delivered, (unsigned long long)h->lapic_missed,
+			  (unsigned long long)h->posted, (unsigned long long)h->notifications,
+			  (unsigned long long)h->notifications_coalesced);
+	}
 	if (s->scenario_count)
 		fmt_print(out, "scenarios (exits between BEGIN and END, checkpoint VMCALLs excluded):\n");
 	for (unsigned i = 0; i < s->scenario_count; i++) {
@@ -596,6 +608,25 @@ static void json_scenario(const struct fmt_sink *out, const struct scenario_resu
 	fmt_print(out, "}}");
 }
 
+static void json_housekeeping(const struct fmt_sink *out, const struct housekeeping_summary *h)
+{
+	if (!h->host_timer) {
+		fmt_print(out, "  \"housekeeping\": null,\n");
+		return;
+	}
+	fmt_print(out, "  \"housekeeping\": {\"host_timer\": ");
+	json_string(out, h->host_timer);
+	fmt_print(out, ", \"passes\": %llu, \"halts\": %llu, \"wakeups\": %llu, "
+		  "\"lapic_timer_ticks\": %llu, \"lapic_timer_delivered\": %llu, "
+		  "\"lapic_timer_coalesced\": %llu, \"posted\": %llu, \"notifications\": %llu, "
+		  "\"notifications_coalesced\": %llu},\n",
+		  (unsigned long long)h->passes, (unsigned long long)h->halts,
+		  (unsigned long long)h->wakeups, (unsigned long long)h->lapic_ticks,
+		  (unsigned long long)h->lapic_delivered, (unsigned long long)h->lapic_missed,
+		  (unsigned long long)h->posted, (unsigned long long)h->notifications,
+		  (unsigned long long)h->notifications_coalesced);
+}
+
 void stats_print_json(const struct fmt_sink *out, const struct run_summary *s)
 {
 	fmt_print(out, "{\n  \"schema\": 1,\n  \"apicvisor\": ");
@@ -625,6 +656,7 @@ void stats_print_json(const struct fmt_sink *out, const struct run_summary *s)
 		  (unsigned long long)s->timer_periods_clamped,
 		  (unsigned long long)s->host_nmis_in_guest,
 		  (unsigned long long)s->host_nmis_in_root);
+	json_housekeeping(out, &s->housekeeping);
 	json_ladder(out, s);
 	fmt_print(out, "  \"cpus\": [\n");
 	for (unsigned c = 0; c < s->cpu_count; c++) {

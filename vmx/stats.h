@@ -126,6 +126,22 @@ const char *guest_end_name(enum guest_end end);
 #define STATS_MAX_CPUS 8
 
 /* Everything the final report says. Filled by vmx/ at the end of the run. */
+/* housekeeping=cpu0: what the housekeeping CPU did (boot/housekeeping.c). */
+struct housekeeping_summary {
+	const char *host_timer;       /* how it sleeps: "tsc-deadline" or "polling"; NULL: there
+				       * is no housekeeping CPU in this run */
+	uint64_t passes;              /* looks at the deadlines */
+	uint64_t halts;               /* times it halted until a deadline or a wake-up */
+	uint64_t wakeups;             /* kicks the vCPUs sent it (a timer programmed, a device
+				       * deadline moved, the end of the run) */
+	uint64_t lapic_ticks;         /* vLAPIC timer expiries it fired, all vCPUs */
+	uint64_t lapic_delivered;     /* ... whose vector it sent (LVT not masked) */
+	uint64_t lapic_missed;        /* periodic expiries coalesced into a later one */
+	uint64_t posted;              /* interrupts it posted into a vCPU's descriptor */
+	uint64_t notifications;       /* notification IPIs it sent */
+	uint64_t notifications_coalesced; /* posts that found ON already set */
+};
+
 struct run_summary {
 	const char *version;
 	const char *mode_requested;
@@ -148,6 +164,7 @@ struct run_summary {
 	uint64_t timer_periods_clamped; /* vLAPIC periodic timers lengthened to the minimum period */
 	uint64_t host_nmis_in_guest;  /* host NMIs that arrived while a guest ran (NMI exits) */
 	uint64_t host_nmis_in_root;   /* host NMIs taken by the root-mode NMI handler */
+	struct housekeeping_summary housekeeping;
 };
 
 /* Whether the run counts as a success: debug-exit with value 0 and every scenario ended with

@@ -13,6 +13,7 @@
 #include "vmx.h"
 
 unsigned vcpu_count = 1;
+bool vcpus_concurrent;
 
 #ifdef APICVISOR_HOSTED
 static struct vcpu *hosted_current;

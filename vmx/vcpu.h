@@ -8,6 +8,7 @@
 #define APICVISOR_VCPU_H
 
 #include "../apicv/delivery.h"
+#include "../apicv/timer_offload.h"
 #include "../boot/config.h"
 #include "../devices/uart16550.h"
 #include "../lib/klib.h"
@@ -133,6 +134,10 @@ struct vcpu {
 	bool pi_notified;             /* a notification to itself is pending for this entry */
 	bool nmi_pending;             /* an NMI waits for the NMI window */
 	bool timer_dirty;             /* a timer deadline changed: reload the preemption timer */
+	/* housekeeping=cpu0: the vLAPIC timer's expiries come from the housekeeping CPU, which
+	 * runs this record (apicv/timer_offload.h); the VMX-preemption timer ignores the vLAPIC. */
+	bool timer_offloaded;
+	struct timer_offload timer_offload;
 	struct apic_stats apic_stats;
 
 	/* The VMX-preemption timer brings the CPU back at the earlier of the `timeout=` watchdog
@@ -171,6 +176,10 @@ struct vcpu {
 extern struct vcpu vcpus[MAX_CPUS];
 /* vCPUs in this run: vcpus[0..vcpu_count-1], one per CPU used (boot/main.c). */
 extern unsigned vcpu_count;
+/* Whether CPUs other than a vCPU's own deliver to it: more than one vCPU, or a housekeeping
+ * CPU. Without (one vCPU alone) the exit path skips the inbox, kicks, SN and the devices'
+ * lock. Final before the guest runs. */
+extern bool vcpus_concurrent;
 
 /* The vCPU of the CPU this runs on (its GS base points at it in root mode). */
 struct vcpu *vcpu_current(void);

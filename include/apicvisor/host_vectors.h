@@ -11,6 +11,7 @@
 
 #define HOST_VECTOR_POSTED 0xF2u    /* posted-interrupt notification (SDM Vol. 3C §30.6) */
 #define HOST_VECTOR_KICK 0xF3u      /* look at your inbox: VM exit, or wake-up in root mode */
+#define HOST_VECTOR_TIMER 0xF4u     /* the housekeeping CPU's own LAPIC timer (TSC-deadline) */
 #define HOST_VECTOR_SPURIOUS 0xFFu  /* the local APIC's spurious-interrupt vector (SVR) */
 
 #endif

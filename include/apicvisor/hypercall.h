@@ -36,6 +36,11 @@
 #define APICVISOR_HC_SET_MODE (APICVISOR_HC_SIGNATURE | 0x05)
 /* Returns the current delivery mode (APICVISOR_MODE_*). */
 #define APICVISOR_HC_GET_MODE (APICVISOR_HC_SIGNATURE | 0x06)
+/* Returns what the platform offers beyond the modes, APICVISOR_PLATFORM_* bits. */
+#define APICVISOR_HC_GET_PLATFORM (APICVISOR_HC_SIGNATURE | 0x07)
+/* housekeeping=cpu0: a CPU outside the guest keeps the vLAPIC timers and the device timers and
+ * delivers their interrupts by posting (docs/design.md, "SMP"). */
+#define APICVISOR_PLATFORM_HOUSEKEEPING (1u << 0)
 
 /* Interrupt delivery modes, lowest to highest hardware assistance. */
 #define APICVISOR_MODE_EMULATE 0    /* no APIC virtualization: every APIC access exits */

@@ -23,6 +23,7 @@ enum field {
 	FIELD_TESTDEV,
 	FIELD_FAULT,
 	FIELD_CPUS,
+	FIELD_HOUSEKEEPING,
 };
 
 struct set_case {
@@ -30,7 +31,7 @@ struct set_case {
 	const char *value;
 	enum field field;
 	const char *want_text;     /* guest, args */
-	uint32_t want_number;      /* mode, timeout, log, mem, testdev, fault, cpus */
+	uint32_t want_number;      /* mode, timeout, log, mem, testdev, fault, cpus, housekeeping */
 };
 
 static const struct set_case valid_cases[] = {
@@ -59,6 +60,8 @@ static const struct set_case valid_cases[] = {
 	{ "mem", "3072", FIELD_MEM, NULL, 3072 },
 	{ "testdev", "off", FIELD_TESTDEV, NULL, false },
 	{ "testdev", "on", FIELD_TESTDEV, NULL, true },
+	{ "housekeeping", "off", FIELD_HOUSEKEEPING, NULL, false },
+	{ "housekeeping", "cpu0", FIELD_HOUSEKEEPING, NULL, true },
 	{ "fault", "none", FIELD_FAULT, NULL, FAULT_NONE },
 	{ "fault", "entry-failure", FIELD_FAULT, NULL, FAULT_ENTRY_FAILURE },
 	{ "fault", "unknown-exit", FIELD_FAULT, NULL, FAULT_UNKNOWN_EXIT },
@@ -112,6 +115,9 @@ static const struct error_case error_cases[] = {
 	{ "testdev", "ON", "testdev: 'ON' is not one of on, off" },
 	{ "testdev", "", "testdev: '' is not one of on, off" },
 	{ "testdev", "onn", "testdev: 'onn' is not one of on, off" },
+	{ "housekeeping", "on", "housekeeping: 'on' is not one of off, cpu0" },
+	{ "housekeeping", "cpu1", "housekeeping: 'cpu1' is not one of off, cpu0" },
+	{ "housekeeping", "", "housekeeping: '' is not one of off, cpu0" },
 	{ "fault", "crash", "fault: 'crash' is not one of none, entry-failure, unknown-exit, "
 			    "root-exception, ap-silent" },
 	{ "cpus", "0", "cpus: '0' is out of range 1..8 (CPUs, or all)" },
@@ -157,6 +163,9 @@ static void check_field(const struct config *c, const struct set_case *t)
 	case FIELD_CPUS:
 		assert_int_equal(c->cpus, t->want_number);
 		break;
+	case FIELD_HOUSEKEEPING:
+		assert_int_equal(c->housekeeping, t->want_number);
+		break;
 	}
 }
 
@@ -179,6 +188,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.timeout_s, 60);
 	assert_int_equal(c.log, LOG_INFO);
 	assert_int_equal(c.mem_mib, 128);
+	assert_false(c.housekeeping);
 	assert_int_equal(c.module_count, 0);
 	assert_true(c.testdev);
 	assert_int_equal(c.cpus, CONFIG_CPUS_ALL);
@@ -249,7 +259,7 @@ static void test_set_exact_messages(void **state)
 	assert_int_equal(set_string(&c, "gust", "x", err, sizeof(err)), -1);
 	assert_string_equal(err,
 			    "unknown key 'gust' (keys: guest, args, mode, timeout, log, mem, cpus, "
-			    "modules, testdev, fault)");
+			    "modules, testdev, housekeeping, fault)");
 }
 
 static void test_set_lengths_not_terminators(void **state)
@@ -740,7 +750,7 @@ static void test_modules_file_and_cmdline(void **state)
 	assert_non_null(strstr(err, "load options: modules: entry 1: path 'a/' ends with"));
 	/* Unknown keys list modules among the keys. */
 	assert_int_equal(set_string(&c, "module", "x", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "mem, cpus, modules, testdev, fault)"));
+	assert_non_null(strstr(err, "mem, cpus, modules, testdev, housekeeping, fault)"));
 }
 
 /* Every key, set twice in the file: an error naming the key and both lines, whatever the second

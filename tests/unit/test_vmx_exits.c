@@ -19,6 +19,7 @@
 #include "apicv/vlapic.h"
 #include "boot/x86.h"
 #include "devices/vioapic.h"
+#include "include/apicvisor/hypercall.h"
 #include "include/apicvisor/testdev.h"
 #include "vmx/cpuid_policy.h"
 #include "vmx/exit.h"
@@ -889,6 +890,46 @@ static void test_tsc_offset_and_deadlines(void **state)
 	assert_int_equal(apic_timer_deadline(v), host_now + 5000);
 }
 
+/* housekeeping=cpu0: an offloaded vLAPIC timer never arms the VMX-preemption timer; its
+ * programming is published before VM entry, in host TSC through the TSC offset; what the
+ * housekeeping CPU fires reaches the vLAPIC; GET_PLATFORM tells the guest. */
+static void test_timer_offloaded(void **state)
+{
+	uint64_t start, guest_start;
+
+	(void)state;
+	fake.tsc_step = 0;
+	apic_offload_timer(v);
+	v->gprs.rax = APICVISOR_HC_GET_PLATFORM;
+	exit_with(EXIT_REASON_VMCALL, 0, 3);
+	assert_int_equal(v->gprs.rax, APICVISOR_PLATFORM_HOUSEKEEPING);
+	/* The guest's TSC 1000 behind the host's: the deadline moves by as much. */
+	v->gprs.rcx = MSR_IA32_TSC;
+	v->gprs.rax = (uint32_t)(fake.tsc - 1000);
+	v->gprs.rdx = (fake.tsc - 1000) >> 32;
+	exit_with(EXIT_REASON_WRMSR, 0, 2);
+	vlapic_mmio_write(v->vlapic, APIC_SVR, 4, 0x1FF);
+	vlapic_mmio_write(v->vlapic, APIC_TIMER_DIVIDE, 4, 0xB);
+	vlapic_mmio_write(v->vlapic, APIC_LVT_TIMER, 4, 0x20041); /* periodic, vector 0x41 */
+	start = fake.tsc;
+	guest_start = start - 1000;
+	vlapic_mmio_write(v->vlapic, APIC_TIMER_INITIAL_COUNT, 4, 1000000);
+	assert_int_equal(vlapic_timer_deadline(v->vlapic), guest_start + 1000000);
+	assert_int_equal(apic_timer_deadline(v), 0);
+	apic_before_entry(v);
+	assert_int_equal(v->timer_offload.deadline, start + 1000000);
+	assert_int_equal(v->timer_offload.period, 1000000);
+	assert_int_equal(apic_housekeeping_timers(start + 999999), start + 1000000);
+	assert_int_equal(vlapic_highest_irr(v->vlapic), -1);
+	assert_int_equal(apic_housekeeping_timers(start + 1000000), start + 2000000);
+	assert_int_equal(vlapic_highest_irr(v->vlapic), 0x41);
+	/* The model's own expiry only moves the timer on: one interrupt, not two. */
+	fake.tsc = start + 1000000;
+	apic_timer_check(v);
+	assert_int_equal(vlapic_stats(v->vlapic)->timer_ticks, 0);
+	assert_int_equal(v->timer_offload.ticks, 1);
+}
+
 /* An NMI that is pending but blocked (the guest halts inside its NMI handler) cannot end the
  * HLT: nothing armed, the guest is stopped rather than resumed into a loop. Found by review. */
 static void test_hlt_with_blocked_nmi(void **state)
@@ -992,6 +1033,7 @@ int main(void)
 		T(test_tpr_threshold),
 		T(test_apic_base_zero_round_trip),
 		T(test_tsc_offset_and_deadlines),
+		T(test_timer_offloaded),
 		T(test_hlt_with_blocked_nmi),
 		T(test_syscall_msrs_reset),
 		T(test_apicv_rvi_and_posted_drain),
