@@ -191,4 +191,14 @@ static inline uint32_t apic_processor_priority(uint32_t tpr, uint32_t highest_is
 	return (tpr >> 4) >= (highest_isr_vector >> 4) ? tpr : highest_isr_vector & 0xF0u;
 }
 
+/* A periodic timer that expired at `deadline` and is looked at, late, at `now` (>= deadline):
+ * the next deadline is the first after now; *late counts the expiries in between, which fold
+ * into the one interrupt being delivered (an IRR bit holds one). */
+static inline uint64_t apic_timer_next_period(uint64_t deadline, uint64_t period, uint64_t now,
+					      uint64_t *late)
+{
+	*late = (now - deadline) / period;
+	return deadline + (*late + 1) * period;
+}
+
 #endif

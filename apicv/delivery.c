@@ -360,6 +360,9 @@ void apic_delivery_init(struct vcpu *v, const struct apic_pages *pages, uint64_t
 {
 	v->apic_pages = *pages;
 	v->ept_pool = (struct ept_pool){ pages->ept_pool, pages->ept_pool_pages, 0 };
+	/* Its own EPT root over the shared tables: its APIC page is its own (map_apic_page). */
+	v->eptp = ept_private_root(v->guest->ept_pointer, &v->ept_pool);
+	vmcs_write(VMCS_EPT_POINTER, v->eptp);
 	v->vlapic = vlapic_create(v->id, v->id == 0, pages->vlapic_page, tsc_hz, &vcpu_vlapic_ops, v);
 	if (!bus)
 		bus = apic_bus_create();
@@ -393,50 +396,56 @@ enum apic_page_map {
  * while the APIC is there: "the APIC registers are mapped over the memory" (SDM Vol. 3A §11.4.5
  * "Relocating the Local APIC Registers"), so the RAM page is unmapped (trap) or replaced by the
  * APIC-access page. */
+static void map_own_page(struct vcpu *v, uint64_t gpa, uint64_t hpa, uint64_t flags);
+
 static void map_apic_page(struct vcpu *v, enum apic_page_map how)
 {
 	uint64_t base = vlapic_mmio_base(v->vlapic);
-	uint64_t eptp = v->guest->ept_pointer;
 	bool in_ram = base < v->guest->ram_bytes;
 
 	if (v->apic_page_changed && ((int)how != v->apic_page_map || v->apic_mapped_base != base)) {
 		uint64_t old = v->apic_mapped_base;
 
 		if (old < v->guest->ram_bytes)
-			ept_map_page(eptp, &v->ept_pool, old,
-				     (uint64_t)(uintptr_t)v->guest->ram + old, EPT_PAGE_RWX_WB);
+			map_own_page(v, old, (uint64_t)(uintptr_t)v->guest->ram + old,
+				     EPT_PAGE_RWX_WB);
 		else
-			ept_map_page(eptp, &v->ept_pool, old, 0, 0);
-		vmx_invept(eptp);
+			map_own_page(v, old, 0, 0);
 		v->apic_page_changed = false;
 	}
 	v->apic_page_map = (int)how;
 	if (how == APIC_PAGE_NONE || v->apic_page_changed)
 		return;
-	if (how == APIC_PAGE_ACCESS &&
-	    ept_map_page(eptp, &v->ept_pool, base,
-			 (uint64_t)(uintptr_t)v->apic_pages.apic_access_page, EPT_PAGE_RWX_WB)) {
-		vmx_invept(eptp); /* the page may have been RAM a moment ago */
+	if (how == APIC_PAGE_ACCESS) {
+		map_own_page(v, base, (uint64_t)(uintptr_t)v->apic_pages.apic_access_page,
+			     EPT_PAGE_RWX_WB);
 		v->apic_mapped_base = base;
 		v->apic_page_changed = true;
 		return;
 	}
-	if (how == APIC_PAGE_ACCESS) {
-		/* Out of EPT structures (a guest moving its APIC base around): trap instead; the
-		 * accesses arrive as EPT violations and are emulated, correct, only slower. Said
-		 * once: a guest must not be able to fill the console. */
-		if (!v->apic_stats.apic_page_trapped++)
-			log_info("apicvisor: no EPT structures left for the APIC page at %#llx: its "
-				 "accesses are emulated (said once)\n", (unsigned long long)base);
-	}
-	/* Trap: outside RAM nothing is mapped there anyway; a RAM page is unmapped (its
-	 * page-table entry exists: no EPT structure is needed for that). */
+	/* Trap: outside RAM nothing is mapped there anyway; a RAM page is unmapped. */
 	if (in_ram) {
-		ept_map_page(eptp, &v->ept_pool, base, 0, 0);
-		vmx_invept(eptp);
+		map_own_page(v, base, 0, 0);
 		v->apic_mapped_base = base;
 		v->apic_page_changed = true;
 	}
+}
+
+/* A change to this vCPU's own EPT root (ept_private_root; the vCPUs' APIC pages differ with
+ * their APIC bases and modes, so each has its own, and a single-context INVEPT on its own CPU
+ * is all a change needs). When the root's pool of table pages runs out (a guest moving its
+ * APIC base around), the root starts again from the shared tables, which hold RAM and no APIC
+ * page, and the change is made there: a new root needs 4 pages at most (itself and a private
+ * path), and the pool has more. */
+static void map_own_page(struct vcpu *v, uint64_t gpa, uint64_t hpa, uint64_t flags)
+{
+	if (!ept_map_page(v->eptp, &v->ept_pool, gpa, hpa, flags)) {
+		v->ept_pool.used = 0;
+		v->eptp = ept_private_root(v->guest->ept_pointer, &v->ept_pool);
+		vmcs_write(VMCS_EPT_POINTER, v->eptp);
+		ept_map_page(v->eptp, &v->ept_pool, gpa, hpa, flags);
+	}
+	vmx_invept(v->eptp);
 }
 
 /* x2APIC MSRs whose reads the CPU may serve from the virtual-APIC page under APIC-register
@@ -518,7 +527,6 @@ static void write_guest_interrupt_status(struct vcpu *v)
 }
 
 static void drain_pir(struct vcpu *v);
-static void publish_timer(struct vcpu *v);
 
 enum apicvisor_mode apic_set_mode(struct vcpu *v, enum apicvisor_mode requested)
 {
@@ -688,7 +696,7 @@ void apic_before_entry(struct vcpu *v)
 	if (vcpus_concurrent)
 		take_inbox(v);
 	if (v->timer_offloaded)
-		publish_timer(v);
+		apic_publish_timer(v);
 
 	/* Posted mode. With the CPU feature, a notification makes the CPU itself move PIR into
 	 * vIRR at VM entry. Only while the guest can take the interrupt, though: with IF = 0 or in
@@ -841,6 +849,13 @@ void apic_offload_timer(struct vcpu *v)
 
 void apic_housekeeper_wake(void)
 {
+	/* The caller's store (a deadline, the end of the run) before the load of `idle`: x86 lets
+	 * a load pass an earlier store to another address, and the housekeeping CPU does the
+	 * mirror image (idle, then the deadlines), so without the fence both could miss the other.
+	 * The housekeeping CPU's own device work needs no kick: it looks again before it halts. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vcpu_current()->host_apic_id == housekeeper.host_apic_id)
+		return;
 	if (housekeeper.on && __atomic_load_n(&housekeeper.idle, __ATOMIC_SEQ_CST)) {
 		__atomic_fetch_add(&housekeeper.wakeups_sent, 1, __ATOMIC_RELAXED);
 		host_apic_send_fixed(housekeeper.host_apic_id, HOST_VECTOR_KICK);
@@ -857,9 +872,9 @@ uint64_t apic_housekeeper_wakeups(void)
 	return __atomic_load_n(&housekeeper.wakeups_sent, __ATOMIC_RELAXED);
 }
 
-/* The vCPU's side, before VM entry: the guest programmed its timer (or changed the LVT, or
- * its TSC offset): hand the new programming to the housekeeping CPU. */
-static void publish_timer(struct vcpu *v)
+/* The vCPU's side, before VM entry and after INIT: the guest programmed its timer (or changed
+ * the LVT, or its TSC offset): hand the new programming to the housekeeping CPU. */
+void apic_publish_timer(struct vcpu *v)
 {
 	struct vlapic_timer_programming p;
 

@@ -79,7 +79,6 @@ struct apic_stats {
 	uint64_t extint_injected;     /* 8259 interrupts injected (ExtINT: never virtual delivery) */
 	uint64_t extint_window_exits; /* interrupt-window exits taken for an ExtINT */
 	uint64_t ioapic_access[16];   /* IOAPIC MMIO exits by register (offset >> 4) */
-	uint64_t apic_page_trapped;   /* APIC bases EPT had no room to map the APIC page at */
 };
 
 /*
@@ -159,6 +158,9 @@ uint64_t apic_housekeeping_timers(uint64_t now);
 uint64_t apic_housekeeper_wakeups(void);
 void apic_offload_timer(struct vcpu *v);
 void apic_housekeeper_wake(void);
+/* An offloaded timer's programming to the housekeeping CPU, if it changed (apic_before_entry
+ * does this; INIT, which holds the vCPU in root mode, does it at once). */
+void apic_publish_timer(struct vcpu *v);
 
 /* The earliest TSC at which the vLAPIC needs the CPU back (its timer), 0 for none. */
 uint64_t apic_timer_deadline(struct vcpu *v);

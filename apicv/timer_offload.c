@@ -14,11 +14,17 @@ static void record_unlock(struct timer_offload *t)
 	__atomic_store_n(&t->lock, 0, __ATOMIC_RELEASE);
 }
 
+/* A write programmed the timer, or the guest's clock moved, since the last publication. */
+static bool reprogrammed(const struct timer_offload *t, uint64_t programmed, uint64_t tsc_offset)
+{
+	return !t->published_once || t->published_programmed != programmed ||
+	       t->published_tsc_offset != tsc_offset;
+}
+
 bool timer_offload_stale(const struct timer_offload *t, uint64_t programmed, uint32_t lvt,
 			 uint64_t tsc_offset)
 {
-	return !t->published_once || t->published_programmed != programmed ||
-	       t->published_lvt != lvt || t->published_tsc_offset != tsc_offset;
+	return reprogrammed(t, programmed, tsc_offset) || t->published_lvt != lvt;
 }
 
 void timer_offload_publish(struct timer_offload *t, uint64_t programmed, uint64_t deadline,
@@ -27,11 +33,10 @@ void timer_offload_publish(struct timer_offload *t, uint64_t programmed, uint64_
 	/* An LVT change alone (vector, mask) keeps the timer running where it is: only a write
 	 * that programmed the timer moves it (§11.5.1: the mask "inhibits reception", it does not
 	 * stop the count). */
-	bool reprogrammed = !t->published_once || t->published_programmed != programmed ||
-			    t->published_tsc_offset != tsc_offset;
+	bool restart = reprogrammed(t, programmed, tsc_offset);
 
 	record_lock(t);
-	if (reprogrammed) {
+	if (restart) {
 		t->deadline = deadline;
 		t->period = period;
 	}
@@ -55,10 +60,10 @@ int timer_offload_fire(struct timer_offload *t, uint64_t now, uint64_t *next)
 			t->delivered++;
 		}
 		if (t->period) {
-			uint64_t late = (now - t->deadline) / t->period;
+			uint64_t late;
 
+			t->deadline = apic_timer_next_period(t->deadline, t->period, now, &late);
 			t->missed += late;
-			t->deadline += (late + 1) * t->period;
 		} else {
 			t->deadline = 0;
 		}

@@ -622,10 +622,10 @@ void vlapic_timer_expired(struct vlapic *vl)
 	}
 	/* Expiries at deadline, deadline + period, ... up to t all fall into the interrupt just
 	 * delivered: IRR holds one bit per vector. The next deadline is the first after t. */
-	late = (t - deadline) / period;
+	deadline = apic_timer_next_period(deadline, period, t, &late);
 	if (!vl->timer.delivered_elsewhere)
 		vl->stats.timer_missed_ticks += late;
-	timer_set_deadline(vl, deadline + (late + 1) * period);
+	timer_set_deadline(vl, deadline);
 }
 
 void vlapic_timer_program(const struct vlapic *vl, struct vlapic_timer_programming *out)
@@ -1051,9 +1051,6 @@ enum vlapic_status vlapic_msr_read(struct vlapic *vl, uint32_t msr, uint64_t *va
 		/* Reads 0 outside TSC-deadline mode and once the deadline has passed (§11.5.4.1). */
 		if (vl->timer.mode == APIC_TIMER_TSC_DEADLINE)
 			*value = vl->timer.deadline;
-		/* An expiry delivered elsewhere has not moved the model's timer on yet. */
-		if (vl->timer.delivered_elsewhere && *value && now(vl) >= *value)
-			*value = 0;
 		return VLAPIC_OK;
 	}
 	if (msr < APIC_MSR_X2APIC_FIRST || msr > APIC_MSR_X2APIC_LAST || !is_x2apic(vl))

@@ -27,8 +27,8 @@
  *                  all (default): every CPU the machine has (stored as 0)
  *   housekeeping=off|cpu0
  *                  cpu0: the boot CPU runs no vCPU but the device models' timers and the
- *                  vLAPIC timers of every vCPU, and delivers what they raise by posting (as
- *                  KVM's pi_inject_timer); the vCPUs run on the other cpus= CPUs, so it needs
+ *                  vLAPIC timers of every vCPU, and delivers what they raise (by posting in
+ *                  posted mode, as KVM's pi_inject_timer); the vCPUs run on the other cpus= CPUs, so it needs
  *                  at least 2 (default off)
  *
  * In apicvisor.cfg each key may appear once (a second line with the same key is an error naming

@@ -22,10 +22,13 @@ void housekeeping_run(const volatile bool *stop, struct housekeeping_summary *su
 	bool deadline_timer = host_apic_tsc_deadline();
 
 	summary->host_timer = deadline_timer ? "tsc-deadline" : "polling";
+	if (deadline_timer)
+		host_apic_timer_deadline_mode(HOST_VECTOR_TIMER);
 	while (!*stop) {
 		uint64_t next;
 
-		apic_housekeeper_idle(true);
+		/* Polling, it looks again at once: nobody need kick it. */
+		apic_housekeeper_idle(deadline_timer);
 		next = tsc_earlier(apic_housekeeping_timers(rdtsc()),
 				   platform_irq_housekeeping_timers());
 		summary->passes++;
@@ -34,13 +37,13 @@ void housekeeping_run(const volatile bool *stop, struct housekeeping_summary *su
 			__asm__ volatile("pause");
 			continue;
 		}
-		host_apic_arm_deadline(HOST_VECTOR_TIMER, next);
+		host_apic_arm_deadline(next);
 		__asm__ volatile("sti; hlt; cli" : : : "memory");
 		summary->halts++;
 		apic_housekeeper_idle(false);
 	}
 	if (deadline_timer)
-		host_apic_arm_deadline(HOST_VECTOR_TIMER, 0);
+		host_apic_arm_deadline(0);
 	summary->wakeups = apic_housekeeper_wakeups();
 	for (unsigned i = 0; i < vcpu_count; i++) {
 		const struct timer_offload *t = &vcpus[i].timer_offload;

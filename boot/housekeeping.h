@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The housekeeping CPU (housekeeping=cpu0): CPU 0 runs no vCPU; it keeps the device models'
- * timers and every vCPU's vLAPIC timer and delivers what they raise by posting
+ * timers and every vCPU's vLAPIC timer and delivers what they raise, by posting in posted mode
  * (apicv/delivery.c, "the housekeeping CPU"). docs/design.md, "SMP".
  */
 #ifndef APICVISOR_HOUSEKEEPING_H

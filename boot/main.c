@@ -33,7 +33,7 @@
 #define MIB (1ull << 20)
 #define TSC_CALIBRATION_US 100000
 /* EPT structures for pages outside guest RAM (the APIC-access page): a PDPT, PD and PT. */
-#define APIC_EPT_POOL_PAGES 4
+#define APIC_EPT_POOL_PAGES 8 /* a vCPU's EPT root and its private tables (apicv/delivery.c) */
 
 /* What efi_main prepares for the hypervisor proper; read-only once it runs. */
 static struct config config;
@@ -121,6 +121,12 @@ static void zero_guest_ram(void *ram, uint64_t bytes)
 /* The guest's ACPI tables (QEMU pc's layout) for `cpus` vCPUs, APIC IDs 0..cpus-1: built before
  * the APs start for every CPU the plan names, again afterwards when one did not come up. Returns
  * the RSDP's address. */
+/* One vCPU per CPU the plan names, but for the housekeeping CPU. */
+static unsigned planned_vcpus(void)
+{
+	return config.housekeeping ? smp.count - 1 : smp.count;
+}
+
 static uint32_t build_guest_acpi(unsigned cpus)
 {
 	struct acpi_platform acpi;
@@ -177,7 +183,7 @@ static void load_guest(EFI_HANDLE image)
 	 * 0xE0000-0xFFFFF, ACPI §5.2.5.1), which the memory map reports reserved. */
 	memset(guest.ram + 0x400, 0, 0x100);
 	memset(guest.ram + 0xE0000, 0, 0x20000);
-	rsdp_gpa = build_guest_acpi(smp.count);
+	rsdp_gpa = build_guest_acpi(planned_vcpus());
 
 	guest.entry = plan.entry;
 	guest.path = config.guest;
@@ -254,10 +260,10 @@ static void check_root_nmi_handler(void)
 static struct run_summary summary;
 
 /* The guest's ACPI tables list one processor per vCPU (APIC IDs 0..n-1). They were built for
- * every CPU the plan named; rebuilt here when an AP did not come up. */
+ * every vCPU the plan named; rebuilt here when an AP did not come up. */
 static void describe_vcpus_to_guest(unsigned count)
 {
-	if (count == smp.count)
+	if (count == planned_vcpus())
 		return;
 	build_guest_acpi(count);
 	kprintf("apicvisor: the guest's MADT lists %u vCPU%s\n", count, count == 1 ? "" : "s");
@@ -315,7 +321,7 @@ static __attribute__((noreturn)) void ap_run(unsigned index)
 		apic_stop_vcpu(&vcpus[0]);
 	vcpu_done[index] = true;
 	if (index == 0)
-		apic_housekeeper_wake(); /* the housekeeping CPU ends the run */
+		apic_housekeeper_wake(); /* the housekeeping CPU ends the run (a fenced look) */
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }
@@ -368,8 +374,9 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 		boot_fail("CPU %u: %s", cpu->id, err);
 	host_apic_software_enable(HOST_VECTOR_SPURIOUS);
 	if (config.housekeeping) {
+		housekeeper.host_apic_id = smp.apic_ids[cpu->id];
 		vcpu_make_current(&housekeeper);
-		apic_housekeeping_enable(smp.apic_ids[cpu->id]);
+		apic_housekeeping_enable(housekeeper.host_apic_id);
 	} else {
 		err = vcpu_setup(0, cpu->id);
 		if (err)
@@ -387,8 +394,9 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	describe_vcpus_to_guest(vcpu_count);
 	if (config.housekeeping) {
 		platform_irq_housekeeping();
-		log_info("apicvisor: CPU %u is the housekeeping CPU (device and vLAPIC timers, "
-			 "delivered by posting); vCPU 0 starts the guest on CPU 1\n", cpu->id);
+		log_info("apicvisor: CPU %u is the housekeeping CPU (the device and vLAPIC timers; "
+			 "their interrupts posted in posted mode); vCPU 0 starts the guest on the "
+			 "first AP\n", cpu->id);
 		guest_may_start = true;
 		housekeeping_run(&vcpu_done[0], &summary.housekeeping);
 		summary.housekeeping.posted = housekeeper.apic_stats.posted_remote;

@@ -130,12 +130,13 @@ enum scenario_failure scenario_skip(struct scenario_state *state, const char *re
 	return SCENARIO_SKIPPED;
 }
 
-enum scenario_failure scenario_need_housekeeping(struct scenario_state *state)
+enum scenario_failure scenario_prepare_housekeeping(
+	struct scenario_state *state, enum scenario_failure (*prepare)(struct scenario_state *))
 {
 	if (!state->context->hypervisor ||
 	    !(hypercall(APICVISOR_HC_GET_PLATFORM, 0, 0, 0) & APICVISOR_PLATFORM_HOUSEKEEPING))
 		return scenario_skip(state, "no housekeeping CPU (housekeeping=cpu0)");
-	return SCENARIO_PASSED;
+	return prepare(state);
 }
 
 bool scenario_expect(struct scenario_state *state, const char *what, uint64_t actual,

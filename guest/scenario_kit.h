@@ -139,8 +139,10 @@ void scenario_protocol_call(struct scenario_state *state, const char *what, uint
 /* For a prepare function: the scenario cannot run here, for `reason` (a string constant). */
 enum scenario_failure scenario_skip(struct scenario_state *state, const char *reason);
 /* For a prepare function: skips unless apicvisor runs a housekeeping CPU (housekeeping=cpu0,
- * APICVISOR_HC_GET_PLATFORM): the offload scenarios. */
-enum scenario_failure scenario_need_housekeeping(struct scenario_state *state);
+ * APICVISOR_HC_GET_PLATFORM), else prepares with `prepare`: the offload scenarios, which are
+ * other scenarios with their timers kept by that CPU. */
+enum scenario_failure scenario_prepare_housekeeping(
+	struct scenario_state *state, enum scenario_failure (*prepare)(struct scenario_state *));
 
 /* Checks one value a scenario observed; a mismatch is noted. */
 bool scenario_expect(struct scenario_state *state, const char *what, uint64_t actual,

@@ -290,9 +290,7 @@ static enum scenario_failure scenario_pit_prepare(struct scenario_state *state)
  * exit. */
 static enum scenario_failure scenario_device_offload_prepare(struct scenario_state *state)
 {
-	enum scenario_failure prepared = scenario_need_housekeeping(state);
-
-	return prepared == SCENARIO_PASSED ? scenario_pit_prepare(state) : prepared;
+	return scenario_prepare_housekeeping(state, scenario_pit_prepare);
 }
 
 static enum scenario_failure scenario_pit_periodic(struct scenario_state *state)

@@ -88,9 +88,7 @@ static enum scenario_failure scenario_timer_prepare(struct scenario_state *state
  * exit. */
 static enum scenario_failure scenario_timer_offload_prepare(struct scenario_state *state)
 {
-	enum scenario_failure prepared = scenario_need_housekeeping(state);
-
-	return prepared == SCENARIO_PASSED ? scenario_timer_prepare(state) : prepared;
+	return scenario_prepare_housekeeping(state, scenario_timer_prepare);
 }
 
 /*

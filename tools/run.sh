@@ -77,6 +77,14 @@ if [ "$cpus" != all ]; then
 fi
 checked_cpus=all
 [ $errors -gt $cpus_errors ] || checked_cpus=$cpus
+# housekeeping=cpu0 runs the guest on the other CPUs: the machine needs two at least (it gets
+# cpus= CPUs, or one for all, unless MACHINE_CPUS says otherwise).
+if [ "$housekeeping" = cpu0 ] && [ $errors -eq $cpus_errors ] &&
+	{ [ "$cpus" = all ] && [ "${MACHINE_CPUS:-1}" -lt 2 ] 2>/dev/null ||
+	  { [ "$cpus" != all ] && [ $((10#$cpus)) -lt 2 ]; }; }; then
+	wrong "HOUSEKEEPING=cpu0 needs CPUS=2 or more (CPU 0 keeps the timers, the others run the" \
+		"guest); CPUS=$cpus gives ${cpus/all/one}"
+fi
 args=${GUEST_ARGS-$(default_of args)}
 if [[ $args =~ [^[:print:]] ]] || [[ $args = *$'\n'* ]]; then
 	wrong "GUEST_ARGS holds a character that is not printable ASCII (a line break, a tab...)"

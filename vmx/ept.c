@@ -47,29 +47,64 @@ uint64_t ept_build(void *pages, uint64_t ram_hpa, uint64_t ram_bytes)
 	return (uint64_t)(uintptr_t)pml4 | EPTP_WALK_LENGTH_4 | EPTP_MEMTYPE_WB;
 }
 
-/* The next-level table an entry points to, created from the pool when absent. */
-static uint64_t *next_table(uint64_t *entry, struct ept_pool *pool)
-{
-	if (!(*entry & EPT_RWX)) {
-		uint8_t *page;
+/* ---- a vCPU's own root over the shared tables ----------------------------------------------- */
 
-		if (pool->used == pool->count)
-			return NULL;
-		page = pool->pages + pool->used++ * PAGE_SIZE;
-		memset(page, 0, PAGE_SIZE);
-		*entry = (uint64_t)(uintptr_t)page | EPT_RWX;
-	}
-	return (uint64_t *)(uintptr_t)(*entry & 0x000FFFFFFFFFF000ull);
+static bool in_pool(const struct ept_pool *pool, const uint64_t *table)
+{
+	const uint8_t *p = (const uint8_t *)table;
+
+	return p >= pool->pages && p < pool->pages + pool->count * PAGE_SIZE;
+}
+
+static uint64_t *pool_page(struct ept_pool *pool)
+{
+	uint8_t *page;
+
+	if (pool->used == pool->count)
+		return NULL;
+	page = pool->pages + pool->used++ * PAGE_SIZE;
+	memset(page, 0, PAGE_SIZE);
+	return (uint64_t *)page;
+}
+
+uint64_t ept_private_root(uint64_t shared_eptp, struct ept_pool *pool)
+{
+	uint64_t *root = pool_page(pool);
+
+	if (!root)
+		return 0;
+	memcpy(root, (const void *)(uintptr_t)(shared_eptp & 0x000FFFFFFFFFF000ull), PAGE_SIZE);
+	return (uint64_t)(uintptr_t)root | (shared_eptp & 0xFFFull);
+}
+
+/* The next-level table for a private walk: a pool page of its own, copied from the shared table
+ * the entry pointed to (or zeroed where it pointed nowhere), so that a change below it is seen
+ * by this root only. */
+static uint64_t *next_private_table(uint64_t *entry, struct ept_pool *pool)
+{
+	uint64_t *shared = (uint64_t *)(uintptr_t)(*entry & 0x000FFFFFFFFFF000ull);
+	uint64_t *own;
+
+	if ((*entry & EPT_RWX) && in_pool(pool, shared))
+		return shared;
+	own = pool_page(pool);
+	if (!own)
+		return NULL;
+	if (*entry & EPT_RWX)
+		memcpy(own, shared, PAGE_SIZE);
+	*entry = (uint64_t)(uintptr_t)own | EPT_RWX;
+	return own;
 }
 
 bool ept_map_page(uint64_t eptp, struct ept_pool *pool, uint64_t gpa, uint64_t hpa,
-		  uint64_t flags)
+			  uint64_t flags)
 {
 	uint64_t *table = (uint64_t *)(uintptr_t)(eptp & 0x000FFFFFFFFFF000ull);
 
-	/* Walk PML4 → PDPT → PD (bits 47:39, 38:30, 29:21), then the PT entry (20:12). */
+	/* Walk PML4 → PDPT → PD (bits 47:39, 38:30, 29:21), then the PT entry (20:12). A pool that
+	 * runs dry midway leaves only full copies linked, which change nothing. */
 	for (int shift = 39; shift >= 21; shift -= 9) {
-		table = next_table(&table[(gpa >> shift) & 511], pool);
+		table = next_private_table(&table[(gpa >> shift) & 511], pool);
 		if (!table)
 			return false;
 	}

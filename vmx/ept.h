@@ -20,7 +20,7 @@ uint64_t ept_build(void *pages, uint64_t ram_hpa, uint64_t ram_bytes);
 
 #define EPT_PAGE_RWX_WB ((1ull << 0) | (1ull << 1) | (1ull << 2) | (6ull << 3))
 
-/* Spare zeroed pages for the paging structures ept_map_page() adds (outside guest RAM). */
+/* Pages for a vCPU's own root and the tables ept_map_page() makes its own (outside guest RAM). */
 struct ept_pool {
 	uint8_t *pages;
 	size_t count;
@@ -28,12 +28,21 @@ struct ept_pool {
 };
 
 /*
+ * A vCPU's own EPT root (SDM Vol. 3C §29.3): a copy of the shared PML4 in a page of `pool`,
+ * walking the shared tables below it, with the shared EPTP's walk length and memory type.
+ * Returns its EPTP, or 0 when the pool is empty. Used only by that vCPU, on its CPU, so a
+ * single-context INVEPT there is enough after a change.
+ */
+uint64_t ept_private_root(uint64_t shared_eptp, struct ept_pool *pool);
+/*
  * Maps one 4 KiB guest-physical page to `hpa` with leaf `flags` (EPT_PAGE_RWX_WB), or removes
- * the mapping when flags is 0, taking any missing paging structure from the pool. Returns false
- * when the pool is exhausted. The caller invalidates cached translations (INVEPT) after a
- * removal (SDM Vol. 3C §29.4.3.4 "Guidelines for Use of the INVEPT Instruction").
+ * the mapping when flags is 0, in the root `eptp` made by ept_private_root from `pool`: every
+ * table on the page's path becomes the root's own (a copy from the pool of the shared one, or a
+ * new one), so no other root sees the change. The vCPUs' APIC pages (each vCPU's own APIC base
+ * and mode) are mapped this way. Returns false when the pool runs out. The caller invalidates
+ * cached translations (INVEPT) after the change (SDM Vol. 3C §29.4.3.4 "Guidelines for Use of
+ * the INVEPT Instruction").
  */
 bool ept_map_page(uint64_t eptp, struct ept_pool *pool, uint64_t gpa, uint64_t hpa,
 		  uint64_t flags);
-
 #endif

@@ -135,7 +135,9 @@ enum exit_action vcpu_halt(struct vcpu *v)
 	 * device's delayed line, each of which may be routed as an NMI or reach a guest with IF =
 	 * 1. Wait in non-root operation until the VMX-preemption timer brings the CPU back at the
 	 * earliest deadline; vmx_run re-checks after every exit while the guest stays halted. */
-	/* With other vCPUs an IPI can still come (a kick ends the HLT with an exit). */
+	/* With other vCPUs or a housekeeping CPU an interrupt can still come from another CPU (a
+	 * kick or notification ends the HLT); what can is not known here, so the `timeout=`
+	 * watchdog bounds such a wait. */
 	if (!apic_timer_deadline(v) && vcpus_concurrent) {
 		vmcs_write(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_STATE_HLT);
 		return EXIT_ACTION_RESUME;

@@ -126,12 +126,15 @@ bool host_apic_tsc_deadline(void)
 	return r[2] & (1u << 24);
 }
 
-void host_apic_arm_deadline(uint8_t vector, uint64_t deadline)
+void host_apic_timer_deadline_mode(uint8_t vector)
 {
-	/* "the processor ... uses the IA32_TSC_DEADLINE MSR ... only in TSC-deadline mode"; the
-	 * mode is set first, with a fence before the MSR write as §11.5.4.1 asks ("software can
-	 * ... execute MFENCE ... before writing to the IA32_TSC_DEADLINE MSR"). */
 	write_reg(APIC_LVT_TIMER, vector | APIC_TIMER_TSC_DEADLINE << APIC_LVT_TIMER_MODE_SHIFT);
+}
+
+void host_apic_arm_deadline(uint64_t deadline)
+{
+	/* The LVT write that chose TSC-deadline mode must be done before the MSR is written
+	 * (§11.5.4.1 "TSC-Deadline Mode" suggests MFENCE between the two). */
 	__asm__ volatile("mfence" : : : "memory");
 	wrmsr(MSR_IA32_TSC_DEADLINE, deadline);
 }

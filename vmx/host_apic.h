@@ -34,8 +34,9 @@ void host_apic_mask_timer(void);
 /* Whether this CPU's LAPIC timer has TSC-deadline mode (CPUID.01H:ECX[24], SDM Vol. 3A
  * §11.5.4.1). */
 bool host_apic_tsc_deadline(void);
-/* Arms the LAPIC timer in TSC-deadline mode to raise `vector` at host TSC `deadline` (0:
- * disarm). Needs host_apic_tsc_deadline(). */
-void host_apic_arm_deadline(uint8_t vector, uint64_t deadline);
+/* Puts the LAPIC timer in TSC-deadline mode with `vector` (needs host_apic_tsc_deadline()),
+ * then arms it for host TSC `deadline` (0: disarm). */
+void host_apic_timer_deadline_mode(uint8_t vector);
+void host_apic_arm_deadline(uint64_t deadline);
 
 #endif

@@ -172,6 +172,10 @@ static bool take_cpu_events(struct vcpu *v, bool *changed)
 		/* An NMI latched before INIT does not survive it. */
 		__atomic_fetch_and(&v->inbox.events, ~VCPU_EVENT_NMI, __ATOMIC_SEQ_CST);
 		vlapic_init_signal(v->vlapic);
+		/* The reset stopped the timer: so must the housekeeping CPU, now, not at the next
+		 * entry, which waits for a start-up IPI. */
+		if (v->timer_offloaded)
+			apic_publish_timer(v);
 		vmcs_guest_init_state(v);
 		v->waiting_for_sipi = true;
 		v->timer_dirty = true;
@@ -256,6 +260,11 @@ void vmx_run(struct vcpu *v)
 		}
 		v->launched = true;
 		account_fast_path(v);
+		/* An offloaded timer's expiries happen on the housekeeping CPU: the model's own timer
+		 * moves on here, before a handler reads or reprograms it (current count, divide,
+		 * IA32_TSC_DEADLINE, a TSC write that changes the guest's clock). */
+		if (v->timer_offloaded)
+			apic_timer_check(v);
 
 		uint32_t exit_reason = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
 		enum exit_action action;

@@ -124,7 +124,8 @@ struct vcpu {
 	enum apicvisor_mode apic_mode;           /* in effect */
 	enum apicvisor_mode apic_mode_requested; /* asked for; re-applied on APIC mode changes */
 	struct apic_pages apic_pages;
-	struct ept_pool ept_pool;
+	struct ept_pool ept_pool;     /* its EPT root and the tables it made its own */
+	uint64_t eptp;                /* its EPT root (ept_private_root): the VMCS's EPTP */
 	bool apic_page_changed;       /* EPT at apic_mapped_base holds the APIC page or a hole */
 	uint64_t apic_mapped_base;    /* that GPA (any page, 0 included) */
 	int apic_page_map;            /* what is mapped there (apicv/delivery.c) */

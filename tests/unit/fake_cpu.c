@@ -283,7 +283,7 @@ void fake_cpu_reset(void)
 
 uint64_t fake_ept_entry(const struct vcpu *v, uint64_t gpa)
 {
-	uint64_t *table = (uint64_t *)(uintptr_t)(v->guest->ept_pointer & ~0xFFFull);
+	uint64_t *table = (uint64_t *)(uintptr_t)(v->eptp & ~0xFFFull); /* the vCPU's own root */
 
 	for (int shift = 39; shift >= 21; shift -= 9) {
 		uint64_t e = table[(gpa >> shift) & 511];

@@ -215,12 +215,76 @@ static void test_build_other_hpa(void **state)
 	free(b.pages);
 }
 
+/* ---- a vCPU's own root: its APIC page is its own, RAM stays shared ------------------------- */
+
+#define APIC_GPA 0xFEE00000ull
+#define APIC_HPA 0x0000000ABCDE0000ull
+#define POOL_PAGES 4
+
+/* The shared tables for `ram`, then a pool of POOL_PAGES, in one buffer the walker accepts. */
+static struct ept_buffer private_setup(uint64_t ram, uint64_t *shared, struct ept_pool *pool)
+{
+	struct ept_buffer b;
+	size_t tables = ept_pages_needed(ram);
+
+	b.count = tables + POOL_PAGES;
+	b.pages = aligned_alloc(PAGE_SIZE, b.count * PAGE_SIZE);
+	assert_non_null(b.pages);
+	*shared = ept_build(b.pages, FAKE_RAM_HPA, ram);
+	*pool = (struct ept_pool){ (uint8_t *)b.pages + tables * PAGE_SIZE, POOL_PAGES, 0 };
+	return b;
+}
+
+static void test_private_root(void **state)
+{
+	struct ept_pool pool;
+	uint64_t shared, own;
+	struct ept_buffer b = private_setup(128 * MIB, &shared, &pool);
+
+	(void)state;
+	own = ept_private_root(shared, &pool);
+	assert_int_equal(pool.used, 1);
+	assert_int_equal(own & 0xFFF, shared & 0xFFF); /* walk length, memory type */
+	assert_int_not_equal(own & ~0xFFFull, shared & ~0xFFFull);
+	/* At first it sees what the shared root sees. */
+	check_mapped(&b, own, 0x123456);
+	check_absent(&b, own, APIC_GPA);
+	/* The APIC page at its default base: a path of its own (PDPT copied, PD and PT new). */
+	assert_true(ept_map_page(own, &pool, APIC_GPA, APIC_HPA, EPT_PAGE_RWX_WB));
+	assert_int_equal(pool.used, 4);
+	assert_int_equal(ept_walk(&b, own, APIC_GPA), APIC_HPA | EPT_RWX | EPT_LEAF_MEMTYPE_WB);
+	check_absent(&b, shared, APIC_GPA);
+	check_mapped(&b, own, 0x123456);
+	/* Again on the same path: no new table. */
+	assert_true(ept_map_page(own, &pool, APIC_GPA, 0, 0));
+	assert_int_equal(pool.used, 4);
+	check_absent(&b, own, APIC_GPA);
+	/* A base in RAM needs a PD and a PT of its own: the pool is out, nothing changes. */
+	assert_false(ept_map_page(own, &pool, 0x200000, APIC_HPA, EPT_PAGE_RWX_WB));
+	check_mapped(&b, own, 0x200000);
+	check_mapped(&b, shared, 0x200000);
+	/* A fresh root from the same pool: room for it. Unmapping a RAM page hides it from this
+	 * root only. */
+	pool.used = 0;
+	own = ept_private_root(shared, &pool);
+	assert_true(ept_map_page(own, &pool, 0x200000, 0, 0));
+	assert_int_equal(pool.used, 4);
+	check_absent(&b, own, 0x200000);
+	check_mapped(&b, own, 0x201000);
+	check_mapped(&b, shared, 0x200000);
+	/* An empty pool has no root. */
+	pool.used = POOL_PAGES;
+	assert_int_equal(ept_private_root(shared, &pool), 0);
+	free(b.pages);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pages_needed),
 		cmocka_unit_test(test_build_and_walk),
 		cmocka_unit_test(test_build_other_hpa),
+		cmocka_unit_test(test_private_root),
 	};
 
 	return cmocka_run_group_tests_name("ept", tests, NULL, NULL);

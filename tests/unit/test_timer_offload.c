@@ -83,6 +83,15 @@ static uint32_t lvt(unsigned mode, bool masked)
 	return VECTOR | mode << APIC_LVT_TIMER_MODE_SHIFT | (masked ? APIC_LVT_MASKED : 0);
 }
 
+/* Divide by 1, the LVT unmasked with VECTOR in `mode`, `count`; published. */
+static void start_timer(struct fixture *f, unsigned mode, uint32_t count)
+{
+	write_reg(f, APIC_TIMER_DIVIDE, 0xB);
+	write_reg(f, APIC_LVT_TIMER, lvt(mode, false));
+	write_reg(f, APIC_TIMER_INITIAL_COUNT, count);
+	assert_true(publish(f));
+}
+
 /* ---- the modes, table-driven ------------------------------------------------------------------ */
 
 struct step {
@@ -185,16 +194,21 @@ static void test_guest_view(void **state)
 	assert_int_equal(vlapic_mmio_read(f->vl, APIC_TIMER_CURRENT_COUNT, 4, &count), VLAPIC_OK);
 	assert_int_equal(count, 0);
 
-	/* TSC-deadline: IA32_TSC_DEADLINE reads 0 once the deadline has passed (§11.5.4.1), also
-	 * before the model's timer moved on. */
+	/* TSC-deadline: IA32_TSC_DEADLINE reads 0 once the deadline has passed (§11.5.4.1): the
+	 * model's timer moves on (the vCPU does it at every exit) without an interrupt of its own,
+	 * and without republishing — the housekeeping CPU's record still fires. */
 	write_reg(f, APIC_LVT_TIMER, lvt(APIC_TIMER_TSC_DEADLINE, false));
 	assert_int_equal(vlapic_msr_write(f->vl, APIC_MSR_TSC_DEADLINE, clock_now + 50), VLAPIC_OK);
 	assert_true(publish(f));
 	assert_int_equal(vlapic_msr_read(f->vl, APIC_MSR_TSC_DEADLINE, &value), VLAPIC_OK);
 	assert_int_equal(value, clock_now + 50);
 	clock_now += 50;
+	vlapic_timer_expired(f->vl);
 	assert_int_equal(vlapic_msr_read(f->vl, APIC_MSR_TSC_DEADLINE, &value), VLAPIC_OK);
 	assert_int_equal(value, 0);
+	assert_int_equal(vlapic_pending_interrupt(f->vl), -1);
+	assert_false(publish(f));
+	assert_int_equal(timer_offload_fire(&f->t, clock_now, &next), VECTOR);
 }
 
 /* ---- what a publication changes ------------------------------------------------------------------ */
@@ -204,10 +218,7 @@ static void test_publication(void **state)
 	struct fixture *f = *state;
 	uint64_t next;
 
-	write_reg(f, APIC_TIMER_DIVIDE, 0xB);
-	write_reg(f, APIC_LVT_TIMER, lvt(APIC_TIMER_PERIODIC, false));
-	write_reg(f, APIC_TIMER_INITIAL_COUNT, 300000);
-	assert_true(publish(f));
+	start_timer(f, APIC_TIMER_PERIODIC, 300000);
 	clock_now = START + 300000;
 	assert_int_equal(timer_offload_fire(&f->t, clock_now, &next), VECTOR);
 	assert_int_equal(next, START + 600000);
@@ -255,6 +266,50 @@ static void test_publication(void **state)
 	assert_int_equal(f->t.deadline, 0);
 }
 
+/* The vCPU's exit path (vmx/run.c): the model's timer moves on first, then a handler may
+ * reprogram it. A divide change after a periodic timer's first expiries keeps the current
+ * count and counts the rest at the new rate (as write_divide does for a timer that has not
+ * expired yet), and is published. Found by review: the stale model used to skip it. */
+static void test_divide_after_expiry(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t next;
+
+	start_timer(f, APIC_TIMER_PERIODIC, 300000);
+	clock_now = START + 300000;
+	assert_int_equal(timer_offload_fire(&f->t, clock_now, &next), VECTOR);
+	clock_now = START + 310000;
+	vlapic_timer_expired(f->vl); /* the exit's catch-up */
+	assert_int_equal(vlapic_timer_deadline(f->vl), START + 600000);
+	write_reg(f, APIC_TIMER_DIVIDE, 0x0); /* divide by 2 */
+	assert_true(publish(f));
+	assert_int_equal(f->t.deadline, START + 310000 + 290000 * 2);
+	assert_int_equal(f->t.period, 600000);
+}
+
+/* A one-shot that fired, then a guest write to IA32_TSC (a new offset): the republished timer
+ * stays disarmed — the catch-up at the exit ended the model's timer first. Found by review: it
+ * used to fire a second time. */
+static void test_tsc_write_after_one_shot(void **state)
+{
+	struct fixture *f = *state;
+	struct vlapic_timer_programming p;
+	uint64_t next;
+
+	start_timer(f, APIC_TIMER_ONE_SHOT, 1000);
+	clock_now = START + 1000;
+	assert_int_equal(timer_offload_fire(&f->t, clock_now, &next), VECTOR);
+	clock_now = START + 2000;
+	vlapic_timer_expired(f->vl);
+	vlapic_timer_program(f->vl, &p);
+	assert_int_equal(p.deadline, 0);
+	assert_true(timer_offload_stale(&f->t, p.programmed, p.lvt, 5000));
+	timer_offload_publish(&f->t, p.programmed, 0, p.period, p.lvt, 5000);
+	clock_now = START + 1000000;
+	assert_int_equal(timer_offload_fire(&f->t, clock_now, &next), -1);
+	assert_int_equal(f->t.ticks, 1);
+}
+
 /* A TSC offset change republishes: the housekeeping CPU's deadline is host TSC. */
 static void test_tsc_offset(void **state)
 {
@@ -278,6 +333,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guest_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_publication, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tsc_offset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_divide_after_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tsc_write_after_one_shot, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

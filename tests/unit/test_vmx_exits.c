@@ -719,6 +719,16 @@ static void test_apic_access_page_follows_enable(void **state)
 	set_apic_base(0xFEE00000u | APIC_BASE_ENABLE | (1u << 8));
 	assert_int_equal(ept_entry(0xFEE00000u) & ~0xFFFull, access);
 	assert_true(fake.vmcs[VMCS_SECONDARY_CONTROLS] & PROC2_VIRTUALIZE_APIC_ACCESSES);
+	/* In the vCPU's own EPT root (the VMCS's EPTP), not in the tables the vCPUs share: another
+	 * vCPU's APIC base and mode are its own. */
+	assert_int_equal(fake.vmcs[VMCS_EPT_POINTER], v->eptp);
+	assert_int_not_equal(v->eptp, v->guest->ept_pointer);
+	{
+		static struct vcpu shared_view;
+
+		shared_view.eptp = v->guest->ept_pointer;
+		assert_int_equal(fake_ept_entry(&shared_view, 0xFEE00000u), 0);
+	}
 }
 
 /* A deadline already past after an exit's timer work (a PIT period shorter than an exit) gives
