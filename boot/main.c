@@ -10,6 +10,7 @@
 #include "../apicv/delivery.h"
 #include "../apicv/vlapic.h"
 #include "../devices/acpi_tables.h"
+#include "../devices/rtc.h"
 #include "../vmx/ept.h"
 #include "../vmx/host_apic.h"
 #include "../platform/platform.h"
@@ -259,6 +260,37 @@ static void check_root_nmi_handler(void)
 
 static struct run_summary summary;
 
+/* The firmware's clock, for the guest's RTC: what UEFI GetTime said, and the TSC then. The RTC
+ * shows it as the firmware gives it (a PC's RTC and its firmware read the same clock; with no
+ * time zone the firmware's time is local time, which it is for QEMU and Bochs: UTC). */
+static struct {
+	uint64_t seconds;
+	uint64_t tsc;
+} firmware_clock;
+
+static void read_firmware_clock(void)
+{
+	EFI_TIME t;
+	EFI_STATUS status = RT->GetTime(&t, NULL);
+	struct rtc_civil c;
+
+	firmware_clock.tsc = rdtsc();
+	if (EFI_ERROR(status) || t.Year < 1970 || t.Month < 1 || t.Month > 12 || t.Day < 1 ||
+	    t.Day > 31 || t.Hour > 23 || t.Minute > 59 || t.Second > 59) {
+		kprintf("apicvisor: the firmware's clock gave no valid time (%s): the guest's RTC "
+			"starts at 1970-01-01 00:00:00\n", efi_status_name(status));
+		return;
+	}
+	c = (struct rtc_civil){ t.Year, t.Month, t.Day, t.Hour, t.Minute, t.Second, 0 };
+	firmware_clock.seconds = rtc_unix_from_civil(&c);
+}
+
+/* The firmware's clock now, moved on by the TSC since it was read. */
+static uint64_t wall_clock_now(void)
+{
+	return firmware_clock.seconds + (rdtsc() - firmware_clock.tsc) / vmx_config.tsc_hz;
+}
+
 /* The guest's ACPI tables list one processor per vCPU (APIC IDs 0..n-1). They were built for
  * every vCPU the plan named; rebuilt here when an AP did not come up. */
 static void describe_vcpus_to_guest(unsigned count)
@@ -390,7 +422,7 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	vcpus_concurrent = vcpu_count > 1 || config.housekeeping;
 	if (!config.housekeeping)
 		vcpu_make_current(v);
-	platform_irq_init(v, vmx_config.tsc_hz, config.testdev, vcpu_count);
+	platform_irq_init(v, vmx_config.tsc_hz, config.testdev, vcpu_count, wall_clock_now());
 	describe_vcpus_to_guest(vcpu_count);
 	if (config.housekeeping) {
 		platform_irq_housekeeping();
@@ -485,6 +517,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	vmx_config.timeout_s = config.timeout_s;
 	vmx_config.fault = config.fault;
 	vmx_config.tsc_hz = measure_tsc_hz();
+	read_firmware_clock();
 	log_info("apicvisor: TSC %llu Hz (measured over %u ms of firmware Stall)\n",
 		 (unsigned long long)vmx_config.tsc_hz, TSC_CALIBRATION_US / 1000);
 	if (config.timeout_s && !vmx_control_allowed(&caps, VMX_CTL_PIN, PIN_PREEMPTION_TIMER))

@@ -174,6 +174,15 @@
  *                    := 00H; mask 4. The receive interrupt is not tried (no COM1 input).
  *                    Prepare polls LSR, writes IER := 0, sets MCR.OUT2 (IN8, OUT8 3FCH) and
  *                    reads IIR
+ *   rtc-uip          register A polled (OUT8 70H, IN8 71H) until UIP is clear; the seconds
+ *                    read (register 0 and B for the format: 4 port accesses); polled until UIP
+ *                    is set, then clear; the seconds again: one more. Figures polls_uip_clear,
+ *                    polls_uip_set, seconds_before, seconds_after
+ *   rtc-periodic     RTE 8 := 0x69 edge; register A's rate := 1000b (256 Hz); C read; B.PIE
+ *                    set; min(n, 10) ticks, each handler reading C (IRQF and PF must be set;
+ *                    the last masks pin 8); B and A restored, C read, mask 8; the mean period
+ *                    within 10% of 3.90625 ms in TSC cycles. Prepare reads C. Figures ticks,
+ *                    cycles_per_tick, expected_cycles_per_tick
  *
  * The firmware interface scenarios (scenarios_platform.c) read what an OS reads before it
  * drives a device; they pass under plain QEMU (tables from SeaBIOS) and under apicvisor (its
@@ -435,6 +444,11 @@
  *                    << 12), OUT32 2214H (AAH: fixed, edge); N = min(n, 20) OUT8s to 2218H,
  *                    each awaited on vCPU 1; a quiet spell. vCPU 1 takes exactly N, no other
  *                    CPU any. Figures msis, target_apic_id, interrupts
+ *
+ * The housekeeping scenarios (housekeeping=cpu0: a CPU outside the guest keeps the timers;
+ * skipped otherwise, asked with the GET_PLATFORM hypercall before BEGIN):
+ *   timer-offload    timer-periodic's accesses and checks, its ticks delivered by that CPU
+ *   device-offload   pit-periodic's accesses and checks, its ticks delivered by that CPU
  *
  * These never return; the hypervisor must end the run (the integration tests check how):
  *   spin             busy-waits with interrupts off, for the timeout watchdog (without

@@ -330,6 +330,188 @@ static enum scenario_failure scenario_pit_periodic(struct scenario_state *state)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* rtc-uip, rtc-periodic: the MC146818A real-time clock at ports 70H (index; bit 7 masks NMIs on
+ * the PC) and 71H (data), as PC firmware leaves it (divider running, 24-hour). Citations are to
+ * the MC146818A datasheet. */
+
+#define RTC_PORT_INDEX 0x70u
+#define RTC_PORT_DATA 0x71u
+#define RTC_SECONDS 0x00u
+#define RTC_REG_A 0x0Au
+#define RTC_REG_B 0x0Bu
+#define RTC_REG_C 0x0Cu
+#define RTC_A_UIP 0x80u
+#define RTC_A_RS_MASK 0x0Fu
+#define RTC_B_PIE 0x40u
+#define RTC_B_BINARY 0x04u
+#define RTC_C_IRQF 0x80u
+#define RTC_C_PF 0x40u
+#define SCENARIO_RTC_VECTOR 0x69u
+#define SCENARIO_RTC_PIN 8u            /* ISA IRQ 8: I/O APIC pin 8, no override */
+#define SCENARIO_RTC_RS 8u             /* 256 Hz: a tick every 3.90625 ms ("Periodic Interrupt Rate") */
+#define SCENARIO_RTC_PERIOD_NS 3906250u
+#define SCENARIO_RTC_MAX_TICKS 10u
+#define SCENARIO_RTC_RATE_TOLERANCE_PERCENT 10u
+
+static struct scenario_clocks scenario_rtc_clocks;
+static unsigned scenario_rtc_ticks;
+static uint8_t scenario_rtc_bad_c;      /* a register C without IRQF and PF in a tick's handler */
+static unsigned scenario_rtc_bad_tick;
+
+static uint8_t rtc_reg(uint8_t index)
+{
+	cpu_outb(RTC_PORT_INDEX, index);
+	return cpu_inb(RTC_PORT_DATA);
+}
+
+static void rtc_set(uint8_t index, uint8_t value)
+{
+	cpu_outb(RTC_PORT_INDEX, index);
+	cpu_outb(RTC_PORT_DATA, value);
+}
+
+static unsigned rtc_seconds(void)
+{
+	uint8_t value = rtc_reg(RTC_SECONDS);
+
+	return rtc_reg(RTC_REG_B) & RTC_B_BINARY ? value : (value >> 4) * 10u + (value & 0xF);
+}
+
+/* scenario_irq_prepare, the TSC rate, and register C read (its flags cleared, IRQ 8 low). */
+static enum scenario_failure scenario_rtc_prepare(struct scenario_state *state)
+{
+	enum scenario_failure prepared = scenario_irq_prepare(state);
+
+	if (prepared == SCENARIO_PASSED) {
+		scenario_read_clocks(&scenario_rtc_clocks);
+		(void)rtc_reg(RTC_REG_C);
+	}
+	return prepared;
+}
+
+/* Polls register A until UIP is `want` or `limit` TSC cycles passed; returns the polls (each
+ * 2 port accesses), or 0 on the time limit. */
+static unsigned rtc_poll_uip(bool want, uint64_t limit)
+{
+	uint64_t start = cpu_rdtsc_fenced();
+
+	for (unsigned polls = 1;; polls++) {
+		if (!!(rtc_reg(RTC_REG_A) & RTC_A_UIP) == want)
+			return polls;
+		if (cpu_rdtsc_fenced() - start > limit)
+			return 0;
+	}
+}
+
+/*
+ * rtc-uip: what a kernel that reads the clock does ("Update Cycle"): with UIP clear, read the
+ * time; wait for the update-in-progress bit, wait for it to clear, read the time again: one
+ * second later. UIP is 1 from 244 µs before each update (once a second) to the end of the
+ * update cycle. Figures: polls of register A (each 2 port accesses: the exits are exactly 2 per
+ * poll plus 8 for the two seconds reads, each with register B for the format), seconds before
+ * and after.
+ */
+static enum scenario_failure scenario_rtc_uip(struct scenario_state *state)
+{
+	uint64_t limit = scenario_rtc_clocks.tsc_hz ? 3 * scenario_rtc_clocks.tsc_hz
+						    : 12000000000ull;
+	unsigned before, after, first_clear, to_set, to_clear;
+
+	first_clear = rtc_poll_uip(false, limit);
+	before = rtc_seconds();
+	to_set = first_clear ? rtc_poll_uip(true, limit) : 0;
+	to_clear = to_set ? rtc_poll_uip(false, limit) : 0;
+	after = rtc_seconds();
+	scenario_report(state, "polls_uip_clear", first_clear + to_set);
+	scenario_report(state, "polls_uip_set", to_clear);
+	scenario_report(state, "seconds_before", before);
+	scenario_report(state, "seconds_after", after);
+	if (!first_clear || !to_set || !to_clear) {
+		scenario_note(state, "UIP never %s within 3 s", to_set ? "cleared" : "set");
+		return SCENARIO_FAILURE_DEVICE_REGISTER;
+	}
+	if (after != (before + 1) % 60) {
+		scenario_note(state, "seconds %u before the update, %u after it", before, after);
+		return SCENARIO_FAILURE_DEVICE_REGISTER;
+	}
+	return SCENARIO_PASSED;
+}
+
+/* Each tick: register C read in the handler, before the EOI, which clears PF and IRQF and lowers
+ * IRQ 8 so that the next tick is a new edge; the last wanted one masks the pin. */
+static void scenario_rtc_hook(const struct interrupts_arrival *arrival)
+{
+	uint8_t c;
+
+	if (arrival->vector != SCENARIO_RTC_VECTOR)
+		return;
+	c = rtc_reg(RTC_REG_C);
+	if ((c & (RTC_C_IRQF | RTC_C_PF)) != (RTC_C_IRQF | RTC_C_PF) && !scenario_rtc_bad_tick) {
+		scenario_rtc_bad_c = c;
+		scenario_rtc_bad_tick = interrupts_count() + 1;
+	}
+	if (interrupts_count() == scenario_rtc_ticks)
+		ioapic_mask(SCENARIO_RTC_PIN);
+}
+
+/*
+ * rtc-periodic: the periodic interrupt at 256 Hz (RS = 1000), PIE set, on I/O APIC pin 8 (edge,
+ * active high: the PC's ISA IRQ 8), min(n, 10) ticks; each one's register C read clears it.
+ * Checked: the vectors, and the mean period between arrivals within 10% of 3.90625 ms by the
+ * TSC. Per tick: the interrupt and 2 port accesses for register C.
+ */
+static enum scenario_failure scenario_rtc_periodic(struct scenario_state *state)
+{
+	enum scenario_failure failure = SCENARIO_PASSED;
+	uint8_t a = rtc_reg(RTC_REG_A), b = rtc_reg(RTC_REG_B);
+
+	scenario_rtc_ticks = scenario_irq_count(state, SCENARIO_RTC_MAX_TICKS);
+	scenario_rtc_bad_tick = 0;
+	interrupts_set_hook(scenario_rtc_hook);
+	/* The pin open first, then register C read (IRQ 8 low), then PIE: IRQ 8's first rise is
+	 * an edge the open pin sees (a rise while the pin is masked would be lost, and the line
+	 * would stay high until register C is read). */
+	ioapic_set_rte(SCENARIO_RTC_PIN, scenario_irq_rte(SCENARIO_RTC_VECTOR,
+							  IOAPIC_RTE_EDGE | IOAPIC_RTE_ACTIVE_HIGH));
+	rtc_set(RTC_REG_A, (uint8_t)((a & ~RTC_A_RS_MASK) | SCENARIO_RTC_RS));
+	(void)rtc_reg(RTC_REG_C);
+	rtc_set(RTC_REG_B, b | RTC_B_PIE);
+	cpu_interrupts_enable();
+	for (unsigned i = 1; i <= scenario_rtc_ticks && failure == SCENARIO_PASSED; i++)
+		failure = scenario_apic_await(state, i, "an RTC tick");
+	cpu_interrupts_disable();
+	ioapic_mask(SCENARIO_RTC_PIN);
+	rtc_set(RTC_REG_B, b);
+	rtc_set(RTC_REG_A, a);
+	(void)rtc_reg(RTC_REG_C);
+	scenario_irq_quiet();
+	scenario_apic_keep_first(&failure, scenario_irq_expect_repeated(state, SCENARIO_RTC_VECTOR,
+									  scenario_rtc_ticks));
+	scenario_report(state, "ticks", scenario_rtc_ticks);
+	if (scenario_rtc_bad_tick) {
+		scenario_note(state, "register C read %x at tick %u: IRQF and PF expected",
+			      scenario_rtc_bad_c, scenario_rtc_bad_tick);
+		scenario_apic_keep_first(&failure, SCENARIO_FAILURE_DEVICE_REGISTER);
+	}
+	if (failure == SCENARIO_PASSED && scenario_rtc_ticks >= 2 && scenario_rtc_clocks.tsc_hz) {
+		const struct interrupts_arrival *first = interrupts_arrival(0);
+		const struct interrupts_arrival *last = interrupts_arrival(scenario_rtc_ticks - 1);
+		uint64_t expected = scenario_rtc_clocks.tsc_hz / 1000u * SCENARIO_RTC_PERIOD_NS / 1000000u;
+		uint64_t slack = expected * SCENARIO_RTC_RATE_TOLERANCE_PERCENT / 100u;
+		uint64_t period = (last->tsc - first->tsc) / (scenario_rtc_ticks - 1);
+
+		scenario_report(state, "cycles_per_tick", period);
+		scenario_report(state, "expected_cycles_per_tick", expected);
+		if (period + slack < expected || period > expected + slack) {
+			scenario_note(state, "the RTC ticked every %lu TSC cycles, expected %lu +- %u%%",
+				      period, expected, SCENARIO_RTC_RATE_TOLERANCE_PERCENT);
+			failure = SCENARIO_FAILURE_RATE;
+		}
+	}
+	return scenario_apic_finish(state, failure);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* uart-irq: with ETBEI set in IER and the transmitter holding register empty, the 16550
  * raises its interrupt, IIR reports "THR empty" (bits 3:0 = 0010), and reading IIR clears it
  * ("Reading the IIR Register (if source of interrupt)", PC16550D Table IV "Interrupt Control
@@ -431,6 +613,8 @@ static const struct scenario scenario_isa_table[] = {
 	{ "pit-periodic", false, scenario_pit_prepare, scenario_pit_periodic },
 	{ "device-offload", true, scenario_device_offload_prepare, scenario_pit_periodic },
 	{ "uart-irq", false, scenario_uart_prepare, scenario_uart_irq },
+	{ "rtc-uip", false, scenario_rtc_prepare, scenario_rtc_uip },
+	{ "rtc-periodic", false, scenario_rtc_prepare, scenario_rtc_periodic },
 };
 
 const struct scenario_list scenario_isa_list = {

@@ -10,6 +10,7 @@
 #include "../devices/irq_routing.h"
 #include "../devices/pit.h"
 #include "../devices/pm_timer.h"
+#include "../devices/rtc.h"
 #include "../devices/vioapic.h"
 #include "../devices/vpic.h"
 #include "../include/apicvisor/testdev.h"
@@ -30,6 +31,7 @@ static struct {
 	struct vioapic *ioapic;
 	struct vpic *pic;
 	struct pit *pit;
+	struct rtc *rtc;
 	struct irq_router *router;
 	struct fw_cfg fw_cfg;
 	struct pm_timer pm_timer;
@@ -185,6 +187,13 @@ static void pit_timer_changed(void *ctx)
 	device_timer_changed(ctx);
 }
 
+/* The RTC's IRQF: ISA IRQ 8 (8259 slave pin 0, IOAPIC pin 8), active high on the ISA side. */
+static void rtc_irq(void *ctx, bool level)
+{
+	(void)ctx;
+	irq_route_set_gsi(platform.router, 8, level);
+}
+
 void platform_irq_sync(struct vcpu *v)
 {
 	platform_lock();
@@ -203,10 +212,37 @@ static const struct irq_router_ops router_ops = { router_pic, router_ioapic, del
 static const struct pit_ops pit_ops = { .now = platform_now, .irq = pit_irq,
 					.timer_changed = pit_timer_changed };
 static const struct pm_timer_ops pm_timer_ops = { platform_now, NULL };
+static const struct rtc_ops rtc_ops = { .now = platform_now, .irq = rtc_irq,
+					.timer_changed = pit_timer_changed };
 
 static const struct apic_platform_ops board_ops;
 
-void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned cpus)
+/* What PC firmware leaves in CMOS RAM for the memory sizes (the IBM PC/AT BIOS layout SeaBIOS
+ * and QEMU keep): base memory in KiB (0x15-0x16), extended memory above 1 MiB in KiB up to 63
+ * MiB (0x17-0x18, again at 0x30-0x31), memory above 16 MiB in 64 KiB units (0x34-0x35); the
+ * processor count less one at 0x5F as QEMU keeps it. */
+static void cmos_memory_sizes(uint64_t ram_bytes, unsigned cpus)
+{
+	uint64_t extended_kib = ram_bytes > (1u << 20) ? (ram_bytes >> 10) - 1024 : 0;
+	uint64_t above_16m = ram_bytes > (16u << 20) ? (ram_bytes - (16u << 20)) >> 16 : 0;
+
+	if (extended_kib > 0xFC00)
+		extended_kib = 0xFC00;
+	if (above_16m > 0xFFFF)
+		above_16m = 0xFFFF;
+	rtc_cmos_set(platform.rtc, 0x15, 640 & 0xFF);
+	rtc_cmos_set(platform.rtc, 0x16, 640 >> 8);
+	rtc_cmos_set(platform.rtc, 0x17, (uint8_t)extended_kib);
+	rtc_cmos_set(platform.rtc, 0x18, (uint8_t)(extended_kib >> 8));
+	rtc_cmos_set(platform.rtc, 0x30, (uint8_t)extended_kib);
+	rtc_cmos_set(platform.rtc, 0x31, (uint8_t)(extended_kib >> 8));
+	rtc_cmos_set(platform.rtc, 0x34, (uint8_t)above_16m);
+	rtc_cmos_set(platform.rtc, 0x35, (uint8_t)(above_16m >> 8));
+	rtc_cmos_set(platform.rtc, 0x5F, (uint8_t)(cpus - 1));
+}
+
+void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned cpus,
+		       uint64_t wall_clock)
 {
 	char err[128];
 
@@ -215,6 +251,8 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned c
 	platform.pic = vpic_create(&pic_ops, v);
 	platform.pit = pit_create(tsc_hz, &pit_ops, v);
 	platform.router = irq_router_create(&router_ops, v);
+	platform.rtc = rtc_create(tsc_hz, wall_clock, &rtc_ops, v);
+	cmos_memory_sizes(v->guest->ram_bytes, cpus);
 	platform.testdev.present = testdev;
 	platform.testdev.pending_gsi = -1;
 	fw_cfg_init(&platform.fw_cfg, v->guest->ram_bytes, cpus, cpus);
@@ -229,6 +267,7 @@ void platform_irq_destroy(void)
 {
 	apic_delivery_set_platform(NULL);
 	irq_router_destroy(platform.router);
+	rtc_destroy(platform.rtc);
 	pit_destroy(platform.pit);
 	vpic_destroy(platform.pic);
 	vioapic_destroy(platform.ioapic);
@@ -338,6 +377,22 @@ static bool unit_io(uint16_t port, unsigned size, bool in, uint32_t *value)
 			*value = result;
 		return true;
 	}
+	if (port == RTC_PORT_INDEX || port == RTC_PORT_DATA) {
+		uint32_t result = 0;
+		unsigned i;
+
+		/* A wider access covers the next ports, lowest first; past 0x71 the bus is empty
+		 * (all ones, writes dropped). */
+		for (i = 0; i < size && port + i <= RTC_PORT_DATA; i++) {
+			if (in)
+				result |= (uint32_t)rtc_read(platform.rtc, (uint16_t)(port + i)) << (8 * i);
+			else
+				rtc_write(platform.rtc, (uint16_t)(port + i), (uint8_t)(*value >> (8 * i)));
+		}
+		if (in)
+			*value = i < size ? result | ~0u << (8 * i) : result;
+		return true;
+	}
 	if (pit_handles_port(port)) {
 		if (in)
 			*value = pit_read(platform.pit, port);
@@ -403,7 +458,7 @@ static bool runs_device_timers(void)
 
 static uint64_t unit_deadline(void)
 {
-	uint64_t deadline = pit_next_event(platform.pit);
+	uint64_t deadline = tsc_earlier(pit_next_event(platform.pit), rtc_next_event(platform.rtc));
 
 	if (platform.testdev.pending_gsi >= 0)
 		deadline = tsc_earlier(deadline, platform.testdev.deadline);
@@ -453,9 +508,12 @@ static void unit_timers(void)
 {
 	uint64_t now = rdtsc();
 	uint64_t pit_event = pit_next_event(platform.pit);
+	uint64_t rtc_event = rtc_next_event(platform.rtc);
 
 	if (pit_event && now >= pit_event)
 		pit_advance(platform.pit);
+	if (rtc_event && now >= rtc_event)
+		rtc_advance(platform.rtc);
 	if (platform.testdev.pending_gsi >= 0 && now >= platform.testdev.deadline) {
 		unsigned gsi = (unsigned)platform.testdev.pending_gsi;
 

@@ -13,7 +13,9 @@
 
 /* Creates the devices for the vCPU (one vCPU: every interrupt targets it). */
 /* testdev: the interrupt test device (include/apicvisor/testdev.h) is on the I/O bus. */
-void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned cpus);
+/* wall_clock: the time the RTC starts at, seconds since 1970 (UTC). */
+void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned cpus,
+		       uint64_t wall_clock);
 /* On vCPU 0's CPU, asked for by another CPU (VCPU_EVENT_DEVICES): the 8259's INTR to its LINT0
  * and its timer re-armed for the devices' deadlines. */
 void platform_irq_sync(struct vcpu *v);

@@ -1049,6 +1049,46 @@ CASES += [smp_ladder_case("smp-ladder", 2, SMP_EXPECTED_2, 400, SMP_HARDWARE_2),
           smp_ladder_case("smp-ladder-4", 4, SMP_EXPECTED_4, 500, SMP_HARDWARE_4)]
 
 
+# ---- the RTC (MC146818A at 70H/71H) ---------------------------------------------------------
+
+def rtc_uip_exits(mode):
+    """rtc-uip in `mode`: exactly 2 port exits per poll of register A (figures polls_uip_clear
+    and polls_uip_set) and 8 for the two reads of the seconds (index + data, with register B
+    for the format each time); nothing else."""
+    def check(run):
+        cells = [s for s in run.results["scenarios"] if s["name"] == "rtc-uip" and s["mode"] == mode]
+        if len(cells) != 1 or not cells[0]["passed"]:
+            return f"rtc-uip in {mode}: {cells}"
+        f = cells[0]["figures"]
+        want = {"IO_INSTRUCTION": 2 * (f["polls_uip_clear"] + f["polls_uip_set"]) + 8}
+        if cells[0]["exits"] != want:
+            return f"exits {cells[0]['exits']} != {want} (polls {f})"
+    check.__doc__ = f"rtc-uip in {mode}: 2 port exits per poll + 8, nothing else"
+    return check
+
+
+# rtc-periodic, 10 ticks at 256 Hz: 16 port accesses to set up and stop (A, B, C) + 2 per tick
+# (register C in the handler); 8 IOAPIC accesses (the RTE, the mask in the last tick's handler
+# and after it); before apicv the 10 EOIs (emulate: on the trapped APIC page, EPT violations
+# too); each tick is the RTC's own event on the VMX-preemption timer (the device timers run
+# there: one exit per tick).
+RTC_PERIODIC_EXPECTED = {
+    "emulate": {"IO_INSTRUCTION": 36, "EPT_VIOLATION": 18, "PREEMPTION_TIMER": 10},
+    "tpr-shadow": {"IO_INSTRUCTION": 36, "APIC_ACCESS": 10, "EPT_VIOLATION": 8,
+                   "PREEMPTION_TIMER": 10},
+    "apicv": {"IO_INSTRUCTION": 36, "EPT_VIOLATION": 8, "PREEMPTION_TIMER": 10},
+    "posted": {"IO_INSTRUCTION": 36, "EPT_VIOLATION": 8, "PREEMPTION_TIMER": 10},
+}
+
+CASES += [
+    Case("rtc", "bochs", wall=400,
+         config=f"args=n=10 modes={','.join(MODES)} rtc-uip rtc-periodic\ntimeout=300\n",
+         checks=[guest_succeeded, all_scenarios_passed]
+         + [rtc_uip_exits(m) for m in MODES]
+         + [scenario_in_mode("rtc-periodic", m, e) for m, e in RTC_PERIODIC_EXPECTED.items()]),
+]
+
+
 # ---- the housekeeping CPU (housekeeping=cpu0): CPU 0 keeps the timers, vCPUs on CPUs 1.. ------
 
 HOUSEKEEPING_SCENARIOS = ["timer-offload", "device-offload", "ipi-pingpong", "msi-to-vcpu1",

@@ -349,7 +349,7 @@ struct vcpu *fake_vcpu_create(const struct vmx_caps *caps, enum apicvisor_mode m
 	if (vmcs_setup(v, &fake_percpu, caps, &fake_config))
 		abort();
 	apic_delivery_init(v, &pages, fake_config.tsc_hz, platform_maxphyaddr());
-	platform_irq_init(v, fake_config.tsc_hz, true, 1);
+	platform_irq_init(v, fake_config.tsc_hz, true, 1, 0);
 	apic_set_mode(v, mode);
 	return v;
 }

@@ -785,7 +785,7 @@ static void test_testdev_off(void **state)
 	(void)state;
 	assert_true(platform_irq_io(v, TESTDEV_PORT_LINE(5), 1, false, &value));
 	platform_irq_destroy();
-	platform_irq_init(v, 4000000, false, 1);
+	platform_irq_init(v, 4000000, false, 1, 0);
 	assert_false(platform_irq_io(v, TESTDEV_PORT_LINE(5), 1, false, &value));
 	assert_false(platform_irq_io(v, TESTDEV_PORT_MSI_SEND, 1, false, &value));
 	v->gprs.rax = 0;
