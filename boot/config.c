@@ -348,6 +348,19 @@ static int lookup_name(struct config_text value, const char *const *names, size_
 	return -1;
 }
 
+/* A key whose value is one of `names`: its index, or -1 with "<key>: '<value>' is not one of
+ * <choices>" in err (`choices` as the message lists them). */
+static int parse_choice(const char *key, struct config_text value, const char *const *names,
+			size_t count, const char *choices, char *err, size_t err_len)
+{
+	int index = lookup_name(value, names, count);
+
+	if (index < 0)
+		fmt_error(err, err_len, "%s: '%.*s%s' is not one of %s", key, quote_len(value),
+			  value.s, quote_ellipsis(value), choices);
+	return index;
+}
+
 const char *config_mode_name(enum apicvisor_mode mode)
 {
 	if ((unsigned)mode < ARRAY_SIZE(mode_names))
@@ -421,13 +434,10 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		break;
 	}
 	case KEY_MODE:
-		index = lookup_name(v, mode_names, ARRAY_SIZE(mode_names));
-		if (index < 0) {
-			fmt_error(err, err_len,
-				  "mode: '%.*s%s' is not one of emulate, tpr-shadow, apicv, posted",
-				  quote_len(v), v.s, quote_ellipsis(v));
+		index = parse_choice("mode", v, mode_names, ARRAY_SIZE(mode_names),
+				     "emulate, tpr-shadow, apicv, posted", err, err_len);
+		if (index < 0)
 			return -1;
-		}
 		c->mode = (enum apicvisor_mode)index;
 		break;
 	case KEY_TIMEOUT: {
@@ -440,12 +450,10 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		break;
 	}
 	case KEY_LOG:
-		index = lookup_name(v, log_names, ARRAY_SIZE(log_names));
-		if (index < 0) {
-			fmt_error(err, err_len, "log: '%.*s%s' is not one of quiet, info, debug",
-				  quote_len(v), v.s, quote_ellipsis(v));
+		index = parse_choice("log", v, log_names, ARRAY_SIZE(log_names),
+				     "quiet, info, debug", err, err_len);
+		if (index < 0)
 			return -1;
-		}
 		c->log = (enum log_level)index;
 		break;
 	case KEY_MEM: {
@@ -477,31 +485,25 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		break;
 	}
 	case KEY_TESTDEV:
-		index = lookup_name(v, switch_names, ARRAY_SIZE(switch_names));
-		if (index < 0) {
-			fmt_error(err, err_len, "testdev: '%.*s%s' is not one of on, off",
-				  quote_len(v), v.s, quote_ellipsis(v));
+		index = parse_choice("testdev", v, switch_names, ARRAY_SIZE(switch_names),
+				     "on, off", err, err_len);
+		if (index < 0)
 			return -1;
-		}
 		c->testdev = index == 1;
 		break;
 	case KEY_HOUSEKEEPING:
-		index = lookup_name(v, housekeeping_names, ARRAY_SIZE(housekeeping_names));
-		if (index < 0) {
-			fmt_error(err, err_len, "housekeeping: '%.*s%s' is not one of off, cpu0",
-				  quote_len(v), v.s, quote_ellipsis(v));
+		index = parse_choice("housekeeping", v, housekeeping_names,
+				     ARRAY_SIZE(housekeeping_names), "off, cpu0", err, err_len);
+		if (index < 0)
 			return -1;
-		}
 		c->housekeeping = index == 1;
 		break;
 	case KEY_FAULT:
-		index = lookup_name(v, fault_names, ARRAY_SIZE(fault_names));
-		if (index < 0) {
-			fmt_error(err, err_len, "fault: '%.*s%s' is not one of none, entry-failure, "
-				  "unknown-exit, root-exception, ap-silent", quote_len(v), v.s,
-				  quote_ellipsis(v));
+		index = parse_choice("fault", v, fault_names, ARRAY_SIZE(fault_names),
+				     "none, entry-failure, unknown-exit, root-exception, ap-silent",
+				     err, err_len);
+		if (index < 0)
 			return -1;
-		}
 		c->fault = (enum config_fault)index;
 		break;
 	default:

@@ -361,38 +361,68 @@ bool platform_irq_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint
 	return handled;
 }
 
+/* Devices with byte-wide registers at consecutive ports (the 8259 pair, the RTC). */
+struct byte_device {
+	bool (*handles)(uint16_t port);
+	uint8_t (*read)(uint16_t port);
+	void (*write)(uint16_t port, uint8_t value);
+};
+
+static uint8_t pic_read(uint16_t port)
+{
+	return vpic_read(platform.pic, port);
+}
+
+static void pic_write(uint16_t port, uint8_t value)
+{
+	vpic_write(platform.pic, port, value);
+}
+
+static bool rtc_handles_port(uint16_t port)
+{
+	return port == RTC_PORT_INDEX || port == RTC_PORT_DATA;
+}
+
+static uint8_t rtc_port_read(uint16_t port)
+{
+	return rtc_read(platform.rtc, port);
+}
+
+static void rtc_port_write(uint16_t port, uint8_t value)
+{
+	rtc_write(platform.rtc, port, value);
+}
+
+static const struct byte_device pic_ports = { vpic_handles_port, pic_read, pic_write };
+static const struct byte_device rtc_ports = { rtc_handles_port, rtc_port_read, rtc_port_write };
+
+/* A wider access to such a device covers the next ports, lowest first, as the bus splits it; a
+ * port past the device's is an empty bus (all ones, writes dropped). */
+static bool byte_ports(const struct byte_device *dev, uint16_t port, unsigned size, bool in,
+		       uint32_t *value)
+{
+	uint32_t result = 0;
+
+	for (unsigned i = 0; i < size; i++) {
+		uint16_t p = (uint16_t)(port + i);
+		bool here = dev->handles(p);
+
+		if (in)
+			result |= (uint32_t)(here ? dev->read(p) : 0xFF) << (8 * i);
+		else if (here)
+			dev->write(p, (uint8_t)(*value >> (8 * i)));
+	}
+	if (in)
+		*value = result;
+	return true;
+}
+
 static bool unit_io(uint16_t port, unsigned size, bool in, uint32_t *value)
 {
-	if (vpic_handles_port(port)) {
-		/* Wider accesses cover consecutive byte ports, lowest first. */
-		uint32_t result = 0;
-
-		for (unsigned i = 0; i < size; i++) {
-			if (in)
-				result |= (uint32_t)vpic_read(platform.pic, (uint16_t)(port + i)) << (8 * i);
-			else
-				vpic_write(platform.pic, (uint16_t)(port + i), (uint8_t)(*value >> (8 * i)));
-		}
-		if (in)
-			*value = result;
-		return true;
-	}
-	if (port == RTC_PORT_INDEX || port == RTC_PORT_DATA) {
-		uint32_t result = 0;
-		unsigned i;
-
-		/* A wider access covers the next ports, lowest first; past 0x71 the bus is empty
-		 * (all ones, writes dropped). */
-		for (i = 0; i < size && port + i <= RTC_PORT_DATA; i++) {
-			if (in)
-				result |= (uint32_t)rtc_read(platform.rtc, (uint16_t)(port + i)) << (8 * i);
-			else
-				rtc_write(platform.rtc, (uint16_t)(port + i), (uint8_t)(*value >> (8 * i)));
-		}
-		if (in)
-			*value = i < size ? result | ~0u << (8 * i) : result;
-		return true;
-	}
+	if (vpic_handles_port(port))
+		return byte_ports(&pic_ports, port, size, in, value);
+	if (rtc_handles_port(port))
+		return byte_ports(&rtc_ports, port, size, in, value);
 	if (pit_handles_port(port)) {
 		if (in)
 			*value = pit_read(platform.pit, port);

@@ -259,6 +259,22 @@ SMP_GUEST_TABLE = [
 ]
 
 
+def exits_text(exits):
+    """Exits by reason as the tables show them: "APIC_WRITE 10, HLT 2", or "none"."""
+    return ", ".join(f"{k} {v}" for k, v in exits.items()) or "none"
+
+
+def mode_table(first_column):
+    """The header of a table with one column per delivery mode."""
+    return [f"| {first_column} | " + " | ".join(MODES) + " |", "|---|" + "---|" * len(MODES)]
+
+
+def run_facts(results, how):
+    """The sentence that says which run a section's figures come from."""
+    return (f"From a run {how}, apicvisor `{results['apicvisor']}`, posted-interrupt processing: "
+            f"{results['mode'].get('posted_interrupts') or 'n/a'}. ")
+
+
 def smp_section(results):
     """The SMP rows: sender / receivers per interrupt, why, what the guest does, by reason."""
     ladder = results.get("ladder", {})
@@ -267,13 +283,9 @@ def smp_section(results):
     lines = [
         "## SMP rows",
         "",
-        f"From a run on {cpus} vCPUs (`make bench`: `CPUS={cpus}`), apicvisor "
-        f"`{results['apicvisor']}`, posted-interrupt processing: "
-        f"{results['mode'].get('posted_interrupts') or 'n/a'}. " + SMP_INTRO,
+        run_facts(results, f"on {cpus} vCPUs (`make bench`: `CPUS={cpus}`)") + SMP_INTRO,
         "",
-        "| scenario | " + " | ".join(MODES) + " |",
-        "|---|" + "---|" * len(MODES),
-    ]
+    ] + mode_table("scenario")
     for name in rows:
         cells = ladder[name]
         row = [f"{cells[m]['exits_per_interrupt']:.2f} / "
@@ -294,8 +306,7 @@ def smp_section(results):
     for s in results["scenarios"]:
         if s["name"] not in EXPLAIN_SMP and not s["name"].startswith("init-sipi"):
             continue
-        sender = ", ".join(f"{k} {v}" for k, v in s["exits"].items()) or "none"
-        receivers = ", ".join(f"{k} {v}" for k, v in s["exits_other_vcpus"].items()) or "none"
+        sender, receivers = exits_text(s["exits"]), exits_text(s["exits_other_vcpus"])
         interrupts = s["figures"].get("interrupts", "-")
         lines.append(f"| `{s['name']}` | {s['mode']} | {interrupts} | {sender} | {receivers} |")
     lines.append("")
@@ -326,17 +337,14 @@ def housekeeping_section(results, base):
     ladder = results.get("ladder", {})
     base_ladder = base.get("ladder", {})
     h = results.get("housekeeping") or {}
+    cpus = len(results["cpus"]) + 1
     lines = [
         "## Housekeeping rows",
         "",
-        f"From a run with `housekeeping=cpu0` on {len(results['cpus']) + 1} CPUs (`make bench`: "
-        f"`CPUS={len(results['cpus']) + 1} HOUSEKEEPING=cpu0`), apicvisor "
-        f"`{results['apicvisor']}`, posted-interrupt processing: "
-        f"{results['mode'].get('posted_interrupts') or 'n/a'}. " + HOUSEKEEPING_INTRO,
+        run_facts(results, f"with `housekeeping=cpu0` on {cpus} CPUs (`make bench`: "
+                           f"`CPUS={cpus} HOUSEKEEPING=cpu0`)") + HOUSEKEEPING_INTRO,
         "",
-        "| scenario (the row without housekeeping) | " + " | ".join(MODES) + " |",
-        "|---|" + "---|" * len(MODES),
-    ]
+    ] + mode_table("scenario (the row without housekeeping)")
     for name, plain in HOUSEKEEPING_ROWS.items():
         if name not in ladder:
             continue
@@ -372,7 +380,7 @@ def housekeeping_section(results, base):
     for s in results["scenarios"]:
         if s["name"] not in HOUSEKEEPING_ROWS:
             continue
-        exits = ", ".join(f"{k} {v}" for k, v in s["exits"].items()) or "none"
+        exits = exits_text(s["exits"])
         lines.append(f"| `{s['name']}` | {s['mode']} | {s['figures'].get('interrupts', '-')} "
                      f"| {exits} |")
     lines.append("")
@@ -396,9 +404,7 @@ def main():
         "it received. Under Bochs these counts are exact and repeat from run to run; "
         "`make test` asserts every cell's exits by reason exactly (tests/integration/run.py).",
         "",
-        "| scenario | " + " | ".join(MODES) + " |",
-        "|---|" + "---|" * len(MODES),
-    ]
+    ] + mode_table("scenario")
     for name, cells in ladder.items():
         if name in EXPLAIN_SMP:
             continue
@@ -420,7 +426,7 @@ def main():
         interrupts = s["figures"].get("interrupts")
         if s["name"] not in ladder or interrupts is None:
             continue
-        exits = ", ".join(f"{k} {v}" for k, v in s["exits"].items()) or "none"
+        exits = exits_text(s["exits"])
         extra = []
         if s.get("apic_write"):
             extra.append("APIC_WRITE at " + ", ".join(f"{k}×{v}" for k, v in s["apic_write"].items()))
