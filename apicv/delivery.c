@@ -853,10 +853,10 @@ void apic_housekeeper_wake(void)
 	 * a load pass an earlier store to another address, and the housekeeping CPU does the
 	 * mirror image (idle, then the deadlines), so without the fence both could miss the other.
 	 * The housekeeping CPU's own device work needs no kick: it looks again before it halts. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (vcpu_current()->host_apic_id == housekeeper.host_apic_id)
+	if (!housekeeper.on || vcpu_current()->host_apic_id == housekeeper.host_apic_id)
 		return;
-	if (housekeeper.on && __atomic_load_n(&housekeeper.idle, __ATOMIC_SEQ_CST)) {
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&housekeeper.idle, __ATOMIC_SEQ_CST)) {
 		__atomic_fetch_add(&housekeeper.wakeups_sent, 1, __ATOMIC_RELAXED);
 		host_apic_send_fixed(housekeeper.host_apic_id, HOST_VECTOR_KICK);
 	}

@@ -45,6 +45,10 @@ void housekeeping_run(const volatile bool *stop, struct housekeeping_summary *su
 	if (deadline_timer)
 		host_apic_arm_deadline(0);
 	summary->wakeups = apic_housekeeper_wakeups();
+	/* What it posted, counted on its own identity (vcpu_current() on this CPU). */
+	summary->posted = vcpu_current()->apic_stats.posted_remote;
+	summary->notifications = vcpu_current()->apic_stats.notifications;
+	summary->notifications_coalesced = vcpu_current()->apic_stats.notifications_coalesced;
 	for (unsigned i = 0; i < vcpu_count; i++) {
 		const struct timer_offload *t = &vcpus[i].timer_offload;
 

@@ -33,8 +33,9 @@
 #define CONFIG_FILE "\\apicvisor.cfg"
 #define MIB (1ull << 20)
 #define TSC_CALIBRATION_US 100000
-/* EPT structures for pages outside guest RAM (the APIC-access page): a PDPT, PD and PT. */
-#define APIC_EPT_POOL_PAGES 8 /* a vCPU's EPT root and its private tables (apicv/delivery.c) */
+/* A vCPU's own EPT root and the tables on the path to its APIC page (ept_private_root,
+ * apicv/delivery.c map_own_page): 4 pages at least; more before its root has to start again. */
+#define APIC_EPT_POOL_PAGES 8
 
 /* What efi_main prepares for the hypervisor proper; read-only once it runs. */
 static struct config config;
@@ -119,15 +120,15 @@ static void zero_guest_ram(void *ram, uint64_t bytes)
 		 (unsigned long long)(bytes >> 20), (unsigned long long)(rdtsc() - start));
 }
 
-/* The guest's ACPI tables (QEMU pc's layout) for `cpus` vCPUs, APIC IDs 0..cpus-1: built before
- * the APs start for every CPU the plan names, again afterwards when one did not come up. Returns
- * the RSDP's address. */
 /* One vCPU per CPU the plan names, but for the housekeeping CPU. */
 static unsigned planned_vcpus(void)
 {
 	return config.housekeeping ? smp.count - 1 : smp.count;
 }
 
+/* The guest's ACPI tables (QEMU pc's layout) for `cpus` vCPUs, APIC IDs 0..cpus-1: built before
+ * the APs start for every vCPU the plan names, again afterwards when one did not come up.
+ * Returns the RSDP's address. */
 static uint32_t build_guest_acpi(unsigned cpus)
 {
 	struct acpi_platform acpi;
@@ -397,6 +398,7 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 {
 	struct percpu *cpu = arg;
 	struct vcpu *v = &vcpus[0];
+	struct housekeeping_summary housekeeping = { 0 };
 	const char *err, *broken_guard;
 	bool success;
 
@@ -430,11 +432,7 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 			 "their interrupts posted in posted mode); vCPU 0 starts the guest on the "
 			 "first AP\n", cpu->id);
 		guest_may_start = true;
-		housekeeping_run(&vcpu_done[0], &summary.housekeeping);
-		summary.housekeeping.posted = housekeeper.apic_stats.posted_remote;
-		summary.housekeeping.notifications = housekeeper.apic_stats.notifications;
-		summary.housekeeping.notifications_coalesced =
-			housekeeper.apic_stats.notifications_coalesced;
+		housekeeping_run(&vcpu_done[0], &housekeeping);
 	} else {
 		apic_set_mode(v, config.mode);
 		log_info("apicvisor: launching the guest on CPU %u%s\n", cpu->id,
@@ -448,7 +446,7 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	const struct vcpu *ended = ending_vcpu();
 
 	summary = (struct run_summary){
-		.housekeeping = summary.housekeeping,
+		.housekeeping = housekeeping,
 		.version = APICVISOR_VERSION,
 		.mode_requested = config_mode_name(config.mode),
 		.mode_effective = config_mode_name(mode),

@@ -400,6 +400,11 @@ static void write_register_b(struct rtc *rtc, uint8_t value, uint64_t ticks)
 
 /* ---- the ports ---------------------------------------------------------------------------------- */
 
+bool rtc_handles_port(uint16_t port)
+{
+	return port == RTC_PORT_INDEX || port == RTC_PORT_DATA;
+}
+
 uint8_t rtc_read(struct rtc *rtc, uint16_t port)
 {
 	uint64_t ticks;

@@ -107,6 +107,8 @@ struct rtc *rtc_create(uint64_t tsc_hz, uint64_t unix_seconds, const struct rtc_
 		       void *ctx);
 void rtc_destroy(struct rtc *rtc);
 
+/* Ports 0x70 and 0x71. */
+bool rtc_handles_port(uint16_t port);
 /* Port accesses (one byte). Port 0x70 reads all ones (it is write-only on the PC). */
 uint8_t rtc_read(struct rtc *rtc, uint16_t port);
 void rtc_write(struct rtc *rtc, uint16_t port, uint8_t value);

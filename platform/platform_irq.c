@@ -182,7 +182,8 @@ static void device_timer_changed(struct vcpu *v)
 		apic_request_device_sync(v);
 }
 
-static void pit_timer_changed(void *ctx)
+/* The PIT's and the RTC's timer_changed. */
+static void model_timer_changed(void *ctx)
 {
 	device_timer_changed(ctx);
 }
@@ -210,10 +211,10 @@ static const struct vioapic_ops ioapic_ops = { deliver_to_vcpu, NULL };
 static const struct vpic_ops pic_ops = { pic_int_changed };
 static const struct irq_router_ops router_ops = { router_pic, router_ioapic, deliver_to_vcpu };
 static const struct pit_ops pit_ops = { .now = platform_now, .irq = pit_irq,
-					.timer_changed = pit_timer_changed };
+					.timer_changed = model_timer_changed };
 static const struct pm_timer_ops pm_timer_ops = { platform_now, NULL };
 static const struct rtc_ops rtc_ops = { .now = platform_now, .irq = rtc_irq,
-					.timer_changed = pit_timer_changed };
+					.timer_changed = model_timer_changed };
 
 static const struct apic_platform_ops board_ops;
 
@@ -376,11 +377,6 @@ static uint8_t pic_read(uint16_t port)
 static void pic_write(uint16_t port, uint8_t value)
 {
 	vpic_write(platform.pic, port, value);
-}
-
-static bool rtc_handles_port(uint16_t port)
-{
-	return port == RTC_PORT_INDEX || port == RTC_PORT_DATA;
 }
 
 static uint8_t rtc_port_read(uint16_t port)
