@@ -34,6 +34,8 @@ bits 64
 %define G_CR2 120
 %define G_NULL_FAST_PATH 128
 %define G_NULL_FAST_PATH_ALLOWED 136
+%define G_TIMER_DEADLINE 144
+%define G_TIMER_SHIFT 152
 
 ; VMCS field encodings (SDM Vol. 3D Appendix B)
 %define VMCS_EXIT_REASON 0x4402
@@ -42,6 +44,7 @@ bits 64
 %define VMCS_GUEST_SS_ACCESS_RIGHTS 0x4818
 %define VMCS_GUEST_CS_ACCESS_RIGHTS 0x4816
 %define VMCS_GUEST_RIP 0x681E
+%define VMCS_PREEMPTION_TIMER_VALUE 0x482E
 %define VMCS_GUEST_RFLAGS 0x6820
 %define VMCS_HOST_RSP 0x6C14
 
@@ -152,9 +155,9 @@ vmx_exit_landing:
 	; VMCALL sat in an STI/MOV-SS shadow (the blocking must be cleared), RFLAGS.TF is set
 	; (a single-step trap is due) — SDM Vol. 3C §27.3.1.5 and KVM's skip_emulated_instruction —
 	; or the guest is not in 64-bit mode (EIP wraps at 4 GiB: VM entry requires RIP bits 63:32
-	; to be 0 there, Vol. 3C §26.3.1.4); and whenever C has work on every exit (the C side
-	; clears G_NULL_FAST_PATH_ALLOWED when the VMX-preemption timer must be reloaded after each
-	; exit because the CPU cannot save it).
+	; to be 0 there, Vol. 3C §26.3.1.4); and when the timer deadline has come (C runs the
+	; timers, the watchdog, or gives the guest a slice). Like C, it loads the VMX-preemption
+	; timer for the deadline at every entry: the timer does not count in root operation.
 	cmp qword [rdi + G_RAX], APICVISOR_HC_NULL
 	jne .to_c
 	cmp qword [rdi + G_NULL_FAST_PATH_ALLOWED], 0
@@ -179,6 +182,24 @@ vmx_exit_landing:
 	vmread rax, rdx
 	test eax, RFLAGS_TF
 	jnz .to_c
+	mov rcx, [rdi + G_TIMER_DEADLINE]
+	test rcx, rcx
+	jz .timer_loaded                ; no deadline: the full-range count C loaded
+	rdtsc
+	shl rdx, 32
+	or rax, rdx
+	sub rcx, rax                    ; TSC cycles left
+	jbe .to_c
+	mov rax, rcx
+	mov rcx, [rdi + G_TIMER_SHIFT]
+	shr rax, cl
+	jz .to_c
+	mov edx, 0xFFFFFFFF
+	cmp rax, rdx
+	cmova rax, rdx
+	mov rdx, VMCS_PREEMPTION_TIMER_VALUE
+	vmwrite rdx, rax
+.timer_loaded:
 	mov rdx, VMCS_EXIT_INSTRUCTION_LEN
 	vmread rcx, rdx
 	mov rdx, VMCS_GUEST_RIP

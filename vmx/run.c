@@ -43,34 +43,43 @@ static void report_entry_failure(struct vcpu *v, int how)
 		  error, vmx_instruction_error_name(error));
 }
 
-bool vmx_timer_reload(struct vcpu *v)
+/*
+ * Loads the VMX-preemption timer for gprs.timer_deadline; false once the watchdog's deadline
+ * has passed. Done before every entry from C (the entry stub does the same for the null
+ * hypercalls it turns around): the timer counts only in VMX non-root operation, by one every
+ * time bit X of the TSC changes, X = IA32_VMX_MISC[4:0] (SDM Vol. 3C §26.5.1 "VMX-Preemption
+ * Timer"), so a count carried across an exit would fire late by that exit's root-mode time.
+ * With no deadline it runs its full range and the handler reloads it.
+ */
+static bool timer_load(struct vcpu *v)
 {
-	uint64_t now = rdtsc();
-	uint64_t deadline = apic_timer_deadline(v);
-	uint64_t ticks;
+	uint64_t now = rdtsc(), deadline = v->gprs.timer_deadline, ticks;
 
-	v->timer_dirty = false;
-	if (v->watchdog_deadline_tsc) {
-		if (now >= v->watchdog_deadline_tsc)
-			return false;
-		deadline = tsc_earlier(deadline, v->watchdog_deadline_tsc);
-	}
+	if (v->watchdog_deadline_tsc && now >= v->watchdog_deadline_tsc)
+		return false;
 	if (!v->preemption_timer)
 		return true;
-	/* SDM Vol. 3C §26.5.1 "VMX-Preemption Timer": it counts down by one every time bit X of
-	 * the TSC changes, X = IA32_VMX_MISC[4:0]. With no deadline it runs its full range and the
-	 * handler reloads it. */
-	ticks = deadline > now ? (deadline - now) >> vmx_caps_preemption_timer_rate(vmx_active_caps)
-			       : 0;
+	ticks = deadline > now ? (deadline - now) >> v->gprs.timer_shift : 0;
 	/* A deadline already past after this exit's timer work: a device whose period is shorter
 	 * than the cost of an exit (a PIT programmed with a tiny count) would otherwise exit at
 	 * every entry and the guest would never run again. It gets a slice first; the event is
 	 * at most that late, and the devices coalesce what fell due meanwhile. */
 	if (deadline && !ticks)
 		ticks = (vmx_active_config->tsc_hz / 1000000u * GUEST_MIN_SLICE_US) >>
-			vmx_caps_preemption_timer_rate(vmx_active_caps);
+			v->gprs.timer_shift;
 	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, deadline && ticks < 0xFFFFFFFFu ? ticks : 0xFFFFFFFFu);
 	return true;
+}
+
+bool vmx_timer_reload(struct vcpu *v)
+{
+	uint64_t deadline = apic_timer_deadline(v);
+
+	v->timer_dirty = false;
+	if (v->watchdog_deadline_tsc)
+		deadline = tsc_earlier(deadline, v->watchdog_deadline_tsc);
+	v->gprs.timer_deadline = v->preemption_timer ? deadline : 0;
+	return timer_load(v);
 }
 
 /*
@@ -104,13 +113,12 @@ static void requeue_interrupted_event(void)
 	vmcs_write(VMCS_ENTRY_INTR_INFO, info & ~INTR_INFO_NMI_UNBLOCKING_IRET);
 }
 
-/* Whether the entry stub may complete a null hypercall without C: only when no exit needs
- * the C path's work (see vcpu_gprs.null_fast_path_allowed). Outside IA-32e mode RIP wraps at
- * 4 GiB, which the stub does not do; the stub itself also checks CS.L. */
-static bool null_fast_path_allowed(const struct vcpu *v)
+/* Whether the entry stub may complete a null hypercall without C (see
+ * vcpu_gprs.null_fast_path_allowed): outside IA-32e mode RIP wraps at 4 GiB, which the stub
+ * does not do; the stub itself also checks CS.L. */
+static bool null_fast_path_allowed(void)
 {
-	return !v->timer_reload_every_exit &&
-	       (vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST);
+	return vmcs_read(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST;
 }
 
 /* XCR0: the guest's in non-root operation, the host's in root operation (SDM Vol. 1 §13.3:
@@ -244,7 +252,7 @@ void vmx_run(struct vcpu *v)
 			apic_before_entry(v);
 			continue;
 		}
-		v->gprs.null_fast_path_allowed = null_fast_path_allowed(v);
+		v->gprs.null_fast_path_allowed = null_fast_path_allowed();
 		load_guest_xcr0(v);
 
 		int failed = vmx_enter(&v->gprs, v->launched);
@@ -283,7 +291,7 @@ void vmx_run(struct vcpu *v)
 				action = vcpu_halt(v);
 		}
 		if (action == EXIT_ACTION_RESUME) {
-			if ((v->timer_dirty || v->timer_reload_every_exit) && !vmx_timer_reload(v))
+			if (!(v->timer_dirty ? vmx_timer_reload(v) : timer_load(v)))
 				action = vcpu_stop(v, GUEST_END_TIMEOUT,
 						   "guest ran past timeout=%u s",
 						   vmx_active_config->timeout_s);

@@ -31,10 +31,16 @@ struct vcpu_gprs {
 	 * statistics after the next slow exit. Written by entry.asm only. */
 	uint64_t null_fast_path_count;
 	/* Nonzero when the entry stub may turn a null hypercall around by itself: set by the C
-	 * side before every entry (vmx_run). Zero when the C path has work on every exit: the
-	 * VMX-preemption timer must be reloaded (the CPU cannot save it), or the guest is outside
-	 * 64-bit mode, where RIP wraps at 4 GiB. */
+	 * side before every entry (vmx_run). Zero when the guest is outside 64-bit mode, where RIP
+	 * wraps at 4 GiB. */
 	uint64_t null_fast_path_allowed;
+	/* The TSC the VMX-preemption timer is loaded for at every entry, C path and stub alike
+	 * (0: none, the timer runs its full range): the earlier of the watchdog's and the timers'
+	 * deadlines. Each entry loads (deadline - TSC) >> timer_shift, since the timer counts
+	 * only in VMX non-root operation (SDM Vol. 3C §26.5.1 "VMX-Preemption Timer"): a count
+	 * carried across exits would make every deadline late by the root-mode time between. */
+	uint64_t timer_deadline;
+	uint64_t timer_shift;         /* IA32_VMX_MISC[4:0]: the timer ticks when TSC bit X does */
 };
 
 #define VCPU_GPRS_RAX 0
@@ -42,6 +48,8 @@ struct vcpu_gprs {
 #define VCPU_GPRS_CR2 120
 #define VCPU_GPRS_NULL_FAST_PATH 128
 #define VCPU_GPRS_NULL_FAST_PATH_ALLOWED 136
+#define VCPU_GPRS_TIMER_DEADLINE 144
+#define VCPU_GPRS_TIMER_SHIFT 152
 
 /* The guest's memory and how it was loaded. Set up by boot/ before ExitBootServices. */
 struct guest {
@@ -142,12 +150,10 @@ struct vcpu {
 	struct apic_stats apic_stats;
 
 	/* The VMX-preemption timer brings the CPU back at the earlier of the `timeout=` watchdog
-	 * deadline (the guest is then stopped; 0: no watchdog) and the vLAPIC timer's. Without
-	 * "save VMX-preemption timer value" it restarts from the VMCS value on every entry, so each
-	 * exit reloads it. */
+	 * deadline (the guest is then stopped; 0: no watchdog) and the timers' (gprs.timer_deadline,
+	 * recomputed when timer_dirty says one moved). */
 	bool preemption_timer;        /* the CPU has the timer */
 	uint64_t watchdog_deadline_tsc;
-	bool timer_reload_every_exit;
 
 	/* Statistics: written on this vCPU's exit path only. */
 	struct exit_stats stats;

@@ -356,8 +356,7 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 	exit = vmx_control_word(caps->exit,
 				EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
 					EXIT_LOAD_IA32_EFER | EXIT_ACK_INTERRUPT_ON_EXIT,
-				EXIT_SAVE_DEBUG_CONTROLS | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
-					(timer ? EXIT_SAVE_PREEMPTION_TIMER : 0),
+				EXIT_SAVE_DEBUG_CONTROLS | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT,
 				&missing);
 	if (missing)
 		return "VM-exit controls: host address-space size, save/load IA32_EFER, acknowledge "
@@ -404,7 +403,7 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 	v->watchdog_deadline_tsc = cfg->timeout_s ? rdtsc() + (uint64_t)cfg->timeout_s * cfg->tsc_hz
 					     : 0;
 	v->preemption_timer = timer;
-	v->timer_reload_every_exit = !(exit & EXIT_SAVE_PREEMPTION_TIMER);
+	v->gprs.timer_shift = vmx_caps_preemption_timer_rate(caps);
 	/* The timer is loaded before the first entry (vmx_run), once the vLAPIC exists. */
 	return NULL;
 }

@@ -19,6 +19,10 @@ _Static_assert(offsetof(struct vcpu_gprs, null_fast_path_count) == VCPU_GPRS_NUL
 _Static_assert(offsetof(struct vcpu_gprs, null_fast_path_allowed) ==
 		       VCPU_GPRS_NULL_FAST_PATH_ALLOWED,
 	       "entry.asm G_NULL_FAST_PATH_ALLOWED");
+_Static_assert(offsetof(struct vcpu_gprs, timer_deadline) == VCPU_GPRS_TIMER_DEADLINE,
+	       "entry.asm G_TIMER_DEADLINE");
+_Static_assert(offsetof(struct vcpu_gprs, timer_shift) == VCPU_GPRS_TIMER_SHIFT,
+	       "entry.asm G_TIMER_SHIFT");
 _Static_assert(offsetof(struct vcpu, gprs) == 0, "entry.asm reaches the vCPU through gprs");
 _Static_assert(APICVISOR_HC_NULL == 0x41500000u, "update include/apicvisor/hypercall.inc");
 

@@ -82,7 +82,6 @@ static const struct vmx_feature vmx_features[] = {
 	{ "load IA32_EFER on entry", VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER, true },
 	{ "VPID", VMX_CTL_SECONDARY, PROC2_ENABLE_VPID, false },
 	{ "VMX-preemption timer", VMX_CTL_PIN, PIN_PREEMPTION_TIMER, false },
-	{ "save VMX-preemption timer", VMX_CTL_EXIT, EXIT_SAVE_PREEMPTION_TIMER, false },
 	{ "external-interrupt exiting", VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, true },
 	{ "NMI exiting", VMX_CTL_PIN, PIN_NMI_EXITING, true },
 	{ "CR8-load/store exiting", VMX_CTL_PRIMARY, PROC_CR8_LOAD_EXITING, true },

@@ -196,6 +196,7 @@ int vmx_enter(struct vcpu_gprs *gprs, int launched)
 		fake.entries[fake.entry_count++] = (struct fake_entry){
 			.xcr0 = fake.xcr0,
 			.null_fast_path_allowed = gprs->null_fast_path_allowed,
+			.preemption_timer = fake.vmcs[VMCS_PREEMPTION_TIMER_VALUE],
 			.entry_intr_info = (uint32_t)fake.vmcs[VMCS_ENTRY_INTR_INFO],
 			.activity_state = (uint32_t)fake.vmcs[VMCS_GUEST_ACTIVITY_STATE],
 			.interruptibility = fake.vmcs[VMCS_GUEST_INTERRUPTIBILITY],

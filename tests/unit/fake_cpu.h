@@ -34,6 +34,7 @@ struct fake_exit {
 struct fake_entry {
 	uint64_t xcr0;
 	uint64_t null_fast_path_allowed;
+	uint64_t preemption_timer;    /* the VMX-preemption timer value it was loaded with */
 	uint32_t entry_intr_info;
 	uint32_t activity_state;
 	uint64_t interruptibility;

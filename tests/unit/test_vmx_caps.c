@@ -587,7 +587,6 @@ static const struct feature_line tigerlake_features[] = {
 	{ "load IA32_EFER on entry", true, true },
 	{ "VPID", true, false },
 	{ "VMX-preemption timer", true, false },
-	{ "save VMX-preemption timer", true, false },
 	{ "external-interrupt exiting", true, true },
 	{ "NMI exiting", true, true },
 	{ "CR8-load/store exiting", true, true },
