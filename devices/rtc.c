@@ -315,9 +315,12 @@ static void evaluate(struct rtc *rtc, uint64_t to)
 	rtc->evaluated = to;
 }
 
-static void evaluate_now(struct rtc *rtc)
+/* Brings the chip up to time-base tick `ticks`: what fell due since the last look is latched
+ * and raised now, as the chip did when it fell due (before a port access the caller's timer may
+ * not have fired for it yet). */
+static void catch_up(struct rtc *rtc, uint64_t ticks)
 {
-	evaluate(rtc, ticks_at(rtc, now(rtc)));
+	evaluate(rtc, ticks);
 	update_irq(rtc);
 }
 
@@ -351,7 +354,7 @@ static void announce_event(struct rtc *rtc)
 
 void rtc_advance(struct rtc *rtc)
 {
-	evaluate_now(rtc);
+	catch_up(rtc, ticks_at(rtc, now(rtc)));
 	announce_event(rtc);
 }
 
@@ -405,19 +408,10 @@ bool rtc_handles_port(uint16_t port)
 	return port == RTC_PORT_INDEX || port == RTC_PORT_DATA;
 }
 
-uint8_t rtc_read(struct rtc *rtc, uint16_t port)
+static uint8_t read_data(struct rtc *rtc, uint64_t ticks)
 {
-	uint64_t ticks;
 	uint8_t index = rtc->index, value;
 
-	if (port == RTC_PORT_INDEX)
-		return 0xFF;
-	if (port != RTC_PORT_DATA) {
-		rtc->stats.bad_ports++;
-		return 0xFF;
-	}
-	ticks = ticks_at(rtc, now(rtc));
-	evaluate(rtc, ticks);
 	if (is_time_register(index))
 		return time_register(rtc, index, seconds_at(rtc, ticks));
 	switch (index) {
@@ -441,6 +435,26 @@ uint8_t rtc_read(struct rtc *rtc, uint16_t port)
 	}
 }
 
+uint8_t rtc_read(struct rtc *rtc, uint16_t port)
+{
+	uint64_t ticks;
+	uint8_t value;
+
+	if (port == RTC_PORT_INDEX)
+		return 0xFF;
+	if (port != RTC_PORT_DATA) {
+		rtc->stats.bad_ports++;
+		return 0xFF;
+	}
+	ticks = ticks_at(rtc, now(rtc));
+	catch_up(rtc, ticks);
+	value = read_data(rtc, ticks);
+	/* The catch-up moved rtc_next_event() past what it latched: the caller's timer must not
+	 * fire for an event already taken. */
+	announce_event(rtc);
+	return value;
+}
+
 void rtc_write(struct rtc *rtc, uint16_t port, uint8_t value)
 {
 	uint64_t ticks;
@@ -456,7 +470,7 @@ void rtc_write(struct rtc *rtc, uint16_t port, uint8_t value)
 		return;
 	}
 	ticks = ticks_at(rtc, now(rtc));
-	evaluate(rtc, ticks);
+	catch_up(rtc, ticks);
 	if (is_time_register(index)) {
 		if (index != RTC_DAY_OF_WEEK) {
 			show(rtc, with_time_register(rtc, seconds_at(rtc, ticks), index, value),

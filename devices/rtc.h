@@ -14,7 +14,9 @@
  * of register C, which latch the periodic, alarm and update-ended events that fell due since the
  * last read ("Register C", whether or not their interrupts are enabled). An enabled event needs
  * the interrupt on time, though: rtc_next_event() says when the next one falls, the caller arms
- * a timer for it and calls rtc_advance() once the TSC has reached it.
+ * a timer for it and calls rtc_advance() once the TSC has reached it. A port access that comes
+ * first takes the event itself (raising IRQ 8 then) and announces the next one through
+ * ops->timer_changed, so the caller's timer never fires for an event already taken.
  *
  * IRQ 8 follows register C's IRQF: ops->irq(true) when it becomes 1, ops->irq(false) when a read
  * of register C clears it ("IRQF ... the IRQ pin is driven low"; the PC inverts it onto an

@@ -178,11 +178,13 @@
  *                    read (register 0 and B for the format: 4 port accesses); polled until UIP
  *                    is set, then clear; the seconds again: one more. Figures polls_uip_clear,
  *                    polls_uip_set, seconds_before, seconds_after
- *   rtc-periodic     RTE 8 := 0x69 edge; register A's rate := 1000b (256 Hz); C read; B.PIE
- *                    set; min(n, 10) ticks, each handler reading C (IRQF and PF must be set;
- *                    the last masks pin 8); B and A restored, C read, mask 8; the mean period
- *                    within 10% of 3.90625 ms in TSC cycles. Prepare reads C. Figures ticks,
- *                    cycles_per_tick, expected_cycles_per_tick
+ *   rtc-periodic     pin 8 opened; min(n, 10) ticks, each handler reading C (IRQF and PF must
+ *                    be set; the last masks pin 8); B and A restored, C read, mask 8; the mean
+ *                    period within 10% of 7.8125 ms in TSC cycles. Prepare reads C, sets A's
+ *                    rate := 1001b (128 Hz), RTE 8 := 0x69 edge masked, reads C, sets B.PIE and
+ *                    polls C until PF shows (a tick just passed, so that every counted tick
+ *                    comes from the RTC's timer). Figures ticks, cycles_per_tick,
+ *                    expected_cycles_per_tick
  *
  * The firmware interface scenarios (scenarios_platform.c) read what an OS reads before it
  * drives a device; they pass under plain QEMU (tables from SeaBIOS) and under apicvisor (its

@@ -348,8 +348,8 @@ static enum scenario_failure scenario_pit_periodic(struct scenario_state *state)
 #define RTC_C_PF 0x40u
 #define SCENARIO_RTC_VECTOR 0x69u
 #define SCENARIO_RTC_PIN 8u            /* ISA IRQ 8: I/O APIC pin 8, no override */
-#define SCENARIO_RTC_RS 8u             /* 256 Hz: a tick every 3.90625 ms ("Periodic Interrupt Rate") */
-#define SCENARIO_RTC_PERIOD_NS 3906250u
+#define SCENARIO_RTC_RS 9u             /* 128 Hz: a tick every 7.8125 ms ("Periodic Interrupt Rate") */
+#define SCENARIO_RTC_PERIOD_NS 7812500u
 #define SCENARIO_RTC_MAX_TICKS 10u
 #define SCENARIO_RTC_RATE_TOLERANCE_PERCENT 10u
 
@@ -454,28 +454,63 @@ static void scenario_rtc_hook(const struct interrupts_arrival *arrival)
 		ioapic_mask(SCENARIO_RTC_PIN);
 }
 
+/* Registers A and B as rtc-periodic found them, restored at its end. */
+static uint8_t scenario_rtc_a, scenario_rtc_b;
+
 /*
- * rtc-periodic: the periodic interrupt at 256 Hz (RS = 1000), PIE set, on I/O APIC pin 8 (edge,
- * active high: the PC's ISA IRQ 8), min(n, 10) ticks; each one's register C read clears it.
- * Checked: the vectors, and the mean period between arrivals within 10% of 3.90625 ms by the
- * TSC. Per tick: the interrupt and 2 port accesses for register C.
+ * rtc-periodic's prepare step: scenario_rtc_prepare; the rate (A's RS := 1001b), the pin (RTE 8
+ * := vector 69H, edge, active high: the PC's ISA IRQ 8) set masked, register C read (IRQ 8 low)
+ * and PIE set; then register C polled until PF shows: a tick has just passed, and its edge was
+ * lost on the masked pin. The scenario then opens the pin well before the next tick (one IOAPIC
+ * write against 7.8 ms), so that every tick it counts is raised by the RTC's own timer — not by
+ * a port access, as a tick that fell due just before the PIE write would be (the model latches it
+ * there, as a real RTC has already raised it), which would move one exit from tick to tick with
+ * the RTC's phase. PF is polled with PIE set because QEMU's RTC runs its periodic timer only
+ * then (the MC146818A sets PF at the rate whatever PIE says).
+ */
+static enum scenario_failure scenario_rtc_periodic_prepare(struct scenario_state *state)
+{
+	enum scenario_failure prepared = scenario_rtc_prepare(state);
+	uint64_t start, limit;
+
+	if (prepared != SCENARIO_PASSED)
+		return prepared;
+	scenario_rtc_a = rtc_reg(RTC_REG_A);
+	scenario_rtc_b = rtc_reg(RTC_REG_B);
+	rtc_set(RTC_REG_A, (uint8_t)((scenario_rtc_a & ~RTC_A_RS_MASK) | SCENARIO_RTC_RS));
+	ioapic_set_rte(SCENARIO_RTC_PIN, scenario_irq_rte(SCENARIO_RTC_VECTOR,
+							  IOAPIC_RTE_EDGE | IOAPIC_RTE_ACTIVE_HIGH |
+							  IOAPIC_RTE_MASKED));
+	(void)rtc_reg(RTC_REG_C);
+	rtc_set(RTC_REG_B, scenario_rtc_b | RTC_B_PIE);
+	limit = scenario_rtc_clocks.tsc_hz ? scenario_rtc_clocks.tsc_hz / 10 : 400000000ull;
+	start = cpu_rdtsc_fenced();
+	while (!(rtc_reg(RTC_REG_C) & RTC_C_PF)) {
+		if (cpu_rdtsc_fenced() - start > limit) {
+			rtc_set(RTC_REG_B, scenario_rtc_b);
+			rtc_set(RTC_REG_A, scenario_rtc_a);
+			scenario_note(state, "no periodic flag in register C within 100 ms");
+			return SCENARIO_FAILURE_DEVICE_REGISTER;
+		}
+	}
+	return SCENARIO_PASSED;
+}
+
+/*
+ * rtc-periodic: the periodic interrupt at 128 Hz (PIE set by the prepare step, just after a
+ * tick), I/O APIC pin 8 opened, min(n, 10) ticks; each one's register C read clears it. Checked:
+ * the vectors, and the mean period between arrivals within 10% of 7.8125 ms by the TSC. Per
+ * tick: the interrupt and 2 port accesses for register C.
  */
 static enum scenario_failure scenario_rtc_periodic(struct scenario_state *state)
 {
 	enum scenario_failure failure = SCENARIO_PASSED;
-	uint8_t a = rtc_reg(RTC_REG_A), b = rtc_reg(RTC_REG_B);
+	uint8_t a = scenario_rtc_a, b = scenario_rtc_b;
 
 	scenario_rtc_ticks = scenario_irq_count(state, SCENARIO_RTC_MAX_TICKS);
 	scenario_rtc_bad_tick = 0;
 	interrupts_set_hook(scenario_rtc_hook);
-	/* The pin open first, then register C read (IRQ 8 low), then PIE: IRQ 8's first rise is
-	 * an edge the open pin sees (a rise while the pin is masked would be lost, and the line
-	 * would stay high until register C is read). */
-	ioapic_set_rte(SCENARIO_RTC_PIN, scenario_irq_rte(SCENARIO_RTC_VECTOR,
-							  IOAPIC_RTE_EDGE | IOAPIC_RTE_ACTIVE_HIGH));
-	rtc_set(RTC_REG_A, (uint8_t)((a & ~RTC_A_RS_MASK) | SCENARIO_RTC_RS));
-	(void)rtc_reg(RTC_REG_C);
-	rtc_set(RTC_REG_B, b | RTC_B_PIE);
+	ioapic_unmask(SCENARIO_RTC_PIN);
 	cpu_interrupts_enable();
 	for (unsigned i = 1; i <= scenario_rtc_ticks && failure == SCENARIO_PASSED; i++)
 		failure = scenario_apic_await(state, i, "an RTC tick");
@@ -614,7 +649,7 @@ static const struct scenario scenario_isa_table[] = {
 	{ "device-offload", true, scenario_device_offload_prepare, scenario_pit_periodic },
 	{ "uart-irq", false, scenario_uart_prepare, scenario_uart_irq },
 	{ "rtc-uip", false, scenario_rtc_prepare, scenario_rtc_uip },
-	{ "rtc-periodic", false, scenario_rtc_prepare, scenario_rtc_periodic },
+	{ "rtc-periodic", false, scenario_rtc_periodic_prepare, scenario_rtc_periodic },
 };
 
 const struct scenario_list scenario_isa_list = {

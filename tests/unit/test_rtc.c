@@ -212,6 +212,43 @@ static void test_periodic_rates(void **state)
 	}
 }
 
+/* A port access after an enabled event fell due, before the caller's timer fired for it (the
+ * timer fires late by the exit it waits behind): the access takes the event, raises IRQ 8 with
+ * it, and announces the next one, for register C (whose IRQF then shows) and any other. */
+static void test_access_takes_a_due_event(void **state)
+{
+	static const uint8_t index[] = { RTC_REG_C, RTC_REG_A, RTC_SECONDS, 0x40 };
+	struct rtc *rtc = *state;
+	uint64_t period = 256 * TICK; /* RS = 1001b: 128 Hz */
+
+	for (unsigned i = 0; i < ARRAY_SIZE(index); i++) {
+		teardown(state);
+		setup(state);
+		rtc = *state;
+		set_reg(rtc, RTC_REG_A, RTC_A_DV_NORMAL | 9);
+		set_reg(rtc, RTC_REG_B, RTC_B_24H | RTC_B_PIE);
+		assert_int_equal(rtc_next_event(rtc), START_TSC + period);
+		fake.timer_changes = 0;
+		fake.tsc = START_TSC + period + 10;
+		rtc_write(rtc, RTC_PORT_INDEX, index[i]);
+		if (index[i] == RTC_REG_C) {
+			assert_int_equal(rtc_read(rtc, RTC_PORT_DATA), RTC_C_IRQF | RTC_C_PF);
+			assert_false(fake.level);
+		} else {
+			(void)rtc_read(rtc, RTC_PORT_DATA);
+			assert_true(fake.level);
+		}
+		assert_int_equal(fake.raises, 1);
+		assert_int_equal(rtc_next_event(rtc), START_TSC + 2 * period);
+		assert_int_equal(fake.timer_changes, 1);
+		/* A write catches up the same way. */
+		fake.tsc = START_TSC + 2 * period;
+		set_reg(rtc, 0x41, 0x5A);
+		assert_int_equal(rtc_next_event(rtc), START_TSC + 3 * period);
+		assert_int_equal(fake.timer_changes, 2);
+	}
+}
+
 /* Flags latch whether or not their interrupts are enabled; enabling one later raises IRQ 8. */
 static void test_flags_without_enable(void **state)
 {
@@ -358,6 +395,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_time_formats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_periodic_rates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_takes_a_due_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flags_without_enable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_and_alarm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set, setup, teardown),
