@@ -11,6 +11,7 @@
 #include "../apicv/vlapic.h"
 #include "../devices/acpi_tables.h"
 #include "../devices/rtc.h"
+#include "../lib/fmt.h"
 #include "../vmx/ept.h"
 #include "../vmx/host_apic.h"
 #include "../platform/platform.h"
@@ -146,6 +147,10 @@ static void load_guest(EFI_HANDLE image)
 {
 	struct multiboot_module modules[CONFIG_MAX_MODULES];
 	uint8_t *module_files[CONFIG_MAX_MODULES];
+	/* The kernel's command line as QEMU's -kernel and GRUB pass it: the kernel's path, a
+	 * space, the arguments (the space stays when there are none, as in QEMU); kernels take
+	 * the first word as their program name. */
+	static char cmdline[CONFIG_PATH_MAX + 1 + CONFIG_ARGS_MAX];
 	struct multiboot_image plan;
 	uint32_t rsdp_gpa;
 	char err[200];
@@ -172,7 +177,8 @@ static void load_guest(EFI_HANDLE image)
 	guest.ram = alloc_guarded(guest.ram_bytes / 4096, "guest RAM (mem=)", false);
 	zero_guest_ram(guest.ram, guest.ram_bytes);
 	multiboot_load(file, &plan, guest.ram);
-	if (multiboot_build_info_modules(guest.ram, guest.ram_bytes, &plan, config.guest_args,
+	fmt_snprintf(cmdline, sizeof(cmdline), "%s %s", config.guest, config.guest_args);
+	if (multiboot_build_info_modules(guest.ram, guest.ram_bytes, &plan, cmdline,
 					 modules, config.module_count, &guest.info_gpa, err,
 					 sizeof(err)))
 		boot_fail("guest image %s: %s", config.guest, err);
