@@ -58,6 +58,7 @@ static const char *const scenario_failure_reasons[SCENARIO_FAILURE_COUNT] = {
 	[SCENARIO_FAILURE_NO_CLOCK] = "no TSC rate to time the start-up IPIs with (CPUID, ACPI PM "
 				      "timer)",
 	[SCENARIO_FAILURE_NO_START_PAGE] = "no free page below 640 KiB for the APs' start-up code",
+	[SCENARIO_FAILURE_NO_RESET] = "the machine did not reset",
 };
 
 const char *scenario_failure_reason(enum scenario_failure failure)

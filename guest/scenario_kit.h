@@ -60,6 +60,7 @@ enum scenario_failure {
 	SCENARIO_FAILURE_AP_STUCK,
 	SCENARIO_FAILURE_NO_CLOCK,
 	SCENARIO_FAILURE_NO_START_PAGE,
+	SCENARIO_FAILURE_NO_RESET,
 	SCENARIO_FAILURE_COUNT,
 	/* Not a failure: what a prepare function returns through scenario_skip. */
 	SCENARIO_SKIPPED = SCENARIO_FAILURE_COUNT,
@@ -122,6 +123,7 @@ extern const struct scenario_list scenario_timer_list;  /* scenarios_timer.c */
 extern const struct scenario_list scenario_ioapic_list; /* scenarios_ioapic.c */
 extern const struct scenario_list scenario_isa_list;    /* scenarios_isa.c */
 extern const struct scenario_list scenario_platform_list; /* scenarios_platform.c */
+extern const struct scenario_list scenario_reset_list;    /* scenarios_reset.c */
 extern const struct scenario_list scenario_smp_list;    /* scenarios_smp.c */
 
 /* Keeps one line of diagnostics for after SCENARIO_END. */

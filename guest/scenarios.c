@@ -441,6 +441,7 @@ static const struct scenario_list *const scenario_lists[] = {
 	&scenario_ioapic_list,
 	&scenario_isa_list,
 	&scenario_platform_list,
+	&scenario_reset_list,
 	&scenario_chaos_list,
 	&scenario_isolation_list,
 	&scenario_hardening_list,

@@ -274,6 +274,7 @@ enum exit_action platform_io(struct vcpu *v, uint64_t qualification)
 	uint16_t port = (uint16_t)(qualification >> 16);
 	uint32_t value = in ? 0 : (uint32_t)v->gprs.rax;
 	uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+	const char *reset_cause;
 
 	if (string)
 		return vcpu_stop(v, GUEST_END_UNHANDLED,
@@ -291,8 +292,14 @@ enum exit_action platform_io(struct vcpu *v, uint64_t qualification)
 		v->end = GUEST_END_DEBUG_EXIT;
 		return EXIT_ACTION_STOP;
 	}
-	if (platform_irq_io(v, port, size, in, &value)) {
-		/* the 8259 pair, ELCR, PIT, fw_cfg, ACPI PM, the interrupt test device */
+	if (platform_irq_io(v, port, size, in, &value, &reset_cause)) {
+		/* the 8259 pair, ELCR, PIT, RTC, 92H/CF9H, the 8042, fw_cfg, ACPI PM, the
+		 * interrupt test device */
+		if (reset_cause) {
+			platform_flush_console(v);
+			return vcpu_stop(v, GUEST_END_RESET, "%s at RIP %#llx", reset_cause,
+					 (unsigned long long)vmcs_read(VMCS_GUEST_RIP));
+		}
 	} else if (port >= COM1_BASE && port + size <= COM1_BASE + UART16550_PORT_COUNT) {
 		/* One COM1 for the machine (vCPU 0 holds it), under the devices' lock. A wider
 		 * access covers consecutive byte registers, lowest port first. */

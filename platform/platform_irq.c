@@ -7,9 +7,11 @@
 #include "../boot/x86.h"
 #include "../devices/acpi_tables.h"
 #include "../devices/fw_cfg.h"
+#include "../devices/i8042.h"
 #include "../devices/irq_routing.h"
 #include "../devices/pit.h"
 #include "../devices/pm_timer.h"
+#include "../devices/sysctl.h"
 #include "../devices/rtc.h"
 #include "../devices/vioapic.h"
 #include "../devices/vpic.h"
@@ -35,6 +37,10 @@ static struct {
 	struct irq_router *router;
 	struct fw_cfg fw_cfg;
 	struct pm_timer pm_timer;
+	struct sysctl sysctl;         /* 92H and CF9H */
+	struct i8042 kbc;
+	const char *reset_cause;      /* a reset the guest asked for, until platform_irq_io's caller
+				       * takes it (platform_irq_reset_cause) */
 	struct {
 		bool present;                   /* testdev=on (the default) */
 		uint32_t delay;                 /* TSC cycles for the next delayed raise */
@@ -216,6 +222,24 @@ static const struct pm_timer_ops pm_timer_ops = { platform_now, NULL };
 static const struct rtc_ops rtc_ops = { .now = platform_now, .irq = rtc_irq,
 					.timer_changed = model_timer_changed };
 
+/* A reset from 92H, CF9H or the 8042: the run ends at this access (one machine, no reboot). */
+static void guest_reset(void *ctx, const char *cause)
+{
+	(void)ctx;
+	if (!platform.reset_cause)
+		platform.reset_cause = cause;
+}
+
+/* The 8042's IRQ 1 (keyboard) and IRQ 12 (auxiliary device), active high on the ISA side. */
+static void kbc_irq(void *ctx, unsigned isa_irq, bool level)
+{
+	(void)ctx;
+	irq_route_set_gsi(platform.router, isa_irq, level);
+}
+
+static const struct sysctl_ops sysctl_ops = { guest_reset, NULL };
+static const struct i8042_ops kbc_ops = { kbc_irq, guest_reset, NULL };
+
 static const struct apic_platform_ops board_ops;
 
 /* What PC firmware leaves in CMOS RAM for the memory sizes (the IBM PC/AT BIOS layout SeaBIOS
@@ -253,6 +277,8 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned c
 	platform.pit = pit_create(tsc_hz, &pit_ops, v);
 	platform.router = irq_router_create(&router_ops, v);
 	platform.rtc = rtc_create(tsc_hz, wall_clock, &rtc_ops, v);
+	sysctl_init(&platform.sysctl, &sysctl_ops);
+	i8042_init(&platform.kbc, &kbc_ops);
 	cmos_memory_sizes(v->guest->ram_bytes, cpus);
 	platform.testdev.present = testdev;
 	platform.testdev.pending_gsi = -1;
@@ -351,13 +377,16 @@ static bool pm1_io(uint16_t port, bool in, uint32_t *value)
 
 static bool unit_io(uint16_t port, unsigned size, bool in, uint32_t *value);
 
-bool platform_irq_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *value)
+bool platform_irq_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *value,
+		     const char **reset_cause)
 {
 	bool handled;
 
 	(void)v;
 	platform_lock();
 	handled = unit_io(port, size, in, value);
+	*reset_cause = platform.reset_cause;
+	platform.reset_cause = NULL;
 	platform_unlock();
 	return handled;
 }
@@ -419,6 +448,20 @@ static bool unit_io(uint16_t port, unsigned size, bool in, uint32_t *value)
 		return byte_ports(&pic_ports, port, size, in, value);
 	if (rtc_handles_port(port))
 		return byte_ports(&rtc_ports, port, size, in, value);
+	if (sysctl_handles(port, size)) {
+		if (in)
+			*value = sysctl_read(&platform.sysctl, port);
+		else
+			sysctl_write(&platform.sysctl, port, (uint8_t)*value);
+		return true;
+	}
+	if (i8042_handles(port, size)) {
+		if (in)
+			*value = i8042_read(&platform.kbc, port);
+		else
+			i8042_write(&platform.kbc, port, (uint8_t)*value);
+		return true;
+	}
 	if (pit_handles_port(port)) {
 		if (in)
 			*value = pit_read(platform.pit, port);

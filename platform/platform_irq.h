@@ -32,8 +32,10 @@ void platform_unlock(void);
 /* Takes the platform apart again (host tests create one per test). */
 void platform_irq_destroy(void);
 
-/* Ports the devices answer: handled → true with *value for reads. */
-bool platform_irq_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *value);
+/* Ports the devices answer: handled → true with *value for reads. *reset_cause: NULL, or what
+ * the access reset the machine through (92H, CF9H, the 8042): the run ends there. */
+bool platform_irq_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *value,
+		     const char **reset_cause);
 
 /* An EPT violation at `gpa`: true (with the action) when it was the IOAPIC page. */
 bool platform_irq_mmio(struct vcpu *v, uint64_t gpa, bool write, enum exit_action *action);

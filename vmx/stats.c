@@ -165,6 +165,8 @@ const char *guest_end_name(enum guest_end end)
 		return "unhandled";
 	case GUEST_END_ENTRY_FAILURE:
 		return "entry-failure";
+	case GUEST_END_RESET:
+		return "reset";
 	}
 	return "unknown";
 }

@@ -120,6 +120,7 @@ enum guest_end {
 	GUEST_END_HALTED,         /* HLT with nothing that could ever wake it */
 	GUEST_END_UNHANDLED,      /* an exit or access the hypervisor does not emulate */
 	GUEST_END_ENTRY_FAILURE,
+	GUEST_END_RESET,          /* the guest reset the machine (92H, CF9H, the 8042) */
 };
 const char *guest_end_name(enum guest_end end);
 

@@ -45,11 +45,51 @@ def write_config(case, run_dir):
     (run_dir / "apicvisor.cfg").write_text(text)
 
 
+def qemu_kernel_results(serial, status):
+    """What a guest run straight under QEMU printed on COM1: its scenarios (name, passed,
+    figures) in order, and QEMU's exit status (isa-debug-exit v: 2v + 1; a reset or power-off
+    under -no-reboot: 0)."""
+    scenarios = []
+    for line in serial.splitlines():
+        if line.startswith("scenario ") and ": " in line:
+            name, verdict = line[len("scenario "):].split(": ", 1)
+            scenarios.append({"name": name, "passed": verdict == "pass", "figures": {}})
+        elif line.startswith("  ") and " = " in line and scenarios:
+            key, value = line.strip().split(" = ", 1)
+            if value.isdigit():
+                scenarios[-1]["figures"][key] = int(value)
+    return {"host": "qemu-kernel", "qemu_status": status, "scenarios": scenarios}
+
+
+def run_qemu_kernel(case, run_dir):
+    """The guest as a kernel written for `qemu -kernel` runs: QEMU's pc machine with SeaBIOS,
+    TCG, the same RAM and arguments, isa-debug-exit, no reboot. The reference apicvisor's
+    platform is compared with (issue 9)."""
+    serial = run_dir / "serial.log"
+    command = ["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-m", "128",
+               "-kernel", str(case.guest), "-append", case.args, "-display", "none",
+               "-serial", f"file:{serial}", "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+               "-no-reboot"]
+    try:
+        status = subprocess.run(command, timeout=case.wall).returncode
+    except subprocess.TimeoutExpired:
+        status = 124
+    text = serial.read_text(errors="replace") if serial.exists() else ""
+    (run_dir / "results.json").write_text(
+        json.dumps(qemu_kernel_results(text.replace("\r", ""), status), indent=2) + "\n")
+    return status == 124
+
+
 def run_case(case):
     run_dir = BUILD / "tests" / case.name
     run_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("serial.log", "results.json", "bochs.log", "host.log"):
         (run_dir / stale).unlink(missing_ok=True)
+    if case.host == "qemu-kernel":
+        start = time.monotonic()
+        killed = run_qemu_kernel(case, run_dir)
+        wall = time.monotonic() - start
+        return case, run_checks(case, Run(run_dir, killed, wall)), wall
     write_config(case, run_dir)
     image = run_dir / "esp.img"
     subprocess.run([ROOT / "tools/make-image.sh", image, EFI, case.guest,
@@ -60,7 +100,10 @@ def run_case(case):
                           env={**os.environ, **(case.env or {})})
     wall = time.monotonic() - start
     subprocess.run([ROOT / "tools/results.py", run_dir, case.host])
-    run = Run(run_dir, boot.returncode == 124, wall)
+    return case, run_checks(case, Run(run_dir, boot.returncode == 124, wall)), wall
+
+
+def run_checks(case, run):
     outcomes = []
     for check in case.checks:
         try:
@@ -70,7 +113,7 @@ def run_case(case):
         outcomes.append((check.__doc__ or check.__name__, message))
     if run.killed:
         outcomes.append(("host stopped by itself", f"killed after {case.wall} s"))
-    return case, outcomes, wall
+    return outcomes
 
 
 class Run:
@@ -1097,6 +1140,49 @@ CASES += [
          + [rtc_uip_exits(m) for m in MODES]
          + [scenario_in_mode("rtc-periodic", m, e) for m, e in RTC_PERIODIC_EXPECTED.items()]),
 ]
+
+
+# ---- the reset paths: 92H, CF9H, the 8042's pulse (issue 9) ----------------------------------
+
+def qemu_status(status):
+    def check(run):
+        got = run.results.get("qemu_status")
+        return None if got == status else f"QEMU exit status {got}"
+    check.__doc__ = f"QEMU exited with status {status}"
+    return check
+
+
+# Per scenario: what the registers read before the reset (the same lines under QEMU with SeaBIOS
+# and under apicvisor), what apicvisor's run ends with, and the cell's exits (the scenario never
+# ends; its counts run to the reset): 2 per character printed (the line status read, the
+# transmit write), 1 per register read, the writes.
+RESET_PROBES = {
+    # 1 read of 92H, 27 characters, 92H written twice (bit 0 clear, then set)
+    "reset-92": (["reset: port 92H reads 0x02"], "port 92H fast reset",
+                 {"IO_INSTRUCTION": 1 + 2 * 27 + 2}, {"port92": 0x02}),
+    # 1 read of CF9H, 28 characters, 02H and 06H written
+    "reset-cf9": (["reset: port cf9H reads 0x00"], "CF9H full reset (SYS_RST, RST_CPU)",
+                  {"IO_INSTRUCTION": 1 + 2 * 28 + 2}, {"cf9": 0x00}),
+    # 20H and D0H (command, status, data each), 1 status read, 27 + 48 characters, FEH
+    "reset-kbc": (["reset: 8042 command byte 0x61, output port 0xcf",
+                   "reset: port 64H reads 0x1c"],
+                  "keyboard controller reset pulse (command FEH)",
+                  {"IO_INSTRUCTION": 2 * 3 + 1 + 2 * (27 + 48) + 1},
+                  {"kbc_status": 0x1C, "kbc_command_byte": 0x61, "kbc_output_port": 0xCF}),
+}
+
+for _name, (_lines, _cause, _exits, _figures) in RESET_PROBES.items():
+    CASES += [
+        # Under QEMU with -no-reboot a reset ends QEMU with status 0, before any verdict.
+        Case(f"{_name}-qemu", "qemu-kernel", args=_name, wall=60,
+             checks=[qemu_status(0), serial_lacks(f"scenario {_name}:")]
+             + [serial_says(line) for line in _lines]),
+        Case(_name, "bochs", args=_name,
+             checks=[guest_end("reset", _cause), no_hypervisor_fault,
+                     serial_lacks(f"guest: scenario {_name}:"),
+                     scenario_exits(_name, _exits, _figures)]
+             + [serial_says("guest: " + line) for line in _lines]),
+    ]
 
 
 # ---- the housekeeping CPU (housekeeping=cpu0): CPU 0 keeps the timers, vCPUs on CPUs 1.. ------

@@ -332,7 +332,8 @@ static void test_guest_end_names(void **state)
 		{ GUEST_END_HALTED, "halted" },
 		{ GUEST_END_UNHANDLED, "unhandled" },
 		{ GUEST_END_ENTRY_FAILURE, "entry-failure" },
-		{ (enum guest_end)7, "unknown" },
+		{ GUEST_END_RESET, "reset" },
+		{ (enum guest_end)8, "unknown" },
 	};
 
 	(void)state;

@@ -37,6 +37,9 @@
 	(INJECTED(INTR_TYPE_HARDWARE_EXCEPTION, VECTOR_GP) | INTR_INFO_DELIVER_ERROR_CODE)
 #define UD_INJECTED INJECTED(INTR_TYPE_HARDWARE_EXCEPTION, VECTOR_UD)
 
+/* Where platform_irq_io reports a reset (none of these accesses asks for one). */
+static const char *reset_cause;
+
 static struct vcpu *v;
 
 static int setup_mode(void **state, const struct vmx_caps *caps, enum apicvisor_mode mode)
@@ -88,7 +91,7 @@ static void io_out(uint16_t port, uint8_t value)
 {
 	uint32_t v32 = value;
 
-	platform_irq_io(v, port, 1, false, &v32);
+	platform_irq_io(v, port, 1, false, &v32, &reset_cause);
 }
 
 static enum exit_action mov_to_cr(unsigned cr, uint64_t value)
@@ -568,10 +571,10 @@ static void test_ioapic_ff_broadcast_in_x2apic_mode(void **state)
 	/* The test device's MSI ports carry it (include/apicvisor/testdev.h). */
 	uint32_t address = 0xFEEFF000u, data = 0x61;
 
-	platform_irq_io(v, 0x2210, 4, false, &address);
-	platform_irq_io(v, 0x2214, 4, false, &data);
+	platform_irq_io(v, 0x2210, 4, false, &address, &reset_cause);
+	platform_irq_io(v, 0x2214, 4, false, &data, &reset_cause);
 	data = 1;
-	platform_irq_io(v, 0x2218, 1, false, &data);
+	platform_irq_io(v, 0x2218, 1, false, &data, &reset_cause);
 	assert_int_equal(vlapic_highest_irr(v->vlapic), 0x61);
 }
 
@@ -812,11 +815,11 @@ static void test_testdev_off(void **state)
 	uint32_t value = 1;
 
 	(void)state;
-	assert_true(platform_irq_io(v, TESTDEV_PORT_LINE(5), 1, false, &value));
+	assert_true(platform_irq_io(v, TESTDEV_PORT_LINE(5), 1, false, &value, &reset_cause));
 	platform_irq_destroy();
 	platform_irq_init(v, 4000000, false, 1, 0);
-	assert_false(platform_irq_io(v, TESTDEV_PORT_LINE(5), 1, false, &value));
-	assert_false(platform_irq_io(v, TESTDEV_PORT_MSI_SEND, 1, false, &value));
+	assert_false(platform_irq_io(v, TESTDEV_PORT_LINE(5), 1, false, &value, &reset_cause));
+	assert_false(platform_irq_io(v, TESTDEV_PORT_MSI_SEND, 1, false, &value, &reset_cause));
 	v->gprs.rax = 0;
 	exit_with(EXIT_REASON_IO_INSTRUCTION, 8 | (uint64_t)TESTDEV_PORT_LINE(5) << 16, 1);
 	assert_int_equal(v->gprs.rax & 0xFF, 0xFF); /* IN8: all ones */
