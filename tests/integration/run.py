@@ -1133,7 +1133,34 @@ RTC_PERIODIC_EXPECTED = {
     "posted": {"IO_INSTRUCTION": 26, "EPT_VIOLATION": 6, "PREEMPTION_TIMER": 10},
 }
 
+def qemu_status(status):
+    def check(run):
+        got = run.results.get("qemu_status")
+        return None if got == status else f"QEMU exit status {got}"
+    check.__doc__ = f"QEMU exited with status {status}"
+    return check
+
+
+def qemu_scenarios(expected):
+    """Under qemu-kernel: exactly these scenarios, in order, each passed, with these figures."""
+    def check(run):
+        got = run.results.get("scenarios", [])
+        if [s["name"] for s in got] != list(expected):
+            return f"scenarios {[s['name'] for s in got]}"
+        for s in got:
+            if not s["passed"]:
+                return f"{s['name']} failed"
+            for key, value in expected[s["name"]].items():
+                if s["figures"].get(key) != value:
+                    return f"{s['name']}: figure {key} = {s['figures'].get(key)}, expected {value}"
+    check.__doc__ = f"under QEMU: {', '.join(expected)} passed with {expected}"
+    return check
+
+
 CASES += [
+    # The same scenarios under QEMU with SeaBIOS (its MC146818 model), the reference.
+    Case("rtc-qemu", "qemu-kernel", args="n=10 rtc-uip rtc-periodic", wall=60,
+         checks=[qemu_status(1), qemu_scenarios({"rtc-uip": {}, "rtc-periodic": {"ticks": 10}})]),
     Case("rtc", "bochs", wall=400,
          config=f"args=n=10 modes={','.join(MODES)} rtc-uip rtc-periodic\ntimeout=300\n",
          checks=[guest_succeeded, all_scenarios_passed]
@@ -1143,14 +1170,6 @@ CASES += [
 
 
 # ---- the reset paths: 92H, CF9H, the 8042's pulse (issue 9) ----------------------------------
-
-def qemu_status(status):
-    def check(run):
-        got = run.results.get("qemu_status")
-        return None if got == status else f"QEMU exit status {got}"
-    check.__doc__ = f"QEMU exited with status {status}"
-    return check
-
 
 # Per scenario: what the registers read before the reset (the same lines under QEMU with SeaBIOS
 # and under apicvisor), what apicvisor's run ends with, and the cell's exits (the scenario never
