@@ -384,6 +384,18 @@ static enum scenario_failure scenario_spin(struct scenario_state *state)
 	cpu_spin_forever();
 }
 
+/* Reads of an empty port forever with interrupts off, as a kernel waiting for absent hardware
+ * does: every read is an exit, so the guest itself runs only a sliver of the time. The `timeout=`
+ * watchdog must still stop it at its wall-clock deadline. */
+static enum scenario_failure scenario_port_spin(struct scenario_state *state)
+{
+	(void)state;
+	cpu_interrupts_disable();
+	for (;;)
+		(void)cpu_inb(0x80);
+	__builtin_unreachable();
+}
+
 /* HLT with interrupts off: nothing can wake the guest. */
 static enum scenario_failure scenario_halt(struct scenario_state *state)
 {
@@ -425,6 +437,7 @@ static const struct scenario scenario_table[] = {
 	{ "msr-gp", true, NULL, scenario_msr_gp },
 	{ "cr4-vmxe", true, NULL, scenario_cr4_vmxe },
 	{ "spin", false, NULL, scenario_spin },
+	{ "port-spin", true, NULL, scenario_port_spin },
 	{ "halt", true, NULL, scenario_halt },
 	{ "triple-fault", true, NULL, scenario_triple_fault },
 	{ "unmapped-access", true, NULL, scenario_unmapped_access },

@@ -455,6 +455,8 @@
  * These never return; the hypervisor must end the run (the integration tests check how):
  *   spin             busy-waits with interrupts off, for the timeout watchdog (without
  *                    apicvisor it spins until the run is stopped from outside)
+ *   port-spin *      reads port 80H forever with interrupts off (an exit each), for the
+ *                    timeout watchdog counting root-mode time as well
  *   null-spin *      HC_NULL round trips with interrupts off, forever (the exit stub turns
  *                    each around without C), for the timeout watchdog
  *   halt *           HLT with interrupts off
