@@ -682,10 +682,20 @@ static void write_lvt(struct vlapic *vl, uint32_t offset, uint32_t value)
 		enum apic_timer_mode mode = (lvt & APIC_LVT_TIMER_MODE_MASK) >> APIC_LVT_TIMER_MODE_SHIFT;
 
 		if (mode != vl->timer.mode) {
+			bool counting = timer_counts(vl);
+
 			vl->timer.mode = mode;
-			timer_program(vl, 0);
-			if (mode == APIC_TIMER_TSC_DEADLINE)
-				reg_write(vl, APIC_TIMER_INITIAL_COUNT, 0);
+			/* One-shot <-> periodic: the count runs on, the new mode says what its end
+			 * does (hardware and KVM alike; §11.5.4 names no disarming there). A change
+			 * to or from TSC-deadline mode disarms the timer (§11.5.4.1 "TSC-Deadline
+			 * Mode"), and the reserved mode never counts. */
+			if (counting && timer_counts(vl)) {
+				timer_program(vl, vl->timer.deadline);
+			} else {
+				timer_program(vl, 0);
+				if (mode == APIC_TIMER_TSC_DEADLINE)
+					reg_write(vl, APIC_TIMER_INITIAL_COUNT, 0);
+			}
 		}
 	} else if (offset == APIC_LVT_LINT0 || offset == APIC_LVT_LINT1) {
 		unsigned pin = offset == APIC_LVT_LINT0 ? 0 : 1;

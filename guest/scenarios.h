@@ -67,6 +67,11 @@
  *                    for its one interrupt: due count x divide x EBX/EAX TSC cycles after the
  *                    RDTSC before the initial-count write, not earlier, at most half that
  *                    later. Figures cycles_to_interrupt, expected_cycles
+ *   timer-mode-change  one-shot armed with timer-periodic's count, current count read, LVT
+ *                    switched to periodic, current count read (not 0, not above the first);
+ *                    two interrupts (the count's end, one reload); LVT back to one-shot; one
+ *                    more (the period under way), then a quiet spell. Figures count_before,
+ *                    count_after
  *   timer-tsc-deadline  (skipped without CPUID.1:ECX[24]) LVT timer written, MFENCE, WRMSR of
  *                    IA32_TSC_DEADLINE (6E0H) now + 20000 cycles; one interrupt, not before the
  *                    deadline and at most 10000 cycles (half the delta) after it; RDMSR of 6E0H

@@ -230,6 +230,62 @@ static enum scenario_failure scenario_timer_periodic(struct scenario_state *stat
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* timer-mode-change: a one-shot count switched to periodic runs on and reloads at its end; a
+ * periodic one switched back to one-shot ends with the period under way. Hardware and KVM do
+ * that; only a change to or from TSC-deadline mode disarms the timer (SDM Vol. 3A §11.5.4.1
+ * "TSC-Deadline Mode"). Three interrupts in all, and the current count read around the first
+ * switch: not 0 (still counting), not above its value before (not restarted).
+ *
+ * QEMU's own APIC (TCG, no apicvisor) agrees on the first switch but ends the count at the
+ * second (it takes the time since the initial-count write against one period): without
+ * apicvisor the scenario stops after the first two interrupts and says so. The count is
+ * timer-periodic's times SCENARIO_MODE_CHANGE_PERIODS, so that the reads around the first switch
+ * come well before its end under TCG too. */
+#define SCENARIO_MODE_CHANGE_PERIODS 4u
+
+static enum scenario_failure scenario_timer_mode_change(struct scenario_state *state)
+{
+	static const uint8_t expected[] = { SCENARIO_TIMER_VECTOR, SCENARIO_TIMER_VECTOR,
+					    SCENARIO_TIMER_VECTOR };
+	unsigned interrupts = state->context->hypervisor ? 3 : 2;
+	enum scenario_failure failure;
+	uint32_t before, after;
+
+	lapic_write(LAPIC_REG_LVT_TIMER, lapic_lvt_timer(LAPIC_TIMER_ONE_SHOT,
+							 SCENARIO_TIMER_VECTOR));
+	lapic_write(LAPIC_REG_TIMER_INITIAL_COUNT,
+		    scenario_timer_period_count * SCENARIO_MODE_CHANGE_PERIODS);
+	before = lapic_read(LAPIC_REG_TIMER_CURRENT_COUNT);
+	lapic_write(LAPIC_REG_LVT_TIMER, lapic_lvt_timer(LAPIC_TIMER_PERIODIC,
+							 SCENARIO_TIMER_VECTOR));
+	after = lapic_read(LAPIC_REG_TIMER_CURRENT_COUNT);
+	cpu_interrupts_enable();
+	failure = scenario_apic_await(state, 2, "the one-shot's end and the periodic reload's");
+	if (interrupts == 3) {
+		lapic_write(LAPIC_REG_LVT_TIMER, lapic_lvt_timer(LAPIC_TIMER_ONE_SHOT,
+								 SCENARIO_TIMER_VECTOR));
+		if (failure == SCENARIO_PASSED)
+			failure = scenario_apic_await(state, 3, "the end of the period under way");
+	} else {
+		lapic_timer_stop();
+		scenario_note(state, "no apicvisor: the switch back to one-shot is not checked");
+	}
+	interrupts_idle(SCENARIO_APIC_QUIET_CYCLES);
+	cpu_interrupts_disable();
+	lapic_timer_stop();
+	scenario_report(state, "count_before", before);
+	scenario_report(state, "count_after", after);
+	if (after == 0 || after > before) {
+		scenario_note(state, "current count %u before the switch to periodic, %u after it",
+			      before, after);
+		scenario_apic_keep_first(&failure, SCENARIO_FAILURE_APIC_REGISTER);
+	}
+	if (failure == SCENARIO_PASSED)
+		failure = scenario_apic_expect_log(state, expected, interrupts);
+	return scenario_apic_finish(state, failure);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* For the timers armed for one interrupt (timer-oneshot, timer-tsc-deadline): with IF = 1,
  * waits for the interrupt (`what` names it in a note) and then watches for a quiet spell, so
  * that a spurious second one would be logged too; returns with IF = 0 and the wait's result. */
@@ -379,6 +435,7 @@ static const struct scenario scenario_timer_table[] = {
 	{ "timer-periodic", false, scenario_timer_prepare, scenario_timer_periodic },
 	{ "timer-offload", true, scenario_timer_offload_prepare, scenario_timer_periodic },
 	{ "timer-oneshot", false, scenario_timer_prepare, scenario_timer_oneshot },
+	{ "timer-mode-change", false, scenario_timer_prepare, scenario_timer_mode_change },
 	{ "timer-tsc-deadline", false, scenario_prepare_tsc_deadline,
 	  scenario_timer_tsc_deadline },
 	{ "hlt-wakeup", false, scenario_apic_prepare_xapic, scenario_hlt_wakeup },

@@ -1171,7 +1171,25 @@ def qemu_scenarios(expected):
     return check
 
 
+# timer-mode-change (issue 9): one-shot -> periodic keeps counting, periodic -> one-shot ends with
+# the period under way. 5 timer-register writes (LVT three times, the initial count and its stop),
+# 2 current-count reads (never virtualized), 3 EOIs (virtualized from apicv on), 3 expiries on
+# the VMX-preemption timer.
+TIMER_MODE_CHANGE_EXPECTED = {
+    "emulate": {"EPT_VIOLATION": 10, "PREEMPTION_TIMER": 3},
+    "tpr-shadow": {"APIC_ACCESS": 10, "PREEMPTION_TIMER": 3},
+    "apicv": {"APIC_ACCESS": 2, "APIC_WRITE": 5, "PREEMPTION_TIMER": 3},
+    "posted": {"APIC_ACCESS": 2, "APIC_WRITE": 5, "PREEMPTION_TIMER": 3},
+}
+
 CASES += [
+    Case("timer-mode-change-qemu", "qemu-kernel", args="timer-mode-change", wall=60,
+         checks=[qemu_status(1), qemu_scenarios({"timer-mode-change": {"interrupts": 2}})]),
+    Case("timer-mode-change", "bochs", wall=400,
+         config=f"args=modes={','.join(MODES)} timer-mode-change\ntimeout=300\n",
+         checks=[guest_succeeded, all_scenarios_passed]
+         + [scenario_in_mode("timer-mode-change", m, e)
+            for m, e in TIMER_MODE_CHANGE_EXPECTED.items()]),
     # The same scenarios under QEMU with SeaBIOS (its MC146818 model), the reference.
     Case("rtc-qemu", "qemu-kernel", args="n=10 rtc-uip rtc-periodic", wall=60,
          checks=[qemu_status(1), qemu_scenarios({"rtc-uip": {}, "rtc-periodic": {"ticks": 10}})]),

@@ -244,21 +244,34 @@ static void test_publication(void **state)
 	assert_int_equal(f->t.deadline, START + 1400000);
 	assert_int_equal(f->t.period, 400000);
 
-	/* A count of 0 stops it; so does a change of mode. */
+	/* A count of 0 stops it. A change to one-shot lets the period under way end it: published
+	 * with its deadline and no period. A change to TSC-deadline mode stops it. */
 	write_reg(f, APIC_TIMER_INITIAL_COUNT, 0);
 	assert_true(publish(f));
 	assert_int_equal(f->t.deadline, 0);
 	write_reg(f, APIC_TIMER_INITIAL_COUNT, 400000);
 	assert_true(publish(f));
-	assert_int_not_equal(f->t.deadline, 0);
+	assert_int_equal(f->t.deadline, START + 1400000);
 	write_reg(f, APIC_LVT_TIMER, lvt(APIC_TIMER_ONE_SHOT, false));
 	assert_true(publish(f));
-	assert_int_equal(f->t.deadline, 0);
+	assert_int_equal(f->t.deadline, START + 1400000);
+	assert_int_equal(f->t.period, 0);
 	clock_now = START + 5000000;
+	assert_int_not_equal(timer_offload_fire(&f->t, clock_now, &next), -1);
+	assert_int_equal(next, 0);
+	assert_int_equal(timer_offload_fire(&f->t, clock_now, &next), -1);
+	write_reg(f, APIC_LVT_TIMER, lvt(APIC_TIMER_PERIODIC, false));
+	write_reg(f, APIC_TIMER_INITIAL_COUNT, 400000);
+	assert_true(publish(f));
+	assert_int_not_equal(f->t.deadline, 0);
+	write_reg(f, APIC_LVT_TIMER, lvt(APIC_TIMER_TSC_DEADLINE, false));
+	assert_true(publish(f));
+	assert_int_equal(f->t.deadline, 0);
 	assert_int_equal(timer_offload_fire(&f->t, clock_now, &next), -1);
 	assert_int_equal(next, 0);
 
 	/* INIT resets the timer (§11.4.7.3): the reset is a programming too. */
+	write_reg(f, APIC_LVT_TIMER, lvt(APIC_TIMER_ONE_SHOT, false));
 	write_reg(f, APIC_TIMER_INITIAL_COUNT, 400000);
 	assert_true(publish(f));
 	vlapic_init_signal(f->vl);

@@ -1726,15 +1726,32 @@ static void test_timer_mode_changes(void **state)
 	/* Same mode, other vector or mask: keeps running. */
 	wr(APIC_LVT_TIMER, 0x10041);
 	assert_int_equal(vlapic_timer_deadline(vl), START_TSC + 2000);
-	/* One-shot → periodic: stopped, initial count kept. */
+	/* One-shot → periodic: the count runs on (as hardware and KVM), and its end reloads (a
+	 * count long enough for a period above the shortest one allowed). */
+	rec.now = START_TSC;
+	wr(APIC_TIMER_INITIAL_COUNT, 1000000);
 	rec.timer_changed = 0;
+	rec.now = START_TSC + 500000;
 	wr(APIC_LVT_TIMER, 0x20040);
+	assert_int_equal(vlapic_timer_deadline(vl), START_TSC + 2000000);
+	assert_int_equal(rec.timer_changed, 0);
+	assert_int_equal(rd(APIC_TIMER_CURRENT_COUNT), 750000);
+	assert_int_equal(rd(APIC_TIMER_INITIAL_COUNT), 1000000);
+	rec.now = START_TSC + 2000000;
+	vlapic_timer_expired(vl);
+	assert_int_equal(vlapic_timer_deadline(vl), START_TSC + 4000000);
+	/* Periodic → one-shot: the period under way ends the timer. */
+	rec.now = START_TSC + 3000000;
+	wr(APIC_LVT_TIMER, 0x40);
+	assert_int_equal(vlapic_timer_deadline(vl), START_TSC + 4000000);
+	rec.now = START_TSC + 4000000;
+	vlapic_timer_expired(vl);
 	assert_int_equal(vlapic_timer_deadline(vl), 0);
-	assert_int_equal(rec.timer_changed, 1);
 	assert_int_equal(rd(APIC_TIMER_CURRENT_COUNT), 0);
-	assert_int_equal(rd(APIC_TIMER_INITIAL_COUNT), 1000);
-	/* Periodic → TSC-deadline: the initial count is cleared too. */
+	/* Periodic → TSC-deadline: stopped, and the initial count is cleared too. */
+	wr(APIC_LVT_TIMER, 0x20040);
 	wr(APIC_TIMER_INITIAL_COUNT, 1000);
+	assert_int_not_equal(vlapic_timer_deadline(vl), 0);
 	wr(APIC_LVT_TIMER, 0x40040);
 	assert_int_equal(vlapic_timer_deadline(vl), 0);
 	assert_int_equal(rd(APIC_TIMER_INITIAL_COUNT), 0);
