@@ -43,6 +43,7 @@
 #define RFLAGS_TF (1ull << 8)
 #define RFLAGS_IF (1ull << 9)
 #define RFLAGS_DF (1ull << 10)
+#define RFLAGS_RF (1ull << 16)
 
 #define MSR_IA32_TSC 0x010u
 #define MSR_IA32_APIC_BASE 0x01Bu

@@ -179,6 +179,14 @@ static inline struct idt_exception_record cpu_rdmsr_safe(uint32_t msr, uint64_t 
 	return idt_fixup_end();
 }
 
+/* UD2: #UD, a fault the CPU delivers itself. */
+static inline struct idt_exception_record cpu_ud2_safe(void)
+{
+	idt_fixup_begin();
+	__asm__ volatile(IDT_FIXUP_ASM("ud2") : : : "memory");
+	return idt_fixup_end();
+}
+
 /* WRMSR that may fault (#GP for an MSR the CPU does not have or a value it refuses). */
 static inline struct idt_exception_record cpu_wrmsr_safe(uint32_t msr, uint64_t value)
 {

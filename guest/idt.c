@@ -155,6 +155,7 @@ void idt_handle_exception(struct idt_stub_frame *frame)
 	idt_last_exception = (struct idt_exception_record){
 		.vector = (unsigned)frame->vector,
 		.error_code = frame->error_code,
+		.rflags = frame->rflags,
 	};
 	frame->rip = fixup->resume_rip;
 }

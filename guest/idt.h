@@ -80,6 +80,7 @@ void idt_handle_exception(struct idt_stub_frame *frame);
 struct idt_exception_record {
 	unsigned vector;             /* IDT_NO_EXCEPTION when none was raised */
 	uint64_t error_code;         /* 0 for vectors without one */
+	uint64_t rflags;             /* the RFLAGS image the delivery pushed */
 };
 
 /* The last exception a fixup caught: set by idt_handle_exception, cleared by idt_fixup_begin.

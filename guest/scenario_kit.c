@@ -59,6 +59,7 @@ static const char *const scenario_failure_reasons[SCENARIO_FAILURE_COUNT] = {
 				      "timer)",
 	[SCENARIO_FAILURE_NO_START_PAGE] = "no free page below 640 KiB for the APs' start-up code",
 	[SCENARIO_FAILURE_NO_RESET] = "the machine did not reset",
+	[SCENARIO_FAILURE_CPU_STATE] = "the CPU state an exception left differs from hardware's",
 };
 
 const char *scenario_failure_reason(enum scenario_failure failure)

@@ -61,6 +61,7 @@ enum scenario_failure {
 	SCENARIO_FAILURE_NO_CLOCK,
 	SCENARIO_FAILURE_NO_START_PAGE,
 	SCENARIO_FAILURE_NO_RESET,
+	SCENARIO_FAILURE_CPU_STATE,
 	SCENARIO_FAILURE_COUNT,
 	/* Not a failure: what a prepare function returns through scenario_skip. */
 	SCENARIO_SKIPPED = SCENARIO_FAILURE_COUNT,

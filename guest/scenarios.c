@@ -371,6 +371,35 @@ static enum scenario_failure scenario_cr4_vmxe(struct scenario_state *state)
 	return faulted ? SCENARIO_PASSED : SCENARIO_FAILURE_NO_GP;
 }
 
+/* RFLAGS.RF in the image a fault pushes: the CPU sets it for every fault-class exception it
+ * delivers, so that IRET back to the faulting instruction does not trip an instruction
+ * breakpoint again (SDM Vol. 3A §18.3.1.1 "Instruction-Breakpoint Exception Condition"; §6.6
+ * "Exception Classifications"). Compared between a #UD the CPU raises itself (UD2) and the
+ * #GP(0) for an MSR no CPU has, which apicvisor injects (the RDMSR exits): an injected fault
+ * must look like a delivered one. Figures rf_native, rf_injected (1: set). apicvisor only: QEMU's
+ * TCG sets RF for no fault and reads an MSR no CPU has as 0 (docs/test-hosts.md). */
+#define SCENARIO_RFLAGS_RF (1ull << 16)
+#define SCENARIO_NO_SUCH_MSR 0x12345678u
+
+static enum scenario_failure scenario_fault_rf(struct scenario_state *state)
+{
+	uint64_t unused;
+	struct idt_exception_record native = cpu_ud2_safe();
+	struct idt_exception_record injected = cpu_rdmsr_safe(SCENARIO_NO_SUCH_MSR, &unused);
+	bool rf_native = native.rflags & SCENARIO_RFLAGS_RF;
+	bool rf_injected = injected.rflags & SCENARIO_RFLAGS_RF;
+
+	scenario_report(state, "rf_native", rf_native);
+	scenario_report(state, "rf_injected", rf_injected);
+	if (native.vector != 6 || injected.vector != IDT_VECTOR_GP) {
+		scenario_note(state, "UD2 raised vector %u, RDMSR 0x%x vector %u", native.vector,
+			      SCENARIO_NO_SUCH_MSR, injected.vector);
+		return SCENARIO_FAILURE_NO_GP;
+	}
+	return scenario_expect(state, "RF in the #GP frame as in the #UD one", rf_injected,
+			       rf_native) ? SCENARIO_PASSED : SCENARIO_FAILURE_CPU_STATE;
+}
+
 /*
  * The scenarios below never return: the hypervisor must end the run, and the integration tests
  * check how it did. They begin like any other, so the hypervisor knows which one was running.
@@ -436,6 +465,7 @@ static const struct scenario scenario_table[] = {
 	{ "cpuid-filter", true, NULL, scenario_cpuid_filter },
 	{ "msr-gp", true, NULL, scenario_msr_gp },
 	{ "cr4-vmxe", true, NULL, scenario_cr4_vmxe },
+	{ "fault-rf", true, NULL, scenario_fault_rf },
 	{ "spin", false, NULL, scenario_spin },
 	{ "port-spin", true, NULL, scenario_port_spin },
 	{ "halt", true, NULL, scenario_halt },

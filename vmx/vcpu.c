@@ -62,10 +62,26 @@ enum exit_action vcpu_stop(struct vcpu *v, enum guest_end end, const char *forma
 	return EXIT_ACTION_STOP;
 }
 
+/* Fault-class exceptions (SDM Vol. 3A §6.15, Table 6-1 "Protected-Mode Exceptions and
+ * Interrupts": #DE, #BR, #UD, #NM, #TS, #NP, #SS, #GP, #PF, #MF, #AC, #XM, #VE, #CP). #DB is a
+ * trap or a fault depending on its cause and is left alone, as KVM does. */
+#define FAULT_CLASS_VECTORS ((1u << 0) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 10) | \
+			     (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 16) | \
+			     (1u << 17) | (1u << 19) | (1u << 20) | (1u << 21))
+
 void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code)
 {
 	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HARDWARE_EXCEPTION << INTR_INFO_TYPE_SHIFT |
 			vector;
+
+	/* A fault the CPU delivers pushes RFLAGS with RF set, so that IRET back to the faulting
+	 * instruction does not take its instruction breakpoint again (Vol. 3A §18.3.1.1
+	 * "Instruction-Breakpoint Exception Condition"); event injection pushes the guest-state
+	 * RFLAGS as it is (Vol. 3C "Event Injection"), so RF is set there first, as KVM does.
+	 * Delivery clears it for the handler ("Flag Usage By Exception- or Interrupt-Handler
+	 * Procedure"). */
+	if (vector < 32 && (FAULT_CLASS_VECTORS & (1u << vector)))
+		vmcs_write(VMCS_GUEST_RFLAGS, vmcs_read(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 
 	if (has_error_code) {
 		info |= INTR_INFO_DELIVER_ERROR_CODE;

@@ -497,7 +497,7 @@ AOUT = BUILD / "tests" / "aout-hello.bin"
 
 CASES = [
     Case("foundation", "bochs",
-         args="hello vmcall null bad-hypercall cpuid-filter msr-gp cr4-vmxe",
+         args="hello vmcall null bad-hypercall cpuid-filter msr-gp cr4-vmxe fault-rf",
          checks=[guest_succeeded, all_scenarios_passed, only_platform_exits,
                  mode_posted_in_software,
                  scenario_exits("vmcall", {"VMCALL": 1000}, {"iterations": 1000}),
@@ -507,12 +507,14 @@ CASES = [
                  scenario_exits("cpuid-filter", {"CPUID": 4}),
                  # x2APIC ID in xAPIC mode, IA32_MTRRCAP without CPUID MTRR: both #GP
                  scenario_exits("msr-gp", {"RDMSR": 2}, {"gp_faults": 2}),
-                 msr_gp_counted(2),
+                 msr_gp_counted(3),  # msr-gp's 2 and fault-rf's 1
                  scenario_exits("cr4-vmxe", {"CR_ACCESS": 1}),
+                 # RF in the RFLAGS image of an injected #GP as in a #UD the CPU delivers
+                 scenario_exits("fault-rf", {"RDMSR": 1}, {"rf_native": 1, "rf_injected": 1}),
                  serial_says("guest: hello from the apicvisor test guest"),
                  # the kernel's path first, as QEMU's -kernel passes it (issue 9)
                  serial_says("guest:   command line '\\guest.elf hello vmcall null "
-                             "bad-hypercall cpuid-filter msr-gp cr4-vmxe'"),
+                             "bad-hypercall cpuid-filter msr-gp cr4-vmxe fault-rf'"),
                  # the root-mode NMI handler counts and returns (issue 7, defect 7)
                  serial_says("root-mode NMI handler: the self-test NMI was taken and returned"),
                  counter("host_nmis_in_root", 1), counter("timer_periods_clamped", 0),
