@@ -403,7 +403,61 @@ static enum scenario_failure scenario_ipi_shorthand_all(struct scenario_state *s
 	return scenario_apic_finish(state, failure);
 }
 
+/*
+ * apic-disable: IA32_APIC_BASE.EN cleared, the processor "is functionally equivalent to an IA-32
+ * processor without an on-chip APIC" (SDM Vol. 3A §11.4.3 "Enabling or Disabling the Local
+ * APIC"): CPUID.1:EDX.APIC reads 0 (§11.4.3: "the CPUID feature flag for the APIC ... is set to
+ * 0"), the register page is gone (a read gives the empty bus's all ones, a write reaches
+ * nothing). EN set again, the APIC is back in its power-up state (TPR 0, not what was written
+ * while it was off), and CPUID shows it again. Figures cpuid_apic_off, version_off, tpr_off,
+ * tpr_after, cpuid_apic_on. apicvisor only: QEMU's TCG keeps the register page while EN = 0 and
+ * leaves CPUID.1:EDX.APIC at 0 after EN is set again (docs/test-hosts.md).
+ */
+#define SCENARIO_APIC_BASE_MSR 0x1Bu
+#define SCENARIO_APIC_BASE_EN (1ull << 11)
+#define SCENARIO_CPUID_EDX_APIC (1u << 9)
+
+static uint32_t scenario_mmio_read(uint32_t reg)
+{
+	return *(volatile uint32_t *)lapic_xapic_register(reg);
+}
+
+static enum scenario_failure scenario_apic_disable(struct scenario_state *state)
+{
+	uint64_t base = cpu_rdmsr(SCENARIO_APIC_BASE_MSR);
+	uint32_t cpuid_off, version_off, tpr_off, tpr_after, cpuid_on;
+	const char *why = NULL;
+	bool ok = true;
+
+	lapic_write(LAPIC_REG_TPR, 0x20);
+	cpu_wrmsr(SCENARIO_APIC_BASE_MSR, base & ~SCENARIO_APIC_BASE_EN);
+	cpuid_off = (cpu_cpuid(1).edx & SCENARIO_CPUID_EDX_APIC) != 0;
+	version_off = scenario_mmio_read(LAPIC_REG_VERSION);
+	*(volatile uint32_t *)lapic_xapic_register(LAPIC_REG_TPR) = 0x50;
+	tpr_off = scenario_mmio_read(LAPIC_REG_TPR);
+	cpu_wrmsr(SCENARIO_APIC_BASE_MSR, base);
+	if (!lapic_setup(LAPIC_MODE_XAPIC, &why)) {
+		scenario_note(state, "the APIC did not come back: %s", why);
+		return SCENARIO_FAILURE_APIC_SETUP;
+	}
+	tpr_after = scenario_mmio_read(LAPIC_REG_TPR);
+	cpuid_on = (cpu_cpuid(1).edx & SCENARIO_CPUID_EDX_APIC) != 0;
+	scenario_report(state, "cpuid_apic_off", cpuid_off);
+	scenario_report(state, "version_off", version_off);
+	scenario_report(state, "tpr_off", tpr_off);
+	scenario_report(state, "tpr_after", tpr_after);
+	scenario_report(state, "cpuid_apic_on", cpuid_on);
+	ok &= scenario_expect(state, "CPUID.1:EDX.APIC with EN = 0", cpuid_off, 0);
+	ok &= scenario_expect(state, "the version register with EN = 0", version_off, 0xFFFFFFFFu);
+	ok &= scenario_expect(state, "the TPR with EN = 0, after writing 50H", tpr_off,
+			      0xFFFFFFFFu);
+	ok &= scenario_expect(state, "the TPR after EN = 1 again", tpr_after, 0);
+	ok &= scenario_expect(state, "CPUID.1:EDX.APIC with EN = 1 again", cpuid_on, 1);
+	return ok ? SCENARIO_PASSED : SCENARIO_FAILURE_APIC_REGISTER;
+}
+
 static const struct scenario scenario_apic_table[] = {
+	{ "apic-disable", true, scenario_apic_prepare_xapic, scenario_apic_disable },
 	{ "self-ipi-x2apic", false, scenario_prepare_x2apic, scenario_self_ipi_x2apic },
 	{ "self-ipi-xapic-shorthand", false, scenario_apic_prepare_xapic,
 	  scenario_self_ipi_xapic_shorthand },

@@ -7,6 +7,7 @@
 #include "platform.h"
 
 #include "../apicv/apic_exits.h"
+#include "../apicv/vlapic.h"
 #include "../boot/console.h"
 #include "../boot/x86.h"
 #include "../include/apicvisor/hypercall.h"
@@ -73,6 +74,7 @@ void platform_cpuid(struct vcpu *v)
 			.secondary_controls = (uint32_t)vmcs_read(VMCS_SECONDARY_CONTROLS),
 			.pat_switched = pat_switched(),
 			.guest_cr4 = vcpu_guest_cr4(),
+			.apic_enabled = vlapic_hw_enabled(v->vlapic),
 			.tsc_hz = vmx_active_config->tsc_hz,
 			.xcr0_supported = platform_guest_xcr0_supported(v),
 			.maxphyaddr = platform_maxphyaddr(),

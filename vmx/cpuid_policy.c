@@ -65,7 +65,7 @@ const struct cpuid_feature cpuid_features[] = {
 	F("MSR", 1, 0, EDX, 5, SHOW_IF_HOST),
 	F("PAE", 1, 0, EDX, 6, SHOW_IF_HOST),
 	F("CX8", 1, 0, EDX, 8, SHOW_IF_HOST),
-	F("APIC", 1, 0, EDX, 9, SHOW_ALWAYS, MSR_IA32_APIC_BASE),
+	F("APIC", 1, 0, EDX, 9, MIRROR_APIC_ENABLED, MSR_IA32_APIC_BASE),
 	F("SEP", 1, 0, EDX, 11, SHOW_IF_HOST, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
 	  MSR_IA32_SYSENTER_EIP),
 	F("PGE", 1, 0, EDX, 13, SHOW_IF_HOST),
@@ -170,6 +170,8 @@ static bool feature_shown(const struct cpuid_context *ctx, const struct cpuid_fe
 		return ctx->guest_cr4 & CR4_OSXSAVE;
 	case CPUID_MIRROR_CR4_PKE:
 		return ctx->guest_cr4 & CR4_PKE;
+	case CPUID_MIRROR_APIC_ENABLED:
+		return ctx->apic_enabled;
 	}
 	return false;
 }

@@ -23,6 +23,8 @@ enum cpuid_show {
 	CPUID_SHOW_IF_PAT_SWITCHED,   /* host has it and VM entry/exit load and save IA32_PAT */
 	CPUID_MIRROR_CR4_OSXSAVE,     /* reflects the guest's CR4.OSXSAVE */
 	CPUID_MIRROR_CR4_PKE,         /* reflects the guest's CR4.PKE (OSPKE) */
+	CPUID_MIRROR_APIC_ENABLED,    /* reflects the guest's IA32_APIC_BASE.EN (SDM Vol. 3A
+				       * §11.4.3: cleared while the APIC is globally disabled) */
 };
 
 #define CPUID_FEATURE_MAX_MSRS 4
@@ -46,6 +48,7 @@ struct cpuid_context {
 	uint32_t secondary_controls;  /* as in the VMCS: enable RDTSCP, enable INVPCID */
 	bool pat_switched;            /* VM entry and exit load IA32_PAT */
 	uint64_t guest_cr4;           /* as the guest sees it */
+	bool apic_enabled;            /* the guest's IA32_APIC_BASE.EN */
 	uint64_t tsc_hz;              /* what the hypervisor measured */
 	uint64_t xcr0_supported;      /* XCR0 components the guest may enable */
 	/* CPUID.(EAX=0DH,ECX=0):EBX and ECX as the guest must see them: the XSAVE area size for

@@ -13,6 +13,7 @@ static const struct cpuid_context context = {
 	.secondary_controls = 0,
 	.pat_switched = false,
 	.guest_cr4 = 0,
+	.apic_enabled = true,
 	.tsc_hz = 2000000000,
 	.xcr0_supported = 0xE7,
 	.xsave_size_enabled = 576,
@@ -74,6 +75,15 @@ static void test_filtering(void **state)
 	assert_true(r[2] & (1u << 31));
 	assert_true(r[2] & (1u << 21) && r[2] & (1u << 24)); /* x2APIC, TSC-deadline: always */
 	assert_false(r[3] & (1u << 16));                     /* PAT: not switched */
+	assert_true(r[3] & (1u << 9));                       /* APIC: EN = 1 */
+	/* The APIC globally disabled: EDX.APIC reads 0 (§11.4.3); x2APIC stays. */
+	ctx.apic_enabled = false;
+	r[0] = 0x806C1;
+	r[1] = 0xFF10800u;
+	r[2] = r[3] = 0;
+	cpuid_policy_apply(&ctx, 1, 0, r);
+	assert_false(r[3] & (1u << 9));
+	assert_true(r[2] & (1u << 21));
 }
 
 static void test_computed_leaves(void **state)
