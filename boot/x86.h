@@ -46,6 +46,7 @@
 #define RFLAGS_RF (1ull << 16)
 
 #define MSR_IA32_TSC 0x010u
+#define MSR_IA32_TSC_ADJUST 0x03Bu
 #define MSR_IA32_APIC_BASE 0x01Bu
 #define MSR_IA32_SYSENTER_CS 0x174u
 #define MSR_IA32_SYSENTER_ESP 0x175u

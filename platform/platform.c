@@ -17,6 +17,26 @@
 #include "../vmx/vmx.h"
 #include "platform_irq.h"
 
+#define MSR_IA32_BIOS_SIGN_ID 0x08Bu
+#define MSR_IA32_MISC_ENABLE 0x1A0u
+#define MISC_ENABLE_FAST_STRINGS (1ull << 0)
+#define MISC_ENABLE_TCC (1ull << 3)                /* automatic thermal control */
+#define MISC_ENABLE_PERFMON (1ull << 7)            /* read-only */
+#define MISC_ENABLE_BTS_UNAVAILABLE (1ull << 11)   /* read-only */
+#define MISC_ENABLE_PEBS_UNAVAILABLE (1ull << 12)  /* read-only */
+#define MISC_ENABLE_EIST (1ull << 16)
+#define MISC_ENABLE_MONITOR (1ull << 18)           /* read-only here: MONITOR is hidden */
+#define MISC_ENABLE_LIMIT_CPUID (1ull << 22)
+#define MISC_ENABLE_XTPR_DISABLE (1ull << 23)
+#define MISC_ENABLE_XD_DISABLE (1ull << 34)        /* read-only here: NX stays as CPUID says */
+/* What a write may change (SDM Vol. 4 Table 2-2, IA32_MISC_ENABLE); the defined read-only bits
+ * ignore writes, any other bit is reserved (#GP). */
+#define MISC_ENABLE_WRITABLE (MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_TCC | MISC_ENABLE_EIST | \
+			      MISC_ENABLE_LIMIT_CPUID | MISC_ENABLE_XTPR_DISABLE)
+#define MISC_ENABLE_DEFINED (MISC_ENABLE_WRITABLE | MISC_ENABLE_PERFMON | \
+			     MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE | \
+			     MISC_ENABLE_MONITOR | MISC_ENABLE_XD_DISABLE)
+
 /* IA32_PAT is the guest's own only where VM entry and exit switch it (vmcs.c). */
 static bool pat_switched(void)
 {
@@ -75,6 +95,7 @@ void platform_cpuid(struct vcpu *v)
 			.pat_switched = pat_switched(),
 			.guest_cr4 = vcpu_guest_cr4(),
 			.apic_enabled = vlapic_hw_enabled(v->vlapic),
+			.limit_cpuid_maxval = v->misc_enable & MISC_ENABLE_LIMIT_CPUID,
 			.tsc_hz = vmx_active_config->tsc_hz,
 			.xcr0_supported = platform_guest_xcr0_supported(v),
 			.maxphyaddr = platform_maxphyaddr(),
@@ -108,11 +129,6 @@ unsigned platform_maxphyaddr(void)
 
 /* ---- MSRs ------------------------------------------------------------------------------------ */
 
-#define MSR_IA32_BIOS_SIGN_ID 0x08Bu
-#define MSR_IA32_MISC_ENABLE 0x1A0u
-#define MISC_ENABLE_FAST_STRINGS (1ull << 0)
-#define MISC_ENABLE_BTS_UNAVAILABLE (1ull << 11)
-#define MISC_ENABLE_PEBS_UNAVAILABLE (1ull << 12)
 
 static uint32_t msr_index(struct vcpu *v)
 {
@@ -138,9 +154,10 @@ static enum exit_action msr_done(struct vcpu *v, bool read, uint64_t value)
 	return EXIT_ACTION_RESUME;
 }
 
-/* MISC_ENABLE is read-only here except fast strings, which must agree with CPUID.7 ERMS/FSRM
- * (Bochs 2.7 has no IA32_MISC_ENABLE at all; a guest that cannot read it assumes fast strings
- * off while trusting FSRM, see ../shared/test-hosts.md). Per vCPU, as the MSR is. */
+/* MISC_ENABLE: fast strings set at reset, as CPUID.7 ERMS/FSRM need (Bochs 2.7 has no
+ * IA32_MISC_ENABLE at all; a guest that cannot read it assumes fast strings off while trusting
+ * FSRM, see ../shared/test-hosts.md); the writable bits keep what the guest writes, and "limit
+ * CPUID maxval" does what it says (CPUID.0:EAX reads 2). Per vCPU, as the MSR is. */
 #define MISC_ENABLE_RESET (MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAILABLE | \
 			   MISC_ENABLE_PEBS_UNAVAILABLE)
 
@@ -161,8 +178,18 @@ enum exit_action platform_rdmsr(struct vcpu *v)
 		return msr_done(v, true, 0);
 	case MSR_IA32_MISC_ENABLE:
 		return msr_done(v, true, v->misc_enable);
+	case MSR_IA32_TSC_ADJUST:
+		return msr_done(v, true, v->tsc_adjust);
 	}
 	return msr_gp(v, "RDMSR");
+}
+
+/* The guest's TSC moved: the offset in the VMCS, and a TSC-deadline timer moves in host time. */
+static void set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	v->tsc_offset = offset;
+	vmcs_write(VMCS_TSC_OFFSET, offset);
+	v->timer_dirty = true;
 }
 
 /* IA32_EFER bits a guest may set: SCE, LME, NXE when CPUID says NX (LMA is the CPU's). */
@@ -194,19 +221,32 @@ enum exit_action platform_wrmsr(struct vcpu *v)
 		vmcs_write(VMCS_GUEST_IA32_EFER, v->efer);
 		return msr_done(v, false, 0);
 	}
-	case MSR_IA32_TSC:
+	case MSR_IA32_TSC: {
 		/* "A WRMSR to the IA32_TSC ... sets the time-stamp counter" (SDM Vol. 3B §18.17):
 		 * the guest's TSC becomes `value` now, through the TSC offset. Reads do not exit:
-		 * RDMSR, RDTSC and RDTSCP all add the offset themselves (Vol. 3C §26.3 / §27.6.5). */
-		v->tsc_offset = value - rdtsc();
-		vmcs_write(VMCS_TSC_OFFSET, v->tsc_offset);
-		v->timer_dirty = true; /* a TSC-deadline timer moved in host time */
+		 * RDMSR, RDTSC and RDTSCP all add the offset themselves (Vol. 3C §26.3 / §27.6.5).
+		 * IA32_TSC_ADJUST moves by as much ("the logical processor also adds (or
+		 * subtracts) value X from the IA32_TSC_ADJUST MSR", §18.17.3). */
+		uint64_t old = v->tsc_offset;
+
+		set_tsc_offset(v, value - rdtsc());
+		v->tsc_adjust += v->tsc_offset - old;
+		return msr_done(v, false, 0);
+	}
+	case MSR_IA32_TSC_ADJUST:
+		/* "If an execution of WRMSR to the IA32_TSC_ADJUST MSR adds (or subtracts) value
+		 * X from that MSR, the logical processor also adds (or subtracts) value X from the
+		 * TSC" (§18.17.3 "Time-Stamp Counter Adjustment"). */
+		set_tsc_offset(v, v->tsc_offset + (value - v->tsc_adjust));
+		v->tsc_adjust = value;
 		return msr_done(v, false, 0);
 	case MSR_IA32_BIOS_SIGN_ID: /* microcode revision query: accepted, no microcode */
 		return msr_done(v, false, 0);
 	case MSR_IA32_MISC_ENABLE:
-		v->misc_enable = (v->misc_enable & ~MISC_ENABLE_FAST_STRINGS) |
-				 (value & MISC_ENABLE_FAST_STRINGS);
+		if (value & ~MISC_ENABLE_DEFINED)
+			return msr_gp(v, "WRMSR");
+		v->misc_enable = (v->misc_enable & ~MISC_ENABLE_WRITABLE) |
+				 (value & MISC_ENABLE_WRITABLE);
 		return msr_done(v, false, 0);
 	}
 	return msr_gp(v, "WRMSR");

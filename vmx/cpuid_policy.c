@@ -25,7 +25,7 @@
  *   1:ECX DTES64, DS-CPL, EST, TM2, xTPR, PDCM, SDBG, DCA; 1:EDX DS, ACPI, TM, PBE, PSN, HTT,
  *     MCE, MCA, MTRR: each brings MSRs (debug store, thermal, perf capabilities, machine check,
  *     MTRRs) that are not emulated. MONITOR, VMX, SMX: the instructions exit and raise #UD.
- *   7:EBX TSC_ADJUST (IA32_TSC_ADJUST), SGX, HLE/RTM (TSX control MSRs), RDT-M/RDT-A (QoS
+ *   7:EBX SGX, HLE/RTM (TSX control MSRs), RDT-M/RDT-A (QoS
  *     MSRs), MPX (IA32_BNDCFGS, XCR0 bits 3-4), PT (the RTIT MSRs); 7:ECX WAITPKG
  *     (IA32_UMWAIT_CONTROL), CET_SS / 7:EDX CET_IBT (the CET MSRs and XSS components), LA57
  *     (the hypervisor's guest page walker has no 5-level paging), KL, ENQCMD (IA32_PASID),
@@ -80,6 +80,8 @@ const struct cpuid_feature cpuid_features[] = {
 	F("SS", 1, 0, EDX, 27, SHOW_IF_HOST),
 	/* Leaf 07H, subleaf 0, EBX */
 	F("FSGSBASE", 7, 0, EBX, 0, SHOW_IF_HOST, MSR_IA32_FS_BASE, MSR_IA32_GS_BASE),
+	/* Emulated whatever the host has: the guest's TSC is the host's plus the VMCS offset. */
+	F("TSC_ADJUST", 7, 0, EBX, 1, SHOW_ALWAYS, MSR_IA32_TSC_ADJUST),
 	F("BMI1", 7, 0, EBX, 3, SHOW_IF_HOST),
 	F("AVX2", 7, 0, EBX, 5, SHOW_IF_HOST),
 	F("FDP_EXCPTN_ONLY", 7, 0, EBX, 6, SHOW_IF_HOST),
@@ -250,7 +252,9 @@ void cpuid_policy_apply(const struct cpuid_context *ctx, uint32_t leaf, uint32_t
 
 	switch (leaf) {
 	case 0:
-		r[0] = CPUID_GUEST_MAX_BASIC_LEAF;
+		/* IA32_MISC_ENABLE "Limit CPUID Maxval": "CPUID.00H returns a maximum value in
+		 * EAX[7:0] of 2" (SDM Vol. 4 Table 2-2). */
+		r[0] = ctx->limit_cpuid_maxval ? 2 : CPUID_GUEST_MAX_BASIC_LEAF;
 		break;
 	case 1:
 		/* EBX: initial APIC ID, one logical processor per package. */

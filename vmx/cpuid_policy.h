@@ -49,6 +49,7 @@ struct cpuid_context {
 	bool pat_switched;            /* VM entry and exit load IA32_PAT */
 	uint64_t guest_cr4;           /* as the guest sees it */
 	bool apic_enabled;            /* the guest's IA32_APIC_BASE.EN */
+	bool limit_cpuid_maxval;      /* the guest's IA32_MISC_ENABLE bit 22 */
 	uint64_t tsc_hz;              /* what the hypervisor measured */
 	uint64_t xcr0_supported;      /* XCR0 components the guest may enable */
 	/* CPUID.(EAX=0DH,ECX=0):EBX and ECX as the guest must see them: the XSAVE area size for

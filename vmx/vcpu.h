@@ -115,6 +115,7 @@ struct vcpu {
 	 * of IA32_TSC sets it. Guest-TSC values (the vLAPIC's clock, TSC-deadline) and host ones
 	 * (the preemption timer, the PIT, statistics) convert through it (vcpu_guest_tsc). */
 	uint64_t tsc_offset;
+	uint64_t tsc_adjust;          /* IA32_TSC_ADJUST as the guest reads it (0 at reset) */
 	/* XCR0 is not part of the VMCS: the guest's is loaded before each VM entry and the host's
 	 * after each VM exit (vmx_run), as KVM does, when the CPU has XSAVE. Root mode itself uses
 	 * no x87/SSE/AVX state (-mgeneral-regs-only), so the guest's extended state stays in the

@@ -92,6 +92,13 @@ static void test_computed_leaves(void **state)
 	struct cpuid_context ctx = context;
 
 	(void)state;
+	/* Leaf 0: the highest basic leaf, 2 under IA32_MISC_ENABLE's "limit CPUID maxval". */
+	cpuid_policy_apply(&ctx, 0, 0, r);
+	assert_int_equal(r[0], CPUID_GUEST_MAX_BASIC_LEAF);
+	ctx.limit_cpuid_maxval = true;
+	cpuid_policy_apply(&ctx, 0, 0, r);
+	assert_int_equal(r[0], 2);
+	ctx.limit_cpuid_maxval = false;
 	cpuid_policy_apply(&ctx, 0x15, 0, r);
 	assert_int_equal(r[0], 1);
 	assert_int_equal(r[1], 1);

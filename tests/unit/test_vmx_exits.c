@@ -360,7 +360,7 @@ static void test_cpuid_hides_unbacked_features(void **state)
 	guest_cpuid(7, 0, r);
 	assert_false(r[1] & (1u << 14));   /* MPX */
 	assert_false(r[1] & (1u << 25));   /* PT */
-	assert_false(r[1] & (1u << 1));    /* TSC_ADJUST */
+	assert_true(r[1] & (1u << 1));     /* TSC_ADJUST: emulated (issue 9) */
 	assert_false(r[2] & (1u << 16));   /* LA57 */
 	assert_false(r[3] & (1u << 26));   /* IBRS/IBPB */
 	assert_true(r[1] & (1u << 5));     /* AVX2 stays */
@@ -932,6 +932,66 @@ static void test_tsc_offset_and_deadlines(void **state)
 	assert_int_equal(apic_timer_deadline(v), host_now + 5000);
 }
 
+static uint64_t msr_access(uint32_t msr, bool write, uint64_t value)
+{
+	v->gprs.rcx = msr;
+	v->gprs.rax = (uint32_t)value;
+	v->gprs.rdx = value >> 32;
+	exit_with(write ? EXIT_REASON_WRMSR : EXIT_REASON_RDMSR, 0, 2);
+	return (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax;
+}
+
+/* IA32_TSC and IA32_TSC_ADJUST move together (SDM Vol. 3B §18.17.3): a TSC write moves
+ * TSC_ADJUST by the same amount, a TSC_ADJUST write moves the TSC by its change. */
+static void test_tsc_adjust(void **state)
+{
+	uint64_t offset;
+
+	(void)state;
+	fake.tsc_step = 0;
+	fake.tsc = 1000000;
+	assert_int_equal(msr_access(MSR_IA32_TSC_ADJUST, false, 0), 0);
+	msr_access(MSR_IA32_TSC, true, 1500000);              /* +500000 */
+	assert_int_equal(injected(), 0);
+	assert_int_equal(fake.vmcs[VMCS_TSC_OFFSET], 500000);
+	assert_int_equal(msr_access(MSR_IA32_TSC_ADJUST, false, 0), 500000);
+	offset = fake.vmcs[VMCS_TSC_OFFSET];
+	msr_access(MSR_IA32_TSC_ADJUST, true, 200000);         /* -300000 */
+	assert_int_equal(injected(), 0);
+	assert_int_equal(fake.vmcs[VMCS_TSC_OFFSET], offset - 300000);
+	assert_int_equal(msr_access(MSR_IA32_TSC_ADJUST, false, 0), 200000);
+	msr_access(MSR_IA32_TSC_ADJUST, true, (uint64_t)-100);  /* signed: below 0 */
+	assert_int_equal(fake.vmcs[VMCS_TSC_OFFSET], (uint64_t)-100);
+}
+
+/* IA32_MISC_ENABLE: the writable bits keep what is written, the read-only ones do not move,
+ * reserved ones #GP; "limit CPUID maxval" makes CPUID.0:EAX read 2. */
+static void test_misc_enable(void **state)
+{
+	uint64_t reset;
+
+	(void)state;
+	reset = msr_access(0x1A0, false, 0);
+	assert_int_equal(reset, (1ull << 0) | (1ull << 11) | (1ull << 12));
+	msr_access(0x1A0, true, (1ull << 3) | (1ull << 16) | (1ull << 22) | (1ull << 23) |
+					(1ull << 7) | (1ull << 18) | (1ull << 34));
+	assert_int_equal(injected(), 0);
+	assert_int_equal(msr_access(0x1A0, false, 0),
+			 (1ull << 3) | (1ull << 11) | (1ull << 12) | (1ull << 16) | (1ull << 22) |
+				 (1ull << 23));
+	v->gprs.rax = 0;
+	v->gprs.rcx = 0;
+	exit_with(EXIT_REASON_CPUID, 0, 2);
+	assert_int_equal((uint32_t)v->gprs.rax, 2);
+	msr_access(0x1A0, true, reset);
+	v->gprs.rax = 0;
+	v->gprs.rcx = 0;
+	exit_with(EXIT_REASON_CPUID, 0, 2);
+	assert_true((uint32_t)v->gprs.rax > 2);
+	assert_true(msr_faults(0x1A0, true, 1ull << 1));       /* reserved */
+	assert_int_equal(msr_access(0x1A0, false, 0), reset);
+}
+
 /* housekeeping=cpu0: an offloaded vLAPIC timer never arms the VMX-preemption timer; its
  * programming is published before VM entry, in host TSC through the TSC offset; what the
  * housekeeping CPU fires reaches the vLAPIC; GET_PLATFORM tells the guest. */
@@ -1076,6 +1136,8 @@ int main(void)
 		T(test_tpr_threshold),
 		T(test_apic_base_zero_round_trip),
 		T(test_tsc_offset_and_deadlines),
+		T(test_tsc_adjust),
+		T(test_misc_enable),
 		T(test_timer_offloaded),
 		T(test_hlt_with_blocked_nmi),
 		T(test_syscall_msrs_reset),
