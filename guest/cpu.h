@@ -26,6 +26,7 @@
 
 /* MSRs (SDM Vol. 4 "Model-Specific Registers") and their bits. */
 #define MSR_IA32_TSC 0x10u
+#define MSR_IA32_TSC_ADJUST 0x3Bu
 #define MSR_IA32_APIC_BASE 0x1Bu
 #define MSR_IA32_TSC_DEADLINE 0x6E0u
 #define MSR_IA32_EFER 0xC0000080u

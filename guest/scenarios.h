@@ -239,16 +239,17 @@
  *                    pattern, CPUID leaf 0 and HC_PING, YMM0 stored: must be unchanged (figure
  *                    vector_bytes_checked); XSETBV of the XCR0 found at start, MOV to CR4 as
  *                    found
- *   tsc-write *      (xAPIC prepare; skipped without the TSC-deadline timer) WRMSR IA32_TSC
- *                    (10H) := TSC + 2^40; RDTSC and RDMSR 10H must read at least that and
- *                    less than 10^6 cycles more (figure cycles_after_write); LVT timer
+ *   tsc-write *      (xAPIC prepare; skipped without the TSC-deadline timer) RDMSR
+ *                    IA32_TSC_ADJUST (3BH); WRMSR IA32_TSC (10H) := TSC + 2^40; RDTSC and
+ *                    RDMSR 10H must read at least that and less than 10^6 cycles more (figure
+ *                    cycles_after_write); RDMSR 3BH: moved by 2^40 less under 10^6; LVT timer
  *                    (TSC-deadline, 0x71), MFENCE, WRMSR IA32_TSC_DEADLINE := RDTSC + 20000:
  *                    one interrupt, not before the deadline, at most 10000 cycles after
  *                    (figure cycles_late); WRMSR IA32_TSC := RDTSC - 2^40 (back, with the time
  *                    spent). Figure interrupts
  *   cpuid-honest *   (skipped without leaves 0DH and 80000008H or XSAVE; IF = 0) CPUID 1,
  *                    (7,0), (0DH,0), (0DH,1), 80000008H: none of DTES64, xTPR, PDCM, MCE, MTRR,
- *                    MCA, TSC_ADJUST, SGX, MPX, PT, LA57, SGX_LC, IBRS/IBPB, STIBP, L1D_FLUSH,
+ *                    MCA, SGX, MPX, PT, LA57, SGX_LC, IBRS/IBPB, STIBP, L1D_FLUSH,
  *                    ARCH_CAPABILITIES, SSBD, XCR0 bits 3-4, XSAVES; MAXPHYADDR (figure
  *                    maxphyaddr) in [36, 52]. RDMSR IA32_APIC_BASE; WRMSR of it with bit
  *                    MAXPHYADDR set (#GP(0)), with bit MAXPHYADDR - 1 set (taken), as read
