@@ -302,7 +302,7 @@ static const char *const fault_names[] = {
 	[FAULT_AP_SILENT] = "ap-silent",
 };
 
-/* testdev=: index 1 switches the device on. */
+/* testdev=, strict=: index 1 switches it on. */
 static const char *const switch_names[] = { "off", "on" };
 
 /* housekeeping=: index 1 gives CPU 0 the timers. */
@@ -320,6 +320,7 @@ enum config_key {
 	KEY_MODULES,
 	KEY_TESTDEV,
 	KEY_HOUSEKEEPING,
+	KEY_STRICT,
 	KEY_FAULT,
 	KEY_COUNT,
 };
@@ -335,6 +336,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_MODULES] = "modules",
 	[KEY_TESTDEV] = "testdev",
 	[KEY_HOUSEKEEPING] = "housekeeping",
+	[KEY_STRICT] = "strict",
 	[KEY_FAULT] = "fault",
 };
 
@@ -498,6 +500,13 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 			return -1;
 		c->housekeeping = index == 1;
 		break;
+	case KEY_STRICT:
+		index = parse_choice("strict", v, switch_names, ARRAY_SIZE(switch_names),
+				     "on, off", err, err_len);
+		if (index < 0)
+			return -1;
+		c->strict = index == 1;
+		break;
 	case KEY_FAULT:
 		index = parse_choice("fault", v, fault_names, ARRAY_SIZE(fault_names),
 				     "none, entry-failure, unknown-exit, root-exception, ap-silent",
@@ -509,7 +518,7 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 	default:
 		fmt_error(err, err_len,
 			  "unknown key '%.*s%s' (keys: guest, args, mode, timeout, log, mem, cpus, "
-			  "modules, testdev, housekeeping, fault)",
+			  "modules, testdev, housekeeping, strict, fault)",
 			  quote_len(k), k.s, quote_ellipsis(k));
 		return -1;
 	}

@@ -25,6 +25,10 @@
  *                  every port without a device
  *   cpus=N|all     how many physical CPUs run the guest, one vCPU each: 1..CONFIG_MAX_CPUS, or
  *                  all (default): every CPU the machine has (stored as 0)
+ *   strict=on|off  on: a read or write of guest-physical memory that nothing backs (no RAM, no
+ *                  emulated device) stops the guest, as apicvisor did before it emulated the
+ *                  empty bus; off (default): it reads all ones and the write is dropped, as a
+ *                  PC's master abort does, counted per page in the statistics
  *   housekeeping=off|cpu0
  *                  cpu0: the boot CPU runs no vCPU but the device models' timers and the
  *                  vLAPIC timers of every vCPU, and delivers what they raise (by posting in
@@ -90,6 +94,7 @@ struct config {
 	bool testdev;                    /* the interrupt test device is in the platform */
 	unsigned cpus;                   /* 1..CONFIG_MAX_CPUS, or CONFIG_CPUS_ALL (0) */
 	bool housekeeping;               /* housekeeping=cpu0: CPU 0 keeps time, runs no vCPU */
+	bool strict;                     /* strict=on: an access to unbacked memory stops the guest */
 	enum config_fault fault;         /* a failure forced on purpose (tests only) */
 };
 

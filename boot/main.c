@@ -470,6 +470,7 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 		.scenario_count = v->scenario_count,
 		.scenarios = v->scenarios,
 		.host_nmis_in_root = cpu_root_nmis,
+		.unbacked = platform_unbacked_stats(),
 	};
 	/* Per vCPU: the exit statistics; in total: the counters. */
 	for (unsigned i = 0; i < vcpu_count; i++) {
@@ -520,6 +521,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	vmx_config.mode = mode;
 	vmx_config.timeout_s = config.timeout_s;
 	vmx_config.fault = config.fault;
+	vmx_config.strict = config.strict;
 	vmx_config.tsc_hz = measure_tsc_hz();
 	read_firmware_clock();
 	log_info("apicvisor: TSC %llu Hz (measured over %u ms of firmware Stall)\n",

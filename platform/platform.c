@@ -13,6 +13,7 @@
 #include "../include/apicvisor/hypercall.h"
 #include "../vmx/cpuid_policy.h"
 #include "../vmx/ept.h"
+#include "../vmx/mmio.h"
 #include "../vmx/vmcs.h"
 #include "../vmx/vmx.h"
 #include "platform_irq.h"
@@ -374,4 +375,41 @@ enum exit_action platform_io(struct vcpu *v, uint64_t qualification)
 	}
 	vcpu_skip_instruction();
 	return EXIT_ACTION_RESUME;
+}
+
+/* ---- memory nothing backs ---------------------------------------------------------------------- */
+
+/* Counted under the devices' lock: any vCPU may touch the empty bus. */
+static struct unbacked_stats unbacked;
+
+static uint32_t empty_bus_read(void *ctx, uint32_t offset, unsigned size)
+{
+	(void)ctx;
+	(void)offset;
+	(void)size;
+	return 0xFFFFFFFFu;
+}
+
+static void empty_bus_write(void *ctx, uint32_t offset, unsigned size, uint32_t value)
+{
+	(void)ctx;
+	(void)offset;
+	(void)size;
+	(void)value;
+}
+
+enum exit_action platform_unbacked_access(struct vcpu *v, uint64_t gpa, bool write)
+{
+	static const struct mmio_device empty_bus = { "unbacked memory", empty_bus_read,
+						      empty_bus_write, NULL };
+
+	platform_lock();
+	unbacked_stats_count(&unbacked, gpa, write);
+	platform_unlock();
+	return mmio_emulate(v, &empty_bus, (uint32_t)(gpa & 0xFFFu), write);
+}
+
+const struct unbacked_stats *platform_unbacked_stats(void)
+{
+	return &unbacked;
 }

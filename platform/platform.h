@@ -20,6 +20,11 @@ unsigned platform_maxphyaddr(void);
 enum exit_action platform_rdmsr(struct vcpu *v);
 enum exit_action platform_wrmsr(struct vcpu *v);
 enum exit_action platform_io(struct vcpu *v, uint64_t qualification);
+/* A read or write at guest-physical `gpa` that nothing backs (strict=off): the instruction is
+ * emulated against the empty bus, which reads all ones and drops writes (a PC's master abort),
+ * and the access is counted per page. */
+enum exit_action platform_unbacked_access(struct vcpu *v, uint64_t gpa, bool write);
+const struct unbacked_stats *platform_unbacked_stats(void);
 /* Flushes a partial guest console line at the end of the run. */
 void platform_flush_console(struct vcpu *v);
 

@@ -552,6 +552,10 @@ static enum exit_action handle_entry_failure(struct vcpu *v, uint64_t qualificat
 			 vmx_exit_reason_name(reason), (unsigned long long)qualification, what);
 }
 
+/* EPT-violation qualification bit 7 (guest linear address valid) and bit 8 (the access was
+ * to the linear address's translation, not a paging-structure entry): SDM Vol. 3C Table 28-7. */
+#define EPT_QUAL_TRANSLATED ((1ull << 7) | (1ull << 8))
+
 static enum exit_action handle_ept_violation(struct vcpu *v, uint64_t qualification)
 {
 	/* Exit qualification for EPT violations (SDM Vol. 3C §28.2.1, Table 28-7). */
@@ -574,11 +578,19 @@ static enum exit_action handle_ept_violation(struct vcpu *v, uint64_t qualificat
 		return action;
 	if (!(qualification & 4) && platform_irq_mmio(v, gpa, qualification & 2, &action))
 		return action;
+	/* Nothing there: the empty bus answers (strict=off), as on a PC, to what the instruction
+	 * itself reads or writes (qualification bits 7 and 8: the access was to the translation of
+	 * a linear address, not to a paging structure on the way). Code fetched from it, and page
+	 * tables in it, stop the guest either way. */
+	if (!(qualification & 4) && (qualification & EPT_QUAL_TRANSLATED) == EPT_QUAL_TRANSLATED &&
+	    !vmx_active_config->strict)
+		return platform_unbacked_access(v, gpa, qualification & 2);
 
 	return vcpu_stop(v, GUEST_END_UNHANDLED,
 			 "guest %s of guest-physical %#llx at RIP %#llx: no RAM and no emulated "
-			 "device there",
-			 access, (unsigned long long)gpa, (unsigned long long)guest_rip());
+			 "device there%s",
+			 access, (unsigned long long)gpa, (unsigned long long)guest_rip(),
+			 qualification & 4 ? "" : " (strict=on)");
 }
 
 static enum exit_action handle_ept_misconfig(struct vcpu *v, uint64_t qualification)

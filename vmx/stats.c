@@ -148,6 +148,30 @@ bool scenario_add_figure(struct scenario_result *r, const char *key, uint64_t va
 	return true;
 }
 
+void unbacked_stats_count(struct unbacked_stats *u, uint64_t gpa, bool write)
+{
+	uint64_t page = gpa & ~0xFFFull;
+	struct unbacked_page *p = NULL;
+
+	for (unsigned i = 0; i < u->count && !p; i++) {
+		if (u->pages[i].page == page)
+			p = &u->pages[i];
+	}
+	if (!p && u->count < STATS_UNBACKED_PAGES) {
+		p = &u->pages[u->count++];
+		*p = (struct unbacked_page){ .page = page };
+	}
+	if (p)
+		*(write ? &p->writes : &p->reads) += 1;
+	else
+		*(write ? &u->other_writes : &u->other_reads) += 1;
+}
+
+static bool unbacked_touched(const struct unbacked_stats *u)
+{
+	return u && (u->count || u->other_reads || u->other_writes);
+}
+
 const char *guest_end_name(enum guest_end end)
 {
 	switch (end) {
@@ -255,6 +279,19 @@ void stats_print_table(const struct fmt_sink *out, const struct run_summary *s)
 		fmt_print(out, "#GP injected for unhandled MSRs: %llu; accesses to unemulated ports: "
 			  "%llu\n", (unsigned long long)s->msr_gp_injected,
 			  (unsigned long long)s->io_unhandled);
+	if (unbacked_touched(s->unbacked)) {
+		fmt_print(out, "unbacked memory (reads all ones, writes dropped):");
+		for (unsigned i = 0; i < s->unbacked->count; i++)
+			fmt_print(out, " %#llx %llu/%llu",
+				  (unsigned long long)s->unbacked->pages[i].page,
+				  (unsigned long long)s->unbacked->pages[i].reads,
+				  (unsigned long long)s->unbacked->pages[i].writes);
+		if (s->unbacked->other_reads || s->unbacked->other_writes)
+			fmt_print(out, " other pages %llu/%llu",
+				  (unsigned long long)s->unbacked->other_reads,
+				  (unsigned long long)s->unbacked->other_writes);
+		fmt_print(out, " (page reads/writes)\n");
+	}
 	if (s->timer_periods_clamped)
 		fmt_print(out, "vLAPIC periodic timer periods lengthened to the minimum: %llu\n",
 			  (unsigned long long)s->timer_periods_clamped);
@@ -610,6 +647,24 @@ static void json_scenario(const struct fmt_sink *out, const struct scenario_resu
 	fmt_print(out, "}}");
 }
 
+/* "unbacked": {"pages": [{"page": "0x...", "reads": n, "writes": n}, ...], "other_reads": n,
+ * "other_writes": n}. */
+static void json_unbacked(const struct fmt_sink *out, const struct unbacked_stats *u)
+{
+	static const struct unbacked_stats none;
+
+	if (!u)
+		u = &none;
+	fmt_print(out, "  \"unbacked\": {\"pages\": [");
+	for (unsigned i = 0; i < u->count; i++)
+		fmt_print(out, "%s{\"page\": \"%#llx\", \"reads\": %llu, \"writes\": %llu}",
+			  i ? ", " : "", (unsigned long long)u->pages[i].page,
+			  (unsigned long long)u->pages[i].reads,
+			  (unsigned long long)u->pages[i].writes);
+	fmt_print(out, "], \"other_reads\": %llu, \"other_writes\": %llu},\n",
+		  (unsigned long long)u->other_reads, (unsigned long long)u->other_writes);
+}
+
 static void json_housekeeping(const struct fmt_sink *out, const struct housekeeping_summary *h)
 {
 	if (!h->host_timer) {
@@ -658,6 +713,7 @@ void stats_print_json(const struct fmt_sink *out, const struct run_summary *s)
 		  (unsigned long long)s->timer_periods_clamped,
 		  (unsigned long long)s->host_nmis_in_guest,
 		  (unsigned long long)s->host_nmis_in_root);
+	json_unbacked(out, s->unbacked);
 	json_housekeeping(out, &s->housekeeping);
 	json_ladder(out, s);
 	fmt_print(out, "  \"cpus\": [\n");

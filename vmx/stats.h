@@ -143,6 +143,24 @@ struct housekeeping_summary {
 	uint64_t notifications_coalesced; /* posts that found ON already set */
 };
 
+/* Accesses to guest-physical memory nothing backs (strict=off: reads all ones, writes dropped),
+ * per 4 KiB page: the first STATS_UNBACKED_PAGES pages touched by name, the rest together. */
+#define STATS_UNBACKED_PAGES 16
+
+struct unbacked_page {
+	uint64_t page;                /* guest-physical, 4 KiB aligned */
+	uint64_t reads, writes;
+};
+
+struct unbacked_stats {
+	unsigned count;               /* pages[0..count) in use, in the order first touched */
+	struct unbacked_page pages[STATS_UNBACKED_PAGES];
+	uint64_t other_reads, other_writes; /* accesses to pages past the table */
+};
+
+/* Counts one access at `gpa`. */
+void unbacked_stats_count(struct unbacked_stats *u, uint64_t gpa, bool write);
+
 struct run_summary {
 	const char *version;
 	const char *mode_requested;
@@ -166,6 +184,7 @@ struct run_summary {
 	uint64_t host_nmis_in_guest;  /* host NMIs that arrived while a guest ran (NMI exits) */
 	uint64_t host_nmis_in_root;   /* host NMIs taken by the root-mode NMI handler */
 	struct housekeeping_summary housekeeping;
+	const struct unbacked_stats *unbacked; /* NULL: none kept */
 };
 
 /* Whether the run counts as a success: debug-exit with value 0 and every scenario ended with

@@ -17,6 +17,7 @@ struct vmx_config {
 	uint64_t tsc_hz;
 	uint32_t timeout_s;
 	enum config_fault fault;      /* fault=: a failure forced on purpose (tests only) */
+	bool strict;                  /* strict=on: unbacked memory stops the guest */
 	/* Pages allocated before ExitBootServices, physical == virtual. */
 	void *io_bitmaps;             /* two pages: ports 0-0x7FFF, 0x8000-0xFFFF */
 };

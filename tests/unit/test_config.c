@@ -24,6 +24,7 @@ enum field {
 	FIELD_FAULT,
 	FIELD_CPUS,
 	FIELD_HOUSEKEEPING,
+	FIELD_STRICT,
 };
 
 struct set_case {
@@ -62,6 +63,8 @@ static const struct set_case valid_cases[] = {
 	{ "testdev", "on", FIELD_TESTDEV, NULL, true },
 	{ "housekeeping", "off", FIELD_HOUSEKEEPING, NULL, false },
 	{ "housekeeping", "cpu0", FIELD_HOUSEKEEPING, NULL, true },
+	{ "strict", "off", FIELD_STRICT, NULL, false },
+	{ "strict", "on", FIELD_STRICT, NULL, true },
 	{ "fault", "none", FIELD_FAULT, NULL, FAULT_NONE },
 	{ "fault", "entry-failure", FIELD_FAULT, NULL, FAULT_ENTRY_FAILURE },
 	{ "fault", "unknown-exit", FIELD_FAULT, NULL, FAULT_UNKNOWN_EXIT },
@@ -116,6 +119,7 @@ static const struct error_case error_cases[] = {
 	{ "testdev", "", "testdev: '' is not one of on, off" },
 	{ "testdev", "onn", "testdev: 'onn' is not one of on, off" },
 	{ "housekeeping", "on", "housekeeping: 'on' is not one of off, cpu0" },
+	{ "strict", "yes", "strict: 'yes' is not one of on, off" },
 	{ "housekeeping", "cpu1", "housekeeping: 'cpu1' is not one of off, cpu0" },
 	{ "housekeeping", "", "housekeeping: '' is not one of off, cpu0" },
 	{ "fault", "crash", "fault: 'crash' is not one of none, entry-failure, unknown-exit, "
@@ -165,6 +169,9 @@ static void check_field(const struct config *c, const struct set_case *t)
 		break;
 	case FIELD_HOUSEKEEPING:
 		assert_int_equal(c->housekeeping, t->want_number);
+		break;
+	case FIELD_STRICT:
+		assert_int_equal(c->strict, t->want_number);
 		break;
 	}
 }
@@ -259,7 +266,7 @@ static void test_set_exact_messages(void **state)
 	assert_int_equal(set_string(&c, "gust", "x", err, sizeof(err)), -1);
 	assert_string_equal(err,
 			    "unknown key 'gust' (keys: guest, args, mode, timeout, log, mem, cpus, "
-			    "modules, testdev, housekeeping, fault)");
+			    "modules, testdev, housekeeping, strict, fault)");
 }
 
 static void test_set_lengths_not_terminators(void **state)
@@ -750,7 +757,7 @@ static void test_modules_file_and_cmdline(void **state)
 	assert_non_null(strstr(err, "load options: modules: entry 1: path 'a/' ends with"));
 	/* Unknown keys list modules among the keys. */
 	assert_int_equal(set_string(&c, "module", "x", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "mem, cpus, modules, testdev, housekeeping, fault)"));
+	assert_non_null(strstr(err, "mem, cpus, modules, testdev, housekeeping, strict, fault)"));
 }
 
 /* Every key, set twice in the file: an error naming the key and both lines, whatever the second

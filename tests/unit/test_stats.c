@@ -716,6 +716,42 @@ static void test_json(void **state)
 		   "\"remote_irr_clears\": 0, \"root_cycles\": 0, \"status\": 0}]");
 }
 
+/* Unbacked memory: counted per page in the order first touched, the pages past the table
+ * together; the table line and the JSON object say the same. */
+static void test_unbacked(void **state)
+{
+	static struct unbacked_stats u;
+	struct run_fixture f;
+	const char *canon;
+
+	(void)state;
+	run_fixture_init(&f);
+	canon = canonical_json(render(stats_print_json, &f.summary));
+	assert_has(canon, "\"unbacked\": {\"other_reads\": 0, \"other_writes\": 0, \"pages\": []}");
+	assert_lacks(render(stats_print_table, &f.summary), "unbacked memory");
+	unbacked_stats_count(&u, 0x8000004, false);
+	unbacked_stats_count(&u, 0x8000FFF, true);
+	unbacked_stats_count(&u, 0x100000000ull, false);
+	unbacked_stats_count(&u, 0x8000000, false);
+	for (unsigned i = 0; i < STATS_UNBACKED_PAGES + 2; i++)
+		unbacked_stats_count(&u, 0x20000000ull + i * 4096ull, i & 1);
+	assert_int_equal(u.count, STATS_UNBACKED_PAGES);
+	assert_int_equal(u.pages[0].page, 0x8000000);
+	assert_int_equal(u.pages[0].reads, 2);
+	assert_int_equal(u.pages[0].writes, 1);
+	assert_int_equal(u.pages[1].page, 0x100000000ull);
+	/* 14 pages left for the 18 new ones: the last 4 go together (2 reads, 2 writes). */
+	assert_int_equal(u.other_reads, 2);
+	assert_int_equal(u.other_writes, 2);
+	f.summary.unbacked = &u;
+	assert_has(render(stats_print_table, &f.summary),
+		   "unbacked memory (reads all ones, writes dropped): 0x8000000 2/1 0x100000000 1/0");
+	canon = canonical_json(render(stats_print_json, &f.summary));
+	assert_has(canon, "\"unbacked\": {\"other_reads\": 2, \"other_writes\": 2, \"pages\": "
+			  "[{\"page\": \"0x8000000\", \"reads\": 2, \"writes\": 1}, "
+			  "{\"page\": \"0x100000000\", \"reads\": 1, \"writes\": 0}, ");
+}
+
 static void test_json_nulls_and_empty(void **state)
 {
 	struct run_fixture f;
@@ -812,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_table_success_and_edges),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_unbacked),
 		cmocka_unit_test(test_json_nulls_and_empty),
 	};
 
