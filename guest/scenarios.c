@@ -444,11 +444,12 @@ static enum scenario_failure scenario_triple_fault(struct scenario_state *state)
 	return SCENARIO_FAILURE_NOT_STOPPED;
 }
 
-/* The HPET's customary address, inside the guest's identity map (entry.asm maps the fourth
- * GiB uncached, as device memory), where apicvisor has neither RAM nor a device. */
-#define SCENARIO_UNMAPPED_ADDRESS 0xFED00000u
+/* The TPM's customary address, inside the guest's identity map (entry.asm maps the fourth GiB
+ * uncached, as device memory), where apicvisor has neither RAM nor a device. */
+#define SCENARIO_UNMAPPED_ADDRESS 0xFED40000u
 
-/* A 32-bit read of guest-physical memory that is not there. */
+/* A 32-bit read of guest-physical memory that is not there: with strict=on the run stops (with
+ * strict=off it would read all ones: unbacked-memory checks that). */
 static enum scenario_failure scenario_unmapped_access(struct scenario_state *state)
 {
 	uint32_t value = *(const volatile uint32_t *)(uintptr_t)SCENARIO_UNMAPPED_ADDRESS;
@@ -485,6 +486,7 @@ static const struct scenario_list *const scenario_lists[] = {
 	&scenario_isa_list,
 	&scenario_platform_list,
 	&scenario_reset_list,
+	&scenario_hpet_list,
 	&scenario_chaos_list,
 	&scenario_isolation_list,
 	&scenario_hardening_list,

@@ -230,6 +230,38 @@ static enum scenario_failure scenario_timer_periodic(struct scenario_state *stat
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* timer-poll: the one-shot timer (timer-oneshot's count) awaited by reading port 80H in a loop
+ * with IF = 1, as a kernel calibrating against a device or polling a UART does: every read is an
+ * exit, and the interrupt must still come (the hypervisor's own timer must not be pushed on by
+ * the exits). At most SCENARIO_POLL_MAX reads. Figure polls. */
+#define SCENARIO_POLL_MAX 1000000u
+
+static enum scenario_failure scenario_timer_poll(struct scenario_state *state)
+{
+	static const uint8_t expected[] = { SCENARIO_TIMER_VECTOR };
+	enum scenario_failure failure = SCENARIO_PASSED;
+	unsigned polls = 0;
+
+	lapic_write(LAPIC_REG_LVT_TIMER, lapic_lvt_timer(LAPIC_TIMER_ONE_SHOT,
+							 SCENARIO_TIMER_VECTOR));
+	lapic_write(LAPIC_REG_TIMER_INITIAL_COUNT, SCENARIO_TIMER_COUNT);
+	cpu_interrupts_enable();
+	while (interrupts_count() == 0 && polls < SCENARIO_POLL_MAX) {
+		(void)cpu_inb(0x80);
+		polls++;
+	}
+	cpu_interrupts_disable();
+	scenario_report(state, "polls", polls);
+	if (interrupts_count() == 0) {
+		scenario_note(state, "no timer interrupt in %u port reads", polls);
+		failure = SCENARIO_FAILURE_INTERRUPT_MISSING;
+	}
+	if (failure == SCENARIO_PASSED)
+		failure = scenario_apic_expect_log(state, expected, 1);
+	return scenario_apic_finish(state, failure);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* timer-mode-change: a one-shot count switched to periodic runs on and reloads at its end; a
  * periodic one switched back to one-shot ends with the period under way. Hardware and KVM do
  * that; only a change to or from TSC-deadline mode disarms the timer (SDM Vol. 3A §11.5.4.1
@@ -436,6 +468,7 @@ static const struct scenario scenario_timer_table[] = {
 	{ "timer-offload", true, scenario_timer_offload_prepare, scenario_timer_periodic },
 	{ "timer-oneshot", false, scenario_timer_prepare, scenario_timer_oneshot },
 	{ "timer-mode-change", false, scenario_timer_prepare, scenario_timer_mode_change },
+	{ "timer-poll", false, scenario_timer_prepare, scenario_timer_poll },
 	{ "timer-tsc-deadline", false, scenario_prepare_tsc_deadline,
 	  scenario_timer_tsc_deadline },
 	{ "hlt-wakeup", false, scenario_apic_prepare_xapic, scenario_hlt_wakeup },

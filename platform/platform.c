@@ -21,19 +21,16 @@
 #define MSR_IA32_BIOS_SIGN_ID 0x08Bu
 #define MSR_IA32_MISC_ENABLE 0x1A0u
 #define MISC_ENABLE_FAST_STRINGS (1ull << 0)
-#define MISC_ENABLE_TCC (1ull << 3)                /* automatic thermal control */
 #define MISC_ENABLE_PERFMON (1ull << 7)            /* read-only */
 #define MISC_ENABLE_BTS_UNAVAILABLE (1ull << 11)   /* read-only */
 #define MISC_ENABLE_PEBS_UNAVAILABLE (1ull << 12)  /* read-only */
-#define MISC_ENABLE_EIST (1ull << 16)
 #define MISC_ENABLE_MONITOR (1ull << 18)           /* read-only here: MONITOR is hidden */
 #define MISC_ENABLE_LIMIT_CPUID (1ull << 22)
-#define MISC_ENABLE_XTPR_DISABLE (1ull << 23)
 #define MISC_ENABLE_XD_DISABLE (1ull << 34)        /* read-only here: NX stays as CPUID says */
 /* What a write may change (SDM Vol. 4 Table 2-2, IA32_MISC_ENABLE); the defined read-only bits
- * ignore writes, any other bit is reserved (#GP). */
-#define MISC_ENABLE_WRITABLE (MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_TCC | MISC_ENABLE_EIST | \
-			      MISC_ENABLE_LIMIT_CPUID | MISC_ENABLE_XTPR_DISABLE)
+ * ignore writes, any other bit is reserved (#GP), among them automatic thermal control (3),
+ * EIST (16) and xTPR disable (23), which exist only with CPUID's TM, EST and xTPR, all hidden. */
+#define MISC_ENABLE_WRITABLE (MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_LIMIT_CPUID)
 #define MISC_ENABLE_DEFINED (MISC_ENABLE_WRITABLE | MISC_ENABLE_PERFMON | \
 			     MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE | \
 			     MISC_ENABLE_MONITOR | MISC_ENABLE_XD_DISABLE)
@@ -261,17 +258,21 @@ enum exit_action platform_wrmsr(struct vcpu *v)
 #define POST_PORT 0x80        /* POST codes / I/O delay: written by many guests, ignored */
 
 #define GUEST_LINE_MAX 200
+/* COM1's line so far: written under the devices' lock (the UART is one of them), so the flushes
+ * from an isa-debug-exit or a reset on any vCPU take it too (it is re-entrant). */
 static char console_line[GUEST_LINE_MAX + 1];
 static size_t console_line_len;
 
 void platform_flush_console(struct vcpu *v)
 {
 	(void)v;
-	if (!console_line_len)
-		return;
-	console_line[console_line_len] = '\0';
-	kprintf("guest: %s\n", console_line);
-	console_line_len = 0;
+	platform_lock();
+	if (console_line_len) {
+		console_line[console_line_len] = '\0';
+		kprintf("guest: %s\n", console_line);
+		console_line_len = 0;
+	}
+	platform_unlock();
 }
 
 /* Guest bytes on COM1 go to the real console a line at a time, each prefixed "guest: ". */

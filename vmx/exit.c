@@ -590,7 +590,7 @@ static enum exit_action handle_ept_violation(struct vcpu *v, uint64_t qualificat
 			 "guest %s of guest-physical %#llx at RIP %#llx: no RAM and no emulated "
 			 "device there%s",
 			 access, (unsigned long long)gpa, (unsigned long long)guest_rip(),
-			 qualification & 4 ? "" : " (strict=on)");
+			 vmx_active_config->strict ? " (strict=on)" : "");
 }
 
 static enum exit_action handle_ept_misconfig(struct vcpu *v, uint64_t qualification)

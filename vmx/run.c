@@ -45,7 +45,7 @@ static void report_entry_failure(struct vcpu *v, int how)
 
 /*
  * Loads the VMX-preemption timer for gprs.timer_deadline; false once the watchdog's deadline
- * has passed. Done before every entry from C (the entry stub does the same for the null
+ * has passed. Done right before every entry from C (the entry stub does the same for the null
  * hypercalls it turns around): the timer counts only in VMX non-root operation, by one every
  * time bit X of the TSC changes, X = IA32_VMX_MISC[4:0] (SDM Vol. 3C §26.5.1 "VMX-Preemption
  * Timer"), so a count carried across an exit would fire late by that exit's root-mode time.
@@ -59,14 +59,20 @@ static bool timer_load(struct vcpu *v)
 		return false;
 	if (!v->preemption_timer)
 		return true;
+	/* A deadline already past (it fell due while root mode worked): a device whose period is
+	 * shorter than the cost of an exit (a PIT programmed with a tiny count) would otherwise
+	 * exit at every entry and the guest would never run again. The guest gets one slice
+	 * first, fixed in TSC time when first given, so that further exits (a guest polling a
+	 * port) do not push it on: once it has passed too, the timer fires at once. The
+	 * preemption-timer exit runs what fell due (the devices coalesce it), and the reload
+	 * after it starts afresh. */
+	if (deadline && deadline <= now) {
+		if (!v->timer_slice_end)
+			v->timer_slice_end = now + vmx_active_config->tsc_hz / 1000000u *
+							   GUEST_MIN_SLICE_US;
+		deadline = v->timer_slice_end;
+	}
 	ticks = deadline > now ? (deadline - now) >> v->gprs.timer_shift : 0;
-	/* A deadline already past after this exit's timer work: a device whose period is shorter
-	 * than the cost of an exit (a PIT programmed with a tiny count) would otherwise exit at
-	 * every entry and the guest would never run again. It gets a slice first; the event is
-	 * at most that late, and the devices coalesce what fell due meanwhile. */
-	if (deadline && !ticks)
-		ticks = (vmx_active_config->tsc_hz / 1000000u * GUEST_MIN_SLICE_US) >>
-			v->gprs.timer_shift;
 	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, deadline && ticks < 0xFFFFFFFFu ? ticks : 0xFFFFFFFFu);
 	return true;
 }
@@ -76,6 +82,7 @@ bool vmx_timer_reload(struct vcpu *v)
 	uint64_t deadline = apic_timer_deadline(v);
 
 	v->timer_dirty = false;
+	v->timer_slice_end = 0;
 	if (v->watchdog_deadline_tsc)
 		deadline = tsc_earlier(deadline, v->watchdog_deadline_tsc);
 	v->gprs.timer_deadline = v->preemption_timer ? deadline : 0;
@@ -223,11 +230,7 @@ static bool wait_for_sipi(struct vcpu *v, bool *changed)
 void vmx_run(struct vcpu *v)
 {
 	apic_before_entry(v);
-	if (!vmx_timer_reload(v)) {
-		vcpu_stop(v, GUEST_END_TIMEOUT, "guest ran past timeout=%u s before its first entry",
-			  vmx_active_config->timeout_s);
-		return;
-	}
+	v->timer_dirty = true; /* the first entry computes the deadline */
 	v->first_entry_tsc = rdtsc();
 	/* fault=entry-failure: an event type the SDM reserves (1) in the VM-entry interruption
 	 * field makes the entry fail its control checks with VM-instruction error 7 (SDM Vol. 3C
@@ -247,6 +250,14 @@ void vmx_run(struct vcpu *v)
 			 * the new state. */
 			if (changed)
 				apic_before_entry(v);
+		}
+		/* Just before the entry, after everything that may move a deadline (device work
+		 * from another CPU, INIT): the count starts at this TSC. What arrives after it makes
+		 * the announcement below fail, and this runs again. */
+		if (!(v->timer_dirty ? vmx_timer_reload(v) : timer_load(v))) {
+			vcpu_stop(v, GUEST_END_TIMEOUT, "guest ran past timeout=%u s",
+				  vmx_active_config->timeout_s);
+			break;
 		}
 		if (vcpus_concurrent && !apic_announce_entry(v)) {
 			apic_before_entry(v);
@@ -289,12 +300,6 @@ void vmx_run(struct vcpu *v)
 			if (vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == ACTIVITY_STATE_HLT &&
 			    !vcpu_nmi_deliverable(v))
 				action = vcpu_halt(v);
-		}
-		if (action == EXIT_ACTION_RESUME) {
-			if (!(v->timer_dirty ? vmx_timer_reload(v) : timer_load(v)))
-				action = vcpu_stop(v, GUEST_END_TIMEOUT,
-						   "guest ran past timeout=%u s",
-						   vmx_active_config->timeout_s);
 		}
 		exit_stats_record(&v->stats, exit_reason & EXIT_REASON_BASIC_MASK,
 				  rdtsc() - exit_tsc);

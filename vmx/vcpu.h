@@ -155,6 +155,7 @@ struct vcpu {
 	 * recomputed when timer_dirty says one moved). */
 	bool preemption_timer;        /* the CPU has the timer */
 	uint64_t watchdog_deadline_tsc;
+	uint64_t timer_slice_end;     /* the slice a past deadline gave the guest (0: none) */
 
 	/* Statistics: written on this vCPU's exit path only. */
 	struct exit_stats stats;
