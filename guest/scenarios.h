@@ -67,6 +67,8 @@
  *                    for its one interrupt: due count x divide x EBX/EAX TSC cycles after the
  *                    RDTSC before the initial-count write, not earlier, at most half that
  *                    later. Figures cycles_to_interrupt, expected_cycles
+ *   timer-poll       one-shot timer (timer-oneshot's count) awaited by reading port 80H with
+ *                    IF = 1, at most 10^6 reads: one interrupt. Figure polls
  *   timer-mode-change  one-shot armed with timer-periodic's count, current count read, LVT
  *                    switched to periodic, current count read (not 0, not above the first);
  *                    two interrupts (the count's end, one reload); LVT back to one-shot; one
@@ -190,6 +192,24 @@
  *                    polls C until PF shows (a tick just passed, so that every counted tick
  *                    comes from the RTC's timer). Figures ticks, cycles_per_tick,
  *                    expected_cycles_per_tick
+ *
+ * The HPET scenarios (scenarios_hpet.c) find the event timer block through the ACPI HPET table
+ * (a skip without one). Prepare: the I/O APIC scenarios' prepare, the PIT stopped, the HPET's
+ * counter halted and zeroed, every timer's configuration zeroed (one write each). Each ends with
+ * a quiet spell, the same writes, and its pins masked.
+ *   hpet-oneshot     the last timer: its pin (the lowest from 16 its route capability offers,
+ *                    else the lowest it offers), RTE := 0x6A edge, configuration (route,
+ *                    enabled, edge, one-shot), comparator := 1 ms of ticks, counter enabled: one
+ *                    interrupt, not before 1 ms by the TSC. Figures timers, period_fs,
+ *                    route_pin, cycles_to_interrupt
+ *   hpet-periodic    timer 0 (periodic-capable), its pin, RTE := 0x6B edge, configuration
+ *                    (route, enabled, periodic, VAL_SET), comparator written twice (1 ms: the
+ *                    first expiry, then the period), counter enabled; min(n, 10) interrupts;
+ *                    counter halted; the mean period within 10% of 1 ms by the TSC. Figures
+ *                    ticks, cycles_per_tick, expected_cycles_per_tick
+ *   hpet-legacy      RTEs 2 := 0x6C and 8 := 0x6D edge; timers 0 and 1 one-shot, enabled,
+ *                    comparators 1 ms and 2 ms; counter enabled with legacy replacement: 0x6C
+ *                    then 0x6D, neither early. Figures cycles_to_interrupt, cycles_to_second
  *
  * The firmware interface scenarios (scenarios_platform.c) read what an OS reads before it
  * drives a device; they pass under plain QEMU (tables from SeaBIOS) and under apicvisor (its
@@ -467,8 +487,8 @@
  *                    each around without C), for the timeout watchdog
  *   halt *           HLT with interrupts off
  *   triple-fault *   INT3 with an IDT of limit 0
- *   unmapped-access * a 32-bit read of guest-physical 0xFED00000, where apicvisor has no device
- *                    yet (should the read return, the scenario fails)
+ *   unmapped-access * a 32-bit read of guest-physical 0xFED40000, where apicvisor has no
+ *                    device (run with strict=on: should the read return, the scenario fails)
  *   isolation-past-ram *  a 32-bit read of the first byte past the guest's RAM
  *   isolation-apic-neighbour *  a 32-bit read of 0xFEE01000, the page after the xAPIC's
  *   isolation-above-4g *  a 32-bit read of guest-physical 4 GiB through a page directory of
