@@ -36,7 +36,7 @@ PURE_SRCS := lib/fmt.c boot/config.c boot/multiboot.c vmx/vmx_names.c vmx/vmx_ca
 	vmx/stats.c vmx/ept.c devices/uart16550.c apicv/vlapic.c apicv/apic_bus.c apicv/timer_offload.c \
 	vmx/x86_decode.c vmx/guest_walk.c vmx/cpuid_policy.c boot/host_guard.c boot/madt.c \
 	devices/acpi_tables.c devices/fw_cfg.c devices/pm_timer.c devices/vioapic.c \
-	devices/irq_routing.c devices/vpic.c devices/pit.c devices/rtc.c devices/sysctl.c \
+	devices/irq_routing.c devices/vpic.c devices/pit.c devices/rtc.c devices/hpet.c devices/sysctl.c \
 	devices/i8042.c
 # EFI-only C and assembly.
 EFI_SRCS := lib/string.c boot/main.c boot/console.c boot/cpu.c boot/efi_util.c boot/smp.c \

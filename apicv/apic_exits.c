@@ -43,7 +43,7 @@ static void apic_mmio_write(void *ctx, uint32_t offset, unsigned size, uint32_t 
 
 static enum exit_action emulate_apic_mmio(struct vcpu *v, uint32_t offset, bool write)
 {
-	const struct mmio_device apic = { "APIC", apic_mmio_read, apic_mmio_write, v };
+	const struct mmio_device apic = { "APIC", apic_mmio_read, apic_mmio_write, v, NULL, NULL };
 
 	return mmio_emulate(v, &apic, offset, write);
 }

@@ -133,9 +133,22 @@
 #define ISA_IRQ_TIMER 0
 #define GSI_TIMER 2
 
+/* The HPET table (IA-PC HPET Specification 1.0a, "HPET Description Table"): the Event Timer
+ * Block ID at 36, the base address as a Generic Address Structure at 40, the HPET number at 52,
+ * the main counter's minimum clock tick in periodic mode at 53, page protection at 55. */
+#define HPET_TABLE_REVISION 1
+#define HPET_TABLE_BLOCK_ID 36
+#define HPET_TABLE_BASE 40
+#define HPET_TABLE_NUMBER 52
+#define HPET_TABLE_MIN_TICK 53
+#define HPET_TABLE_PAGE_PROTECTION 55
+#define HPET_TABLE_SIZE 56
+#define HPET_MIN_TICK 0x80                /* as QEMU's pc machine */
+#define GAS_SPACE_SYSTEM_MEMORY 0
+
 /* Where each table lies, as offsets from tables_gpa. */
 struct acpi_layout {
-	size_t facs, dsdt, fadt, madt, rsdt, xsdt;
+	size_t facs, dsdt, fadt, madt, hpet, rsdt, xsdt;
 	size_t madt_size, rsdt_size, xsdt_size;
 	size_t size;
 };
@@ -153,10 +166,11 @@ static void compute_layout(unsigned cpu_count, struct acpi_layout *l)
 	l->madt = align_up(l->fadt + FADT_SIZE, 16);
 	l->madt_size = MADT_HEADER_SIZE + cpu_count * MADT_LEN_LOCAL_APIC + MADT_LEN_IO_APIC +
 		       MADT_OVERRIDE_COUNT * MADT_LEN_INTERRUPT_OVERRIDE + MADT_LEN_LOCAL_APIC_NMI;
-	l->rsdt = align_up(l->madt + l->madt_size, 16);
-	l->rsdt_size = SDT_HEADER_SIZE + 2 * 4;        /* FADT, MADT */
+	l->hpet = align_up(l->madt + l->madt_size, 16);
+	l->rsdt = align_up(l->hpet + HPET_TABLE_SIZE, 16);
+	l->rsdt_size = SDT_HEADER_SIZE + 3 * 4;        /* FADT, MADT, HPET */
 	l->xsdt = align_up(l->rsdt + l->rsdt_size, 16);
-	l->xsdt_size = SDT_HEADER_SIZE + 2 * 8;
+	l->xsdt_size = SDT_HEADER_SIZE + 3 * 8;
 	l->size = l->xsdt + l->xsdt_size;
 }
 
@@ -339,19 +353,37 @@ static void build_madt(uint8_t *t, size_t size, const struct acpi_platform *p)
 	finish_table(t, (uint32_t)size);
 }
 
-static void build_rsdt(uint8_t *t, size_t size, uint32_t fadt_gpa, uint32_t madt_gpa)
+static void build_hpet(uint8_t *t)
+{
+	put_header(t, "HPET", HPET_TABLE_SIZE, HPET_TABLE_REVISION);
+	put32(t, HPET_TABLE_BLOCK_ID, ACPI_HPET_BLOCK_ID);
+	put8(t, HPET_TABLE_BASE + 0, GAS_SPACE_SYSTEM_MEMORY);
+	put8(t, HPET_TABLE_BASE + 1, 0);               /* bit width, offset, access size: 0, */
+	put8(t, HPET_TABLE_BASE + 2, 0);               /* as QEMU and real firmware give them */
+	put8(t, HPET_TABLE_BASE + 3, 0);
+	put64(t, HPET_TABLE_BASE + 4, ACPI_HPET_ADDRESS);
+	put8(t, HPET_TABLE_NUMBER, 0);
+	put16(t, HPET_TABLE_MIN_TICK, HPET_MIN_TICK);
+	put8(t, HPET_TABLE_PAGE_PROTECTION, 0);        /* no guarantee */
+	finish_table(t, HPET_TABLE_SIZE);
+}
+
+/* The RSDT's and XSDT's entries: the FADT, the MADT, the HPET table. */
+#define ROOT_ENTRIES 3
+
+static void build_rsdt(uint8_t *t, size_t size, const uint32_t entries[ROOT_ENTRIES])
 {
 	put_header(t, "RSDT", (uint32_t)size, RSDT_REVISION);
-	put32(t, SDT_HEADER_SIZE, fadt_gpa);
-	put32(t, SDT_HEADER_SIZE + 4, madt_gpa);
+	for (unsigned i = 0; i < ROOT_ENTRIES; i++)
+		put32(t, SDT_HEADER_SIZE + 4 * i, entries[i]);
 	finish_table(t, (uint32_t)size);
 }
 
-static void build_xsdt(uint8_t *t, size_t size, uint64_t fadt_gpa, uint64_t madt_gpa)
+static void build_xsdt(uint8_t *t, size_t size, const uint32_t entries[ROOT_ENTRIES])
 {
 	put_header(t, "XSDT", (uint32_t)size, XSDT_REVISION);
-	put64(t, SDT_HEADER_SIZE, fadt_gpa);
-	put64(t, SDT_HEADER_SIZE + 8, madt_gpa);
+	for (unsigned i = 0; i < ROOT_ENTRIES; i++)
+		put64(t, SDT_HEADER_SIZE + 8 * i, entries[i]);
 	finish_table(t, (uint32_t)size);
 }
 
@@ -505,6 +537,7 @@ int acpi_build_tables(uint8_t *guest_ram, uint64_t ram_bytes, const struct acpi_
 	struct acpi_layout l;
 	uint8_t *base;
 	uint32_t gpa;
+	uint32_t entries[ROOT_ENTRIES];
 
 	compute_layout(p->cpu_count <= ACPI_MAX_CPUS ? p->cpu_count : 0, &l);
 	if (check_platform(ram_bytes, p, &l, err, len) != 0)
@@ -517,8 +550,12 @@ int acpi_build_tables(uint8_t *guest_ram, uint64_t ram_bytes, const struct acpi_
 	build_dsdt(base + l.dsdt);
 	build_fadt(base + l.fadt, p, gpa + (uint32_t)l.facs, gpa + (uint32_t)l.dsdt);
 	build_madt(base + l.madt, l.madt_size, p);
-	build_rsdt(base + l.rsdt, l.rsdt_size, gpa + (uint32_t)l.fadt, gpa + (uint32_t)l.madt);
-	build_xsdt(base + l.xsdt, l.xsdt_size, gpa + l.fadt, gpa + l.madt);
+	build_hpet(base + l.hpet);
+	entries[0] = gpa + (uint32_t)l.fadt;
+	entries[1] = gpa + (uint32_t)l.madt;
+	entries[2] = gpa + (uint32_t)l.hpet;
+	build_rsdt(base + l.rsdt, l.rsdt_size, entries);
+	build_xsdt(base + l.xsdt, l.xsdt_size, entries);
 	build_rsdp(guest_ram + p->rsdp_gpa, gpa + (uint32_t)l.rsdt, gpa + l.xsdt);
 	return 0;
 }

@@ -8,7 +8,7 @@
  *         scans for it (§5.2.5.1 "Finding the RSDP on IA-PC Systems"); holds the RSDT and XSDT
  *         addresses and both checksums (§5.2.5.3 "Root System Description Pointer (RSDP)
  *         Structure")
- *   RSDT, XSDT  the FADT and the MADT, 32- and 64-bit pointers (§5.2.7, §5.2.8)
+ *   RSDT, XSDT  the FADT, the MADT and the HPET table, 32- and 64-bit pointers (§5.2.7, §5.2.8)
  *   FADT  revision 6.5 (§5.2.9 "Fixed ACPI Description Table (FADT)"): SCI IRQ, PM1a event and
  *         control blocks, PM timer block (TMR_VAL_EXT for a 32-bit timer), X_ fields (Generic
  *         Address Structures, §5.2.3.2) equal to the legacy ones, FACS and DSDT pointers. No
@@ -22,6 +22,9 @@
  *         Interrupt Source Overrides ISA IRQ0 -> GSI 2 (flags 0, "conforms to the bus") and the
  *         SCI IRQ -> same GSI (active high, level), both as QEMU emits them; a Local APIC NMI on
  *         LINT1 for all processors (UID 0xFF, flags 0), as QEMU's.
+ *   HPET  (IA-PC HPET Specification 1.0a, "HPET Description Table") the event timer block at
+ *         ACPI_HPET_ADDRESS with ID ACPI_HPET_BLOCK_ID (what devices/hpet.c's capabilities
+ *         register holds in its low half), minimum tick 0x80, as QEMU's pc machine
  *
  * OEM ID "APICVR", OEM table ID "APICVISR", creator "APVR" in every header.
  *
@@ -47,6 +50,10 @@
 
 #define ACPI_LOCAL_APIC_ADDRESS 0xfee00000u
 #define ACPI_IO_APIC_ADDRESS 0xfec00000u
+#define ACPI_HPET_ADDRESS 0xfed00000u
+/* Event Timer Block ID: revision 1, 3 comparators (NUM_TIM_CAP 2), 64-bit counter, legacy
+ * replacement capable, vendor 8086H: QEMU's, and devices/hpet.c's GCAP_ID low half. */
+#define ACPI_HPET_BLOCK_ID 0x8086a201u
 
 #define ACPI_MAX_CPUS 255u                /* xAPIC IDs 0..254 (0xFF is the broadcast ID) */
 

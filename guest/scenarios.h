@@ -203,9 +203,9 @@
  *                    interrupt, not before 1 ms by the TSC. Figures timers, period_fs,
  *                    route_pin, cycles_to_interrupt
  *   hpet-periodic    timer 0 (periodic-capable), its pin, RTE := 0x6B edge, configuration
- *                    (route, enabled, periodic, VAL_SET), comparator written twice (1 ms: the
+ *                    (route, enabled, periodic, VAL_SET), comparator written twice (10 ms: the
  *                    first expiry, then the period), counter enabled; min(n, 10) interrupts;
- *                    counter halted; the mean period within 10% of 1 ms by the TSC. Figures
+ *                    counter halted; the mean period within 10% of 10 ms by the TSC. Figures
  *                    ticks, cycles_per_tick, expected_cycles_per_tick
  *   hpet-legacy      RTEs 2 := 0x6C and 8 := 0x6D edge; timers 0 and 1 one-shot, enabled,
  *                    comparators 1 ms and 2 ms; counter enabled with legacy replacement: 0x6C

@@ -402,7 +402,7 @@ static void empty_bus_write(void *ctx, uint32_t offset, unsigned size, uint32_t 
 enum exit_action platform_unbacked_access(struct vcpu *v, uint64_t gpa, bool write)
 {
 	static const struct mmio_device empty_bus = { "unbacked memory", empty_bus_read,
-						      empty_bus_write, NULL };
+						      empty_bus_write, NULL, NULL, NULL };
 
 	platform_lock();
 	unbacked_stats_count(&unbacked, gpa, write);

@@ -7,6 +7,7 @@
 #include "../boot/x86.h"
 #include "../devices/acpi_tables.h"
 #include "../devices/fw_cfg.h"
+#include "../devices/hpet.h"
 #include "../devices/i8042.h"
 #include "../devices/irq_routing.h"
 #include "../devices/pit.h"
@@ -34,6 +35,7 @@ static struct {
 	struct vpic *pic;
 	struct pit *pit;
 	struct rtc *rtc;
+	struct hpet *hpet;
 	struct irq_router *router;
 	struct fw_cfg fw_cfg;
 	struct pm_timer pm_timer;
@@ -170,10 +172,18 @@ static void router_ioapic(void *ctx, unsigned pin, bool level)
 	vioapic_set_pin(platform.ioapic, pin, level);
 }
 
+/* Under the HPET's LegacyReplacement the 8254 and the RTC do not interrupt (IA-PC HPET
+ * Specification 1.0a, "Legacy Replacement Option"): their lines are left as they are. */
+static bool hpet_replaces_legacy(void)
+{
+	return platform.hpet && hpet_legacy_replacement(platform.hpet);
+}
+
 static void pit_irq(void *ctx, bool level)
 {
 	(void)ctx;
-	irq_route_set_gsi(platform.router, 0, level);
+	if (!hpet_replaces_legacy())
+		irq_route_set_gsi(platform.router, 0, level);
 }
 
 /* A device deadline moved: the CPU that runs the device timers re-arms its own (the
@@ -198,7 +208,16 @@ static void model_timer_changed(void *ctx)
 static void rtc_irq(void *ctx, bool level)
 {
 	(void)ctx;
-	irq_route_set_gsi(platform.router, 8, level);
+	if (!hpet_replaces_legacy())
+		irq_route_set_gsi(platform.router, 8, level);
+}
+
+/* An HPET line by its GSI: GSI 2 (legacy timer 0) is the PC's ISA IRQ0 through the override,
+ * which the router takes as IRQ 0; the others are I/O APIC pins (8 is ISA IRQ 8 too). */
+static void hpet_irq(void *ctx, unsigned gsi, bool level)
+{
+	(void)ctx;
+	irq_route_set_gsi(platform.router, gsi == 2 ? 0 : gsi, level);
 }
 
 void platform_irq_sync(struct vcpu *v)
@@ -221,6 +240,8 @@ static const struct pit_ops pit_ops = { .now = platform_now, .irq = pit_irq,
 static const struct pm_timer_ops pm_timer_ops = { platform_now, NULL };
 static const struct rtc_ops rtc_ops = { .now = platform_now, .irq = rtc_irq,
 					.timer_changed = model_timer_changed };
+static const struct hpet_ops hpet_ops = { .now = platform_now, .irq = hpet_irq,
+					  .timer_changed = model_timer_changed };
 
 /* A reset from 92H, CF9H or the 8042: the run ends at this access (one machine, no reboot). */
 static void guest_reset(void *ctx, const char *cause)
@@ -277,6 +298,10 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned c
 	platform.pit = pit_create(tsc_hz, &pit_ops, v);
 	platform.router = irq_router_create(&router_ops, v);
 	platform.rtc = rtc_create(tsc_hz, wall_clock, &rtc_ops, v);
+	platform.hpet = hpet_create(tsc_hz, &hpet_ops, v);
+	if (!platform.hpet)
+		kprintf("apicvisor: HPET: a TSC of %llu Hz is outside what the model takes: no HPET\n",
+			(unsigned long long)tsc_hz);
 	sysctl_init(&platform.sysctl, &sysctl_ops);
 	i8042_init(&platform.kbc, &kbc_ops);
 	cmos_memory_sizes(v->guest->ram_bytes, cpus);
@@ -295,6 +320,7 @@ void platform_irq_destroy(void)
 	apic_delivery_set_platform(NULL);
 	irq_router_destroy(platform.router);
 	rtc_destroy(platform.rtc);
+	hpet_destroy(platform.hpet);
 	pit_destroy(platform.pit);
 	vpic_destroy(platform.pic);
 	vioapic_destroy(platform.ioapic);
@@ -504,14 +530,55 @@ static void ioapic_mmio_write(void *ctx, uint32_t offset, unsigned size, uint32_
 	vioapic_mmio_write(platform.ioapic, offset, size, value);
 }
 
+static uint32_t hpet_mmio_read(void *ctx, uint32_t offset, unsigned size)
+{
+	(void)ctx;
+	return (uint32_t)hpet_read(platform.hpet, offset, size);
+}
+
+static void hpet_mmio_write(void *ctx, uint32_t offset, unsigned size, uint32_t value)
+{
+	(void)ctx;
+	hpet_write(platform.hpet, offset, size, value);
+}
+
+/* Its registers are 64 bits wide: an 8-byte access reaches it whole (a comparator write with
+ * Tn_VAL_SET_CNF sets the accumulator in one go, as on hardware). */
+static uint64_t hpet_mmio_read64(void *ctx, uint32_t offset)
+{
+	(void)ctx;
+	return hpet_read(platform.hpet, offset, 8);
+}
+
+static void hpet_mmio_write64(void *ctx, uint32_t offset, uint64_t value)
+{
+	(void)ctx;
+	hpet_write(platform.hpet, offset, 8, value);
+}
+
+/* The HPET's 4 KiB page: its registers in the first 1 KiB, the rest reads 0 (the model's). */
+#define HPET_PAGE_SIZE 0x1000u
+
 bool platform_irq_mmio(struct vcpu *v, uint64_t gpa, bool write, enum exit_action *action)
 {
-	const struct mmio_device ioapic = { "IOAPIC", ioapic_mmio_read, ioapic_mmio_write, v };
+	const struct mmio_device ioapic = { "IOAPIC", ioapic_mmio_read, ioapic_mmio_write, v, NULL,
+					    NULL };
+	const struct mmio_device hpet = { "HPET", hpet_mmio_read, hpet_mmio_write, v,
+					  hpet_mmio_read64, hpet_mmio_write64 };
+	const struct mmio_device *dev;
+	uint64_t base;
 
-	if (gpa < VIOAPIC_DEFAULT_BASE || gpa >= VIOAPIC_DEFAULT_BASE + VIOAPIC_MMIO_SIZE)
+	if (gpa >= VIOAPIC_DEFAULT_BASE && gpa < VIOAPIC_DEFAULT_BASE + VIOAPIC_MMIO_SIZE) {
+		dev = &ioapic;
+		base = VIOAPIC_DEFAULT_BASE;
+	} else if (platform.hpet && gpa >= HPET_MMIO_BASE && gpa < HPET_MMIO_BASE + HPET_PAGE_SIZE) {
+		dev = &hpet;
+		base = HPET_MMIO_BASE;
+	} else {
 		return false;
+	}
 	platform_lock();
-	*action = mmio_emulate(v, &ioapic, (uint32_t)(gpa - VIOAPIC_DEFAULT_BASE), write);
+	*action = mmio_emulate(v, dev, (uint32_t)(gpa - base), write);
 	platform_unlock();
 	return true;
 }
@@ -528,6 +595,9 @@ static bool runs_device_timers(void)
 static uint64_t unit_deadline(void)
 {
 	uint64_t deadline = tsc_earlier(pit_next_event(platform.pit), rtc_next_event(platform.rtc));
+
+	if (platform.hpet)
+		deadline = tsc_earlier(deadline, hpet_next_event(platform.hpet));
 
 	if (platform.testdev.pending_gsi >= 0)
 		deadline = tsc_earlier(deadline, platform.testdev.deadline);
@@ -583,6 +653,12 @@ static void unit_timers(void)
 		pit_advance(platform.pit);
 	if (rtc_event && now >= rtc_event)
 		rtc_advance(platform.rtc);
+	if (platform.hpet) {
+		uint64_t hpet_event = hpet_next_event(platform.hpet);
+
+		if (hpet_event && now >= hpet_event)
+			hpet_advance(platform.hpet);
+	}
 	if (platform.testdev.pending_gsi >= 0 && now >= platform.testdev.deadline) {
 		unsigned gsi = (unsigned)platform.testdev.pending_gsi;
 

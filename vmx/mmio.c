@@ -61,6 +61,8 @@ static uint64_t device_read(const struct mmio_device *dev, uint32_t offset, unsi
 
 	if (size < 8)
 		return dev->read(dev->ctx, offset, size);
+	if (dev->read64)
+		return dev->read64(dev->ctx, offset);
 	low = dev->read(dev->ctx, offset, 4); /* the low dword first, as for a write */
 	/* A high dword past the device's page reads as unbacked memory does: all ones. */
 	high = offset + 4 < MMIO_PAGE_SIZE ? dev->read(dev->ctx, offset + 4, 4) : 0xFFFFFFFFu;
@@ -72,6 +74,10 @@ static void device_write(const struct mmio_device *dev, uint32_t offset, unsigne
 {
 	if (size < 8) {
 		dev->write(dev->ctx, offset, size, (uint32_t)value);
+		return;
+	}
+	if (dev->write64) {
+		dev->write64(dev->ctx, offset, value);
 		return;
 	}
 	dev->write(dev->ctx, offset, 4, (uint32_t)value);

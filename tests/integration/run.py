@@ -1244,6 +1244,21 @@ TIMER_POLL_BASE = {
     "posted": {"APIC_WRITE": 2},
 }
 
+# The HPET (issue 9). Each cell: the HPET and I/O APIC accesses guest/scenarios.h lists (every
+# one an EPT violation: the HPET page and the IOAPIC page are trapped in every mode; hpet-oneshot
+# 16, hpet-periodic 19, hpet-legacy 24), one VMX-preemption-timer exit per HPET interrupt (the
+# device timers run there), and the EOIs where they exit (emulate: on the trapped APIC page;
+# tpr-shadow: APIC_ACCESS; virtualized from apicv on).
+HPET_ACCESSES = {"hpet-oneshot": (16, 1), "hpet-periodic": (19, 10), "hpet-legacy": (24, 2)}
+HPET_EXPECTED = {}
+for _name, (_accesses, _irqs) in HPET_ACCESSES.items():
+    HPET_EXPECTED[(_name, "emulate")] = {"EPT_VIOLATION": _accesses + _irqs,
+                                         "PREEMPTION_TIMER": _irqs}
+    HPET_EXPECTED[(_name, "tpr-shadow")] = {"EPT_VIOLATION": _accesses, "APIC_ACCESS": _irqs,
+                                            "PREEMPTION_TIMER": _irqs}
+    for _mode in ("apicv", "posted"):
+        HPET_EXPECTED[(_name, _mode)] = {"EPT_VIOLATION": _accesses, "PREEMPTION_TIMER": _irqs}
+
 # apic-disable (issue 9): IA32_APIC_BASE read, EN cleared and set (WRMSR 2), CPUID twice; the 3
 # accesses to the page while EN = 0 are EPT violations in every mode (no APIC there: all ones,
 # the write dropped); the TPR write before, the lapic_setup after (ID read, 9 register writes)
@@ -1262,6 +1277,15 @@ CASES += [
          config=f"args=modes={','.join(MODES)} apic-disable\ntimeout=300\n",
          checks=[guest_succeeded, all_scenarios_passed]
          + [scenario_in_mode("apic-disable", m, e) for m, e in APIC_DISABLE_EXPECTED.items()]),
+    Case("hpet-qemu", "qemu-kernel", args="hpet-oneshot hpet-periodic hpet-legacy", wall=60,
+         checks=[qemu_status(1), qemu_scenarios({"hpet-oneshot": {"timers": 3, "route_pin": 2},
+                                                 "hpet-periodic": {"ticks": 10},
+                                                 "hpet-legacy": {}})]),
+    Case("hpet", "bochs", wall=400,
+         config=f"args=modes={','.join(MODES)} hpet-oneshot hpet-periodic hpet-legacy\n"
+                "timeout=300\n",
+         checks=[guest_succeeded, all_scenarios_passed]
+         + [scenario_in_mode(name, m, e) for (name, m), e in HPET_EXPECTED.items()]),
     Case("timer-poll", "bochs", wall=400,
          config=f"args=modes={','.join(MODES)} timer-poll\ntimeout=300\n",
          checks=[guest_succeeded, all_scenarios_passed]

@@ -54,7 +54,7 @@ static uint8_t *new_ram(size_t size)
 
 /* What the parser found; every pointer is a guest-physical address. */
 struct parsed {
-	uint64_t rsdp, rsdt, xsdt, fadt, madt, dsdt, facs;
+	uint64_t rsdp, rsdt, xsdt, fadt, madt, hpet, dsdt, facs;
 	unsigned lapic_count;
 	uint8_t lapic_uid[256], lapic_id[256];
 	uint32_t lapic_flags[256];
@@ -260,6 +260,21 @@ static void check_fadt(const uint8_t *ram, const struct acpi_platform *p, struct
 	assert_memory_equal(f + 268, "APICVISR", 8);       /* Hypervisor Vendor Identity */
 }
 
+/* The HPET table (IA-PC HPET Specification 1.0a): ID, the block in memory space at
+ * 0xFED00000, HPET number 0, minimum tick 0x80, as QEMU's pc machine has it. */
+static void check_hpet(const uint8_t *ram, const struct parsed *out)
+{
+	const uint8_t *t = ram + out->hpet;
+
+	assert_int_equal(check_sdt(ram, out->hpet, "HPET", 1), 56);
+	assert_int_equal(get_le(t + 36, 4), 0x8086a201u);
+	assert_int_equal(t[40], 0);                        /* system memory */
+	assert_int_equal(get_le(t + 44, 8), 0xfed00000u);
+	assert_int_equal(t[52], 0);
+	assert_int_equal(get_le(t + 53, 2), 0x80);
+	assert_int_equal(t[55], 0);
+}
+
 /* Finds and checks everything; fills *out. */
 static void parse_as_os(const uint8_t *ram, const struct acpi_platform *p, struct parsed *out)
 {
@@ -283,12 +298,12 @@ static void parse_as_os(const uint8_t *ram, const struct acpi_platform *p, struc
 	out->xsdt = get_le(r + 24, 8);
 	rsdt_len = check_sdt(ram, out->rsdt, "RSDT", 1);
 	xsdt_len = check_sdt(ram, out->xsdt, "XSDT", 1);
-	assert_int_equal(rsdt_len, 36 + 2 * 4);
-	assert_int_equal(xsdt_len, 36 + 2 * 8);
+	assert_int_equal(rsdt_len, 36 + 3 * 4);
+	assert_int_equal(xsdt_len, 36 + 3 * 8);
 	rsdt = ram + out->rsdt;
 	xsdt = ram + out->xsdt;
 	/* Both list the same tables, in the same order. */
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < 3; i++) {
 		uint64_t via_rsdt = get_le(rsdt + 36 + 4 * i, 4);
 		uint64_t via_xsdt = get_le(xsdt + 36 + 8 * i, 8);
 
@@ -297,12 +312,15 @@ static void parse_as_os(const uint8_t *ram, const struct acpi_platform *p, struc
 			out->fadt = via_rsdt;
 		else if (memcmp(ram + via_rsdt, "APIC", 4) == 0)
 			out->madt = via_rsdt;
+		else if (memcmp(ram + via_rsdt, "HPET", 4) == 0)
+			out->hpet = via_rsdt;
 		else
 			fail_msg("entry %u: table '%.4s'", i, (const char *)ram + via_rsdt);
 	}
-	assert_true(out->fadt != 0 && out->madt != 0);
+	assert_true(out->fadt != 0 && out->madt != 0 && out->hpet != 0);
 	check_fadt(ram, p, out);
 	walk_madt(ram, out);
+	check_hpet(ram, out);
 }
 
 static void check_madt_contents(const struct parsed *m, const struct acpi_platform *p)
@@ -466,13 +484,13 @@ static void test_sizes(void **state)
 	(void)state;
 	assert_int_equal(acpi_tables_size(0), 0);
 	assert_int_equal(acpi_tables_size(256), 0);
-	/* FACS 64, DSDT 36, FADT 276, MADT 44 + 8n + 12 + 2 * 10 + 6, RSDT 44, XSDT 52, with the
-	 * tables after the FACS 16-byte aligned: the sum bounds the size from below. */
+	/* FACS 64, DSDT 36, FADT 276, MADT 44 + 8n + 12 + 2 * 10 + 6, HPET 56, RSDT 48, XSDT 60,
+	 * with the tables after the FACS 16-byte aligned: the sum bounds the size from below. */
 	for (unsigned n = 1; n <= 255; n++) {
 		size_t size = acpi_tables_size(n);
-		size_t sum = 64 + 36 + 276 + (44 + 8 * n + 12 + 20 + 6) + 44 + 52;
+		size_t sum = 64 + 36 + 276 + (44 + 8 * n + 12 + 20 + 6) + 56 + 48 + 60;
 
-		if (size < sum || size > sum + 4 * 15)
+		if (size < sum || size > sum + 5 * 15)
 			fail_msg("%u CPUs: size %zu, tables %zu", n, size, sum);
 	}
 	/* Everything, even for 255 CPUs, fits between 0xF1000 and 1 MiB. */
