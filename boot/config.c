@@ -411,14 +411,15 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 {
 	struct config_text k = { key, key_len };
 	struct config_text v = { value, value_len };
-	int index;
+	int index, which;
 
 	if (key_len == 0) {
 		fmt_error(err, err_len, "missing key before '='");
 		return -1;
 	}
 
-	switch (lookup_key(k)) {
+	which = lookup_key(k);
+	switch (which) {
 	case KEY_GUEST: {
 		char path[CONFIG_PATH_MAX];
 
@@ -487,11 +488,12 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		break;
 	}
 	case KEY_TESTDEV:
-		index = parse_choice("testdev", v, switch_names, ARRAY_SIZE(switch_names),
+	case KEY_STRICT:
+		index = parse_choice(key_names[which], v, switch_names, ARRAY_SIZE(switch_names),
 				     "on, off", err, err_len);
 		if (index < 0)
 			return -1;
-		c->testdev = index == 1;
+		*(which == KEY_TESTDEV ? &c->testdev : &c->strict) = index == 1;
 		break;
 	case KEY_HOUSEKEEPING:
 		index = parse_choice("housekeeping", v, housekeeping_names,
@@ -499,13 +501,6 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		if (index < 0)
 			return -1;
 		c->housekeeping = index == 1;
-		break;
-	case KEY_STRICT:
-		index = parse_choice("strict", v, switch_names, ARRAY_SIZE(switch_names),
-				     "on, off", err, err_len);
-		if (index < 0)
-			return -1;
-		c->strict = index == 1;
 		break;
 	case KEY_FAULT:
 		index = parse_choice("fault", v, fault_names, ARRAY_SIZE(fault_names),
