@@ -943,12 +943,39 @@ SMP_SCENARIOS = ["init-sipi", "init-sipi-short", "ipi-pingpong", "ipi-broadcast"
                  "ipi-logical-flat", "ipi-logical-cluster", "ipi-lowest-priority", "ipi-nmi",
                  "ipi-to-halted", "ioapic-to-vcpu1", "msi-to-vcpu1"]
 
+class UpTo:
+    """An exit count that timing decides, bounded by what can happen at most: init-sipi's
+    kicks. Each AP takes at most one (the IPI that finds it in the guest rather than still in
+    root mode after its start-up); whether it does moves with any change of the hypervisor's
+    path lengths before the guest starts, and with the firmware's boot path (measured 3, 2, 1
+    and 0 for the same 3 APs across builds), so only the bound is asserted."""
+    def __init__(self, most):
+        self.most = most
+
+    def __repr__(self):
+        return f"0..{self.most}"
+
+
+def exits_match(got, want):
+    """got == want, where an UpTo in `want` accepts 0 (absent) to its bound."""
+    if set(got) - set(want):
+        return False
+    for reason, count in want.items():
+        if isinstance(count, UpTo):
+            if not 0 <= got.get(reason, 0) <= count.most:
+                return False
+        elif got.get(reason) != count:
+            return False
+    return True
+
+
 SMP_EXPECTED_2 = {
+    # init-sipi's receivers: the kick that may find the AP in the guest (class UpTo)
     'init-sipi': {
-        'emulate': ({"EPT_VIOLATION": 9}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "EPT_VIOLATION": 3}),
-        'tpr-shadow': ({"APIC_ACCESS": 9}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "APIC_ACCESS": 2}),
-        'apicv': ({"APIC_WRITE": 3}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "APIC_WRITE": 1}),
-        'posted': ({"APIC_WRITE": 3}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "APIC_WRITE": 1}),
+        'emulate': ({"EPT_VIOLATION": 9}, {"EXTERNAL_INTERRUPT": UpTo(1), "HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "EPT_VIOLATION": 3}),
+        'tpr-shadow': ({"APIC_ACCESS": 9}, {"EXTERNAL_INTERRUPT": UpTo(1), "HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "APIC_ACCESS": 2}),
+        'apicv': ({"APIC_WRITE": 3}, {"EXTERNAL_INTERRUPT": UpTo(1), "HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "APIC_WRITE": 1}),
+        'posted': ({"APIC_WRITE": 3}, {"EXTERNAL_INTERRUPT": UpTo(1), "HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "APIC_WRITE": 1}),
     },
     'init-sipi-short': {
         'emulate': ({"EPT_VIOLATION": 2}, {"HLT": 1, "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1, "EPT_VIOLATION": 3}),
@@ -1013,14 +1040,12 @@ SMP_EXPECTED_2 = {
 }
 
 SMP_EXPECTED_4 = {
+    # init-sipi's receivers: up to one kick per AP, by timing (class UpTo)
     'init-sipi': {
-        'emulate': ({"EPT_VIOLATION": 27}, {"HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "EPT_VIOLATION": 9}),
-        'tpr-shadow': ({"APIC_ACCESS": 27}, {"HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "APIC_ACCESS": 6}),
-        # each AP's kick finds it in the guest (3). Timing in root mode decides it: for a while
-        # (f3ee796) one AP was still in root mode when its kick came (2); any change to the
-        # hypervisor's path lengths before the guest starts can move it again
-        'apicv': ({"APIC_WRITE": 9}, {"EXTERNAL_INTERRUPT": 3, "HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "APIC_WRITE": 3}),
-        'posted': ({"APIC_WRITE": 9}, {"EXTERNAL_INTERRUPT": 3, "HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "APIC_WRITE": 3}),
+        'emulate': ({"EPT_VIOLATION": 27}, {"EXTERNAL_INTERRUPT": UpTo(3), "HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "EPT_VIOLATION": 9}),
+        'tpr-shadow': ({"APIC_ACCESS": 27}, {"EXTERNAL_INTERRUPT": UpTo(3), "HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "APIC_ACCESS": 6}),
+        'apicv': ({"APIC_WRITE": 9}, {"EXTERNAL_INTERRUPT": UpTo(3), "HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "APIC_WRITE": 3}),
+        'posted': ({"APIC_WRITE": 9}, {"EXTERNAL_INTERRUPT": UpTo(3), "HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "APIC_WRITE": 3}),
     },
     'init-sipi-short': {
         'emulate': ({"EPT_VIOLATION": 2}, {"HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3, "EPT_VIOLATION": 9}),
@@ -1104,7 +1129,8 @@ def smp_cells(expected, hardware=None):
             path = run.results["mode"].get("posted_interrupts")
             sender, receivers = (hardware.get(name, {}).get(mode, software)
                                  if path == "hardware" else software)
-            if (got["exits"], got["exits_other_vcpus"]) != (sender, receivers):
+            if not (exits_match(got["exits"], sender) and
+                    exits_match(got["exits_other_vcpus"], receivers)):
                 return (f"sender {got['exits']}, receivers {got['exits_other_vcpus']} != "
                         f"{sender}, {receivers} (posted interrupts: {path})")
         sender, receivers = software
@@ -1131,13 +1157,9 @@ def ap_events(cpus, inits, sipis, ignored):
 # `tigerlake`, BOCHS_IPS=4000000; docs/test-hosts.md): a running receiver takes each posted
 # interrupt with no exit — every receivers' EXTERNAL_INTERRUPT of posted mode goes, except the
 # level pin's, which is not posted (the descriptor has no TMR). A halted receiver costs as much
-# as before (two HLT exits per wake-up instead of HLT + kick). init-sipi's receivers take one
-# kick more (2 vCPUs, tpr-shadow) or fewer (4 vCPUs, apicv and posted) there: that build's
-# timing, not the posted path; these overrides are what that build measured.
+# as before (two HLT exits per wake-up instead of HLT + kick). (init-sipi's kicks, which that
+# build's timing also moved, are bounded rather than counted: class UpTo.)
 SMP_HARDWARE_2 = {
-    'init-sipi': {'tpr-shadow': ({"APIC_ACCESS": 9}, {"EXTERNAL_INTERRUPT": 1, "HLT": 1,
-                                                       "CR_ACCESS": 1, "RDMSR": 1, "WRMSR": 1,
-                                                       "APIC_ACCESS": 2})},
     'ipi-pingpong': {'posted': ({"APIC_WRITE": 10}, {"APIC_WRITE": 10})},
     'ipi-broadcast': {'posted': ({"APIC_WRITE": 10}, {})},
     'ipi-logical-flat': {'posted': ({"APIC_WRITE": 6}, {})},
@@ -1151,9 +1173,7 @@ SMP_HARDWARE_2 = {
 }
 SMP_HARDWARE_4 = dict(
     SMP_HARDWARE_2,
-    **{'init-sipi': {m: ({"APIC_WRITE": 9}, {"HLT": 3, "CR_ACCESS": 3, "RDMSR": 3, "WRMSR": 3,
-                                              "APIC_WRITE": 3}) for m in ("apicv", "posted")},
-       'ipi-logical-flat': {'posted': ({"APIC_WRITE": 9}, {})},
+    **{'ipi-logical-flat': {'posted': ({"APIC_WRITE": 9}, {})},
        'ipi-logical-cluster': {'posted': ({"APIC_WRITE": 7}, {})}})
 
 
