@@ -268,8 +268,8 @@
  *                    (figure cycles_late); WRMSR IA32_TSC := RDTSC - 2^40 (back, with the time
  *                    spent). Figure interrupts
  *   cpuid-honest *   (skipped without leaves 0DH and 80000008H or XSAVE; IF = 0) CPUID 1,
- *                    (7,0), (0DH,0), (0DH,1), 80000008H: none of DTES64, xTPR, PDCM, MCE, MTRR,
- *                    MCA, SGX, MPX, PT, LA57, SGX_LC, IBRS/IBPB, STIBP, L1D_FLUSH,
+ *                    (7,0), (0DH,0), (0DH,1), 80000008H: none of DTES64, xTPR, PDCM, MTRR,
+ *                    SGX, MPX, PT, LA57, SGX_LC, IBRS/IBPB, STIBP, L1D_FLUSH,
  *                    ARCH_CAPABILITIES, SSBD, XCR0 bits 3-4, XSAVES; MAXPHYADDR (figure
  *                    maxphyaddr) in [36, 52]. RDMSR IA32_APIC_BASE; WRMSR of it with bit
  *                    MAXPHYADDR set (#GP(0)), with bit MAXPHYADDR - 1 set (taken), as read

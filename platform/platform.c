@@ -35,6 +35,48 @@
 			     MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE | \
 			     MISC_ENABLE_MONITOR | MISC_ENABLE_XD_DISABLE)
 
+/* Machine-check architecture (SDM Vol. 3B §16.3 "Machine-Check MSRs"): one bank, no MCG_CTL, no
+ * extended state (IA32_MCG_CAP = 1). Nothing ever reports an error: the bank's status stays 0
+ * unless written, and #MC is never delivered. */
+#define MCG_CAP_VALUE 1u                /* Count = 1 bank; MCG_CTL_P and the rest 0 */
+#define MCG_STATUS_DEFINED 0x7u         /* RIPV, EIPV, MCIP (LMCE_S needs LMCE_P) */
+#define MC_BANK_MSRS 4u                 /* MCi_CTL, MCi_STATUS, MCi_ADDR, MCi_MISC */
+
+/* An MSR of the machine-check architecture: true when it exists, with *value for a read; *gp for
+ * a write the architecture refuses. */
+static bool mca_msr(struct vcpu *v, uint32_t msr, bool write, uint64_t *value, bool *gp)
+{
+	uint64_t *bank[MC_BANK_MSRS] = { &v->mca.ctl, &v->mca.status, &v->mca.addr,
+					 &v->mca.misc };
+
+	*gp = false;
+	if (msr == MSR_IA32_MCG_CAP) {
+		*gp = write;                    /* read-only */
+		*value = MCG_CAP_VALUE;
+		return true;
+	}
+	if (msr == MSR_IA32_MCG_STATUS) {
+		if (write && (*value & ~(uint64_t)MCG_STATUS_DEFINED))
+			*gp = true;
+		else if (write)
+			v->mca.mcg_status = *value;
+		else
+			*value = v->mca.mcg_status;
+		return true;
+	}
+	if (msr < MSR_IA32_MC0_CTL || msr >= MSR_IA32_MC0_CTL + MC_BANK_MSRS)
+		return false;
+	/* "software is only allowed to write zeros to IA32_MCi_STATUS" (§16.3.2.2): a non-zero
+	 * write raises #GP. */
+	if (write && msr == MSR_IA32_MC0_CTL + 1 && *value)
+		*gp = true;
+	else if (write)
+		*bank[msr - MSR_IA32_MC0_CTL] = *value;
+	else
+		*value = *bank[msr - MSR_IA32_MC0_CTL];
+	return true;
+}
+
 /* IA32_PAT is the guest's own only where VM entry and exit switch it (vmcs.c). */
 static bool pat_switched(void)
 {
@@ -166,6 +208,8 @@ enum exit_action platform_rdmsr(struct vcpu *v)
 
 	if (apic_rdmsr(v, msr_index(v), &value, &gp))
 		return gp ? msr_gp(v, "RDMSR") : msr_done(v, true, value);
+	if (mca_msr(v, msr_index(v), false, &value, &gp))
+		return gp ? msr_gp(v, "RDMSR") : msr_done(v, true, value);
 	switch (msr_index(v)) {
 	case MSR_IA32_EFER:
 		return msr_done(v, true, v->efer);
@@ -205,6 +249,8 @@ enum exit_action platform_wrmsr(struct vcpu *v)
 	bool gp;
 
 	if (apic_wrmsr(v, msr_index(v), value, &gp))
+		return gp ? msr_gp(v, "WRMSR") : msr_done(v, false, 0);
+	if (mca_msr(v, msr_index(v), true, &value, &gp))
 		return gp ? msr_gp(v, "WRMSR") : msr_done(v, false, 0);
 	switch (msr_index(v)) {
 	case MSR_IA32_EFER: {

@@ -23,8 +23,8 @@
  * Every feature bit the guest may see. What is deliberately absent (and so reads 0), with the
  * reason, for the features a guest commonly probes:
  *   1:ECX DTES64, DS-CPL, EST, TM2, xTPR, PDCM, SDBG, DCA; 1:EDX DS, ACPI, TM, PBE, PSN, HTT,
- *     MCE, MCA, MTRR: each brings MSRs (debug store, thermal, perf capabilities, machine check,
- *     MTRRs) that are not emulated. MONITOR, VMX, SMX: the instructions exit and raise #UD.
+ *     MTRR: each brings MSRs (debug store, thermal, perf capabilities, MTRRs) that are not
+ *     emulated. MONITOR, VMX, SMX: the instructions exit and raise #UD.
  *   7:EBX SGX, HLE/RTM (TSX control MSRs), RDT-M/RDT-A (QoS
  *     MSRs), MPX (IA32_BNDCFGS, XCR0 bits 3-4), PT (the RTIT MSRs); 7:ECX WAITPKG
  *     (IA32_UMWAIT_CONTROL), CET_SS / 7:EDX CET_IBT (the CET MSRs and XSS components), LA57
@@ -64,11 +64,16 @@ const struct cpuid_feature cpuid_features[] = {
 	F("TSC", 1, 0, EDX, 4, SHOW_IF_HOST, MSR_IA32_TSC),
 	F("MSR", 1, 0, EDX, 5, SHOW_IF_HOST),
 	F("PAE", 1, 0, EDX, 6, SHOW_IF_HOST),
+	/* Emulated whatever the host has: machine-check architecture with one bank that never
+	 * reports an error (platform.c), and #MC never delivered to the guest. */
+	F("MCE", 1, 0, EDX, 7, SHOW_ALWAYS),
 	F("CX8", 1, 0, EDX, 8, SHOW_IF_HOST),
 	F("APIC", 1, 0, EDX, 9, MIRROR_APIC_ENABLED, MSR_IA32_APIC_BASE),
 	F("SEP", 1, 0, EDX, 11, SHOW_IF_HOST, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
 	  MSR_IA32_SYSENTER_EIP),
 	F("PGE", 1, 0, EDX, 13, SHOW_IF_HOST),
+	F("MCA", 1, 0, EDX, 14, SHOW_ALWAYS, MSR_IA32_MCG_CAP, MSR_IA32_MCG_STATUS, MSR_IA32_MC0_CTL,
+	  MSR_IA32_MC0_CTL + 1),
 	F("CMOV", 1, 0, EDX, 15, SHOW_IF_HOST),
 	F("PAT", 1, 0, EDX, 16, SHOW_IF_PAT_SWITCHED, MSR_IA32_PAT),
 	F("PSE-36", 1, 0, EDX, 17, SHOW_IF_HOST),

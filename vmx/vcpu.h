@@ -111,6 +111,11 @@ struct vcpu {
 	/* Guest state VMX does not hold for us. */
 	uint64_t efer;                /* as the guest wrote it, LMA computed by us */
 	uint64_t misc_enable;         /* IA32_MISC_ENABLE as this vCPU reads it */
+	/* Machine-check architecture with one bank (platform.c): what the guest wrote. */
+	struct {
+		uint64_t mcg_status;
+		uint64_t ctl, status, addr, misc;   /* bank 0 */
+	} mca;
 	/* The guest's TSC is the host's plus this (VMCS TSC offset, "use TSC offsetting"): a WRMSR
 	 * of IA32_TSC sets it. Guest-TSC values (the vLAPIC's clock, TSC-deadline) and host ones
 	 * (the preemption timer, the PIT, statistics) convert through it (vcpu_guest_tsc). */

@@ -434,6 +434,7 @@ static const struct msr_access msr_accesses[] = {
 	{ 0x80B, false, true, 0 },               /* EOI: write-only */
 	{ 0x830, true, true, 0x40 | 1ull << 18 }, /* ICR: fixed, self */
 	{ 0x83F, false, true, 0x40 },            /* SELF IPI: write-only */
+	{ 0x179, true, false, 0 },               /* IA32_MCG_CAP: read-only */
 };
 
 /* The rule of vmx/cpuid_policy.c: every MSR a shown feature brings is handled by the platform
@@ -991,6 +992,29 @@ static void test_misc_enable(void **state)
 	assert_int_equal(msr_access(0x1A0, false, 0), reset);
 }
 
+/* Machine-check architecture (SDM Vol. 3B §16.3): one bank, MCG_CAP read-only, MCG_STATUS's
+ * reserved bits and non-zero MCi_STATUS writes #GP, the rest keep what is written; the bank
+ * past the last and MCG_CTL (no MCG_CTL_P) do not exist. */
+static void test_mca(void **state)
+{
+	(void)state;
+	assert_int_equal(msr_access(0x179, false, 0), 1);
+	assert_true(msr_faults(0x179, true, 1));
+	assert_int_equal(msr_access(0x17A, false, 0), 0);
+	assert_false(msr_faults(0x17A, true, 0x7));
+	assert_int_equal(msr_access(0x17A, false, 0), 0x7);
+	assert_true(msr_faults(0x17A, true, 0x10));
+	assert_false(msr_faults(0x400, true, ~0ull));
+	assert_int_equal(msr_access(0x400, false, 0), ~0ull);
+	assert_int_equal(msr_access(0x401, false, 0), 0);
+	assert_true(msr_faults(0x401, true, 1ull << 63));
+	assert_false(msr_faults(0x401, true, 0));
+	assert_false(msr_faults(0x402, true, 0x1234));
+	assert_int_equal(msr_access(0x402, false, 0), 0x1234);
+	assert_true(msr_faults(0x404, false, 0));
+	assert_true(msr_faults(0x17B, false, 0));
+}
+
 /* housekeeping=cpu0: an offloaded vLAPIC timer never arms the VMX-preemption timer; its
  * programming is published before VM entry, in host TSC through the TSC offset; what the
  * housekeeping CPU fires reaches the vLAPIC; GET_PLATFORM tells the guest. */
@@ -1137,6 +1161,7 @@ int main(void)
 		T(test_tsc_offset_and_deadlines),
 		T(test_tsc_adjust),
 		T(test_misc_enable),
+		T(test_mca),
 		T(test_timer_offloaded),
 		T(test_hlt_with_blocked_nmi),
 		T(test_syscall_msrs_reset),
