@@ -147,12 +147,19 @@ static unsigned route_of(uint64_t config)
 	return (unsigned)((config & HPET_TN_ROUTE_MASK) >> HPET_TN_ROUTE_SHIFT);
 }
 
+/* Timers 0 and 1 interrupt on the legacy GSIs: LEG_RT_CNF with the counter enabled. */
+static bool legacy_routing(const struct hpet *hpet)
+{
+	return (hpet->config & (HPET_CFG_ENABLE | HPET_CFG_LEG_RT)) ==
+	       (HPET_CFG_ENABLE | HPET_CFG_LEG_RT);
+}
+
 /* The GSI timer n interrupts on; false when its route is not in Tn_INT_ROUTE_CAP. */
 static bool timer_gsi(const struct hpet *hpet, unsigned n, unsigned *gsi)
 {
 	unsigned route = route_of(hpet->timer[n].config);
 
-	if (hpet_legacy_replacement(hpet) && n < 2) {
+	if (legacy_routing(hpet) && n < 2) {
 		*gsi = n == 0 ? HPET_LEGACY_GSI_TIMER0 : HPET_LEGACY_GSI_TIMER1;
 		return true;
 	}
@@ -492,8 +499,7 @@ void hpet_write(struct hpet *hpet, uint64_t offset, unsigned size, uint64_t valu
 
 bool hpet_legacy_replacement(const struct hpet *hpet)
 {
-	return (hpet->config & (HPET_CFG_ENABLE | HPET_CFG_LEG_RT)) ==
-	       (HPET_CFG_ENABLE | HPET_CFG_LEG_RT);
+	return hpet->config & HPET_CFG_LEG_RT;
 }
 
 const struct hpet_stats *hpet_stats(const struct hpet *hpet)

@@ -26,9 +26,9 @@
  * of 20-23 (HPET_ROUTE_CAP). Under LegacyReplacement (LEG_RT_CNF and ENABLE_CNF both set,
  * "General Configuration Register") timer 0 uses GSI 2 and timer 1 GSI 8: the spec's "IRQ2 in
  * the I/O APIC" and "IRQ8", the GSIs of the PC's ISA IRQ0 (through its interrupt source
- * override) and IRQ8; a caller that delivers to an 8259 maps GSI 2 to its IRQ0. In that mode the
- * 8254 and the RTC are not to interrupt: the caller asks hpet_legacy_replacement() and mutes
- * them. Edge-triggered timers pulse their line, irq(gsi, true) then irq(gsi, false), once per
+ * override) and IRQ8; a caller that delivers to an 8259 maps GSI 2 to its IRQ0. While LEG_RT_CNF
+ * is set the 8254 and the RTC are not to interrupt: the caller asks hpet_legacy_replacement()
+ * and mutes them. Edge-triggered timers pulse their line, irq(gsi, true) then irq(gsi, false), once per
  * hpet_* call that finds matches (several matches coalesce into one pulse); level-triggered ones
  * set their bit in the General Interrupt Status Register and hold the line high until the guest
  * writes 1 to that bit. Lines are ORed: a GSI two level-triggered timers share goes low when
@@ -158,8 +158,10 @@ uint64_t hpet_next_event(const struct hpet *hpet);
  * due by now and sends their interrupts. */
 void hpet_advance(struct hpet *hpet);
 
-/* LegacyReplacement is in effect (LEG_RT_CNF and ENABLE_CNF): the 8254's IRQ0 and the RTC's IRQ8
- * are to be muted. */
+/* LEG_RT_CNF is set: the 8254's IRQ0 and the RTC's IRQ8 are to be muted, whether or not the
+ * counter runs (as QEMU's and Intel's chipsets do: Linux stops the counter while it reprograms
+ * timer 0, and a PIT tick in that window must not come through). Timers 0 and 1 take the legacy
+ * GSIs only while the counter is enabled too. */
 bool hpet_legacy_replacement(const struct hpet *hpet);
 
 const struct hpet_stats *hpet_stats(const struct hpet *hpet);

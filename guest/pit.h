@@ -14,6 +14,9 @@
 #define PIT_INPUT_HZ 1193182u
 
 enum pit_mode {
+	/* Interrupt on terminal count: OUT low from the count's write, high when the count reaches
+	 * 0 and high from then on: one rising edge. */
+	PIT_MODE_TERMINAL_COUNT = 0,
 	/* Rate generator: OUT high, low for one clock when the count reaches 1, high again and
 	 * the count reloads; a rising edge every `count` clocks. A count of 1 is illegal. */
 	PIT_MODE_RATE_GENERATOR = 2,

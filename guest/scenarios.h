@@ -203,13 +203,21 @@
  *                    interrupt, not before 1 ms by the TSC. Figures timers, period_fs,
  *                    route_pin, cycles_to_interrupt
  *   hpet-periodic    timer 0 (periodic-capable), its pin, RTE := 0x6B edge, configuration
- *                    (route, enabled, periodic, VAL_SET), comparator written twice (10 ms: the
- *                    first expiry, then the period), counter enabled; min(n, 10) interrupts;
- *                    counter halted; the mean period within 10% of 10 ms by the TSC. Figures
- *                    ticks, cycles_per_tick, expected_cycles_per_tick
- *   hpet-legacy      RTEs 2 := 0x6C and 8 := 0x6D edge; timers 0 and 1 one-shot, enabled,
- *                    comparators 1 ms and 2 ms; counter enabled with legacy replacement: 0x6C
- *                    then 0x6D, neither early. Figures cycles_to_interrupt, cycles_to_second
+ *                    (route, enabled, periodic, VAL_SET), comparator written twice (20 ms: the
+ *                    first expiry, then 10 ms: the period), counter enabled; min(n, 10)
+ *                    interrupts, the first not before 20 ms; counter halted; the mean period
+ *                    within 10% of 10 ms by the TSC. Figures ticks, cycles_to_interrupt,
+ *                    cycles_per_tick, expected_cycles_per_tick
+ *   hpet-legacy      LEG_RT set (counter halted: the PIT and the RTC muted); the PIT started at
+ *                    mode 0, its one edge 1 ms on; RTEs 2 := 0x6C and 8 := 0x6D edge; timers 0 and 1
+ *                    one-shot, enabled, comparators 1 ms and 2 ms; counter enabled with legacy
+ *                    replacement: 0x6C then 0x6D, neither early, no PIT tick; quiet spell, pins 2
+ *                    and 8 masked, PIT stopped, the HPET stopped as in the others. Figures
+ *                    cycles_to_interrupt, cycles_to_second. Under QEMU the PIT's OUT, high
+ *                    after its edge, stays on pin 2 once LEG_RT is cleared (QEMU's 8254 does
+ *                    not lower it at the control word that stops it), so the HPET scenarios
+ *                    that use pin 2 there (QEMU 7.2 routes timers only to it) come before
+ *                    this one
  *
  * The firmware interface scenarios (scenarios_platform.c) read what an OS reads before it
  * drives a device; they pass under plain QEMU (tables from SeaBIOS) and under apicvisor (its

@@ -37,6 +37,12 @@ static struct {
 	struct rtc *rtc;
 	struct hpet *hpet;
 	struct irq_router *router;
+	/* The PC's IRQ0 and IRQ8 wires (legacy_wires): what each source asks for, and the level
+	 * last driven. */
+	struct {
+		bool pit, rtc, hpet0, hpet8;
+		bool wire0, wire8;
+	} legacy;
 	struct fw_cfg fw_cfg;
 	struct pm_timer pm_timer;
 	struct sysctl sysctl;         /* 92H and CF9H */
@@ -172,18 +178,35 @@ static void router_ioapic(void *ctx, unsigned pin, bool level)
 	vioapic_set_pin(platform.ioapic, pin, level);
 }
 
-/* Under the HPET's LegacyReplacement the 8254 and the RTC do not interrupt (IA-PC HPET
- * Specification 1.0a, "Legacy Replacement Option"): their lines are left as they are. */
-static bool hpet_replaces_legacy(void)
+/*
+ * ISA IRQ0 and IRQ8: the 8254 and the RTC drive them, unless the HPET's LEG_RT_CNF mutes them
+ * ("Legacy Replacement Option", IA-PC HPET Specification 1.0a); HPET timers 0 and 1 drive them
+ * under LegacyReplacement. Each wire is the OR of what its sources ask for now, so a handover
+ * either way leaves it at the level its new owner holds (an RTC IRQF still high when the
+ * muting ends is seen again; one high when it starts is dropped, and the HPET's first pulse
+ * makes an edge).
+ */
+static void legacy_wires(void)
 {
-	return platform.hpet && hpet_legacy_replacement(platform.hpet);
+	bool muted = platform.hpet && hpet_legacy_replacement(platform.hpet);
+	bool wire0 = (!muted && platform.legacy.pit) || platform.legacy.hpet0;
+	bool wire8 = (!muted && platform.legacy.rtc) || platform.legacy.hpet8;
+
+	if (wire0 != platform.legacy.wire0) {
+		platform.legacy.wire0 = wire0;
+		irq_route_set_gsi(platform.router, 0, wire0);
+	}
+	if (wire8 != platform.legacy.wire8) {
+		platform.legacy.wire8 = wire8;
+		irq_route_set_gsi(platform.router, 8, wire8);
+	}
 }
 
 static void pit_irq(void *ctx, bool level)
 {
 	(void)ctx;
-	if (!hpet_replaces_legacy())
-		irq_route_set_gsi(platform.router, 0, level);
+	platform.legacy.pit = level;
+	legacy_wires();
 }
 
 /* A device deadline moved: the CPU that runs the device timers re-arms its own (the
@@ -208,16 +231,23 @@ static void model_timer_changed(void *ctx)
 static void rtc_irq(void *ctx, bool level)
 {
 	(void)ctx;
-	if (!hpet_replaces_legacy())
-		irq_route_set_gsi(platform.router, 8, level);
+	platform.legacy.rtc = level;
+	legacy_wires();
 }
 
-/* An HPET line by its GSI: GSI 2 (legacy timer 0) is the PC's ISA IRQ0 through the override,
- * which the router takes as IRQ 0; the others are I/O APIC pins (8 is ISA IRQ 8 too). */
+/* An HPET line by its GSI: GSI 2 (legacy timer 0) is the PC's ISA IRQ0 through the override and
+ * GSI 8 ISA IRQ8, both shared with the 8254 and the RTC (legacy_wires); the others are I/O APIC
+ * pins of its own. */
 static void hpet_irq(void *ctx, unsigned gsi, bool level)
 {
 	(void)ctx;
-	irq_route_set_gsi(platform.router, gsi == 2 ? 0 : gsi, level);
+	if (gsi == HPET_LEGACY_GSI_TIMER0 || gsi == HPET_LEGACY_GSI_TIMER1) {
+		*(gsi == HPET_LEGACY_GSI_TIMER0 ? &platform.legacy.hpet0 : &platform.legacy.hpet8) =
+			level;
+		legacy_wires();
+		return;
+	}
+	irq_route_set_gsi(platform.router, gsi, level);
 }
 
 void platform_irq_sync(struct vcpu *v)
@@ -536,10 +566,12 @@ static uint32_t hpet_mmio_read(void *ctx, uint32_t offset, unsigned size)
 	return (uint32_t)hpet_read(platform.hpet, offset, size);
 }
 
+/* A write may set or clear LEG_RT_CNF: the wires it hands over follow (legacy_wires). */
 static void hpet_mmio_write(void *ctx, uint32_t offset, unsigned size, uint32_t value)
 {
 	(void)ctx;
 	hpet_write(platform.hpet, offset, size, value);
+	legacy_wires();
 }
 
 /* Its registers are 64 bits wide: an 8-byte access reaches it whole (a comparator write with
@@ -554,7 +586,12 @@ static void hpet_mmio_write64(void *ctx, uint32_t offset, uint64_t value)
 {
 	(void)ctx;
 	hpet_write(platform.hpet, offset, 8, value);
+	legacy_wires();
 }
+
+_Static_assert(ACPI_HPET_BLOCK_ID == (uint32_t)HPET_CAPABILITIES_VALUE,
+	       "the ACPI HPET table's Event Timer Block ID is the model's GCAP_ID low half");
+_Static_assert(ACPI_HPET_ADDRESS == HPET_MMIO_BASE, "the ACPI HPET table names the model's page");
 
 /* The HPET's 4 KiB page: its registers in the first 1 KiB, the rest reads 0 (the model's). */
 #define HPET_PAGE_SIZE 0x1000u

@@ -1266,18 +1266,21 @@ TIMER_POLL_BASE = {
 
 # The HPET (issue 9). Each cell: the HPET and I/O APIC accesses guest/scenarios.h lists (every
 # one an EPT violation: the HPET page and the IOAPIC page are trapped in every mode; hpet-oneshot
-# 16, hpet-periodic 19, hpet-legacy 24), one VMX-preemption-timer exit per HPET interrupt (the
-# device timers run there), and the EOIs where they exit (emulate: on the trapped APIC page;
-# tpr-shadow: APIC_ACCESS; virtualized from apicv on).
-HPET_ACCESSES = {"hpet-oneshot": (16, 1), "hpet-periodic": (19, 10), "hpet-legacy": (24, 2)}
+# 16, hpet-periodic 19, hpet-legacy 25), one VMX-preemption-timer exit per device event (the
+# device timers run there: each HPET interrupt, and in hpet-legacy the muted PIT's one edge),
+# the PIT's 4 port writes in hpet-legacy, and the EOIs where they exit (emulate: on the trapped
+# APIC page; tpr-shadow: APIC_ACCESS; virtualized from apicv on).
+HPET_ACCESSES = {"hpet-oneshot": (16, 1, {}),
+                 "hpet-periodic": (19, 10, {}),
+                 "hpet-legacy": (25, 2, {"IO_INSTRUCTION": 4, "PREEMPTION_TIMER": 3})}
 HPET_EXPECTED = {}
-for _name, (_accesses, _irqs) in HPET_ACCESSES.items():
-    HPET_EXPECTED[(_name, "emulate")] = {"EPT_VIOLATION": _accesses + _irqs,
-                                         "PREEMPTION_TIMER": _irqs}
+for _name, (_accesses, _irqs, _more) in HPET_ACCESSES.items():
+    _timer = {"PREEMPTION_TIMER": _irqs, **_more}
+    HPET_EXPECTED[(_name, "emulate")] = {"EPT_VIOLATION": _accesses + _irqs, **_timer}
     HPET_EXPECTED[(_name, "tpr-shadow")] = {"EPT_VIOLATION": _accesses, "APIC_ACCESS": _irqs,
-                                            "PREEMPTION_TIMER": _irqs}
+                                            **_timer}
     for _mode in ("apicv", "posted"):
-        HPET_EXPECTED[(_name, _mode)] = {"EPT_VIOLATION": _accesses, "PREEMPTION_TIMER": _irqs}
+        HPET_EXPECTED[(_name, _mode)] = {"EPT_VIOLATION": _accesses, **_timer}
 
 # apic-disable (issue 9): IA32_APIC_BASE read, EN cleared and set (WRMSR 2), CPUID twice; the 3
 # accesses to the page while EN = 0 are EPT violations in every mode (no APIC there: all ones,
