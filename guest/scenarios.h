@@ -69,8 +69,9 @@
  *                    later. Figures cycles_to_interrupt, expected_cycles
  *   timer-poll       one-shot timer (timer-oneshot's count) awaited by reading port 80H with
  *                    IF = 1, at most 10^6 reads: one interrupt. Figure polls
- *   timer-mode-change  one-shot armed with timer-periodic's count, current count read, LVT
- *                    switched to periodic, current count read (not 0, not above the first);
+ *   timer-mode-change  one-shot armed with 40 times timer-periodic's count, current count
+ *                    read, LVT switched to periodic, current count read (not 0, not above the
+ *                    first);
  *                    two interrupts (the count's end, one reload); LVT back to one-shot; one
  *                    more (the period under way), then a quiet spell. Figures count_before,
  *                    count_after
