@@ -197,7 +197,9 @@
  * The HPET scenarios (scenarios_hpet.c) find the event timer block through the ACPI HPET table
  * (a skip without one). Prepare: the I/O APIC scenarios' prepare, the PIT stopped, the HPET's
  * counter halted and zeroed, every timer's configuration zeroed (one write each). Each ends with
- * a quiet spell, the same writes, and its pins masked.
+ * a quiet spell, its pins masked, and the same writes. hpet-oneshot and hpet-periodic first
+ * write the General Configuration with LEG_RT set where their pin is 2 (QEMU 7.2: that mutes
+ * the PIT, which QEMU keeps running), with 0 elsewhere, and keep that bit in its later writes.
  *   hpet-oneshot     the last timer: its pin (the lowest from 16 its route capability offers,
  *                    else the lowest it offers), RTE := 0x6A edge, configuration (route,
  *                    enabled, edge, one-shot), comparator := 1 ms of ticks, counter enabled: one

@@ -105,6 +105,15 @@ static int hpet_route_pin(unsigned n)
 	return -1;
 }
 
+/* The General Configuration bits a scenario on `pin` keeps while it runs: LEG_RT_CNF where the
+ * pin is the PIT's (QEMU 7.2 offers no other), to mute the PIT there: QEMU's 8254 keeps the
+ * period SeaBIOS gave it running through the control word pit_stop writes. Timer 2's route is
+ * not affected; timer 0's legacy route is the same pin 2. */
+static uint64_t hpet_pin_conf(int pin)
+{
+	return pin == HPET_LEGACY_PIN_0 ? HPET_LEG_RT_CNF : 0;
+}
+
 /* Everything stopped: counter halted and zeroed, legacy routing off, every timer disabled. */
 static void hpet_quiesce(unsigned timers)
 {
@@ -150,11 +159,14 @@ static enum scenario_failure hpet_prepare(struct scenario_state *state)
 	return SCENARIO_PASSED;
 }
 
-/* After the wait: IF = 0, the interrupts logged and checked against `expected`. */
+/* After the wait: a quiet spell, `pin` masked (before the HPET is stopped, which may unmute the
+ * PIT: hpet_pin_conf), IF = 0, the interrupts logged and checked against `expected`. */
 static enum scenario_failure hpet_finish(struct scenario_state *state, enum scenario_failure failure,
-					 const uint8_t *expected, unsigned count, unsigned timers)
+					 const uint8_t *expected, unsigned count, unsigned timers,
+					 unsigned pin)
 {
 	scenario_irq_quiet();
+	ioapic_mask(pin);
 	hpet_quiesce(timers);
 	if (failure == SCENARIO_PASSED)
 		failure = scenario_apic_expect_log(state, expected, count);
@@ -199,18 +211,17 @@ static enum scenario_failure scenario_hpet_oneshot(struct scenario_state *state)
 		return SCENARIO_FAILURE_DEVICE_REGISTER;
 	}
 	scenario_report(state, "route_pin", (unsigned)pin);
+	hpet_write(HPET_GEN_CONF, hpet_pin_conf(pin));
 	ioapic_set_rte((unsigned)pin, scenario_irq_rte(HPET_ONESHOT_VECTOR,
 						       IOAPIC_RTE_EDGE | IOAPIC_RTE_ACTIVE_HIGH));
 	hpet_write(HPET_TIMER_CONF(n), (uint64_t)pin << HPET_TN_INT_ROUTE_SHIFT | HPET_TN_INT_ENB_CNF);
 	hpet_write(HPET_TIMER_COMPARATOR(n), hpet_ticks_ms(1));
 	start = cpu_rdtsc_fenced();
-	hpet_write(HPET_GEN_CONF, HPET_ENABLE_CNF);
+	hpet_write(HPET_GEN_CONF, HPET_ENABLE_CNF | hpet_pin_conf(pin));
 	cpu_interrupts_enable();
 	failure = scenario_apic_await(state, 1, "the one-shot timer's interrupt");
 	scenario_apic_keep_first(&failure, hpet_not_early(state, start, hpet_ticks_ms(1), 0));
-	failure = hpet_finish(state, failure, expected, 1, timers);
-	ioapic_mask((unsigned)pin);
-	return failure;
+	return hpet_finish(state, failure, expected, 1, timers, (unsigned)pin);
 }
 
 /* hpet-periodic: timer 0 periodic (Tn_PER_INT_CAP), edge, period HPET_PERIOD_MS set through
@@ -232,6 +243,7 @@ static enum scenario_failure scenario_hpet_periodic(struct scenario_state *state
 			      (conf & HPET_TN_PER_INT_CAP) != 0, pin);
 		return SCENARIO_FAILURE_DEVICE_REGISTER;
 	}
+	hpet_write(HPET_GEN_CONF, hpet_pin_conf(pin));
 	ioapic_set_rte((unsigned)pin, scenario_irq_rte(HPET_PERIODIC_VECTOR,
 						       IOAPIC_RTE_EDGE | IOAPIC_RTE_ACTIVE_HIGH));
 	/* "Periodic Mode": with Tn_VAL_SET_CNF set, a comparator write sets the accumulator (the
@@ -242,12 +254,12 @@ static enum scenario_failure scenario_hpet_periodic(struct scenario_state *state
 	hpet_write(HPET_TIMER_COMPARATOR(0), 2 * period);
 	hpet_write(HPET_TIMER_COMPARATOR(0), period);
 	start = cpu_rdtsc_fenced();
-	hpet_write(HPET_GEN_CONF, HPET_ENABLE_CNF);
+	hpet_write(HPET_GEN_CONF, HPET_ENABLE_CNF | hpet_pin_conf(pin));
 	cpu_interrupts_enable();
 	for (unsigned i = 1; i <= ticks && failure == SCENARIO_PASSED; i++)
 		failure = scenario_apic_await(state, i, "a periodic HPET interrupt");
 	/* Stop before the quiet spell: no tick after the counted ones. */
-	hpet_write(HPET_GEN_CONF, 0);
+	hpet_write(HPET_GEN_CONF, hpet_pin_conf(pin));
 	/* The first expiry at the accumulator (2 periods), not the period the second write set. */
 	scenario_apic_keep_first(&failure, hpet_not_early(state, start, 2 * period, 0));
 	for (unsigned i = 0; i < ticks; i++)
@@ -268,9 +280,7 @@ static enum scenario_failure scenario_hpet_periodic(struct scenario_state *state
 			failure = SCENARIO_FAILURE_RATE;
 		}
 	}
-	failure = hpet_finish(state, failure, expected, ticks, timers);
-	ioapic_mask((unsigned)pin);
-	return failure;
+	return hpet_finish(state, failure, expected, ticks, timers, (unsigned)pin);
 }
 
 /* hpet-legacy: legacy replacement routing ("Legacy Replacement Option"): timer 0 drives ISA
