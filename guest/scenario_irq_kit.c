@@ -71,6 +71,26 @@ enum scenario_failure scenario_irq_expect_repeated(struct scenario_state *state,
 	return scenario_apic_expect_log(state, expected, count);
 }
 
+enum scenario_failure scenario_irq_mean_period(struct scenario_state *state, const char *device,
+					       unsigned ticks, uint64_t expected,
+					       unsigned tolerance_percent)
+{
+	const struct interrupts_arrival *first = interrupts_arrival(0);
+	const struct interrupts_arrival *last = ticks ? interrupts_arrival(ticks - 1) : NULL;
+	uint64_t slack = expected * tolerance_percent / 100u, period;
+
+	if (ticks < 2 || !expected || !first || !last)
+		return SCENARIO_PASSED;
+	period = (last->tsc - first->tsc) / (ticks - 1);
+	scenario_report(state, "cycles_per_tick", period);
+	scenario_report(state, "expected_cycles_per_tick", expected);
+	if (period + slack >= expected && period <= expected + slack)
+		return SCENARIO_PASSED;
+	scenario_note(state, "the %s ticked every %lu TSC cycles, expected %lu +- %u%%", device,
+		      period, expected, tolerance_percent);
+	return SCENARIO_FAILURE_RATE;
+}
+
 void scenario_irq_quiet(void)
 {
 	cpu_interrupts_enable();

@@ -63,6 +63,14 @@ uint64_t scenario_irq_rte(uint8_t vector, uint32_t flags);
 enum scenario_failure scenario_irq_expect_repeated(struct scenario_state *state, uint8_t vector,
 						   unsigned count);
 
+/* A periodic device's rate from the log: the mean period between the first and the `ticks`-th
+ * arrival against `expected` TSC cycles, within `tolerance_percent`. Figures cycles_per_tick and
+ * expected_cycles_per_tick; SCENARIO_FAILURE_RATE, with a note naming `device`, outside it.
+ * Nothing is checked (SCENARIO_PASSED) for fewer than 2 ticks or an unknown rate (expected 0). */
+enum scenario_failure scenario_irq_mean_period(struct scenario_state *state, const char *device,
+					       unsigned ticks, uint64_t expected,
+					       unsigned tolerance_percent);
+
 /* With IF = 1 for SCENARIO_APIC_QUIET_CYCLES, so that a late or duplicate interrupt is
  * logged; returns with IF = 0. */
 void scenario_irq_quiet(void);

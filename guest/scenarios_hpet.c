@@ -265,21 +265,9 @@ static enum scenario_failure scenario_hpet_periodic(struct scenario_state *state
 	for (unsigned i = 0; i < ticks; i++)
 		expected[i] = HPET_PERIODIC_VECTOR;
 	scenario_report(state, "ticks", ticks);
-	if (failure == SCENARIO_PASSED && ticks >= 2 && hpet_tsc_cycles(period)) {
-		const struct interrupts_arrival *first = interrupts_arrival(0);
-		const struct interrupts_arrival *last = interrupts_arrival(ticks - 1);
-		uint64_t want = hpet_tsc_cycles(period);
-		uint64_t got = (last->tsc - first->tsc) / (ticks - 1);
-		uint64_t slack = want * HPET_RATE_TOLERANCE_PERCENT / 100u;
-
-		scenario_report(state, "cycles_per_tick", got);
-		scenario_report(state, "expected_cycles_per_tick", want);
-		if (got + slack < want || got > want + slack) {
-			scenario_note(state, "a tick every %lu TSC cycles, expected %lu +- %u%%", got,
-				      want, HPET_RATE_TOLERANCE_PERCENT);
-			failure = SCENARIO_FAILURE_RATE;
-		}
-	}
+	if (failure == SCENARIO_PASSED)
+		failure = scenario_irq_mean_period(state, "HPET", ticks, hpet_tsc_cycles(period),
+						   HPET_RATE_TOLERANCE_PERCENT);
 	return hpet_finish(state, failure, expected, ticks, timers, (unsigned)pin);
 }
 

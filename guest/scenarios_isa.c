@@ -528,21 +528,11 @@ static enum scenario_failure scenario_rtc_periodic(struct scenario_state *state)
 			      scenario_rtc_bad_c, scenario_rtc_bad_tick);
 		scenario_apic_keep_first(&failure, SCENARIO_FAILURE_DEVICE_REGISTER);
 	}
-	if (failure == SCENARIO_PASSED && scenario_rtc_ticks >= 2 && scenario_rtc_clocks.tsc_hz) {
-		const struct interrupts_arrival *first = interrupts_arrival(0);
-		const struct interrupts_arrival *last = interrupts_arrival(scenario_rtc_ticks - 1);
-		uint64_t expected = scenario_rtc_clocks.tsc_hz / 1000u * SCENARIO_RTC_PERIOD_NS / 1000000u;
-		uint64_t slack = expected * SCENARIO_RTC_RATE_TOLERANCE_PERCENT / 100u;
-		uint64_t period = (last->tsc - first->tsc) / (scenario_rtc_ticks - 1);
-
-		scenario_report(state, "cycles_per_tick", period);
-		scenario_report(state, "expected_cycles_per_tick", expected);
-		if (period + slack < expected || period > expected + slack) {
-			scenario_note(state, "the RTC ticked every %lu TSC cycles, expected %lu +- %u%%",
-				      period, expected, SCENARIO_RTC_RATE_TOLERANCE_PERCENT);
-			failure = SCENARIO_FAILURE_RATE;
-		}
-	}
+	if (failure == SCENARIO_PASSED)
+		failure = scenario_irq_mean_period(state, "RTC", scenario_rtc_ticks,
+						   scenario_rtc_clocks.tsc_hz / 1000u *
+							   SCENARIO_RTC_PERIOD_NS / 1000000u,
+						   SCENARIO_RTC_RATE_TOLERANCE_PERCENT);
 	return scenario_apic_finish(state, failure);
 }
 
