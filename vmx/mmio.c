@@ -127,6 +127,13 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct mmio_device *dev, uin
 	if (x86_decode_mmio(bytes, got, mode, &insn, why, sizeof(why)))
 		return vcpu_stop(v, GUEST_END_UNHANDLED, "%s access at RIP %#llx, offset %#x: %s",
 				 dev->name, (unsigned long long)rip, offset, why);
+	if (!(insn.kind == X86_MMIO_KIND_MOVE || insn.kind == X86_MMIO_KIND_STOS ||
+	      (insn.kind == X86_MMIO_KIND_ALU_TO_MEMORY &&
+	       insn.direction == X86_MMIO_READ_MODIFY_WRITE)))
+		return vcpu_stop(v, GUEST_END_UNHANDLED, "%s access at RIP %#llx, offset %#x: "
+				 "opcode %02x %02x decodes but is not carried out on this page",
+				 dev->name, (unsigned long long)rip, offset, insn.opcode[0],
+				 insn.opcode[1]);
 	if (insn.rep || (insn.direction == X86_MMIO_READ && write) ||
 	    (insn.direction == X86_MMIO_WRITE && !write))
 		return vcpu_stop(v, GUEST_END_UNHANDLED, "%s access at RIP %#llx, offset %#x: %s "
@@ -160,6 +167,8 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct mmio_device *dev, uin
 		vmcs_write(VMCS_GUEST_RFLAGS, rflags);
 		break;
 	}
+	case X86_MMIO_COPY:
+		break;
 	}
 	vcpu_advance_rip(insn.length);
 	return EXIT_ACTION_RESUME;

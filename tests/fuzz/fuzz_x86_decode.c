@@ -8,8 +8,9 @@
  *   - on success: 1 ≤ length ≤ 15 and ≤ available; access and operand sizes in {1, 2, 4, 8},
  *     an extension exactly when they differ (and only for reads); 8-byte operands, REX, GPRs
  *     8–15 and RIP-relative operands only in 64-bit mode; gpr < 16, AH..BH only without REX;
- *     immediates truncated to the operand size; LOCK only on read-modify-write, REP only on
- *     STOS; memory operand registers, scale and displacement in range for the address size;
+ *     immediates truncated to the operand size; the direction each kind must have; LOCK only
+ *     on the SDM's list, REP only on MOVS/STOS/LODS; memory operand registers, scale and
+ *     displacement in range for the address size;
  *     the register write rule follows the operand size;
  *   - the decoder reads no more than it reports: the first `length` bytes alone decode to the
  *     same instruction, and every shorter prefix of them fails as "truncated";
@@ -17,8 +18,10 @@
  *     never "truncated" when 15 bytes were available;
  *   - x86_mmio_merge_read, x86_mmio_write_value and x86_mmio_alu_apply on a table of edge
  *     values agree with the SDM's rules (extension, merge into AH..BH and 8/16-bit registers,
- *     zero-extension of 32-bit results; ADD/OR/AND/XOR results and CF, PF, AF, ZF, SF, OF,
- *     other RFLAGS bits kept).
+ *     zero-extension of 32-bit results; every ALU operation's result and CF, PF, AF, ZF, SF,
+ *     OF from a reference written with 128-bit arithmetic, CF kept by INC/DEC, NOT changing
+ *     no flag, BT* changing only CF, CMP/TEST/BT returning the destination unchanged; other
+ *     RFLAGS bits kept).
  * A broken invariant prints one line and aborts, which libFuzzer records as a crash.
  */
 #include <stdlib.h>
@@ -118,7 +121,7 @@ static int decode(const uint8_t *bytes, size_t available, enum x86_cpu_mode mode
 
 static bool same_instruction(const struct x86_mmio_insn *a, const struct x86_mmio_insn *b)
 {
-	return a->direction == b->direction && a->alu_op == b->alu_op &&
+	return a->kind == b->kind && a->direction == b->direction && a->alu_op == b->alu_op &&
 	       a->access_size == b->access_size && a->operand == b->operand && a->gpr == b->gpr &&
 	       a->high_byte == b->high_byte && a->immediate == b->immediate &&
 	       a->operand_size == b->operand_size && a->extend == b->extend &&
@@ -179,13 +182,44 @@ static void check_memory_operand(const struct x86_mmio_insn *insn, enum x86_cpu_
 			   !insn->high_byte, "%s: moffs MOV not with AL/rAX", name);
 		break;
 	case X86_MEMORY_STRING:
-		FUZZ_CHECK(insn->string && m->base == 7 && m->index == X86_NO_REGISTER &&
-			   insn->direction == X86_MMIO_WRITE && insn->operand ==
-			   X86_MMIO_OPERAND_REGISTER && insn->gpr == 0 && !insn->high_byte,
-			   "%s: bad STOS operand", name);
+		FUZZ_CHECK(insn->string && insn->operand != X86_MMIO_OPERAND_IMMEDIATE &&
+			   insn->gpr == 0 && !insn->high_byte, "%s: bad string operand", name);
+		FUZZ_CHECK(insn->kind == X86_MMIO_KIND_STOS
+				   ? m->base == 7 && m->index == X86_NO_REGISTER &&
+					     insn->direction == X86_MMIO_WRITE
+			   : insn->kind == X86_MMIO_KIND_LODS
+				   ? m->base == 6 && m->index == X86_NO_REGISTER &&
+					     insn->direction == X86_MMIO_READ
+				   : insn->kind == X86_MMIO_KIND_MOVS && m->base == 6 && m->index == 7 &&
+					     insn->direction == X86_MMIO_COPY,
+			   "%s: string kind %d with base %d index %d direction %d", name,
+			   (int)insn->kind, m->base, m->index, (int)insn->direction);
 		break;
 	default:
 		FUZZ_CHECK(false, "%s: memory form %d", name, (int)m->form);
+	}
+}
+
+/* The memory operand's direction each kind must have (x86_decode.h). */
+static enum x86_mmio_direction expected_direction(const struct x86_mmio_insn *insn)
+{
+	switch (insn->kind) {
+	case X86_MMIO_KIND_MOVE:
+		return insn->direction == X86_MMIO_WRITE ? X86_MMIO_WRITE : X86_MMIO_READ;
+	case X86_MMIO_KIND_ALU_TO_MEMORY:
+		return x86_mmio_alu_writes_result(insn->alu_op) ? X86_MMIO_READ_MODIFY_WRITE
+								 : X86_MMIO_READ;
+	case X86_MMIO_KIND_ALU_TO_REGISTER:
+	case X86_MMIO_KIND_LODS:
+		return X86_MMIO_READ;
+	case X86_MMIO_KIND_STOS:
+		return X86_MMIO_WRITE;
+	case X86_MMIO_KIND_XCHG:
+	case X86_MMIO_KIND_CMPXCHG:
+	case X86_MMIO_KIND_XADD:
+		return X86_MMIO_READ_MODIFY_WRITE;
+	default:
+		return X86_MMIO_COPY;
 	}
 }
 
@@ -208,7 +242,10 @@ static void check_instruction(const struct x86_mmio_insn *insn, size_t available
 		   insn->access_size, insn->operand_size);
 	FUZZ_CHECK(insn->extend == X86_MMIO_EXTEND_NONE || insn->direction == X86_MMIO_READ,
 		   "%s: extension on a write", name);
-	FUZZ_CHECK(insn->operand_size != 8 || (long64 && (insn->rex & 0x08)),
+	/* PUSH/POP r/m default to 64 bits in 64-bit mode (SDM Vol. 2B "PUSH", "POP"). */
+	FUZZ_CHECK(insn->operand_size != 8 ||
+		   (long64 && ((insn->rex & 0x08) || insn->kind == X86_MMIO_KIND_PUSH ||
+			       insn->kind == X86_MMIO_KIND_POP)),
 		   "%s: 64-bit operand without REX.W", name);
 	FUZZ_CHECK(insn->gpr < 16 && (long64 || insn->gpr < 8), "%s: gpr %u", name, insn->gpr);
 	FUZZ_CHECK(!insn->high_byte || (insn->gpr < 4 && insn->rex == 0 &&
@@ -219,17 +256,33 @@ static void check_instruction(const struct x86_mmio_insn *insn, size_t available
 	FUZZ_CHECK(insn->rex == 0 || (long64 && (insn->rex & 0xF0) == 0x40),
 		   "%s: REX %#x", name, insn->rex);
 	FUZZ_CHECK(insn->operand == X86_MMIO_OPERAND_REGISTER ||
-		   (insn->operand == X86_MMIO_OPERAND_IMMEDIATE && insn->direction != X86_MMIO_READ &&
-		    insn->gpr == 0 && !(insn->immediate & ~size_mask(insn->operand_size))),
-		   "%s: immediate %#llx for operand size %u, direction %d", name,
-		   (unsigned long long)insn->immediate, insn->operand_size, (int)insn->direction);
+		   (insn->operand == X86_MMIO_OPERAND_IMMEDIATE &&
+		    (insn->kind == X86_MMIO_KIND_ALU_TO_MEMORY ||
+		     (insn->kind == X86_MMIO_KIND_MOVE && insn->direction == X86_MMIO_WRITE)) &&
+		    insn->gpr == 0 && !(insn->immediate & ~size_mask(insn->operand_size))) ||
+		   (insn->operand == X86_MMIO_OPERAND_NONE && insn->gpr == 0 && !insn->high_byte),
+		   "%s: operand %d immediate %#llx for operand size %u, kind %d", name,
+		   (int)insn->operand, (unsigned long long)insn->immediate, insn->operand_size,
+		   (int)insn->kind);
 	FUZZ_CHECK((insn->alu_op != X86_MMIO_ALU_NONE) ==
-		   (insn->direction == X86_MMIO_READ_MODIFY_WRITE),
-		   "%s: ALU op %d with direction %d", name, (int)insn->alu_op,
-		   (int)insn->direction);
-	FUZZ_CHECK(!insn->lock || insn->direction == X86_MMIO_READ_MODIFY_WRITE,
-		   "%s: LOCK accepted on direction %d", name, (int)insn->direction);
+		   (insn->kind == X86_MMIO_KIND_ALU_TO_MEMORY ||
+		    insn->kind == X86_MMIO_KIND_ALU_TO_REGISTER),
+		   "%s: ALU op %d with kind %d", name, (int)insn->alu_op, (int)insn->kind);
+	FUZZ_CHECK(insn->direction == expected_direction(insn),
+		   "%s: direction %d for kind %d op %d", name, (int)insn->direction,
+		   (int)insn->kind, (int)insn->alu_op);
+	/* SDM Vol. 2 "LOCK": only ADD, ADC, AND, BTC, BTR, BTS, CMPXCHG, DEC, INC, NEG, NOT, OR,
+	 * SBB, SUB, XOR, XADD, XCHG with a memory destination. */
+	FUZZ_CHECK(!insn->lock || insn->kind == X86_MMIO_KIND_XCHG ||
+		   insn->kind == X86_MMIO_KIND_CMPXCHG || insn->kind == X86_MMIO_KIND_XADD ||
+		   (insn->kind == X86_MMIO_KIND_ALU_TO_MEMORY && insn->alu_op != X86_MMIO_ALU_CMP &&
+		    insn->alu_op != X86_MMIO_ALU_TEST && insn->alu_op != X86_MMIO_ALU_BT),
+		   "%s: LOCK accepted on kind %d op %d", name, (int)insn->kind, (int)insn->alu_op);
 	FUZZ_CHECK(!insn->rep || insn->string, "%s: REP on a non-string instruction", name);
+	FUZZ_CHECK(insn->string == (insn->kind == X86_MMIO_KIND_MOVS ||
+				    insn->kind == X86_MMIO_KIND_STOS ||
+				    insn->kind == X86_MMIO_KIND_LODS),
+		   "%s: string flag on kind %d", name, (int)insn->kind);
 	FUZZ_CHECK(insn->string == (insn->memory.form == X86_MEMORY_STRING),
 		   "%s: string flag and memory form disagree", name);
 	FUZZ_CHECK(long64 ? insn->address_size == 8 || insn->address_size == 4
@@ -262,7 +315,8 @@ static void check_helpers(const struct x86_mmio_insn *insn, enum x86_cpu_mode mo
 			uint64_t merged = x86_mmio_merge_read(insn, old, value);
 			uint64_t extended = value & access_mask, expected;
 
-			if (insn->direction != X86_MMIO_READ) {
+			if (insn->direction != X86_MMIO_READ ||
+			    (insn->kind != X86_MMIO_KIND_MOVE && insn->kind != X86_MMIO_KIND_LODS)) {
 				expected = old;
 			} else {
 				if (insn->extend == X86_MMIO_EXTEND_SIGN)
@@ -286,6 +340,8 @@ static void check_helpers(const struct x86_mmio_insn *insn, enum x86_cpu_mode mo
 
 			if (insn->operand == X86_MMIO_OPERAND_IMMEDIATE)
 				expected = insn->immediate & access_mask;
+			else if (insn->operand == X86_MMIO_OPERAND_NONE)
+				expected = 0;
 			else if (insn->high_byte)
 				expected = (source >> 8) & 0xFF;
 			else
@@ -316,37 +372,94 @@ static void check_alu(const struct x86_mmio_insn *insn, enum x86_cpu_mode mode)
 			uint64_t rflags = rflags_in, result, expected, flags = 0;
 
 			result = x86_mmio_alu_apply(insn, edge_values[i], edge_values[j], &rflags);
+			unsigned carry = rflags_in & RFLAGS_CF ? 1 : 0;
+			uint64_t kept = 0, bit = 1ull << (b & (8 * size - 1)), first = a;
+			bool writes = true;
+
 			switch (insn->alu_op) {
+			case X86_MMIO_ALU_INC:
+				kept = RFLAGS_CF;
+				/* fall through */
 			case X86_MMIO_ALU_ADD:
-				expected = (a + b) & mask;
-				if ((unsigned __int128)a + b > mask)
+			case X86_MMIO_ALU_ADC: {
+				uint64_t addend = insn->alu_op == X86_MMIO_ALU_INC ? 1 : b;
+				unsigned c = insn->alu_op == X86_MMIO_ALU_ADC ? carry : 0;
+
+				expected = (a + addend + c) & mask;
+				if ((unsigned __int128)a + addend + c > mask)
 					flags |= RFLAGS_CF;
-				if (!((a ^ b) & sign) && ((a ^ expected) & sign))
+				if (!((a ^ addend) & sign) && ((a ^ expected) & sign))
 					flags |= RFLAGS_OF;
-				if ((a ^ b ^ expected) & 0x10)
+				if ((a ^ addend ^ expected) & 0x10)
 					flags |= RFLAGS_AF;
 				break;
+			}
+			case X86_MMIO_ALU_DEC:
+				kept = RFLAGS_CF;
+				/* fall through */
+			case X86_MMIO_ALU_SUB:
+			case X86_MMIO_ALU_SBB:
+			case X86_MMIO_ALU_CMP:
+			case X86_MMIO_ALU_NEG: {
+				uint64_t minuend = insn->alu_op == X86_MMIO_ALU_NEG ? 0 : a;
+				uint64_t subtrahend = insn->alu_op == X86_MMIO_ALU_NEG ? a :
+						      insn->alu_op == X86_MMIO_ALU_DEC ? 1 : b;
+				unsigned c = insn->alu_op == X86_MMIO_ALU_SBB ? carry : 0;
+
+				expected = (minuend - subtrahend - c) & mask;
+				if ((unsigned __int128)minuend < (unsigned __int128)subtrahend + c)
+					flags |= RFLAGS_CF;
+				if (((minuend ^ subtrahend) & sign) && ((minuend ^ expected) & sign))
+					flags |= RFLAGS_OF;
+				if ((minuend ^ subtrahend ^ expected) & 0x10)
+					flags |= RFLAGS_AF;
+				writes = insn->alu_op != X86_MMIO_ALU_CMP;
+				break;
+			}
 			case X86_MMIO_ALU_OR:
 				expected = a | b;
 				break;
 			case X86_MMIO_ALU_AND:
+			case X86_MMIO_ALU_TEST:
 				expected = a & b;
+				writes = insn->alu_op == X86_MMIO_ALU_AND;
 				break;
 			case X86_MMIO_ALU_XOR:
 				expected = a ^ b;
 				break;
+			case X86_MMIO_ALU_NOT:
+				FUZZ_CHECK(result == (~a & mask) && rflags == rflags_in,
+					   "%s: NOT changed flags or gave %#llx", name,
+					   (unsigned long long)result);
+				continue;
+			case X86_MMIO_ALU_BT:
+			case X86_MMIO_ALU_BTS:
+			case X86_MMIO_ALU_BTR:
+			case X86_MMIO_ALU_BTC:
+				expected = insn->alu_op == X86_MMIO_ALU_BTS ? a | bit :
+					   insn->alu_op == X86_MMIO_ALU_BTR ? a & ~bit :
+					   insn->alu_op == X86_MMIO_ALU_BTC ? a ^ bit : a;
+				FUZZ_CHECK(result == expected &&
+					   rflags == ((rflags_in & ~RFLAGS_CF) |
+						      ((a & bit) ? RFLAGS_CF : 0)),
+					   "%s: bit op %d size %u on %#llx bit %#llx: %#llx flags %#llx",
+					   name, (int)insn->alu_op, size, (unsigned long long)a,
+					   (unsigned long long)b, (unsigned long long)result,
+					   (unsigned long long)rflags);
+				continue;
 			default:
 				FUZZ_CHECK(result == a && rflags == rflags_in,
 					   "%s: alu_apply without an ALU op changed something", name);
 				continue;
 			}
+			flags = (flags & ~kept) | (rflags_in & kept);
 			if (!expected)
 				flags |= RFLAGS_ZF;
 			if (expected & sign)
 				flags |= RFLAGS_SF;
 			if (even_parity(expected))
 				flags |= RFLAGS_PF;
-			FUZZ_CHECK(result == expected &&
+			FUZZ_CHECK(result == (writes ? expected : first) &&
 				   rflags == ((rflags_in & ~RFLAGS_ARITHMETIC) | flags),
 				   "%s: alu op %d size %u on %#llx, %#llx: %#llx flags %#llx, expected "
 				   "%#llx flags %#llx", name, (int)insn->alu_op, size,

@@ -4,7 +4,8 @@
  * a table of malformed encodings with the reason expected, every truncation of every valid
  * encoding from an exact-size heap buffer (AddressSanitizer catches any read past `available`),
  * exhaustive two-byte and pseudo-random inputs in every mode, and the register merge, write
- * value and ALU helpers.
+ * value, ALU and CMPXCHG helpers, the last two also against the host processor running the same
+ * instructions.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,6 +60,9 @@ struct decode_case {
 
 	bool check_write;          /* x86_mmio_write_value(source_register) == written */
 	uint64_t source_register, written;
+
+	bool check_kind;           /* else MOVE, STOS (string) or ALU_TO_MEMORY (alu_op) */
+	enum x86_mmio_kind kind;
 };
 
 #define BYTES(...) .bytes = { __VA_ARGS__ }, .byte_count = sizeof((const uint8_t[]){ __VA_ARGS__ })
@@ -66,6 +70,17 @@ struct decode_case {
 #define WRITE(size) .direction = X86_MMIO_WRITE, .access_size = (size)
 #define RMW(size, op) .direction = X86_MMIO_READ_MODIFY_WRITE, .access_size = (size), \
 	.alu_op = X86_MMIO_ALU_##op
+#define KIND(k) .check_kind = true, .kind = X86_MMIO_KIND_##k
+/* A memory destination that is written back / only read (CMP, TEST, BT). */
+#define ALU_MEM(size, op) RMW(size, op), KIND(ALU_TO_MEMORY)
+#define ALU_FLAGS(size, op) .direction = X86_MMIO_READ, .access_size = (size), \
+	.alu_op = X86_MMIO_ALU_##op, KIND(ALU_TO_MEMORY)
+#define ALU_REG(size, op) .direction = X86_MMIO_READ, .access_size = (size), \
+	.alu_op = X86_MMIO_ALU_##op, KIND(ALU_TO_REGISTER)
+#define UNARY(size, op) RMW(size, op), KIND(ALU_TO_MEMORY), .operand = X86_MMIO_OPERAND_NONE
+#define RMW_KIND(size, k) .direction = X86_MMIO_READ_MODIFY_WRITE, .access_size = (size), KIND(k)
+#define COPY(size, k) .direction = X86_MMIO_COPY, .access_size = (size), KIND(k), \
+	.operand = X86_MMIO_OPERAND_NONE
 #define REG(n) .gpr = (n)
 #define HIGH(n) .gpr = (n), .high_byte = true
 #define IMM(v) .operand = X86_MMIO_OPERAND_IMMEDIATE, .immediate = (v)
@@ -331,6 +346,174 @@ static const struct decode_case cases[] = {
 	  RMW(4, OR), IMM(1), MEM(MODRM, NONE, NONE, 1, 0xFFFFFFFFFEE00300) },
 	{ "lock and word [bx+si], 0xfff0", R16, BYTES(0xF0, 0x83, 0x20, 0xF0), RMW(2, AND),
 	  IMM(0xFFF0), .lock = true, MEM(MODRM, 3, 6, 1, 0) },
+	/* ALU r/m, r: all eight operations, byte and full size (00-39). */
+	{ "add [rcx], al", L64, BYTES(0x00, 0x01), ALU_MEM(1, ADD), REG(0) },
+	{ "or [rcx], ecx", L64, BYTES(0x09, 0x09), ALU_MEM(4, OR), REG(1) },
+	{ "adc [rcx], dl", L64, BYTES(0x10, 0x11), ALU_MEM(1, ADC), REG(2) },
+	{ "adc [rcx], rdx", L64, BYTES(0x48, 0x11, 0x11), ALU_MEM(8, ADC), REG(2) },
+	{ "sbb [rcx], bh", L64, BYTES(0x18, 0x39), ALU_MEM(1, SBB), HIGH(3) },
+	{ "sbb [rcx], esi", L64, BYTES(0x19, 0x31), ALU_MEM(4, SBB), REG(6) },
+	{ "sub [rcx], r10b", L64, BYTES(0x44, 0x28, 0x11), ALU_MEM(1, SUB), REG(10) },
+	{ "sub [rcx], ax", L64, BYTES(0x66, 0x29, 0x01), ALU_MEM(2, SUB), REG(0) },
+	{ "xor [rcx], ah", L64, BYTES(0x30, 0x21), ALU_MEM(1, XOR), HIGH(0) },
+	{ "cmp [rcx], al: memory only read", L64, BYTES(0x38, 0x01), ALU_FLAGS(1, CMP), REG(0) },
+	{ "cmp [rcx], rax", L64, BYTES(0x48, 0x39, 0x01), ALU_FLAGS(8, CMP), REG(0) },
+	{ "sub [ecx], eax", P32, BYTES(0x29, 0x01), ALU_MEM(4, SUB), REG(0) },
+	{ "adc [bx], ax", R16, BYTES(0x11, 0x07), ALU_MEM(2, ADC), REG(0) },
+	{ "cmp [bx+si], cl", R16, BYTES(0x38, 0x08), ALU_FLAGS(1, CMP), REG(1),
+	  MEM(MODRM, 3, 6, 1, 0) },
+	{ "lock adc [rcx], eax", L64, BYTES(0xF0, 0x11, 0x01), ALU_MEM(4, ADC), REG(0), .lock = true },
+	{ "lock sbb [rcx], eax", L64, BYTES(0xF0, 0x19, 0x01), ALU_MEM(4, SBB), REG(0), .lock = true },
+	{ "lock sub [rcx], eax", L64, BYTES(0xF0, 0x29, 0x01), ALU_MEM(4, SUB), REG(0), .lock = true },
+	{ "lock xor [ecx], al", P32, BYTES(0xF0, 0x30, 0x01), ALU_MEM(1, XOR), REG(0), .lock = true },
+	{ "xrelease lock add [rcx], eax (F3 ignored)", L64, BYTES(0xF3, 0xF0, 0x01, 0x01),
+	  ALU_MEM(4, ADD), REG(0), .lock = true },
+
+	/* ALU r, r/m (02-3B): memory read, register written. */
+	{ "add al, [rcx]", L64, BYTES(0x02, 0x01), ALU_REG(1, ADD), REG(0) },
+	{ "add eax, [rcx]", L64, BYTES(0x03, 0x01), ALU_REG(4, ADD), REG(0) },
+	{ "or cl, [rcx]", L64, BYTES(0x0A, 0x09), ALU_REG(1, OR), REG(1) },
+	{ "or r9, [rcx]", L64, BYTES(0x4C, 0x0B, 0x09), ALU_REG(8, OR), REG(9) },
+	{ "adc dh, [rcx]", L64, BYTES(0x12, 0x31), ALU_REG(1, ADC), HIGH(2) },
+	{ "adc ax, [rcx]", L64, BYTES(0x66, 0x13, 0x01), ALU_REG(2, ADC), REG(0) },
+	{ "sbb al, [rcx]", L64, BYTES(0x1A, 0x01), ALU_REG(1, SBB), REG(0) },
+	{ "sbb edx, [rcx]", L64, BYTES(0x1B, 0x11), ALU_REG(4, SBB), REG(2) },
+	{ "and sil, [rcx] (REX 40)", L64, BYTES(0x40, 0x22, 0x31), ALU_REG(1, AND), REG(6) },
+	{ "and eax, [rcx]", L64, BYTES(0x23, 0x01), ALU_REG(4, AND), REG(0) },
+	{ "sub al, [rcx]", L64, BYTES(0x2A, 0x01), ALU_REG(1, SUB), REG(0) },
+	{ "sub rax, [rcx]", L64, BYTES(0x48, 0x2B, 0x01), ALU_REG(8, SUB), REG(0) },
+	{ "xor bl, [rcx]", L64, BYTES(0x32, 0x19), ALU_REG(1, XOR), REG(3) },
+	{ "xor esp, [rcx]", L64, BYTES(0x33, 0x21), ALU_REG(4, XOR), REG(4) },
+	{ "cmp al, [rcx]", L64, BYTES(0x3A, 0x01), ALU_REG(1, CMP), REG(0) },
+	{ "cmp eax, [rcx]", L64, BYTES(0x3B, 0x01), ALU_REG(4, CMP), REG(0) },
+	{ "add eax, [ecx]", P32, BYTES(0x03, 0x01), ALU_REG(4, ADD), REG(0) },
+	{ "sub ax, [bx]", R16, BYTES(0x2B, 0x07), ALU_REG(2, SUB), REG(0) },
+	{ "66 in real mode: cmp eax, [bx]", R16, BYTES(0x66, 0x3B, 0x07), ALU_REG(4, CMP), REG(0) },
+
+	/* Group 1 with all eight /n: 80, 81, 83. */
+	{ "add byte [rcx], 1", L64, BYTES(0x80, 0x01, 0x01), ALU_MEM(1, ADD), IMM(1) },
+	{ "or byte [rcx], 0x80", L64, BYTES(0x80, 0x09, 0x80), ALU_MEM(1, OR), IMM(0x80) },
+	{ "adc byte [rcx], 2", L64, BYTES(0x80, 0x11, 0x02), ALU_MEM(1, ADC), IMM(2) },
+	{ "sbb byte [rcx], 3", L64, BYTES(0x80, 0x19, 0x03), ALU_MEM(1, SBB), IMM(3) },
+	{ "and byte [rcx], 0xf0", L64, BYTES(0x80, 0x21, 0xF0), ALU_MEM(1, AND), IMM(0xF0) },
+	{ "sub byte [rcx], 5", L64, BYTES(0x80, 0x29, 0x05), ALU_MEM(1, SUB), IMM(5) },
+	{ "xor byte [rcx], 6", L64, BYTES(0x80, 0x31, 0x06), ALU_MEM(1, XOR), IMM(6) },
+	{ "cmp byte [rcx], 7", L64, BYTES(0x80, 0x39, 0x07), ALU_FLAGS(1, CMP), IMM(7) },
+	{ "adc dword [rcx], imm32", L64, BYTES(0x81, 0x11, 0x78, 0x56, 0x34, 0x12), ALU_MEM(4, ADC),
+	  IMM(0x12345678) },
+	{ "sbb qword [rcx], imm32 (sign-extended)", L64,
+	  BYTES(0x48, 0x81, 0x19, 0x00, 0x00, 0x00, 0x80), ALU_MEM(8, SBB), IMM(0xFFFFFFFF80000000) },
+	{ "sub word [rcx], imm16", L64, BYTES(0x66, 0x81, 0x29, 0x34, 0x12), ALU_MEM(2, SUB),
+	  IMM(0x1234) },
+	{ "cmp dword [rcx], imm32", L64, BYTES(0x81, 0x39, 0xFF, 0xFF, 0xFF, 0x7F),
+	  ALU_FLAGS(4, CMP), IMM(0x7FFFFFFF) },
+	{ "adc dword [rcx], -1", L64, BYTES(0x83, 0x11, 0xFF), ALU_MEM(4, ADC), IMM(0xFFFFFFFF) },
+	{ "sbb word [rcx], -2", L64, BYTES(0x66, 0x83, 0x19, 0xFE), ALU_MEM(2, SBB), IMM(0xFFFE) },
+	{ "sub qword [rcx], 1", L64, BYTES(0x48, 0x83, 0x29, 0x01), ALU_MEM(8, SUB), IMM(1) },
+	{ "cmp qword [rcx], -128", L64, BYTES(0x48, 0x83, 0x39, 0x80), ALU_FLAGS(8, CMP),
+	  IMM(0xFFFFFFFFFFFFFF80) },
+	{ "cmp word [bx], 0x1234", R16, BYTES(0x81, 0x3F, 0x34, 0x12), ALU_FLAGS(2, CMP),
+	  IMM(0x1234) },
+	{ "sub dword [ecx], 1", P32, BYTES(0x83, 0x29, 0x01), ALU_MEM(4, SUB), IMM(1) },
+
+	/* TEST r/m, r and r/m, imm; NOT, NEG; INC, DEC. */
+	{ "test [rcx], al", L64, BYTES(0x84, 0x01), ALU_FLAGS(1, TEST), REG(0) },
+	{ "test [rcx], r8", L64, BYTES(0x4C, 0x85, 0x01), ALU_FLAGS(8, TEST), REG(8) },
+	{ "test byte [rcx], 0x81", L64, BYTES(0xF6, 0x01, 0x81), ALU_FLAGS(1, TEST), IMM(0x81) },
+	{ "test dword [rcx], imm32", L64, BYTES(0xF7, 0x01, 0x00, 0x00, 0x00, 0x80),
+	  ALU_FLAGS(4, TEST), IMM(0x80000000) },
+	{ "test qword [rcx], imm32 (sign-extended)", L64,
+	  BYTES(0x48, 0xF7, 0x01, 0x00, 0x00, 0x00, 0x80), ALU_FLAGS(8, TEST),
+	  IMM(0xFFFFFFFF80000000) },
+	{ "test word [rcx], imm16", L64, BYTES(0x66, 0xF7, 0x01, 0x01, 0x80), ALU_FLAGS(2, TEST),
+	  IMM(0x8001) },
+	{ "test word [bx], imm16", R16, BYTES(0xF7, 0x07, 0x34, 0x12), ALU_FLAGS(2, TEST),
+	  IMM(0x1234) },
+	{ "not byte [rcx]", L64, BYTES(0xF6, 0x11), UNARY(1, NOT) },
+	{ "not dword [rcx]", L64, BYTES(0xF7, 0x11), UNARY(4, NOT) },
+	{ "lock not qword [rcx]", L64, BYTES(0xF0, 0x48, 0xF7, 0x11), UNARY(8, NOT), .lock = true },
+	{ "neg byte [rcx]", L64, BYTES(0xF6, 0x19), UNARY(1, NEG) },
+	{ "neg word [rcx]", L64, BYTES(0x66, 0xF7, 0x19), UNARY(2, NEG) },
+	{ "lock neg dword [ecx]", P32, BYTES(0xF0, 0xF7, 0x19), UNARY(4, NEG), .lock = true },
+	{ "inc byte [rcx]", L64, BYTES(0xFE, 0x01), UNARY(1, INC) },
+	{ "dec byte [rcx]", L64, BYTES(0xFE, 0x09), UNARY(1, DEC) },
+	{ "inc dword [rcx]", L64, BYTES(0xFF, 0x01), UNARY(4, INC) },
+	{ "lock dec qword [rcx]", L64, BYTES(0xF0, 0x48, 0xFF, 0x09), UNARY(8, DEC), .lock = true },
+	{ "inc word [bx]", R16, BYTES(0xFF, 0x07), UNARY(2, INC) },
+	{ "dec dword [ecx]", P32, BYTES(0xFF, 0x09), UNARY(4, DEC) },
+
+	/* XCHG, CMPXCHG, XADD. */
+	{ "xchg [rcx], al", L64, BYTES(0x86, 0x01), RMW_KIND(1, XCHG), REG(0) },
+	{ "xchg [rcx], ch", L64, BYTES(0x86, 0x29), RMW_KIND(1, XCHG), HIGH(1) },
+	{ "xchg [rcx], eax", L64, BYTES(0x87, 0x01), RMW_KIND(4, XCHG), REG(0) },
+	{ "xchg [rcx], r11", L64, BYTES(0x4C, 0x87, 0x19), RMW_KIND(8, XCHG), REG(11) },
+	{ "lock xchg [rcx], eax", L64, BYTES(0xF0, 0x87, 0x01), RMW_KIND(4, XCHG), REG(0),
+	  .lock = true },
+	{ "xchg [bx], ax", R16, BYTES(0x87, 0x07), RMW_KIND(2, XCHG), REG(0) },
+	{ "cmpxchg [rcx], dl", L64, BYTES(0x0F, 0xB0, 0x11), RMW_KIND(1, CMPXCHG), REG(2) },
+	{ "cmpxchg [rcx], edx", L64, BYTES(0x0F, 0xB1, 0x11), RMW_KIND(4, CMPXCHG), REG(2) },
+	{ "lock cmpxchg [rcx], r9", L64, BYTES(0xF0, 0x4C, 0x0F, 0xB1, 0x09), RMW_KIND(8, CMPXCHG),
+	  REG(9), .lock = true },
+	{ "cmpxchg [ecx], dx", P32, BYTES(0x66, 0x0F, 0xB1, 0x11), RMW_KIND(2, CMPXCHG), REG(2) },
+	{ "xadd [rcx], al", L64, BYTES(0x0F, 0xC0, 0x01), RMW_KIND(1, XADD), REG(0) },
+	{ "lock xadd [rcx], rbx", L64, BYTES(0xF0, 0x48, 0x0F, 0xC1, 0x19), RMW_KIND(8, XADD),
+	  REG(3), .lock = true },
+	{ "xadd [bx], cx", R16, BYTES(0x0F, 0xC1, 0x0F), RMW_KIND(2, XADD), REG(1) },
+
+	/* BT, BTS, BTR, BTC with a register or an imm8 bit offset. */
+	{ "bt [rcx], eax", L64, BYTES(0x0F, 0xA3, 0x01), ALU_FLAGS(4, BT), REG(0) },
+	{ "bt [rcx], rax", L64, BYTES(0x48, 0x0F, 0xA3, 0x01), ALU_FLAGS(8, BT), REG(0) },
+	{ "bts [rcx], ax", L64, BYTES(0x66, 0x0F, 0xAB, 0x01), ALU_MEM(2, BTS), REG(0) },
+	{ "lock btr [rcx], edx", L64, BYTES(0xF0, 0x0F, 0xB3, 0x11), ALU_MEM(4, BTR), REG(2),
+	  .lock = true },
+	{ "btc [rcx], r12", L64, BYTES(0x4C, 0x0F, 0xBB, 0x21), ALU_MEM(8, BTC), REG(12) },
+	{ "bt dword [rcx], 5", L64, BYTES(0x0F, 0xBA, 0x21, 0x05), ALU_FLAGS(4, BT), IMM(5) },
+	{ "bts qword [rcx], 63", L64, BYTES(0x48, 0x0F, 0xBA, 0x29, 0x3F), ALU_MEM(8, BTS),
+	  IMM(63) },
+	{ "btr word [rcx], 0xff (imm8 not sign-extended)", L64,
+	  BYTES(0x66, 0x0F, 0xBA, 0x31, 0xFF), ALU_MEM(2, BTR), IMM(0xFF) },
+	{ "lock btc dword [rcx], 1", L64, BYTES(0xF0, 0x0F, 0xBA, 0x39, 0x01), ALU_MEM(4, BTC),
+	  IMM(1), .lock = true },
+	{ "bt [bx], ax", R16, BYTES(0x0F, 0xA3, 0x07), ALU_FLAGS(2, BT), REG(0) },
+	{ "bts dword [ecx], 31", P32, BYTES(0x0F, 0xBA, 0x29, 0x1F), ALU_MEM(4, BTS), IMM(31) },
+
+	/* MOVS and LODS. */
+	{ "movsb", L64, BYTES(0xA4), COPY(1, MOVS), .string = true, MEM(STRING, 6, 7, 1, 0) },
+	{ "movsd", L64, BYTES(0xA5), COPY(4, MOVS), .string = true },
+	{ "movsq", L64, BYTES(0x48, 0xA5), COPY(8, MOVS), .string = true },
+	{ "rep movsw", L64, BYTES(0xF3, 0x66, 0xA5), COPY(2, MOVS), .string = true, .rep = true },
+	{ "F2 on MOVS repeats too", L64, BYTES(0xF2, 0xA4), COPY(1, MOVS), .string = true,
+	  .rep = true },
+	{ "rep movsb with 67 (ESI, EDI, ECX)", L64, BYTES(0x67, 0xF3, 0xA4), COPY(1, MOVS),
+	  .string = true, .rep = true, .address_size = 4 },
+	{ "fs: movsd (source segment)", L64, BYTES(0x64, 0xA5), COPY(4, MOVS), .string = true,
+	  .segment = X86_SEGMENT_FS },
+	{ "rep movsd", P32, BYTES(0xF3, 0xA5), COPY(4, MOVS), .string = true, .rep = true },
+	{ "es: rep movsw", R16, BYTES(0x26, 0xF3, 0xA5), COPY(2, MOVS), .string = true, .rep = true,
+	  .segment = X86_SEGMENT_ES },
+	{ "lodsb", L64, BYTES(0xAC), READ(1), KIND(LODS), REG(0), .string = true,
+	  MEM(STRING, 6, NONE, 1, 0), MERGE(0x1122334455667788, 0xAB, 0x11223344556677AB) },
+	{ "lodsd", L64, BYTES(0xAD), READ(4), KIND(LODS), REG(0), .string = true,
+	  MERGE(ALL_ONES, 0x12345678, 0x12345678) },
+	{ "rep lodsq", L64, BYTES(0xF3, 0x48, 0xAD), READ(8), KIND(LODS), REG(0), .string = true,
+	  .rep = true },
+	{ "gs: lodsw", P32, BYTES(0x65, 0x66, 0xAD), READ(2), KIND(LODS), REG(0), .string = true,
+	  .segment = X86_SEGMENT_GS },
+	{ "lodsw", R16, BYTES(0xAD), READ(2), KIND(LODS), REG(0), .string = true },
+
+	/* PUSH r/m and POP r/m: the stack slot's size. */
+	{ "push qword [rcx]", L64, BYTES(0xFF, 0x31), COPY(8, PUSH) },
+	{ "push qword [rcx] (REX.W changes nothing)", L64, BYTES(0x48, 0xFF, 0x31), COPY(8, PUSH) },
+	{ "push word [rcx] (66)", L64, BYTES(0x66, 0xFF, 0x31), COPY(2, PUSH) },
+	{ "push dword [ecx]", P32, BYTES(0xFF, 0x31), COPY(4, PUSH) },
+	{ "push word [bx]", R16, BYTES(0xFF, 0x37), COPY(2, PUSH), MEM(MODRM, 3, NONE, 1, 0) },
+	{ "push dword [bx] (66 in real mode)", R16, BYTES(0x66, 0xFF, 0x37), COPY(4, PUSH) },
+	{ "pop qword [rcx]", L64, BYTES(0x8F, 0x01), COPY(8, POP) },
+	{ "pop word [rcx] (66)", L64, BYTES(0x66, 0x8F, 0x01), COPY(2, POP) },
+	{ "pop qword [rsp+8]", L64, BYTES(0x8F, 0x44, 0x24, 0x08), COPY(8, POP),
+	  MEM(MODRM, 4, NONE, 1, 8) },
+	{ "pop dword [ecx]", P32, BYTES(0x8F, 0x01), COPY(4, POP) },
+	{ "pop word [bx]", R16, BYTES(0x8F, 0x07), COPY(2, POP) },
 };
 
 static unsigned default_address_size(enum x86_cpu_mode mode)
@@ -356,7 +539,13 @@ static void check_case(const struct decode_case *c, const struct x86_mmio_insn *
 	unsigned operand_size = c->operand_size ? c->operand_size : c->access_size;
 	unsigned address_size = c->address_size ? c->address_size : default_address_size(c->mode);
 
+	enum x86_mmio_kind kind = c->check_kind ? c->kind :
+				  c->string ? X86_MMIO_KIND_STOS :
+				  c->alu_op != X86_MMIO_ALU_NONE ? X86_MMIO_KIND_ALU_TO_MEMORY :
+				  X86_MMIO_KIND_MOVE;
+
 	CHECK_FIELD(c, insn->length, c->byte_count);
+	CHECK_FIELD(c, insn->kind, kind);
 	CHECK_FIELD(c, insn->direction, c->direction);
 	CHECK_FIELD(c, insn->alu_op, c->alu_op);
 	CHECK_FIELD(c, insn->access_size, c->access_size);
@@ -477,7 +666,6 @@ static const struct malformed_case malformed[] = {
 	{ L64, BYTES(0x0F, 0x01, 0xC1), "cannot emulate: opcode 0f 01 at byte 0" },
 	{ L64, BYTES(0x66, 0x0F, 0x01, 0xD0), "cannot emulate: opcode 0f 01 at byte 1" },
 	{ L64, BYTES(0xF3, 0x0F, 0xB8, 0x01), "cannot emulate: opcode 0f b8 at byte 1" },
-	{ L64, BYTES(0x0F, 0xBA, 0x21, 0x05), "cannot emulate: opcode 0f ba" },
 	{ L64, BYTES(0xF0, 0x89, 0x01), "cannot emulate: LOCK prefix on opcode 89 at byte 1" },
 	{ L64, BYTES(0xF0, 0x8B, 0x01), "LOCK prefix on opcode 8b" },
 	{ L64, BYTES(0xF0, 0x0F, 0xB6, 0x01), "LOCK prefix on opcode 0f b6" },
@@ -499,26 +687,89 @@ static const struct malformed_case malformed[] = {
 		     0x00, 0x00, 0x00), "longer than 15 bytes: the immediate" },
 	{ L64, BYTES(0xC6, 0x08, 0x00), "cannot emulate: opcode c6 /1 at byte 0" },
 	{ L64, BYTES(0xC7, 0x38, 0x00, 0x00, 0x00, 0x00), "cannot emulate: opcode c7 /7" },
-	{ L64, BYTES(0x80, 0x39, 0x00), "cannot emulate: opcode 80 /7 at byte 0" },
-	{ L64, BYTES(0x81, 0x11, 0x00, 0x00, 0x00, 0x00), "cannot emulate: opcode 81 /2" },
-	{ L64, BYTES(0x66, 0x83, 0x29, 0x01), "cannot emulate: opcode 83 /5 at byte 1" },
-	{ L64, BYTES(0x83, 0x19, 0x01), "cannot emulate: opcode 83 /3" },
 	{ P32, BYTES(0x48, 0x8B, 0x01), "cannot emulate: opcode 48 at byte 0" },
 	{ P32, BYTES(0x63, 0x01), "cannot emulate: opcode 63 at byte 0" },
 	{ R16, BYTES(0x63, 0x01), "cannot emulate: opcode 63 at byte 0" },
 	{ L64, BYTES(0x90), "cannot emulate: opcode 90 at byte 0" },
-	{ L64, BYTES(0xC4, 0xE2, 0x79, 0x18, 0x01), "cannot emulate: opcode c4" },
-	{ L64, BYTES(0x86, 0x01), "cannot emulate: opcode 86" },
-	{ L64, BYTES(0x87, 0x01), "cannot emulate: opcode 87" },
-	{ L64, BYTES(0x39, 0x01), "cannot emulate: opcode 39" },
-	{ L64, BYTES(0x85, 0x01), "cannot emulate: opcode 85" },
-	{ L64, BYTES(0x03, 0x01), "cannot emulate: opcode 03" },
-	{ L64, BYTES(0xA5), "cannot emulate: opcode a5" },
+	{ L64, BYTES(0xC4, 0xE2, 0x79, 0x18, 0x01),
+	  "cannot emulate: SSE/AVX move or other VEX-encoded instruction (c4 at byte 0)" },
 	{ L64, BYTES(0x82, 0x01, 0x00), "cannot emulate: opcode 82" },
-	{ L64, BYTES(0x8F, 0x00), "cannot emulate: opcode 8f" },
-	{ L64, BYTES(0xFF, 0x00), "cannot emulate: opcode ff" },
 	{ L64, BYTES(0xD1, 0x20), "cannot emulate: opcode d1" },
-	{ L64, BYTES(0x26, 0x64, 0x0F, 0x10, 0x01), "cannot emulate: opcode 0f 10 at byte 2" },
+	{ L64, BYTES(0x26, 0x64, 0x0F, 0x10, 0x01),
+	  "cannot emulate: SSE/AVX move MOVUPS/MOVUPD/MOVSS/MOVSD (0f 10 at byte 2)" },
+
+	/* LOCK outside the SDM's list, or on a form whose destination is not memory. */
+	{ L64, BYTES(0xF0, 0x39, 0x01), "LOCK prefix on opcode 39 at byte 1" },
+	{ L64, BYTES(0xF0, 0x38, 0x01), "LOCK prefix on opcode 38" },
+	{ L64, BYTES(0xF0, 0x83, 0x39, 0x01), "LOCK prefix on opcode 83" },
+	{ L64, BYTES(0xF0, 0x85, 0x01), "LOCK prefix on opcode 85" },
+	{ L64, BYTES(0xF0, 0xF6, 0x01, 0x01), "LOCK prefix on opcode f6" },
+	{ L64, BYTES(0xF0, 0x0F, 0xA3, 0x01), "LOCK prefix on opcode 0f a3" },
+	{ L64, BYTES(0xF0, 0x0F, 0xBA, 0x21, 0x05), "LOCK prefix on opcode 0f ba" },
+	{ L64, BYTES(0xF0, 0x03, 0x01), "LOCK prefix on opcode 03" },
+	{ L64, BYTES(0xF0, 0x3B, 0x01), "LOCK prefix on opcode 3b" },
+	{ L64, BYTES(0xF0, 0xA5), "LOCK prefix on opcode a5" },
+	{ L64, BYTES(0xF0, 0xAD), "LOCK prefix on opcode ad" },
+	{ L64, BYTES(0xF0, 0xFF, 0x31), "LOCK prefix on opcode ff" },
+	{ L64, BYTES(0xF0, 0x8F, 0x01), "LOCK prefix on opcode 8f" },
+	{ R16, BYTES(0xF0, 0x0F, 0xA3, 0x07), "LOCK prefix on opcode 0f a3" },
+
+	/* SSE/AVX and x87 moves: refused by name in every mode. */
+	{ L64, BYTES(0x0F, 0x11, 0x01), "SSE/AVX move MOVUPS/MOVUPD/MOVSS/MOVSD" },
+	{ L64, BYTES(0xF3, 0x0F, 0x10, 0x01), "SSE/AVX move MOVUPS/MOVUPD/MOVSS/MOVSD" },
+	{ L64, BYTES(0x0F, 0x28, 0x01), "SSE/AVX move MOVAPS/MOVAPD (0f 28 at byte 0)" },
+	{ L64, BYTES(0x66, 0x0F, 0x29, 0x01), "SSE/AVX move MOVAPS/MOVAPD (0f 29 at byte 1)" },
+	{ L64, BYTES(0x0F, 0x2B, 0x01), "SSE/AVX move MOVNTPS/MOVNTPD" },
+	{ L64, BYTES(0x66, 0x0F, 0x6F, 0x01), "SSE/AVX move MOVQ/MOVDQA/MOVDQU" },
+	{ L64, BYTES(0xF3, 0x0F, 0x6F, 0x01), "SSE/AVX move MOVQ/MOVDQA/MOVDQU" },
+	{ L64, BYTES(0xF3, 0x0F, 0x7F, 0x01), "SSE/AVX move MOVQ/MOVDQA/MOVDQU (0f 7f" },
+	{ L64, BYTES(0x66, 0x0F, 0xE7, 0x01), "SSE/AVX move MOVNTQ/MOVNTDQ" },
+	{ L64, BYTES(0x66, 0x0F, 0xD6, 0x01), "SSE/AVX move MOVQ (0f d6" },
+	{ L64, BYTES(0x66, 0x0F, 0x7E, 0x01), "SSE/AVX move MOVD/MOVQ (0f 7e" },
+	{ L64, BYTES(0x66, 0x48, 0x0F, 0x6E, 0x01), "SSE/AVX move MOVD/MOVQ (0f 6e" },
+	{ L64, BYTES(0x0F, 0xC3, 0x01), "SSE/AVX move MOVNTI (SSE2)" },
+	{ L64, BYTES(0x0F, 0x13, 0x01), "SSE/AVX move MOVLPS/MOVLPD" },
+	{ L64, BYTES(0x0F, 0x17, 0x01), "SSE/AVX move MOVHPS/MOVHPD" },
+	{ P32, BYTES(0x0F, 0x29, 0x01), "SSE/AVX move MOVAPS/MOVAPD" },
+	{ R16, BYTES(0x66, 0x0F, 0x6F, 0x07), "SSE/AVX move MOVQ/MOVDQA/MOVDQU" },
+	{ L64, BYTES(0xC5, 0xF8, 0x28, 0x01), "SSE/AVX move or other VEX-encoded instruction" },
+	{ L64, BYTES(0xC5, 0x01), "SSE/AVX move or other VEX-encoded instruction (c5" },
+	{ L64, BYTES(0x62, 0xF1, 0x7C, 0x48, 0x28, 0x01),
+	  "SSE/AVX move or other EVEX-encoded instruction (62 at byte 0)" },
+	{ P32, BYTES(0xC5, 0xF8, 0x28, 0x01), "SSE/AVX move or other VEX-encoded instruction" },
+	{ P32, BYTES(0xC4, 0x01), "cannot emulate: opcode c4 (LES) at byte 0" },
+	{ R16, BYTES(0xC5, 0x07), "cannot emulate: opcode c5 (LDS) at byte 0" },
+	{ P32, BYTES(0x62, 0x01), "cannot emulate: opcode 62 (BOUND) at byte 0" },
+	{ P32, BYTES(0x62, 0xC1), "EVEX-encoded instruction" },
+	{ P32, BYTES(0xC4), "truncated: the byte after the opcode is byte 1" },
+	{ L64, BYTES(0xD9, 0x01), "cannot emulate: x87 instruction (opcode d9 at byte 0)" },
+	{ L64, BYTES(0xDD, 0x19), "x87 instruction (opcode dd" },
+	{ P32, BYTES(0xDF, 0x29), "x87 instruction (opcode df" },
+	{ R16, BYTES(0xD8, 0x07), "x87 instruction (opcode d8" },
+
+	/* Group members and forms that are not emulated. */
+	{ L64, BYTES(0xF6, 0x09, 0x00), "cannot emulate: opcode f6 /1 at byte 0" },
+	{ L64, BYTES(0xF7, 0x21), "cannot emulate: opcode f7 /4" },
+	{ L64, BYTES(0xF7, 0x39), "cannot emulate: opcode f7 /7" },
+	{ L64, BYTES(0xFE, 0x11), "cannot emulate: opcode fe /2" },
+	{ L64, BYTES(0xFE, 0x31), "cannot emulate: opcode fe /6" },
+	{ L64, BYTES(0xFF, 0x11), "cannot emulate: opcode ff /2" },
+	{ L64, BYTES(0xFF, 0x29), "cannot emulate: opcode ff /5" },
+	{ L64, BYTES(0xFF, 0x39), "cannot emulate: opcode ff /7" },
+	{ L64, BYTES(0x8F, 0x09), "cannot emulate: opcode 8f /1" },
+	{ L64, BYTES(0x0F, 0xBA, 0x19, 0x01), "cannot emulate: opcode 0f ba /3 at byte 0" },
+	{ L64, BYTES(0x0F, 0xBA, 0x01, 0x01), "cannot emulate: opcode 0f ba /0" },
+	{ L64, BYTES(0xA6), "cannot emulate: opcode a6" },
+	{ L64, BYTES(0xF3, 0xA7), "cannot emulate: opcode a7 at byte 1" },
+	{ L64, BYTES(0xAE), "cannot emulate: opcode ae" },
+	{ L64, BYTES(0x0F, 0xC7, 0x09), "cannot emulate: opcode 0f c7" },
+	{ L64, BYTES(0x87, 0xC1), "opcode 87 with ModRM mod=11" },
+	{ L64, BYTES(0x0F, 0xB1, 0xC1), "opcode 0f b1 with ModRM mod=11" },
+	{ L64, BYTES(0x0F, 0xA3, 0xC1), "opcode 0f a3 with ModRM mod=11" },
+	{ L64, BYTES(0xFF, 0xC0), "opcode ff with ModRM mod=11" },
+	{ L64, BYTES(0xF7, 0xD0), "opcode f7 with ModRM mod=11" },
+	{ L64, BYTES(0x03, 0xC1), "opcode 03 with ModRM mod=11" },
+	{ L64, BYTES(0x8F, 0xC0), "opcode 8f with ModRM mod=11" },
 };
 
 static void test_malformed(void **state)
@@ -765,6 +1016,267 @@ static void test_rmw_end_to_end(void **state)
 	assert_int_equal(rflags, RESERVED1 | PF);
 }
 
+/* ---- the ALU against the host processor ------------------------------------------------------
+ * Every ALU operation, in every size, on pairs of edge values with CF clear and set, computed by
+ * x86_mmio_alu_apply and by the host CPU executing the same instruction on registers: results
+ * and every flag the SDM defines for the instruction must agree (the undefined ones: AF after
+ * OR/AND/XOR/TEST; OF, SF, AF, PF after BT*). The instruction runs between PUSHF/POPF below the
+ * red zone, which the host ABI lets the compiler use. */
+
+#define HW_FLAGS_IN (CF | PF | AF | ZF | SF | OF | RESERVED1)
+
+#define HW_BINARY(name, mnemonic, suffix, type, constraint)                                 \
+	static uint64_t hw_##name##_##suffix(uint64_t d, uint64_t src, uint64_t *flags)     \
+	{                                                                                   \
+		type dst = (type)d, s = (type)src;                                          \
+		uint64_t f = *flags;                                                        \
+		__asm__ volatile("lea -128(%%rsp), %%rsp\n\tpush %[f]\n\tpopfq\n\t"         \
+				 mnemonic #suffix " %[s], %[dst]\n\t"                       \
+				 "pushfq\n\tpop %[f]\n\tlea 128(%%rsp), %%rsp"              \
+				 : [dst] "+" constraint(dst), [f] "+r"(f)                   \
+				 : [s] constraint(s) : "cc", "memory");                     \
+		*flags = f;                                                                 \
+		return (uint64_t)dst;                                                       \
+	}
+#define HW_UNARY(name, mnemonic, suffix, type, constraint)                                  \
+	static uint64_t hw_##name##_##suffix(uint64_t d, uint64_t src, uint64_t *flags)     \
+	{                                                                                   \
+		type dst = (type)d;                                                         \
+		uint64_t f = *flags;                                                        \
+		(void)src;                                                                  \
+		__asm__ volatile("lea -128(%%rsp), %%rsp\n\tpush %[f]\n\tpopfq\n\t"         \
+				 mnemonic #suffix " %[dst]\n\t"                             \
+				 "pushfq\n\tpop %[f]\n\tlea 128(%%rsp), %%rsp"              \
+				 : [dst] "+" constraint(dst), [f] "+r"(f) : : "cc", "memory"); \
+		*flags = f;                                                                 \
+		return (uint64_t)dst;                                                       \
+	}
+#define HW_ALL_SIZES(macro, name, mnemonic)                                                 \
+	macro(name, mnemonic, b, uint8_t, "q") macro(name, mnemonic, w, uint16_t, "r")      \
+	macro(name, mnemonic, l, uint32_t, "r") macro(name, mnemonic, q, uint64_t, "r")
+#define HW_WIDE_SIZES(macro, name, mnemonic)                                                \
+	macro(name, mnemonic, w, uint16_t, "r") macro(name, mnemonic, l, uint32_t, "r")     \
+	macro(name, mnemonic, q, uint64_t, "r")
+
+HW_ALL_SIZES(HW_BINARY, add, "add")
+HW_ALL_SIZES(HW_BINARY, or, "or")
+HW_ALL_SIZES(HW_BINARY, adc, "adc")
+HW_ALL_SIZES(HW_BINARY, sbb, "sbb")
+HW_ALL_SIZES(HW_BINARY, and, "and")
+HW_ALL_SIZES(HW_BINARY, sub, "sub")
+HW_ALL_SIZES(HW_BINARY, xor, "xor")
+HW_ALL_SIZES(HW_BINARY, cmp, "cmp")
+HW_ALL_SIZES(HW_BINARY, test, "test")
+HW_ALL_SIZES(HW_UNARY, not, "not")
+HW_ALL_SIZES(HW_UNARY, neg, "neg")
+HW_ALL_SIZES(HW_UNARY, inc, "inc")
+HW_ALL_SIZES(HW_UNARY, dec, "dec")
+HW_WIDE_SIZES(HW_BINARY, bt, "bt")
+HW_WIDE_SIZES(HW_BINARY, bts, "bts")
+HW_WIDE_SIZES(HW_BINARY, btr, "btr")
+HW_WIDE_SIZES(HW_BINARY, btc, "btc")
+
+typedef uint64_t (*hw_alu)(uint64_t destination, uint64_t source, uint64_t *flags);
+
+#define HW_ROW(op, name, defined) \
+	{ X86_MMIO_ALU_##op, { hw_##name##_b, hw_##name##_w, hw_##name##_l, hw_##name##_q }, defined }
+#define HW_ROW_WIDE(op, name, defined) \
+	{ X86_MMIO_ALU_##op, { NULL, hw_##name##_w, hw_##name##_l, hw_##name##_q }, defined }
+#define ALL_STATUS (CF | PF | AF | ZF | SF | OF)
+
+static const struct {
+	enum x86_mmio_alu_op op;
+	hw_alu by_size[4];            /* 1, 2, 4, 8 bytes */
+	uint64_t defined_flags;       /* the flags the SDM defines after the instruction */
+} hw_ops[] = {
+	HW_ROW(ADD, add, ALL_STATUS),
+	HW_ROW(OR, or, ALL_STATUS & ~AF),
+	HW_ROW(ADC, adc, ALL_STATUS),
+	HW_ROW(SBB, sbb, ALL_STATUS),
+	HW_ROW(AND, and, ALL_STATUS & ~AF),
+	HW_ROW(SUB, sub, ALL_STATUS),
+	HW_ROW(XOR, xor, ALL_STATUS & ~AF),
+	HW_ROW(CMP, cmp, ALL_STATUS),
+	HW_ROW(TEST, test, ALL_STATUS & ~AF),
+	HW_ROW(NOT, not, ALL_STATUS),
+	HW_ROW(NEG, neg, ALL_STATUS),
+	HW_ROW(INC, inc, ALL_STATUS),
+	HW_ROW(DEC, dec, ALL_STATUS),
+	HW_ROW_WIDE(BT, bt, CF | ZF),
+	HW_ROW_WIDE(BTS, bts, CF | ZF),
+	HW_ROW_WIDE(BTR, btr, CF | ZF),
+	HW_ROW_WIDE(BTC, btc, CF | ZF),
+};
+
+static const uint64_t hw_values[] = {
+	0, 1, 2, 0xF, 0x10, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x10000, 0x7FFFFFFF,
+	0x80000000, 0xFFFFFFFF, 0x100000000ull, 0x7FFFFFFFFFFFFFFFull, 0x8000000000000000ull,
+	ALL_ONES, 0x0123456789ABCDEFull, 0xFEDCBA9876543210ull, 63, 64, 31, 32, 15, 16, 0x5A,
+};
+
+static void test_alu_against_host(void **state)
+{
+	static const unsigned sizes[4] = { 1, 2, 4, 8 };
+	unsigned compared = 0;
+
+	(void)state;
+	for (size_t o = 0; o < ARRAY_SIZE(hw_ops); o++) {
+		for (unsigned z = 0; z < 4; z++) {
+			struct x86_mmio_insn insn;
+
+			if (!hw_ops[o].by_size[z])
+				continue;
+			memset(&insn, 0, sizeof(insn));
+			insn.alu_op = hw_ops[o].op;
+			insn.access_size = insn.operand_size = sizes[z];
+			for (size_t i = 0; i < ARRAY_SIZE(hw_values); i++) {
+				for (size_t j = 0; j < ARRAY_SIZE(hw_values); j++) {
+					for (unsigned f = 0; f < 4; f++) {
+						/* CF in or not; the other status flags all set or
+						 * all clear, so "kept" and "cleared" differ. */
+						uint64_t in = RESERVED1 | (f & 1 ? CF : 0) |
+							      (f & 2 ? PF | AF | ZF | SF | OF : 0);
+						uint64_t mine = in, host = in, a, b;
+						uint64_t mask = hw_ops[o].defined_flags;
+
+						a = x86_mmio_alu_apply(&insn, hw_values[i],
+								       hw_values[j], &mine);
+						b = hw_ops[o].by_size[z](hw_values[i], hw_values[j],
+									 &host);
+						if (sizes[z] < 8)
+							b &= (1ull << (8 * sizes[z])) - 1;
+						if (a != b || (mine & mask) != (host & mask) ||
+						    (mine & ~ALL_STATUS) != (host & ~ALL_STATUS & HW_FLAGS_IN))
+							fail_msg("op %d size %u: %llx, %llx flags %llx: "
+								 "emulated %llx flags %llx, host %llx "
+								 "flags %llx", (int)hw_ops[o].op,
+								 sizes[z],
+								 (unsigned long long)hw_values[i],
+								 (unsigned long long)hw_values[j],
+								 (unsigned long long)in,
+								 (unsigned long long)a,
+								 (unsigned long long)mine,
+								 (unsigned long long)b,
+								 (unsigned long long)host);
+						compared++;
+					}
+				}
+			}
+		}
+	}
+	print_message("%u ALU results compared with the host processor\n", compared);
+}
+
+/* CMPXCHG against the host: result, accumulator and all six flags. */
+static void test_cmpxchg_against_host(void **state)
+{
+	unsigned compared = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(hw_values); i++) {
+		for (size_t j = 0; j < ARRAY_SIZE(hw_values); j++) {
+			for (unsigned z = 0; z < 4; z++) {
+				unsigned size = 1u << z;
+				uint64_t mask = size == 8 ? ALL_ONES : (1ull << (8 * size)) - 1;
+				uint64_t memory = hw_values[i], accumulator = hw_values[j];
+				uint64_t source = 0xA5A5A5A5A5A5A5A5ull, rflags = RESERVED1;
+				uint64_t host_memory = memory, host_rax = accumulator, host_flags;
+				struct x86_mmio_insn insn;
+				bool load;
+				uint64_t written;
+
+				if (i % 3 == 0)
+					accumulator = host_rax = memory; /* equal half the time */
+				memset(&insn, 0, sizeof(insn));
+				insn.access_size = insn.operand_size = size;
+				written = x86_mmio_cmpxchg(&insn, memory, accumulator, source, &rflags,
+							   &load);
+				switch (size) {
+				case 1: {
+					uint8_t m = (uint8_t)host_memory, a = (uint8_t)host_rax;
+					__asm__("cmpxchgb %b3, %0\n\tpushfq\n\tpop %2"
+						: "+m"(m), "+a"(a), "=r"(host_flags)
+						: "q"((uint8_t)source) : "cc");
+					host_memory = m;
+					host_rax = a;
+					break;
+				}
+				case 2: {
+					uint16_t m = (uint16_t)host_memory, a = (uint16_t)host_rax;
+					__asm__("cmpxchgw %w3, %0\n\tpushfq\n\tpop %2"
+						: "+m"(m), "+a"(a), "=r"(host_flags)
+						: "r"((uint16_t)source) : "cc");
+					host_memory = m;
+					host_rax = a;
+					break;
+				}
+				case 4: {
+					uint32_t m = (uint32_t)host_memory, a = (uint32_t)host_rax;
+					__asm__("cmpxchgl %3, %0\n\tpushfq\n\tpop %2"
+						: "+m"(m), "+a"(a), "=r"(host_flags)
+						: "r"((uint32_t)source) : "cc");
+					host_memory = m;
+					host_rax = a;
+					break;
+				}
+				default:
+					__asm__("cmpxchgq %3, %0\n\tpushfq\n\tpop %2"
+						: "+m"(host_memory), "+a"(host_rax),
+						  "=r"(host_flags)
+						: "r"(source) : "cc");
+					break;
+				}
+				if (written != (host_memory & mask) ||
+				    (rflags & ALL_STATUS) != (host_flags & ALL_STATUS) ||
+				    (load ? memory & mask : accumulator & mask) != (host_rax & mask))
+					fail_msg("cmpxchg size %u memory %llx rax %llx: wrote %llx flags "
+						 "%llx load %d; host %llx flags %llx rax %llx", size,
+						 (unsigned long long)memory,
+						 (unsigned long long)accumulator,
+						 (unsigned long long)written, (unsigned long long)rflags,
+						 load, (unsigned long long)host_memory,
+						 (unsigned long long)host_flags,
+						 (unsigned long long)host_rax);
+				compared++;
+			}
+		}
+	}
+	print_message("%u CMPXCHG results compared with the host processor\n", compared);
+}
+
+/* The register operand's result: merged, AH..BH, zero-extended from 32 bits, replaced. */
+static void test_register_result(void **state)
+{
+	struct x86_mmio_insn insn;
+
+	(void)state;
+	memset(&insn, 0, sizeof(insn));
+	insn.operand_size = insn.access_size = 1;
+	insn.register_write = X86_MMIO_REGISTER_MERGE;
+	assert_int_equal(x86_mmio_register_result(&insn, 0x1122334455667788ull, 0x1AB),
+			 0x11223344556677ABull);
+	insn.high_byte = true;
+	assert_int_equal(x86_mmio_register_result(&insn, 0x1122334455667788ull, 0xAB),
+			 0x112233445566AB88ull);
+	insn.high_byte = false;
+	insn.operand_size = insn.access_size = 2;
+	assert_int_equal(x86_mmio_register_result(&insn, ALL_ONES, 0x12345), 0xFFFFFFFFFFFF2345ull);
+	insn.operand_size = insn.access_size = 4;
+	insn.register_write = X86_MMIO_REGISTER_ZERO_UPPER;
+	assert_int_equal(x86_mmio_register_result(&insn, ALL_ONES, 0x123456789ull), 0x23456789);
+	insn.operand_size = insn.access_size = 8;
+	insn.register_write = X86_MMIO_REGISTER_REPLACE;
+	assert_int_equal(x86_mmio_register_result(&insn, 0, ALL_ONES), ALL_ONES);
+	/* Which ALU operations write their result. */
+	assert_false(x86_mmio_alu_writes_result(X86_MMIO_ALU_CMP));
+	assert_false(x86_mmio_alu_writes_result(X86_MMIO_ALU_TEST));
+	assert_false(x86_mmio_alu_writes_result(X86_MMIO_ALU_BT));
+	assert_false(x86_mmio_alu_writes_result(X86_MMIO_ALU_NONE));
+	assert_true(x86_mmio_alu_writes_result(X86_MMIO_ALU_BTS));
+	assert_true(x86_mmio_alu_writes_result(X86_MMIO_ALU_SBB));
+	assert_true(x86_mmio_alu_writes_result(X86_MMIO_ALU_NOT));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -777,6 +1289,9 @@ int main(void)
 		cmocka_unit_test(test_merge_and_write_value),
 		cmocka_unit_test(test_alu_apply),
 		cmocka_unit_test(test_rmw_end_to_end),
+		cmocka_unit_test(test_alu_against_host),
+		cmocka_unit_test(test_cmpxchg_against_host),
+		cmocka_unit_test(test_register_result),
 	};
 
 	print_message("%zu valid encodings, %zu malformed\n", ARRAY_SIZE(cases),
