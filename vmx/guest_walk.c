@@ -7,6 +7,7 @@
 #include "../lib/fmt.h"
 
 #define CR0_PG (1ull << 31)
+#define CR0_WP (1ull << 16)
 #define CR4_PSE (1ull << 4)
 #define CR4_PAE (1ull << 5)
 #define CR4_LA57 (1ull << 12)
@@ -17,6 +18,8 @@
 /* Paging-structure entry flags (SDM Vol. 3A §5.3 "32-Bit Paging", §5.4 "PAE Paging",
  * §5.5 "4-Level Paging and 5-Level Paging"). */
 #define ENTRY_P (1ull << 0)
+#define ENTRY_RW (1ull << 1)
+#define ENTRY_US (1ull << 2)
 #define ENTRY_PS (1ull << 7)
 #define ENTRY_XD (1ull << 63)
 /* Bits 51:12: the address of the next table or page in 64-bit entries (and in CR3). */
@@ -26,6 +29,8 @@
 #define PAE_PDPTE_RESERVED ((3ull << 1) | (0xFull << 5) | (1ull << 63))
 
 #define PF_ERROR_P (1u << 0)
+#define PF_ERROR_W (1u << 1)
+#define PF_ERROR_U (1u << 2)
 #define PF_ERROR_RSVD (1u << 3)
 #define PF_ERROR_ID (1u << 4)
 
@@ -51,6 +56,8 @@ struct walk {
 	enum guest_paging_mode mode;
 	uint64_t linear;
 	bool fetch;
+	bool write;              /* data write (guest_walk_data) */
+	bool user;               /* CPL 3 access (guest_walk_data) */
 	struct guest_walk_fault *fault;
 };
 
@@ -74,10 +81,16 @@ static int walk_fault(const struct walk *w, enum guest_walk_fault_reason reason,
 	 * (b) both (i) CR4.PAE = 1 ...; and (ii) IA32_EFER.NXE = 1". */
 	if (reason == GUEST_WALK_RESERVED_BIT)
 		code |= PF_ERROR_P | PF_ERROR_RSVD;
-	else if (reason == GUEST_WALK_NO_EXECUTE)
+	else if (reason == GUEST_WALK_NO_EXECUTE || reason == GUEST_WALK_PROTECTION)
 		code |= PF_ERROR_P;
+	/* W/R "0: the access causing the fault was a read; 1: a write"; U/S "0: a supervisor-mode
+	 * access; 1: a user-mode access" (the same section). */
+	if (w->write)
+		code |= PF_ERROR_W;
+	if (w->user)
+		code |= PF_ERROR_U;
 	if (reason == GUEST_WALK_NOT_PRESENT || reason == GUEST_WALK_RESERVED_BIT ||
-	    reason == GUEST_WALK_NO_EXECUTE) {
+	    reason == GUEST_WALK_NO_EXECUTE || reason == GUEST_WALK_PROTECTION) {
 		const struct guest_paging *p = w->paging;
 
 		if (w->fetch && ((p->cr4 & CR4_SMEP) ||
@@ -86,6 +99,22 @@ static int walk_fault(const struct walk *w, enum guest_walk_fault_reason reason,
 	}
 	f->page_fault_error_code = code;
 	return -1;
+}
+
+/* The access rights of a data access through a translation whose entries' R/W and U/S flags,
+ * ANDed over every level, are `writable` and `user_page` (SDM Vol. 3A §5.6 "Access Rights"): a
+ * user-mode access needs U/S = 1; a user-mode write needs R/W = 1; a supervisor write to a
+ * read-only page faults only with CR0.WP = 1. Not checked: SMAP (supervisor access to a user
+ * page with CR4.SMAP = 1) and protection keys. */
+static bool data_access_allowed(const struct walk *w, bool writable, bool user_page)
+{
+	if (w->fetch)
+		return true;
+	if (w->user && !user_page)
+		return false;
+	if (w->write && !writable && (w->user || (w->paging->cr0 & CR0_WP)))
+		return false;
+	return true;
 }
 
 /* Reads a little-endian entry of `size` bytes (4 or 8) at gpa. */
@@ -119,6 +148,8 @@ static int walk_32bit(const struct walk *w, uint64_t *gpa)
 	if ((pde & ENTRY_PS) && (w->paging->cr4 & CR4_PSE)) {
 		if (pde & (1ull << 21))
 			return walk_fault(w, GUEST_WALK_RESERVED_BIT, 2, pde_gpa, pde);
+		if (!data_access_allowed(w, pde & ENTRY_RW, pde & ENTRY_US))
+			return walk_fault(w, GUEST_WALK_PROTECTION, 2, pde_gpa, pde);
 		*gpa = (pde & 0xFFC00000ull) | (((pde >> 13) & 0xFF) << 32) |
 		       (linear & (MIB(4) - 1));
 		return 0;
@@ -128,6 +159,8 @@ static int walk_32bit(const struct walk *w, uint64_t *gpa)
 		return walk_fault(w, GUEST_WALK_READ_FAILED, 1, pte_gpa, 0);
 	if (!(pte & ENTRY_P))
 		return walk_fault(w, GUEST_WALK_NOT_PRESENT, 1, pte_gpa, pte);
+	if (!data_access_allowed(w, pde & pte & ENTRY_RW, pde & pte & ENTRY_US))
+		return walk_fault(w, GUEST_WALK_PROTECTION, 1, pte_gpa, pte);
 	*gpa = (pte & 0xFFFFF000ull) | (linear & 0xFFF);
 	return 0;
 }
@@ -141,6 +174,7 @@ static int walk_32bit(const struct walk *w, uint64_t *gpa)
 static int walk_entries(const struct walk *w, unsigned level, uint64_t table, uint64_t *gpa)
 {
 	bool nxe = w->paging->efer & EFER_NXE;
+	uint64_t rights = ENTRY_RW | ENTRY_US; /* ANDed over the levels walked */
 	unsigned xd_level = 0;
 	uint64_t xd_entry_gpa = 0, xd_entry = 0;
 
@@ -157,6 +191,7 @@ static int walk_entries(const struct walk *w, unsigned level, uint64_t table, ui
 			return walk_fault(w, GUEST_WALK_RESERVED_BIT, level, entry_gpa, entry);
 		if (level == 4 && (entry & ENTRY_PS))
 			return walk_fault(w, GUEST_WALK_RESERVED_BIT, level, entry_gpa, entry);
+		rights &= entry;
 		if ((entry & ENTRY_XD) && xd_level == 0) {
 			xd_level = level;
 			xd_entry_gpa = entry_gpa;
@@ -172,6 +207,8 @@ static int walk_entries(const struct walk *w, unsigned level, uint64_t table, ui
 			if (w->fetch && xd_level)
 				return walk_fault(w, GUEST_WALK_NO_EXECUTE, xd_level, xd_entry_gpa,
 						  xd_entry);
+			if (!data_access_allowed(w, rights & ENTRY_RW, rights & ENTRY_US))
+				return walk_fault(w, GUEST_WALK_PROTECTION, level, entry_gpa, entry);
 			*gpa = (entry & ENTRY_ADDRESS_MASK & ~(page_size - 1)) |
 			       (w->linear & (page_size - 1));
 			return 0;
@@ -200,14 +237,16 @@ static int walk_pae(const struct walk *w, uint64_t *gpa)
 	return walk_entries(w, 2, pdpte & ENTRY_ADDRESS_MASK, gpa);
 }
 
-int guest_walk(const struct guest_paging *paging, uint64_t linear, bool fetch, uint64_t *gpa,
-	       struct guest_walk_fault *fault)
+static int walk_access(const struct guest_paging *paging, uint64_t linear, bool fetch, bool write,
+		       bool user, uint64_t *gpa, struct guest_walk_fault *fault)
 {
 	struct walk w = {
 		.paging = paging,
 		.mode = guest_paging_mode(paging),
 		.linear = linear,
 		.fetch = fetch,
+		.write = write,
+		.user = user,
 		.fault = fault,
 	};
 	uint64_t upper;
@@ -234,6 +273,19 @@ int guest_walk(const struct guest_paging *paging, uint64_t linear, bool fetch, u
 	default:
 		return walk_fault(&w, GUEST_WALK_UNSUPPORTED_MODE, 0, 0, 0);
 	}
+}
+
+int guest_walk(const struct guest_paging *paging, uint64_t linear, bool fetch, uint64_t *gpa,
+	       struct guest_walk_fault *fault)
+{
+	/* Supervisor reads and fetches: no right to check (guest_walk.h). */
+	return walk_access(paging, linear, fetch, false, false, gpa, fault);
+}
+
+int guest_walk_data(const struct guest_paging *paging, uint64_t linear, bool write, bool user,
+		    uint64_t *gpa, struct guest_walk_fault *fault)
+{
+	return walk_access(paging, linear, false, write, user, gpa, fault);
 }
 
 int guest_fetch_instruction(const struct guest_paging *paging, uint64_t rip_linear, uint8_t *buf,
@@ -286,6 +338,7 @@ size_t guest_walk_describe_fault(const struct guest_walk_fault *fault, char *buf
 		[GUEST_WALK_NOT_PRESENT] = "not present",
 		[GUEST_WALK_RESERVED_BIT] = "sets a reserved bit",
 		[GUEST_WALK_NO_EXECUTE] = "forbids instruction fetch (XD)",
+		[GUEST_WALK_PROTECTION] = "forbids the access (R/W, U/S)",
 		[GUEST_WALK_NON_CANONICAL] = "non-canonical",
 		[GUEST_WALK_UNSUPPORTED_MODE] = "5-level paging (CR4.LA57) is not supported",
 		[GUEST_WALK_READ_FAILED] = "not readable guest memory",

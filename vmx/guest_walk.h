@@ -18,8 +18,10 @@
  *     guest's own fetch of these bytes already passed the processor's checks;
  *   - XD (bit 63) on any level for fetches when EFER.NXE=1 (GUEST_WALK_NO_EXECUTE);
  *   - canonical form of the address in 4-level paging (GUEST_WALK_NON_CANONICAL).
- * Not checked: U/S, R/W, SMEP/SMAP, protection keys, CR0.WP (the accesses made here are
- * supervisor reads of bytes the guest just executed); accessed/dirty flags are not set.
+ *   - for data accesses through guest_walk_data only: R/W and U/S on every level with CR0.WP
+ *     (GUEST_WALK_PROTECTION), SDM Vol. 3A §5.6 "Access Rights".
+ * Not checked: SMEP/SMAP, protection keys; guest_walk's accesses (supervisor reads of bytes
+ * the guest just executed) check no rights; accessed/dirty flags are never set.
  * 32-bit paging honours CR4.PSE 4 MiB pages including their PSE-36 bits (PDE bits 20:13 as
  * physical-address bits 39:32), without checking them against MAXPHYADDR.
  *
@@ -60,6 +62,7 @@ enum guest_walk_fault_reason {
 	GUEST_WALK_NOT_PRESENT,       /* an entry's P flag is 0 */
 	GUEST_WALK_RESERVED_BIT,      /* an entry sets a reserved bit (list above) */
 	GUEST_WALK_NO_EXECUTE,        /* fetch through an entry with XD=1, EFER.NXE=1 */
+	GUEST_WALK_PROTECTION,        /* guest_walk_data: R/W or U/S forbid the access */
 	GUEST_WALK_NON_CANONICAL,     /* 4-level: bits 63:47 are not all equal (#GP, not #PF) */
 	GUEST_WALK_UNSUPPORTED_MODE,  /* 5-level paging */
 	GUEST_WALK_READ_FAILED,       /* read_gpa refused an entry (level > 0) or the bytes */
@@ -76,10 +79,11 @@ struct guest_walk_fault {
 	unsigned level;
 	uint64_t entry_gpa;           /* where that entry is (level 0 read failure: the data GPA) */
 	uint64_t entry;               /* its value; 0 when it could not be read */
-	/* The #PF error code the processor would report for a supervisor read or fetch (SDM Vol.
-	 * 3A §5.7 "Page-Fault Exceptions"): P (bit 0) for reserved-bit and XD faults, RSVD (bit 3),
-	 * I/D (bit 4) for fetches when CR4.SMEP=1 or (CR4.PAE=1 and EFER.NXE=1). 0 for reasons
-	 * that are not page faults. */
+	/* The #PF error code the processor would report (SDM Vol. 3A §5.7 "Page-Fault
+	 * Exceptions"): P (bit 0) for reserved-bit, XD and protection faults, W/R (bit 1) for a
+	 * write and U/S (bit 2) for a user-mode access (guest_walk_data), RSVD (bit 3), I/D (bit
+	 * 4) for fetches when CR4.SMEP=1 or (CR4.PAE=1 and EFER.NXE=1). 0 for reasons that are not
+	 * page faults. */
 	uint32_t page_fault_error_code;
 };
 
@@ -91,6 +95,12 @@ enum guest_paging_mode guest_paging_mode(const struct guest_paging *paging);
  * *fault filled (fault may be NULL). */
 int guest_walk(const struct guest_paging *paging, uint64_t linear, bool fetch, uint64_t *gpa,
 	       struct guest_walk_fault *fault);
+
+/* Translates `linear` for a data read or write (`write`) made at CPL 3 (`user`) or below, with
+ * the access rights checked as the processor checks them (see the list above); the other
+ * checks as guest_walk's. Returns 0 with *gpa, or -1 with *fault filled (fault may be NULL). */
+int guest_walk_data(const struct guest_paging *paging, uint64_t linear, bool write, bool user,
+		    uint64_t *gpa, struct guest_walk_fault *fault);
 
 /* Most bytes guest_fetch_instruction reads: the longest instruction. */
 #define GUEST_FETCH_MAX_BYTES 15

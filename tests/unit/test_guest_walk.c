@@ -583,6 +583,70 @@ static void test_describe_fault(void **state)
 	assert_string_equal(text, "linear ");
 }
 
+/* guest_walk_data: the access rights ANDed over the levels, CR0.WP, and the error code's W/R and
+ * U/S bits (SDM Vol. 3A §5.6 "Access Rights", §5.7 "Page-Fault Exceptions"). Linear 0x10000 +
+ * n * 4 KiB: n = 0 user writable, 1 user read-only, 2 supervisor writable, 3 supervisor
+ * read-only, 4 not present; linear 0x200000 + n * 4 KiB: the same leaves below a read-only
+ * page directory entry. */
+static void test_data_rights(void **state)
+{
+	enum { US = 1 << 2 };
+	static const uint64_t leaf[5] = { P | RW | US, P | US, P | RW, P, 0 };
+	static const struct {
+		unsigned page;
+		bool write, user, wp;
+		uint32_t error; /* ~0u: allowed */
+	} cases[] = {
+		{ 0, false, false, true, ~0u }, { 0, true, true, true, ~0u },
+		{ 1, false, true, true, ~0u },  { 1, true, true, false, 0x7 },
+		{ 1, true, false, false, ~0u }, { 1, true, false, true, 0x3 },
+		{ 2, true, false, true, ~0u },  { 2, false, true, false, 0x5 },
+		{ 2, true, true, true, 0x7 },   { 3, false, false, true, ~0u },
+		{ 3, true, false, true, 0x3 },  { 3, true, false, false, ~0u },
+		{ 3, false, true, true, 0x5 },  { 4, false, false, true, 0x0 },
+		{ 4, true, false, true, 0x2 },  { 4, true, true, true, 0x6 },
+		{ 4, false, true, true, 0x4 },
+		/* under the read-only PDE: writes fault even where the PTE allows them */
+		{ 0x200, true, true, true, 0x7 }, { 0x200, true, false, true, 0x3 },
+		{ 0x200, true, false, false, ~0u }, { 0x200, false, true, true, ~0u },
+	};
+	struct fake_guest *g = *state;
+	struct guest_paging p;
+
+	put64(g, 0x1000, 0x2000 | P | RW | US);
+	put64(g, 0x2000, 0x3000 | P | RW | US);
+	put64(g, 0x3000 + 0 * 8, 0x4000 | P | RW | US);
+	put64(g, 0x3000 + 1 * 8, 0x5000 | P | US);
+	for (unsigned n = 0; n < 5; n++) {
+		put64(g, 0x4000 + (0x10 + n) * 8, leaf[n] ? (0x10000 + n * 0x1000) | leaf[n] : 0);
+		put64(g, 0x5000 + n * 8, leaf[n] ? (0x20000 + n * 0x1000) | leaf[n] : 0);
+	}
+	p = paging_of(g, CR0_PE | CR0_PG, 0x1000, CR4_PAE, EFER_LME | EFER_LMA);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		uint64_t linear = cases[i].page >= 0x200 ? 0x200000 + (cases[i].page - 0x200) * 0x1000
+							 : 0x10000 + cases[i].page * 0x1000;
+		struct guest_walk_fault fault;
+		uint64_t gpa = 0;
+		int rc;
+
+		p.cr0 = CR0_PE | CR0_PG | (cases[i].wp ? 1ull << 16 : 0);
+		memset(&fault, 0, sizeof(fault));
+		rc = guest_walk_data(&p, linear + 0x123, cases[i].write, cases[i].user, &gpa, &fault);
+		if (cases[i].error == ~0u) {
+			if (rc != 0)
+				fail_msg("case %zu: faulted, code %#x", i, fault.page_fault_error_code);
+		} else if (rc != -1 || fault.page_fault_error_code != cases[i].error ||
+			   fault.reason != (cases[i].error & 1 ? GUEST_WALK_PROTECTION
+							       : GUEST_WALK_NOT_PRESENT)) {
+			fail_msg("case %zu: rc %d reason %d code %#x, want code %#x", i, rc,
+				 (int)fault.reason, fault.page_fault_error_code, cases[i].error);
+		}
+	}
+	/* guest_walk (supervisor read or fetch) never checks rights. */
+	p.cr0 = CR0_PE | CR0_PG | (1ull << 16);
+	assert_int_equal(guest_walk(&p, 0x13000, false, &(uint64_t){ 0 }, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -596,6 +660,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fetch_then_decode, guest_setup,
 						guest_teardown),
 		cmocka_unit_test_setup_teardown(test_describe_fault, guest_setup, guest_teardown),
+		cmocka_unit_test_setup_teardown(test_data_rights, guest_setup, guest_teardown),
 	};
 
 	return cmocka_run_group_tests_name("guest_walk", tests, NULL, NULL);
