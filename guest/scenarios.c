@@ -487,6 +487,7 @@ static const struct scenario_list *const scenario_lists[] = {
 	&scenario_platform_list,
 	&scenario_reset_list,
 	&scenario_hpet_list,
+	&scenario_mmio_list,
 	&scenario_chaos_list,
 	&scenario_isolation_list,
 	&scenario_hardening_list,

@@ -222,6 +222,30 @@
  *                    that use pin 2 there (QEMU 7.2 routes timers only to it) come before
  *                    this one
  *
+ * The MMIO instruction scenarios (scenarios_mmio.c) put an operand in the iomem window of
+ * QEMU's pc-testdev, 64 KiB of byte store at 0xFF000000 (apicvisor's with testdev=on; QEMU's
+ * with -device pc-testdev), and compare with the same instruction on RAM. Prepare (both): one
+ * 8-byte store and one 8-byte load at 0xFF00FFF8; a skip unless the load returns what was
+ * stored. Between BEGIN and END (under apicvisor every access to the window is one EPT violation
+ * except where said):
+ *   mmio-alu         159 forms (ADD/OR/ADC/SBB/AND/SUB/XOR/CMP r/m,r and r,r/m in 4 sizes and
+ *                    with imm8/imm16/imm32 immediates, TEST, NOT, NEG, INC, DEC, XCHG, CMPXCHG,
+ *                    XADD, BT/BTS/BTR/BTC with a register (offsets 0-127) or an imm8, LOCKed
+ *                    forms), each from 3 starting states: the 16-byte slot at 0xFF000040 written
+ *                    with 2 8-byte stores, the instruction once on RAM and once on the slot,
+ *                    the slot read with 2 8-byte loads: 5 accesses per run, 2385 in all.
+ *                    Memory, RAX, RCX and the flags the SDM defines must agree. Figures forms,
+ *                    runs, differ (0)
+ *   mmio-string      REP MOVSB RAM->window (64 bytes) read back with 8 8-byte loads; REP
+ *                    MOVSQ window->RAM; REP MOVSD window->window within a page and to another
+ *                    page; REP STOSD (1 KiB); REP LODSQ; LODSB; REP MOVSB with DF = 1; PUSH
+ *                    qword and word [window], POP qword [window] (read back with a load); REP
+ *                    MOVSB of 256 bytes from RAM 64 bytes before a page end to the window 128
+ *                    bytes before a page end; each copy into the window checked by one REP
+ *                    MOVSB back into RAM. A REP string is one access per page it touches on
+ *                    either side (the page-crossing copy three, its check two), 29 accesses in
+ *                    all. Figure checks (the values compared)
+ *
  * The firmware interface scenarios (scenarios_platform.c) read what an OS reads before it
  * drives a device; they pass under plain QEMU (tables from SeaBIOS) and under apicvisor (its
  * devices/acpi_tables.c and devices/fw_cfg.c). Between BEGIN and END:
@@ -542,5 +566,9 @@ struct scenario_tally {
  * unknown name is reported and counted as a failed scenario, so a typo cannot pass a run. */
 void scenario_run(const char *name, size_t name_len, const struct scenario_context *context,
 		  struct scenario_tally *tally);
+
+/* The MMIO instruction scenarios (scenarios_mmio.c), for scenario_lists. */
+struct scenario_list;
+extern const struct scenario_list scenario_mmio_list;
 
 #endif

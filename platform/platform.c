@@ -456,6 +456,21 @@ enum exit_action platform_unbacked_access(struct vcpu *v, uint64_t gpa, bool wri
 	return mmio_emulate(v, &empty_bus, (uint32_t)(gpa & 0xFFFu), write);
 }
 
+bool platform_mmio_access(struct vcpu *v, uint64_t gpa, unsigned size, bool write,
+			  uint64_t *value)
+{
+	if (platform_irq_mmio_access(v, gpa, size, write, value))
+		return true;
+	if (vmx_active_config->strict)
+		return false;
+	platform_lock();
+	unbacked_stats_count(&unbacked, gpa, write);
+	platform_unlock();
+	if (!write)
+		*value = ~0ull; /* the empty bus: all ones; a write is dropped */
+	return true;
+}
+
 const struct unbacked_stats *platform_unbacked_stats(void)
 {
 	return &unbacked;

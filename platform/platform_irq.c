@@ -6,6 +6,7 @@
 #include "../boot/console.h"
 #include "../boot/x86.h"
 #include "../devices/acpi_tables.h"
+#include "../devices/iomem_testdev.h"
 #include "../devices/fw_cfg.h"
 #include "../devices/hpet.h"
 #include "../devices/i8042.h"
@@ -55,6 +56,7 @@ static struct {
 		int pending_gsi;                /* -1: none */
 		uint64_t deadline;
 		uint32_t msi_address, msi_data;
+		struct iomem_testdev iomem;     /* its iomem window (pc-testdev's), with present */
 	} testdev;
 } platform;
 
@@ -337,6 +339,7 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned c
 	cmos_memory_sizes(v->guest->ram_bytes, cpus);
 	platform.testdev.present = testdev;
 	platform.testdev.pending_gsi = -1;
+	iomem_testdev_reset(&platform.testdev.iomem);
 	fw_cfg_init(&platform.fw_cfg, v->guest->ram_bytes, cpus, cpus);
 	if (pm_timer_init(&platform.pm_timer, ACPI_DEFAULT_PM_TIMER_PORT, PM_TIMER_BITS_EXTENDED,
 			  tsc_hz, &pm_timer_ops, err, sizeof(err)))
@@ -596,26 +599,83 @@ _Static_assert(ACPI_HPET_ADDRESS == HPET_MMIO_BASE, "the ACPI HPET table names t
 /* The HPET's 4 KiB page: its registers in the first 1 KiB, the rest reads 0 (the model's). */
 #define HPET_PAGE_SIZE 0x1000u
 
-bool platform_irq_mmio(struct vcpu *v, uint64_t gpa, bool write, enum exit_action *action)
+/* The test device's iomem window (devices/iomem_testdev.h), a byte store of any access size. */
+static uint32_t iomem_mmio_read(void *ctx, uint32_t offset, unsigned size)
+{
+	(void)ctx;
+	return (uint32_t)iomem_testdev_read(&platform.testdev.iomem, offset, size);
+}
+
+static void iomem_mmio_write(void *ctx, uint32_t offset, unsigned size, uint32_t value)
+{
+	(void)ctx;
+	iomem_testdev_write(&platform.testdev.iomem, offset, size, value);
+}
+
+static uint64_t iomem_mmio_read64(void *ctx, uint32_t offset)
+{
+	(void)ctx;
+	return iomem_testdev_read(&platform.testdev.iomem, offset, 8);
+}
+
+static void iomem_mmio_write64(void *ctx, uint32_t offset, uint64_t value)
+{
+	(void)ctx;
+	iomem_testdev_write(&platform.testdev.iomem, offset, 8, value);
+}
+
+/* The device at guest-physical gpa, if any: *dev and its range's start. */
+static bool mmio_device_at(struct vcpu *v, uint64_t gpa, struct mmio_device *dev, uint64_t *base)
 {
 	const struct mmio_device ioapic = { "IOAPIC", ioapic_mmio_read, ioapic_mmio_write, v, NULL,
 					    NULL };
 	const struct mmio_device hpet = { "HPET", hpet_mmio_read, hpet_mmio_write, v,
 					  hpet_mmio_read64, hpet_mmio_write64 };
-	const struct mmio_device *dev;
-	uint64_t base;
+	const struct mmio_device iomem = { "test device iomem", iomem_mmio_read, iomem_mmio_write,
+					   v, iomem_mmio_read64, iomem_mmio_write64 };
 
 	if (gpa >= VIOAPIC_DEFAULT_BASE && gpa < VIOAPIC_DEFAULT_BASE + VIOAPIC_MMIO_SIZE) {
-		dev = &ioapic;
-		base = VIOAPIC_DEFAULT_BASE;
+		*dev = ioapic;
+		*base = VIOAPIC_DEFAULT_BASE;
 	} else if (platform.hpet && gpa >= HPET_MMIO_BASE && gpa < HPET_MMIO_BASE + HPET_PAGE_SIZE) {
-		dev = &hpet;
-		base = HPET_MMIO_BASE;
+		*dev = hpet;
+		*base = HPET_MMIO_BASE;
+	} else if (platform.testdev.present && gpa >= IOMEM_TESTDEV_BASE &&
+		   gpa < IOMEM_TESTDEV_BASE + IOMEM_TESTDEV_SIZE) {
+		*dev = iomem;
+		*base = IOMEM_TESTDEV_BASE;
 	} else {
 		return false;
 	}
+	return true;
+}
+
+bool platform_irq_mmio(struct vcpu *v, uint64_t gpa, bool write, enum exit_action *action)
+{
+	struct mmio_device dev;
+	uint64_t base;
+
+	if (!mmio_device_at(v, gpa, &dev, &base))
+		return false;
 	platform_lock();
-	*action = mmio_emulate(v, dev, (uint32_t)(gpa - base), write);
+	*action = mmio_emulate(v, &dev, (uint32_t)(gpa - base), write);
+	platform_unlock();
+	return true;
+}
+
+bool platform_irq_mmio_access(struct vcpu *v, uint64_t gpa, unsigned size, bool write,
+			      uint64_t *value)
+{
+	struct mmio_device dev;
+	uint64_t base;
+
+	if (!mmio_device_at(v, gpa, &dev, &base))
+		return false;
+	platform_lock();
+	if (write)
+		mmio_device_write(&dev, (uint32_t)(gpa - base), size, *value);
+	else
+		*value = mmio_device_read(&dev, (uint32_t)(gpa - base), size);
 	platform_unlock();
 	return true;
 }

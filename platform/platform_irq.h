@@ -37,8 +37,14 @@ void platform_irq_destroy(void);
 bool platform_irq_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *value,
 		     const char **reset_cause);
 
-/* An EPT violation at `gpa`: true (with the action) when it was the IOAPIC page. */
+/* An EPT violation at `gpa`: true (with the action) when it was the IOAPIC page, the HPET page or
+ * the test device's iomem window. */
 bool platform_irq_mmio(struct vcpu *v, uint64_t gpa, bool write, enum exit_action *action);
+/* One access of `size` bytes at guest-physical gpa to the device there (the IOAPIC, the HPET, the
+ * test device's iomem window), under the devices' lock: for the other memory operand of a string
+ * or stack instruction (vmx/mmio.c). False when no device is there. */
+bool platform_irq_mmio_access(struct vcpu *v, uint64_t gpa, unsigned size, bool write,
+			      uint64_t *value);
 
 /* A platform device (COM1 on ISA IRQ 4) drives its interrupt line. */
 void platform_irq_set_gsi(unsigned gsi, bool level);

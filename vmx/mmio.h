@@ -20,11 +20,25 @@ struct mmio_device {
 };
 
 /*
- * Emulates the instruction at guest RIP that made a `write` (or read) access at `offset` in the
- * device's page. Returns EXIT_ACTION_STOP, with the reason, for an instruction the decoder does
- * not know, one that cannot be fetched, or a REP string access.
+ * Emulates the instruction at guest RIP that made a `write` (or read) access at `offset` from the
+ * device's start (docs/design.md, "The MMIO decoder"). The operand the exit names is reached
+ * through `dev`; the other memory operand of MOVS, LODS's source, and the stack of PUSH/POP r/m
+ * go through the guest's paging to RAM or, where there is no RAM, to the device found by
+ * platform_mmio_access (another device, the same one, or the empty bus). A REP string
+ * instruction is carried out for as many elements as stay within the device's 4 KiB page and
+ * within one 4 KiB page of the other operand; RIP stays on it while rCX is not 0, so that the
+ * next page is the next exit and interrupts can be taken in between, as between iterations on
+ * the processor. A #PF or #GP the other operand raises is injected. Returns EXIT_ACTION_STOP,
+ * with the reason, for an instruction the decoder refuses, one that cannot be fetched, one whose
+ * decoded access disagrees with the exit's direction, or another operand on the local APIC page.
  */
 enum exit_action mmio_emulate(struct vcpu *v, const struct mmio_device *dev, uint32_t offset,
 			      bool write);
+
+/* One access of `size` (1, 2, 4, 8) bytes to a device as mmio_emulate makes it (see struct
+ * mmio_device for 8-byte accesses to 32-bit devices). */
+uint64_t mmio_device_read(const struct mmio_device *dev, uint32_t offset, unsigned size);
+void mmio_device_write(const struct mmio_device *dev, uint32_t offset, unsigned size,
+		       uint64_t value);
 
 #endif

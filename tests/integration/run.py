@@ -29,13 +29,14 @@ PLATFORM_EXITS = {"CPUID", "VMCALL", "IO_INSTRUCTION", "CR_ACCESS", "RDMSR", "WR
 
 class Case:
     def __init__(self, name, host, args="", timeout=60, guest=None, config=None, extra=(),
-                 wall=240, checks=(), env=None):
+                 wall=240, checks=(), env=None, qemu_args=()):
         self.name, self.host, self.args, self.timeout = name, host, args, timeout
         self.guest = guest or GUEST
         self.config = config  # full apicvisor.cfg text, replacing the generated one
         self.extra = extra    # (name on the ESP, host file)
         self.wall, self.checks = wall, checks
         self.env = env        # extra environment for tools/boot.sh (MACHINE_MIB)
+        self.qemu_args = list(qemu_args)  # qemu-kernel: more arguments ("-device pc-testdev")
 
 
 def write_config(case, run_dir):
@@ -73,7 +74,7 @@ def run_qemu_kernel(case, run_dir):
                "-icount", "shift=4,sleep=off", "-m", "128",
                "-kernel", str(case.guest), "-append", case.args, "-display", "none",
                "-serial", f"file:{serial}", "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
-               "-no-reboot"]
+               "-no-reboot"] + case.qemu_args
     try:
         status = subprocess.run(command, timeout=case.wall).returncode
     except subprocess.TimeoutExpired:
@@ -1433,6 +1434,43 @@ HOUSEKEEPING_HARDWARE = {
     'ipi-pingpong': SMP_HARDWARE_2['ipi-pingpong'],
     'msi-to-vcpu1': SMP_HARDWARE_2['msi-to-vcpu1'],
 }
+
+
+# ---- MMIO instruction emulation: the test device's iomem window (issue 9) ----------------------
+
+# mmio-alu and mmio-string (guest/scenarios.h) under apicvisor: every access to the window is one
+# EPT violation (it is not RAM in EPT, in any mode), and nothing else in them exits (no APIC
+# access, no interrupt). mmio-alu: 159 forms x 3 starting states, each run 2 stores + the
+# instruction + 2 loads = 5 exits, 2385 in all. mmio-string: one exit per non-string access, one
+# per 4 KiB page a REP string meets on either side (the emulator goes on until the device's page
+# or the other operand's ends; RIP stays on the instruction while rCX is not 0):
+#   REP MOVSB RAM->window 1 + 8 loads                                     9
+#   REP MOVSQ window->RAM                                                 1
+#   REP MOVSD window->window in one page, another page (+1 check each)    4
+#   REP STOSD 1 KiB + its check                                           2
+#   REP LODSQ, LODSB                                                      2
+#   REP MOVSB with DF = 1 + its check                                     2
+#   PUSH qword, PUSH word, POP qword, the load after it                   4
+#   REP MOVSB across pages: the RAM source's page ends after 64 bytes,
+#   the window's after 128: 64 + 64 + 128 bytes = 3, its check 128 + 128 = 2   5
+#                                                                        29
+MMIO_EXITS = {"mmio-alu": 159 * 3 * 5, "mmio-string": 29}
+
+CASES += [
+    Case("mmio-qemu", "qemu-kernel", args="mmio-alu mmio-string", wall=120,
+         qemu_args=["-device", "pc-testdev"],
+         checks=[qemu_status(1), qemu_scenarios({"mmio-alu": {"forms": 159, "runs": 477,
+                                                              "differ": 0},
+                                                 "mmio-string": {"checks": 30}})]),
+    Case("mmio", "bochs", wall=600,
+         config=f"args=modes={','.join(MODES)} mmio-alu mmio-string\ntimeout=500\n",
+         checks=[guest_succeeded, all_scenarios_passed]
+         + [scenario_in_mode(name, m, {"EPT_VIOLATION": n})
+            for name, n in MMIO_EXITS.items() for m in MODES]
+         + [scenario_field(name, m, "figures", f) for m in MODES
+            for name, f in (("mmio-alu", {"forms": 159, "runs": 477, "differ": 0}),
+                            ("mmio-string", {"checks": 30}))]),
+]
 
 
 def housekeeping_figures(expected, hardware):
