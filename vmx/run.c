@@ -232,6 +232,12 @@ void vmx_run(struct vcpu *v)
 	apic_before_entry(v);
 	v->timer_dirty = true; /* the first entry computes the deadline */
 	v->first_entry_tsc = rdtsc();
+	/* `timeout=` counts from here, the guest's first entry on this vCPU: what comes before
+	 * (bringing up the other CPUs, building the platform) is not the guest's time. */
+	v->watchdog_deadline_tsc = vmx_active_config->timeout_s
+		? v->first_entry_tsc + (uint64_t)vmx_active_config->timeout_s *
+			vmx_active_config->tsc_hz
+		: 0;
 	/* fault=entry-failure: an event type the SDM reserves (1) in the VM-entry interruption
 	 * field makes the entry fail its control checks with VM-instruction error 7 (SDM Vol. 3C
 	 * §26.2.1.3 "VM-Entry Control Fields"). */

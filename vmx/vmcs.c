@@ -400,8 +400,6 @@ const char *vmcs_setup(struct vcpu *v, const struct percpu *cpu, const struct vm
 	setup_guest_state(v, caps);
 	reset_syscall_msrs(secondary & PROC2_ENABLE_RDTSCP);
 
-	v->watchdog_deadline_tsc = cfg->timeout_s ? rdtsc() + (uint64_t)cfg->timeout_s * cfg->tsc_hz
-					     : 0;
 	v->preemption_timer = timer;
 	v->gprs.timer_shift = vmx_caps_preemption_timer_rate(caps);
 	/* The timer is loaded before the first entry (vmx_run), once the vLAPIC exists. */

@@ -281,13 +281,14 @@ def guest_end(end, detail_has):
 
 
 def watchdog_on_time(seconds):
-    """The `timeout=` watchdog is wall time by the TSC: the guest's cycles (from its first entry)
-    reach at most the deadline (set a little before that entry) and at least 95% of it."""
+    """The `timeout=` watchdog is wall time by the TSC from the guest's first entry: the guest's
+    cycles (first entry to the stop) reach the deadline and pass it by at most 1% (the exit or
+    the VMX-preemption timer that finds it passed, then the stop)."""
     def check(run):
         budget = seconds * run.results["tsc_hz"]
         cycles = run.results["guest"]["cycles"]
-        return None if 0.95 * budget <= cycles <= budget else f"{cycles} cycles of {budget}"
-    check.__doc__ = f"stopped within 95-100% of {seconds} s of TSC time"
+        return None if budget <= cycles <= 1.01 * budget else f"{cycles} cycles of {budget}"
+    check.__doc__ = f"stopped within 100-101% of {seconds} s of TSC time"
     return check
 
 
@@ -734,13 +735,20 @@ HARDENING_SCENARIOS = ["xsave-state", "tsc-write", "cpuid-honest", "hlt-nmi-wake
 
 
 def null_spin_split(stub_more_than, c_path):
+    """C takes the first null hypercall, and the watchdog's deadline ends the spin either at a
+    VMCALL (through C, which stops the guest) or, when it falls while the guest runs, with a
+    PREEMPTION_TIMER exit: which of the two depends on where in the stub's 96-cycle round trip
+    the deadline lands, so the two are counted together."""
     def check(run):
         vmcall = run.exits().get("VMCALL", {})
         stub = vmcall.get("untimed", 0)
         c = vmcall.get("count", 0) - stub
-        return None if c == c_path and stub > stub_more_than else f"VMCALL stub {stub}, C {c}"
-    check.__doc__ = (f"C took exactly {c_path} null hypercalls, the entry stub the rest "
-                     f"(more than {stub_more_than})")
+        timer = run.exits().get("PREEMPTION_TIMER", {}).get("count", 0)
+        return (None if c + timer == c_path and timer <= 1 and stub > stub_more_than
+                else f"VMCALL stub {stub}, C {c}, PREEMPTION_TIMER {timer}")
+    check.__doc__ = (f"C took the first null hypercall and the watchdog's ({c_path} in all, with "
+                     f"a PREEMPTION_TIMER exit), the entry stub the rest (more than "
+                     f"{stub_more_than})")
     return check
 
 
@@ -815,8 +823,8 @@ HARDENING_CASES = [
     # stub loads the VMX-preemption timer for the watchdog's deadline at each of them, and
     # leaves through C once it has passed). What is left of 2 s of Bochs' 4 MHz TSC after the
     # boot, at 96 cycles per stub round trip (its timer load included): 83,634 at 45e0667
-    # (the count moves with the boot's length, so only its order is checked; the C side's 2
-    # are exact).
+    # (the count moves with the boot's length, so only its order is checked; the C side's
+    # first and the deadline's are exact).
     Case("null-spin", "bochs", args="null-spin", timeout=2,
          checks=[guest_end("timeout", "timeout=2 s"), no_hypervisor_fault,
                  null_spin_split(50000, 2), watchdog_on_time(2)]),
