@@ -37,13 +37,13 @@ PURE_SRCS := lib/fmt.c boot/config.c boot/multiboot.c vmx/vmx_names.c vmx/vmx_ca
 	vmx/x86_decode.c vmx/guest_walk.c vmx/cpuid_policy.c boot/host_guard.c boot/madt.c \
 	devices/acpi_tables.c devices/fw_cfg.c devices/pm_timer.c devices/vioapic.c \
 	devices/irq_routing.c devices/vpic.c devices/pit.c devices/rtc.c devices/hpet.c devices/sysctl.c \
-	devices/i8042.c devices/iomem_testdev.c
+	devices/i8042.c devices/iomem_testdev.c boot/bios.c
 # EFI-only C and assembly.
 EFI_SRCS := lib/string.c boot/main.c boot/console.c boot/cpu.c boot/efi_util.c boot/smp.c \
 	boot/housekeeping.c \
 	vmx/vcpu.c vmx/vmx.c vmx/vmcs.c vmx/host_apic.c vmx/mmio.c apicv/delivery.c apicv/apic_exits.c \
 	platform/platform.c platform/platform_irq.c vmx/exit.c vmx/run.c
-EFI_ASMS := boot/traps.asm vmx/entry.asm boot/trampoline_blob.asm
+EFI_ASMS := boot/traps.asm vmx/entry.asm boot/trampoline_blob.asm boot/bios_rom_blob.asm
 
 HV_OBJS := $(patsubst %.c,$(BUILD)/efi/%.o,$(PURE_SRCS) $(EFI_SRCS)) \
 	$(patsubst %.asm,$(BUILD)/efi/%.o,$(EFI_ASMS))
@@ -73,6 +73,13 @@ $(BUILD)/efi/boot/trampoline.bin: boot/trampoline.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f bin $< -o $@
 $(BUILD)/efi/boot/trampoline_blob.o: boot/trampoline_blob.asm $(BUILD)/efi/boot/trampoline.bin
+	$(NASM) -f elf64 -I$(BUILD)/efi/boot/ $< -o $@
+
+# The BIOS's real-mode handlers, copied into the guest's BIOS area (boot/bios.c): likewise.
+$(BUILD)/efi/boot/bios_rom.bin: boot/bios_rom.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin $< -o $@
+$(BUILD)/efi/boot/bios_rom_blob.o: boot/bios_rom_blob.asm $(BUILD)/efi/boot/bios_rom.bin
 	$(NASM) -f elf64 -I$(BUILD)/efi/boot/ $< -o $@
 
 $(BUILD)/apicvisor.so: $(HV_OBJS)

@@ -19,6 +19,7 @@
 #include "../vmx/vmcs.h"
 #include "../vmx/exit.h"
 #include "../vmx/vmx.h"
+#include "bios.h"
 #include "config.h"
 #include "console.h"
 #include "cpu.h"
@@ -30,6 +31,9 @@
 #include "x86.h"
 
 #include "version.h" /* generated: APICVISOR_VERSION, `git describe` of the build */
+
+/* boot/bios_rom_blob.asm: the BIOS's real-mode handlers (boot/bios_rom.asm). */
+extern const uint8_t bios_rom_start[], bios_rom_end[];
 
 #define CONFIG_FILE "\\apicvisor.cfg"
 #define MIB (1ull << 20)
@@ -176,6 +180,10 @@ static void load_guest(EFI_HANDLE image)
 	 * the firmware or an earlier boot left in those pages. */
 	guest.ram = alloc_guarded(guest.ram_bytes / 4096, "guest RAM (mem=)", false);
 	zero_guest_ram(guest.ram, guest.ram_bytes);
+	/* The BIOS's vector table first: a kernel image that covers it wins. */
+	if (bios_write_vector_table(guest.ram, bios_rom_start,
+				    (size_t)(bios_rom_end - bios_rom_start), err, sizeof(err)))
+		boot_fail("%s", err);
 	multiboot_load(file, &plan, guest.ram);
 	fmt_snprintf(cmdline, sizeof(cmdline), "%s %s", config.guest, config.guest_args);
 	if (multiboot_build_info_modules(guest.ram, guest.ram_bytes, &plan, cmdline,
@@ -186,12 +194,13 @@ static void load_guest(EFI_HANDLE image)
 		FreePool(module_files[i]);
 	FreePool(file);
 
-	/* The BIOS data area and the BIOS ROM area hold what an OS looks for there: zeroes
-	 * (the EBDA pointer at 0x40E) and the ACPI tables (the RSDP is found by scanning
-	 * 0xE0000-0xFFFFF, ACPI §5.2.5.1), which the memory map reports reserved. */
-	memset(guest.ram + 0x400, 0, 0x100);
+	/* The BIOS ROM area holds the ACPI tables (the RSDP is found by scanning 0xE0000-0xFFFFF,
+	 * ACPI §5.2.5.1) and the BIOS's handlers; the BIOS data area, the EBDA and those handlers
+	 * are what SeaBIOS leaves a -kernel guest (boot/bios.h). The memory map reports all but
+	 * the data area reserved. */
 	memset(guest.ram + 0xE0000, 0, 0x20000);
 	rsdp_gpa = build_guest_acpi(planned_vcpus());
+	bios_write_data_areas(guest.ram, bios_rom_start, (size_t)(bios_rom_end - bios_rom_start));
 
 	guest.entry = plan.entry;
 	guest.path = config.guest;
@@ -431,6 +440,8 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	if (!config.housekeeping)
 		vcpu_make_current(v);
 	platform_irq_init(v, vmx_config.tsc_hz, config.testdev, vcpu_count, wall_clock_now());
+	platform_irq_bios_handoff();
+	bios_write_ticks(guest.ram, bios_ticks_since_midnight((uint32_t)(wall_clock_now() % 86400)));
 	describe_vcpus_to_guest(vcpu_count);
 	if (config.housekeeping) {
 		platform_irq_housekeeping();

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bios_state.h"
 #include "debug_exit.h"
 #include "delivery_mode.h"
 #include "hypercall.h"
@@ -213,6 +214,7 @@ static void guest_run_command_line(const char *cmdline, struct scenario_context 
 
 void guest_main(uint32_t magic, uint32_t info_address)
 {
+	bios_state_capture(); /* before anything touches a device */
 	idt_init();
 	interrupts_install();
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {

@@ -404,27 +404,33 @@ static bool smp_page_is_free(const struct multiboot_info *info, uint64_t page)
 	return true;
 }
 
-/* The highest free page below 640 KiB, once. */
-static bool smp_choose_page(struct scenario_state *state)
+uintptr_t smp_free_low_page(struct scenario_state *state, bool highest)
 {
 	const struct multiboot_info *info = state->context->boot_info;
+	uint64_t count = (SMP_CONVENTIONAL_END - SMP_LOWEST_PAGE) / SMP_PAGE_BYTES;
 
-	if (smp_page != 0)
-		return true;
 	if (!(info->flags & MULTIBOOT_INFO_MEM_MAP)) {
 		scenario_note(state, "no multiboot memory map: no page below 1 MiB is known free");
-		return false;
+		return 0;
 	}
-	for (uint64_t page = SMP_CONVENTIONAL_END - SMP_PAGE_BYTES; page >= SMP_LOWEST_PAGE;
-	     page -= SMP_PAGE_BYTES) {
-		if (smp_page_is_free(info, page)) {
-			smp_page = (uintptr_t)page;
-			return true;
-		}
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t page = highest ? SMP_CONVENTIONAL_END - (i + 1) * SMP_PAGE_BYTES
+					: SMP_LOWEST_PAGE + i * SMP_PAGE_BYTES;
+
+		if (smp_page_is_free(info, page))
+			return (uintptr_t)page;
 	}
 	scenario_note(state, "no page in [0x%x, 0x%x) is available RAM clear of the boot "
 		      "information", SMP_LOWEST_PAGE, SMP_CONVENTIONAL_END);
-	return false;
+	return 0;
+}
+
+/* The highest free page below 640 KiB, once. */
+static bool smp_choose_page(struct scenario_state *state)
+{
+	if (smp_page == 0)
+		smp_page = smp_free_low_page(state, true);
+	return smp_page != 0;
 }
 
 struct smp_descriptor_pointer {

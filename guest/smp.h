@@ -120,6 +120,11 @@ enum scenario_failure smp_count_cpus(struct scenario_state *state);
  */
 enum scenario_failure smp_prepare(struct scenario_state *state, bool start_aps);
 
+/* A 4 KiB page below 640 KiB that the memory map says is RAM and that holds none of the boot
+ * information: the highest such page (the APs' start-up page is that one) or the lowest. 0, with
+ * a note, when there is none. */
+uintptr_t smp_free_low_page(struct scenario_state *state, bool highest);
+
 /* Starts every AP the MADT lists with `sequence` and checks each reported in once, with an
  * APIC ID the MADT lists for an AP, no two alike; notes what differs. Figures for init-sipi
  * go through `report` when it is true. */

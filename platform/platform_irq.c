@@ -3,6 +3,7 @@
 
 #include "../apicv/apic_regs.h"
 #include "../apicv/vlapic.h"
+#include "../boot/bios.h"
 #include "../boot/console.h"
 #include "../boot/x86.h"
 #include "../devices/acpi_tables.h"
@@ -296,16 +297,16 @@ static const struct i8042_ops kbc_ops = { kbc_irq, guest_reset, NULL };
 static const struct apic_platform_ops board_ops;
 
 /* What PC firmware leaves in CMOS RAM for the memory sizes (the IBM PC/AT BIOS layout SeaBIOS
- * and QEMU keep): base memory in KiB (0x15-0x16), extended memory above 1 MiB in KiB up to 63
- * MiB (0x17-0x18, again at 0x30-0x31), memory above 16 MiB in 64 KiB units (0x34-0x35); the
- * processor count less one at 0x5F as QEMU keeps it. */
+ * and QEMU keep): base memory in KiB (0x15-0x16), extended memory above 1 MiB in KiB, at most
+ * FFFFH as QEMU writes it (0x17-0x18, again at 0x30-0x31), memory above 16 MiB in 64 KiB units
+ * (0x34-0x35); the processor count less one at 0x5F as QEMU keeps it. */
 static void cmos_memory_sizes(uint64_t ram_bytes, unsigned cpus)
 {
 	uint64_t extended_kib = ram_bytes > (1u << 20) ? (ram_bytes >> 10) - 1024 : 0;
 	uint64_t above_16m = ram_bytes > (16u << 20) ? (ram_bytes - (16u << 20)) >> 16 : 0;
 
-	if (extended_kib > 0xFC00)
-		extended_kib = 0xFC00;
+	if (extended_kib > 0xFFFF)
+		extended_kib = 0xFFFF;
 	if (above_16m > 0xFFFF)
 		above_16m = 0xFFFF;
 	rtc_cmos_set(platform.rtc, 0x15, 640 & 0xFF);
@@ -346,6 +347,33 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned c
 		kprintf("apicvisor: PM timer: %s\n", err);
 	/* Last: APs may already run their vCPUs and call the board as soon as it is there. */
 	apic_delivery_set_platform(&board_ops);
+}
+
+/* The state SeaBIOS leaves the devices in for a -kernel guest (boot/bios.h), reached the way the
+ * BIOS reaches it, through the registers: so the models' own rules apply (an ICW sequence
+ * clears the IRR, a control word starts the counter afresh) and their statistics count these
+ * writes like any other. The boot processor's local APIC in virtual-wire mode, then both 8259s
+ * initialised (edge-triggered, cascade on master input 2, 8086 mode) with the BIOS's masks, then
+ * the PIT's channel 0 ticking at 18.2 Hz. */
+void platform_irq_bios_handoff(void)
+{
+	static const struct { uint16_t port; uint8_t value; } pic_writes[] = {
+		{ 0x20, 0x11 }, { 0x21, BIOS_PIC_MASTER_BASE }, { 0x21, 0x04 }, { 0x21, 0x01 },
+		{ 0xA0, 0x11 }, { 0xA1, BIOS_PIC_SLAVE_BASE }, { 0xA1, 0x02 }, { 0xA1, 0x01 },
+		{ 0x21, BIOS_PIC_MASTER_MASK }, { 0xA1, BIOS_PIC_SLAVE_MASK },
+	};
+	struct vlapic *bsp = platform.vcpu->vlapic;
+
+	platform_lock();
+	vlapic_mmio_write(bsp, APIC_SVR, 4, BIOS_APIC_SVR);
+	vlapic_mmio_write(bsp, APIC_LVT_LINT0, 4, BIOS_APIC_LVT_LINT0);
+	vlapic_mmio_write(bsp, APIC_LVT_LINT1, 4, BIOS_APIC_LVT_LINT1);
+	for (size_t i = 0; i < sizeof(pic_writes) / sizeof(pic_writes[0]); i++)
+		vpic_write(platform.pic, pic_writes[i].port, pic_writes[i].value);
+	pit_write(platform.pit, 0x43, BIOS_PIT_CONTROL_WORD);
+	pit_write(platform.pit, 0x40, BIOS_PIT_COUNT & 0xFF);
+	pit_write(platform.pit, 0x40, BIOS_PIT_COUNT >> 8);
+	platform_unlock();
 }
 
 void platform_irq_destroy(void)

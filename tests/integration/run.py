@@ -1344,6 +1344,41 @@ CASES += [
 ]
 
 
+# ---- what the BIOS leaves a -kernel guest (issue 9) -------------------------------------------
+
+# bios-state: the state read at the guest's entry (guest/bios_state.c), as SeaBIOS under QEMU
+# 7.2 leaves it and as apicvisor reproduces it (boot/bios.h): the 8259 masks B8H/8EH, the PIT's
+# channel 0 in mode 2 (read-back status bits 5:0 = 34H), the local APIC in virtual-wire mode
+# (SVR 1FFH, LINT0 8700H ExtINT, LINT1 8400H NMI), COM1 at 3F8H, 639 KiB of base memory, the
+# EBDA at 9FC0H. The same figures on both hosts.
+BIOS_STATE_FIGURES = {"pic_masks": 0xB88E, "pit0_mode": 0x34, "apic_svr": 0x1FF,
+                      "apic_lint0": 0x8700, "apic_lint1": 0x8400, "com1": 0x3F8,
+                      "base_memory_kib": 639, "ebda_segment": 0x9FC0}
+
+# bios-state reads what was captured: no exit of its own. realmode-sti-hlt, the same in every
+# mode (real mode, IF = 1 only around the HLTs; the 8259 reaches the CPU through LINT0 in every
+# mode): 2 HLT (each ended by one tick: the guest halts in HLT activity state until the
+# VMX-preemption timer brings it back at the PIT's edge, 2 PREEMPTION_TIMER, and the tick is
+# injected as ExtINT vector 08H), 2 CR_ACCESS (CR0.PG off and on; the other CR0, CR3 and CR4
+# writes do not exit), 2 WRMSR (EFER.LME off and on), 5 IO_INSTRUCTION (the BIOS handler's EOI
+# per tick, then the guest's 2 masks and the PIT's stop).
+REALMODE_STI_HLT_EXITS = {"HLT": 2, "PREEMPTION_TIMER": 2, "CR_ACCESS": 2, "WRMSR": 2,
+                          "IO_INSTRUCTION": 5}
+
+CASES += [
+    Case("bios-qemu", "qemu-kernel", args="bios-state realmode-sti-hlt", wall=60,
+         checks=[qemu_status(1), qemu_scenarios({"bios-state": BIOS_STATE_FIGURES,
+                                                 "realmode-sti-hlt": {"ticks": 2}})]),
+    Case("bios", "bochs", wall=400,
+         config=f"args=modes={','.join(MODES)} bios-state realmode-sti-hlt\ntimeout=300\n",
+         checks=[guest_succeeded, all_scenarios_passed]
+         + [scenario_in_mode("bios-state", m, {}) for m in MODES]
+         + [scenario_in_mode("realmode-sti-hlt", m, REALMODE_STI_HLT_EXITS) for m in MODES]
+         + [scenario_field("realmode-sti-hlt", m, "extint_injected", 2) for m in MODES]
+         + [scenario_field("bios-state", m, "figures", BIOS_STATE_FIGURES) for m in MODES]),
+]
+
+
 # ---- the reset paths: 92H, CF9H, the 8042's pulse (issue 9) ----------------------------------
 
 # Per scenario: what the registers read before the reset (the same lines under QEMU with SeaBIOS
