@@ -10,7 +10,7 @@
 
 GUEST_C_SRCS := guest/main.c guest/scenarios.c guest/scenario_kit.c guest/scenario_apic_kit.c \
 	guest/scenarios_apic.c guest/scenarios_timer.c guest/scenario_irq_kit.c \
-	guest/scenarios_ioapic.c guest/scenarios_isa.c guest/scenarios_platform.c guest/scenarios_reset.c guest/scenarios_hpet.c guest/scenarios_mmio.c guest/scenarios_bios.c guest/bios_state.c \
+	guest/scenarios_ioapic.c guest/scenarios_isa.c guest/scenarios_platform.c guest/scenarios_reset.c guest/scenarios_hpet.c guest/scenarios_mmio.c guest/scenarios_bios.c guest/bios_state.c guest/scenarios_access.c \
 	guest/scenarios_chaos.c guest/scenarios_isolation.c guest/scenarios_hardening.c \
 	guest/scenarios_smp.c guest/smp.c \
 	guest/delivery_mode.c guest/hypercall.c guest/idt.c guest/interrupts.c guest/lapic.c \

@@ -127,6 +127,7 @@ extern const struct scenario_list scenario_platform_list; /* scenarios_platform.
 extern const struct scenario_list scenario_reset_list;    /* scenarios_reset.c */
 extern const struct scenario_list scenario_hpet_list;     /* scenarios_hpet.c */
 extern const struct scenario_list scenario_bios_list;     /* scenarios_bios.c */
+extern const struct scenario_list scenario_access_list;   /* scenarios_access.c */
 extern const struct scenario_list scenario_smp_list;    /* scenarios_smp.c */
 
 /* Keeps one line of diagnostics for after SCENARIO_END. */

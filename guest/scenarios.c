@@ -489,6 +489,7 @@ static const struct scenario_list *const scenario_lists[] = {
 	&scenario_hpet_list,
 	&scenario_mmio_list,
 	&scenario_bios_list,
+	&scenario_access_list,
 	&scenario_chaos_list,
 	&scenario_isolation_list,
 	&scenario_hardening_list,

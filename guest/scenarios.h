@@ -246,6 +246,39 @@
  *                    either side (the page-crossing copy three, its check two), 29 accesses in
  *                    all. Figure checks (the values compared)
  *
+ * What the BIOS leaves (scenarios_bios.c; guest/bios_state.c reads it at the guest's entry,
+ * before anything touches a device, then masks both 8259s and stops the PIT's channel 0 with a
+ * mode 2 control word and no count):
+ *   bios-state       no access of its own: the values read at entry against SeaBIOS's (8259
+ *                    masks B8H/8EH, PIT channel 0 mode 2 and counting, APIC SVR 1FFH, LINT0
+ *                    8700H, LINT1 8400H, BDA COM1 3F8H, 639 KiB, EBDA 9FC0H of 1 KiB, every
+ *                    hardware IVT entry set, CMOS 15H 640 KiB and 17H/30H/34H against
+ *                    multiboot's mem_upper). Figures pic_masks, pit0_mode, apic_svr,
+ *                    apic_lint0, apic_lint1, com1, base_memory_kib, ebda_segment
+ *   realmode-sti-hlt the page of guest/realmode_thunk.asm copied to the lowest free page below
+ *                    640 KiB. Prepare: the 8259s initialised again as the BIOS does (ICW1-4,
+ *                    the masks read at entry), APIC SVR, LINT0 and LINT1 as the BIOS leaves them,
+ *                    the PIT's channel 0 in mode 2 with count 0. Then: compatibility mode,
+ *                    CR0.PG and EFER.LME cleared, 16-bit protected mode, CR0.PE cleared, real
+ *                    mode with the IVT at 0; STI, HLT, RDTSC, HLT, RDTSC, CLI (each HLT ended by
+ *                    one BIOS tick: INT 08H, whose handler sends one EOI); back to 64-bit mode;
+ *                    both 8259s masked and the PIT stopped (3 OUTs). The BDA tick count moved
+ *                    by exactly 2; the second tick 65536 PIT clocks after the first, within 1%,
+ *                    by the TSC (where CPUID gives its rate). Figures ticks, tick_us
+ *
+ * The device access scenarios (scenarios_access.c), for docs/ladder.md's "exits per access": 100
+ * rounds of one access pattern each, the figure accesses the port or memory instructions made.
+ *   access-pit       OUT 43H (latch counter 0), IN 40H twice: 300
+ *   access-pic       IN 21H (the master's IMR): 100
+ *   access-rtc       OUT 70H (register A), IN 71H: 200
+ *   access-kbc       IN 64H (8042 status): 100
+ *   access-uart      IN 3FDH (COM1 line status): 100
+ *   access-pm-timer  IN32 608H (ACPI PM timer): 100
+ *   access-sysctl    IN 92H (System Control Port A): 100
+ *   access-hpet      32-bit read of the main counter at 0xFED000F0: 100
+ *   access-ioapic    32-bit write of IOREGSEL (version), 32-bit read of IOWIN: 200
+ *   access-iomem     32-bit read at 0xFF000000 (pc-testdev's iomem window): 100
+ *
  * The firmware interface scenarios (scenarios_platform.c) read what an OS reads before it
  * drives a device; they pass under plain QEMU (tables from SeaBIOS) and under apicvisor (its
  * devices/acpi_tables.c and devices/fw_cfg.c). Between BEGIN and END:

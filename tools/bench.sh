@@ -14,7 +14,10 @@ apic="self-ipi-x2apic self-ipi-xapic-shorthand self-ipi-xapic-dest timer-periodi
 timer-tsc-deadline tpr-mask priority-order esr-illegal-vector nmi-nested irq-window hlt-wakeup
 ipi-shorthand-all ioapic-edge ioapic-edge-masked ioapic-level ioapic-priority pic-extint pit-periodic msi
 uart-irq ioapic-directed-eoi logical-destination ioapic-extint"
-NAME=bench GUEST_ARGS="n=$n vmcall null n=20 $(echo $apic) modes=emulate,tpr-shadow,apicv,posted" \
+# The device rows: one access pattern per device (docs/ladder.md, "Devices: exits per access").
+devices="access-pit access-pic access-rtc access-kbc access-uart access-pm-timer access-sysctl
+access-hpet access-ioapic access-iomem"
+NAME=bench GUEST_ARGS="n=$n vmcall null n=20 $(echo $apic) $(echo $devices) modes=emulate,tpr-shadow,apicv,posted" \
 	TIMEOUT=${TIMEOUT:-600} tools/run.sh >/dev/null || {
 	echo "apicvisor: the benchmark run failed; see ${BUILD:-build}/runs/bench/serial.log" >&2
 	exit 1

@@ -1379,6 +1379,29 @@ CASES += [
 ]
 
 
+# ---- one access to each device: docs/ladder.md's "Devices: exits per access" (issue 9) --------
+
+# Each access-* scenario's accesses (its figure) and the exit each costs, the same in every mode:
+# ports are all trapped (I/O bitmaps), device pages other than the APIC's are absent from EPT.
+DEVICE_ACCESSES = {
+    "access-pit": ("IO_INSTRUCTION", 300), "access-pic": ("IO_INSTRUCTION", 100),
+    "access-rtc": ("IO_INSTRUCTION", 200), "access-kbc": ("IO_INSTRUCTION", 100),
+    "access-uart": ("IO_INSTRUCTION", 100), "access-pm-timer": ("IO_INSTRUCTION", 100),
+    "access-sysctl": ("IO_INSTRUCTION", 100), "access-hpet": ("EPT_VIOLATION", 100),
+    "access-ioapic": ("EPT_VIOLATION", 200), "access-iomem": ("EPT_VIOLATION", 100),
+}
+
+CASES += [
+    Case("device-access", "bochs", wall=400,
+         config=f"args=modes={','.join(MODES)} {' '.join(DEVICE_ACCESSES)}\ntimeout=300\n",
+         checks=[guest_succeeded, all_scenarios_passed]
+         + [scenario_in_mode(name, m, {reason: count})
+            for name, (reason, count) in DEVICE_ACCESSES.items() for m in MODES]
+         + [scenario_field(name, "posted", "figures", {"accesses": count})
+            for name, (reason, count) in DEVICE_ACCESSES.items()]),
+]
+
+
 # ---- the reset paths: 92H, CF9H, the 8042's pulse (issue 9) ----------------------------------
 
 # Per scenario: what the registers read before the reset (the same lines under QEMU with SeaBIOS
