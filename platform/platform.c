@@ -350,6 +350,7 @@ static void guest_console_irq(void *ctx, bool level)
 
 void platform_init(struct vcpu *v)
 {
+	mmio_set_bus(platform_mmio_access);
 	v->misc_enable = MISC_ENABLE_RESET;
 	uart16550_init(&v->uart, guest_console_transmit, v);
 	uart16550_set_irq(&v->uart, guest_console_irq);
@@ -456,19 +457,24 @@ enum exit_action platform_unbacked_access(struct vcpu *v, uint64_t gpa, bool wri
 	return mmio_emulate(v, &empty_bus, (uint32_t)(gpa & 0xFFFu), write);
 }
 
-bool platform_mmio_access(struct vcpu *v, uint64_t gpa, unsigned size, bool write,
-			  uint64_t *value)
+enum mmio_bus_result platform_mmio_access(struct vcpu *v, uint64_t gpa, unsigned size,
+					  bool write, uint64_t *value)
 {
+	/* The APIC page first: the guest may have moved it over RAM. */
+	if ((gpa & ~0xFFFull) == vlapic_mmio_base(v->vlapic))
+		return MMIO_BUS_UNREACHABLE;
+	if (gpa < v->guest->ram_bytes && size <= v->guest->ram_bytes - gpa)
+		return MMIO_BUS_RAM;
 	if (platform_irq_mmio_access(v, gpa, size, write, value))
-		return true;
+		return MMIO_BUS_DONE;
 	if (vmx_active_config->strict)
-		return false;
+		return MMIO_BUS_NOTHING;
 	platform_lock();
 	unbacked_stats_count(&unbacked, gpa, write);
 	platform_unlock();
 	if (!write)
 		*value = ~0ull; /* the empty bus: all ones; a write is dropped */
-	return true;
+	return MMIO_BUS_DONE;
 }
 
 const struct unbacked_stats *platform_unbacked_stats(void)

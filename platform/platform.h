@@ -8,6 +8,7 @@
 #ifndef APICVISOR_PLATFORM_H
 #define APICVISOR_PLATFORM_H
 
+#include "../vmx/mmio.h"
 #include "../vmx/vcpu.h"
 
 void platform_init(struct vcpu *v);
@@ -25,12 +26,12 @@ enum exit_action platform_io(struct vcpu *v, uint64_t qualification);
  * and the access is counted per page. */
 enum exit_action platform_unbacked_access(struct vcpu *v, uint64_t gpa, bool write);
 const struct unbacked_stats *platform_unbacked_stats(void);
-/* One access of `size` (1, 2, 4, 8) bytes at guest-physical `gpa`, which is not RAM, made by the
- * MMIO emulator for the other memory operand of a string or stack instruction (vmx/mmio.c): the
- * device there, else the empty bus (all ones, writes dropped, counted as unbacked). False with
- * strict=on where nothing is there. */
-bool platform_mmio_access(struct vcpu *v, uint64_t gpa, unsigned size, bool write,
-			  uint64_t *value);
+/* The MMIO emulator's bus (vmx/mmio.h, set by platform_init): one access of `size` (1, 2, 4, 8)
+ * bytes at guest-physical `gpa` for the other memory operand of a string or stack instruction:
+ * the local APIC page is unreachable, RAM is the emulator's, else the device there, else the
+ * empty bus (all ones, writes dropped, counted as unbacked) or, with strict=on, nothing. */
+enum mmio_bus_result platform_mmio_access(struct vcpu *v, uint64_t gpa, unsigned size,
+					  bool write, uint64_t *value);
 /* Flushes a partial guest console line at the end of the run. */
 void platform_flush_console(struct vcpu *v);
 

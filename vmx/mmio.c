@@ -9,13 +9,19 @@
  */
 #include "mmio.h"
 
-#include "../apicv/vlapic.h"
 #include "../boot/x86.h"
-#include "../platform/platform.h"
 #include "vmx.h"
 #include "guest_walk.h"
 #include "vmcs.h"
 #include "x86_decode.h"
+
+/* The platform's bus for the other memory operand (mmio_set_bus). */
+static mmio_bus_access bus;
+
+void mmio_set_bus(mmio_bus_access access)
+{
+	bus = access;
+}
 
 #define MMIO_PAGE_SIZE 4096u
 #define VECTOR_SS 12
@@ -154,14 +160,8 @@ static enum other_result access_piece(const struct other_operand *o, uint64_t li
 			return OTHER_STOPPED;
 		}
 	}
-	if ((gpa & ~0xFFFull) == vlapic_mmio_base(v->vlapic)) {
-		vcpu_stop(v, GUEST_END_UNHANDLED, "%s access at RIP %#llx: the other memory operand "
-			  "(guest-physical %#llx) is on the local APIC page, which string and stack "
-			  "instructions do not reach", o->device_name, (unsigned long long)o->rip,
-			  (unsigned long long)gpa);
-		return OTHER_STOPPED;
-	}
-	if (gpa < v->guest->ram_bytes && size <= v->guest->ram_bytes - gpa) {
+	switch (bus ? bus(v, gpa, size, write, value) : MMIO_BUS_NOTHING) {
+	case MMIO_BUS_RAM: {
 		uint8_t *at = v->guest->ram + gpa;
 
 		if (write) {
@@ -174,13 +174,21 @@ static enum other_result access_piece(const struct other_operand *o, uint64_t li
 		}
 		return OTHER_DONE;
 	}
-	if (!platform_mmio_access(v, gpa, size, write, value)) {
+	case MMIO_BUS_DONE:
+		return OTHER_DONE;
+	case MMIO_BUS_UNREACHABLE:
+		vcpu_stop(v, GUEST_END_UNHANDLED, "%s access at RIP %#llx: the other memory operand "
+			  "(guest-physical %#llx) is on the local APIC page, which string and stack "
+			  "instructions do not reach", o->device_name, (unsigned long long)o->rip,
+			  (unsigned long long)gpa);
+		return OTHER_STOPPED;
+	case MMIO_BUS_NOTHING:
+	default:
 		vcpu_stop(v, GUEST_END_UNHANDLED, "%s access at RIP %#llx: the other memory operand "
 			  "at guest-physical %#llx: no RAM and no emulated device there (strict=on)",
 			  o->device_name, (unsigned long long)o->rip, (unsigned long long)gpa);
 		return OTHER_STOPPED;
 	}
-	return OTHER_DONE;
 }
 
 /* `size` bytes at a linear address: one piece, or byte by byte where it straddles two pages

@@ -19,12 +19,25 @@ struct mmio_device {
 	void (*write64)(void *ctx, uint32_t offset, uint64_t value);
 };
 
+/* Where the other memory operand of MOVS, LODS or PUSH/POP r/m lands, by guest-physical
+ * address: the platform's bus (platform/platform.c), which knows the devices and the RAM. */
+enum mmio_bus_result {
+	MMIO_BUS_RAM,           /* guest RAM: the emulator reads or writes it itself */
+	MMIO_BUS_DONE,          /* a device, or the empty bus, took the access */
+	MMIO_BUS_NOTHING,       /* nothing there and strict=on: the guest is stopped */
+	MMIO_BUS_UNREACHABLE,   /* the local APIC page: not emulated as such an operand */
+};
+typedef enum mmio_bus_result (*mmio_bus_access)(struct vcpu *v, uint64_t gpa, unsigned size,
+						 bool write, uint64_t *value);
+/* Sets the bus (once, before the guest runs); without one, such an operand stops the guest. */
+void mmio_set_bus(mmio_bus_access access);
+
 /*
  * Emulates the instruction at guest RIP that made a `write` (or read) access at `offset` from the
  * device's start (docs/design.md, "The MMIO decoder"). The operand the exit names is reached
  * through `dev`; the other memory operand of MOVS, LODS's source, and the stack of PUSH/POP r/m
- * go through the guest's paging to RAM or, where there is no RAM, to the device found by
- * platform_mmio_access (another device, the same one, or the empty bus). A REP string
+ * go through the guest's paging to RAM or, where there is no RAM, to the device the bus finds
+ * (mmio_set_bus: another device, the same one, or the empty bus). A REP string
  * instruction is carried out for as many elements as stay within the device's 4 KiB page and
  * within one 4 KiB page of the other operand; RIP stays on it while rCX is not 0, so that the
  * next page is the next exit and interrupts can be taken in between, as between iterations on
