@@ -33,7 +33,9 @@ static int handler_of(unsigned vector)
 {
 	if (vector == 0x08)
 		return BIOS_HANDLER_IRQ0;
-	if (vector >= 0x09 && vector <= 0x0F)
+	if (vector == 0x09)
+		return BIOS_HANDLER_KEYBOARD_IRQ;
+	if (vector >= 0x0A && vector <= 0x0F)
 		return BIOS_HANDLER_MASTER_IRQ;
 	if (vector >= 0x10 && vector <= 0x1A)
 		return BIOS_HANDLER_NO_SERVICE;
@@ -41,8 +43,8 @@ static int handler_of(unsigned vector)
 		return BIOS_HANDLER_RTC_IRQ;
 	if (vector >= 0x71 && vector <= 0x77)
 		return BIOS_HANDLER_SLAVE_IRQ;
-	if (vector >= 0x60 && vector <= 0x66)
-		return -1; /* user vectors: left 0 for programs to claim, as SeaBIOS leaves them */
+	if ((vector >= 0x60 && vector <= 0x66) || vector == 0x79)
+		return -1; /* user vectors (and 79H): left 0 for programs, as SeaBIOS leaves them */
 	return BIOS_HANDLER_IRET;
 }
 

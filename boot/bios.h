@@ -6,9 +6,10 @@
  *
  *   0000:0000  the real-mode interrupt vector table: IRQ 0-7 at INT 08H-0FH and IRQ 8-15 at
  *              INT 70H-77H, pointing at handlers that acknowledge the 8259s (IRQ 0 counts the
- *              BIOS tick first, IRQ 8 reads RTC register C); the BIOS services INT 10H-1AH
- *              answer "not supported" (CF = 1, AH = 86H); INT 60H-66H (the user vectors) are 0;
- *              every other vector points at an IRET.
+ *              BIOS tick first, IRQ 1 reads the 8042's data port, IRQ 8 reads RTC register C);
+ *              the BIOS services INT 10H-1AH answer "not supported" (CF = 1, AH = 86H); INT
+ *              60H-66H (the user vectors) and 79H are 0, as SeaBIOS leaves them; every other
+ *              vector points at an IRET.
  *   0040:0000  the BIOS data area: COM1 at 3F8H, the equipment word, 639 KiB of base memory,
  *              the EBDA's segment, the tick count since midnight, an empty keyboard buffer.
  *   9FC0:0000  the extended BIOS data area, 1 KiB (its first byte says so).
@@ -76,6 +77,7 @@
 /* The handlers boot/bios_rom.asm's offset table lists, in its order. */
 enum bios_handler {
 	BIOS_HANDLER_IRQ0,
+	BIOS_HANDLER_KEYBOARD_IRQ,
 	BIOS_HANDLER_MASTER_IRQ,
 	BIOS_HANDLER_RTC_IRQ,
 	BIOS_HANDLER_SLAVE_IRQ,

@@ -22,6 +22,7 @@ PIC_EOI            equ 0x20
 CMOS_INDEX         equ 0x70
 CMOS_DATA          equ 0x71
 CMOS_REG_C         equ 0x0C     ; MC146818 register C: reading it clears the interrupt flags
+KBC_DATA           equ 0x60
 
 BDA_TICKS          equ 0x46C    ; dword: timer ticks since midnight (segment 0)
 BDA_MIDNIGHT       equ 0x470    ; byte: set when the tick count passed midnight
@@ -30,6 +31,7 @@ TICKS_PER_DAY_LOW  equ 0xB0
 
 handlers:
 	dw irq0                 ; BIOS_HANDLER_IRQ0
+	dw keyboard_irq         ; BIOS_HANDLER_KEYBOARD_IRQ
 	dw master_irq           ; BIOS_HANDLER_MASTER_IRQ
 	dw rtc_irq              ; BIOS_HANDLER_RTC_IRQ
 	dw slave_irq            ; BIOS_HANDLER_SLAVE_IRQ
@@ -47,10 +49,12 @@ irq0:
 	mov ds, ax
 	add word [BDA_TICKS], 1
 	adc word [BDA_TICKS + 2], 0
-	cmp word [BDA_TICKS + 2], TICKS_PER_DAY_HIGH
+	cmp word [BDA_TICKS + 2], TICKS_PER_DAY_HIGH    ; the count >= 1800B0H: midnight
 	jb .counted
+	ja .midnight
 	cmp word [BDA_TICKS], TICKS_PER_DAY_LOW
 	jb .counted
+.midnight:
 	mov word [BDA_TICKS], 0
 	mov word [BDA_TICKS + 2], 0
 	mov byte [BDA_MIDNIGHT], 1
@@ -62,9 +66,17 @@ irq0:
 	pop ax
 	iret
 
-; IRQs 1-7 (INT 09H-0FH), no device of the BIOS's behind them: acknowledged and dropped.
+; INT 09H, IRQ 1: the keyboard controller's output buffer is read (the byte dropped: there is
+; no keyboard, but a controller that raised IRQ 1 holds it until then), then acknowledged.
+keyboard_irq:
+	push ax
+	in al, KBC_DATA
+	jmp master_eoi
+
+; IRQs 2-7 (INT 0AH-0FH), no device of the BIOS's behind them: acknowledged and dropped.
 master_irq:
 	push ax
+master_eoi:
 	mov al, PIC_EOI
 	out PIC_MASTER_COMMAND, al
 	pop ax

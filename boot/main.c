@@ -439,12 +439,16 @@ static __attribute__((noreturn)) void hypervisor_main(void *arg)
 	vcpus_concurrent = vcpu_count > 1 || config.housekeeping;
 	if (!config.housekeeping)
 		vcpu_make_current(v);
-	platform_irq_init(v, vmx_config.tsc_hz, config.testdev, vcpu_count, wall_clock_now());
-	platform_irq_bios_handoff();
-	bios_write_ticks(guest.ram, bios_ticks_since_midnight((uint32_t)(wall_clock_now() % 86400)));
+	uint64_t wall_clock = wall_clock_now();
+
+	platform_irq_init(v, vmx_config.tsc_hz, config.testdev, vcpu_count, wall_clock);
+	/* The BIOS's tick count from the time the RTC starts at, as the BIOS reads it there. */
+	bios_write_ticks(guest.ram, bios_ticks_since_midnight((uint32_t)(wall_clock % 86400)));
 	describe_vcpus_to_guest(vcpu_count);
+	if (config.housekeeping)
+		platform_irq_housekeeping(); /* before the hand-off's writes, which may set timers */
+	platform_irq_bios_handoff();
 	if (config.housekeeping) {
-		platform_irq_housekeeping();
 		log_info("apicvisor: CPU %u is the housekeeping CPU (the device and vLAPIC timers; "
 			 "their interrupts posted in posted mode); vCPU 0 starts the guest on the "
 			 "first AP\n", cpu->id);

@@ -145,8 +145,8 @@ static int64_t find_header(const uint8_t *bytes, size_t size, char *err, size_t 
 
 /*
  * Checks that [start, start + mem_size) lies in guest RAM the kernel may use; what names the
- * piece. Not usable: the BIOS data area [0x400, 0x500) (apicvisor writes it after loading: the
- * EBDA pointer an OS reads there must be 0) and [0x9fc00, 1 MiB): the EBDA and the BIOS area
+ * piece. Not usable: the BIOS data area [0x400, 0x500) (apicvisor writes it after loading:
+ * boot/bios.h) and [0x9fc00, 1 MiB): the EBDA and the BIOS area
  * that the memory map reserves (the ACPI tables go there) and the VGA/ROM hole it leaves out.
  * GRUB and QEMU do not load there either (the first over RAM that is not RAM, the second over
  * its own ROMs).

@@ -3,22 +3,17 @@
 #include "bios_state.h"
 
 #include "cpu.h"
+#include "pic.h"
+#include "pit.h"
 
-#define PIC_MASTER_COMMAND 0x20u
 #define PIC_MASTER_DATA 0x21u
-#define PIC_SLAVE_COMMAND 0xA0u
 #define PIC_SLAVE_DATA 0xA1u
 #define PIT_CHANNEL0 0x40u
 #define PIT_CONTROL 0x43u
 #define PIT_READ_BACK_STATUS0 0xE2u  /* read-back: status only (COUNT bit set), counter 0 */
 #define PIT_LATCH0 0x00u
-/* Stopping counter 0: a control word without the count that would start it. Mode 2's, so that
- * OUT stays high (8254 datasheet, "Mode 2": "OUT will initially be high") and programming the
- * BIOS's mode again later makes no rising edge, which IRQ 0 would latch (mode 0's would drive
- * OUT low first). */
-#define PIT_STOP0 0x34u
-#define PIT_BIOS_MODE0 0x34u         /* counter 0, LSB then MSB, mode 2, binary */
 #define PIT_RUNNING_READS 1000u
+#define RTC_UIP_READS 100000u        /* register A reads before giving up on UIP clearing */
 #define CMOS_INDEX 0x70u
 #define CMOS_DATA 0x71u
 #define XAPIC_BASE 0xFEE00000u
@@ -29,9 +24,6 @@
 #define APIC_BASE_EN (1u << 11)
 #define APIC_BASE_EXTD (1u << 10)
 #define X2APIC_MSR(offset) (0x800u + (offset) / 16u)
-#define BIOS_APIC_SVR 0x1FFu
-#define BIOS_APIC_LINT0 0x8700u
-#define BIOS_APIC_LINT1 0x8400u
 
 static struct bios_state state;
 
@@ -57,6 +49,29 @@ static uint8_t cmos_read(uint8_t index)
 static uint16_t cmos_read16(uint8_t index)
 {
 	return (uint16_t)(cmos_read(index) | cmos_read((uint8_t)(index + 1)) << 8);
+}
+
+/* The RTC's time of day in seconds since midnight, read between updates (register A's UIP clear
+ * guarantees 244 us without one), in BCD or binary and 12- or 24-hour form as register B says. */
+static uint32_t rtc_bcd_or_binary(uint8_t value, bool binary)
+{
+	return binary ? value : (uint32_t)(value >> 4) * 10 + (value & 0x0F);
+}
+
+static uint32_t rtc_time_of_day(void)
+{
+	for (unsigned i = 0; i < RTC_UIP_READS && (cmos_read(0x0A) & 0x80); i++)
+		;
+	uint8_t b = cmos_read(0x0B);
+	bool binary = b & 0x04, hours24 = b & 0x02;
+	uint32_t seconds = rtc_bcd_or_binary(cmos_read(0x00), binary);
+	uint32_t minutes = rtc_bcd_or_binary(cmos_read(0x02), binary);
+	uint8_t hour = cmos_read(0x04);
+	uint32_t hours = rtc_bcd_or_binary(hour & 0x7F, binary);
+
+	if (!hours24) /* 12-hour form: bit 7 PM, 12 o'clock is 12 */
+		hours = hours % 12 + (hour & 0x80 ? 12 : 0);
+	return (hours * 60 + minutes) * 60 + seconds;
 }
 
 static uint16_t pit0_latched_count(void)
@@ -110,6 +125,7 @@ void bios_state_capture(void)
 		if (low_read(vector * 4, 4) != 0)
 			state.hardware_vectors_set |= 1u << irq;
 	}
+	state.rtc_seconds = rtc_time_of_day();
 	state.cmos_base_kib = cmos_read16(0x15);
 	state.cmos_extended_kib = cmos_read16(0x17);
 	state.cmos_extended_kib_copy = cmos_read16(0x30);
@@ -124,24 +140,17 @@ const struct bios_state *bios_state(void)
 
 void bios_state_quiesce(void)
 {
-	cpu_outb(PIC_MASTER_DATA, 0xFF);
-	cpu_outb(PIC_SLAVE_DATA, 0xFF);
-	cpu_outb(PIT_CONTROL, PIT_STOP0);
+	pic_set_mask(PIC_MASTER, PIC_ALL_MASKED);
+	pic_set_mask(PIC_SLAVE, PIC_ALL_MASKED);
+	pit_hold(PIT_MODE_RATE_GENERATOR);
 }
 
 void bios_state_restore(void)
 {
-	/* ICW1-ICW4 as the BIOS writes them: edge-triggered, cascade, 8086 mode. */
-	cpu_outb(PIC_MASTER_COMMAND, 0x11);
-	cpu_outb(PIC_MASTER_DATA, 0x08);
-	cpu_outb(PIC_MASTER_DATA, 0x04);
-	cpu_outb(PIC_MASTER_DATA, 0x01);
-	cpu_outb(PIC_SLAVE_COMMAND, 0x11);
-	cpu_outb(PIC_SLAVE_DATA, 0x70);
-	cpu_outb(PIC_SLAVE_DATA, 0x02);
-	cpu_outb(PIC_SLAVE_DATA, 0x01);
-	cpu_outb(PIC_MASTER_DATA, state.pic_master_mask);
-	cpu_outb(PIC_SLAVE_DATA, state.pic_slave_mask);
+	/* ICW1-ICW4 as the BIOS writes them (edge-triggered, cascade, 8086 mode), its masks. */
+	pic_init(BIOS_PIC_MASTER_BASE, BIOS_PIC_SLAVE_BASE);
+	pic_set_mask(PIC_MASTER, state.pic_master_mask);
+	pic_set_mask(PIC_SLAVE, state.pic_slave_mask);
 	if (xapic_on()) {
 		*xapic_register(XAPIC_SVR) = BIOS_APIC_SVR;
 		*xapic_register(XAPIC_LINT0) = BIOS_APIC_LINT0;
@@ -153,7 +162,5 @@ void bios_state_restore(void)
 		cpu_wrmsr(X2APIC_MSR(XAPIC_LINT0), BIOS_APIC_LINT0);
 		cpu_wrmsr(X2APIC_MSR(XAPIC_LINT1), BIOS_APIC_LINT1);
 	}
-	cpu_outb(PIT_CONTROL, PIT_BIOS_MODE0);
-	cpu_outb(PIT_CHANNEL0, 0);
-	cpu_outb(PIT_CHANNEL0, 0);
+	pit_start(PIT_MODE_RATE_GENERATOR, 0); /* 65536: 18.2 Hz */
 }

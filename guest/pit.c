@@ -32,3 +32,8 @@ void pit_stop(void)
 {
 	pit_control(PIT_MODE_INTERRUPT_ON_TERMINAL_COUNT);
 }
+
+void pit_hold(enum pit_mode mode)
+{
+	pit_control(mode);
+}

@@ -36,4 +36,9 @@ void pit_start(enum pit_mode mode, uint16_t count);
  */
 void pit_stop(void);
 
+/* Holds counter 0 in `mode`: its control word and no count, so it waits for one (1 OUT). Unlike
+ * pit_stop, a mode that keeps OUT high (2, 3) leaves it high, so programming such a mode again
+ * later makes no rising edge for IRQ 0 to latch ("Mode 2": "OUT will initially be high"). */
+void pit_hold(enum pit_mode mode);
+
 #endif

@@ -34,7 +34,9 @@ P_TSC1          equ 0x50 ; u64: TSC after the first wake-up
 P_TSC2          equ 0x58 ; u64: TSC after the second
 P_TICKS_BEFORE  equ 0x60 ; u32: BIOS data area 40:6C before STI
 P_TICKS_AFTER   equ 0x64 ; u32: and after the second wake-up
-P_SIZE          equ 0x68
+P_SERVICE_FLAGS equ 0x68 ; u16: FLAGS after INT 15H AX=5300H (APM installation check)
+P_SERVICE_AX    equ 0x6A ; u16: and AX
+P_SIZE          equ 0x6C
 
 ; The caller's GDT (entry.asm's) has these at these selectors; this one copies them and adds the
 ; 16-bit segments.
@@ -48,6 +50,7 @@ CR0_PE          equ 1 << 0
 CR0_PG          equ 1 << 31
 MSR_EFER        equ 0xC0000080
 EFER_LME        equ 1 << 8
+EFER_LMA        equ 1 << 10
 BDA_TICKS       equ 0x46C
 STACK_TOP       equ 0xFF0   ; in the page, above the code and parameters
 
@@ -66,6 +69,8 @@ global realmode_thunk_long64
 bits 64
 ; void realmode_thunk(uint64_t page): the copy's linear address in RDI.
 realmode_thunk_start:
+	pushfq
+	cli                             ; IRQ 0 may be open: its vector 08H is #DF in long mode
 	push rbx
 	push rbp
 	push r12
@@ -116,6 +121,13 @@ real16:                                 ; real mode, CS = the page's segment
 	lidt [OFF(params) + P_REAL_IDTR]
 	xor ax, ax
 	mov es, ax
+	mov ax, 0x5300                  ; a BIOS service: APM installation check, device 0
+	xor bx, bx
+	clc
+	int 0x15
+	pushf
+	pop word [OFF(params) + P_SERVICE_FLAGS]
+	mov [OFF(params) + P_SERVICE_AX], ax
 	mov eax, [es:BDA_TICKS]
 	mov [OFF(params) + P_TICKS_BEFORE], eax
 	sti
@@ -146,6 +158,7 @@ realmode_thunk_pm32:                   ; 32-bit protected mode, paging off
 	mov ds, ax
 	mov es, ax
 	mov ss, ax
+	lea esp, [ebx + STACK_TOP]       ; flat SS: the page's stack, not the old RSP's low half
 	lea esi, [ebx + OFF(params)]
 	mov eax, [esi + P_CR4]
 	mov cr4, eax
@@ -154,6 +167,7 @@ realmode_thunk_pm32:                   ; 32-bit protected mode, paging off
 	mov ecx, MSR_EFER
 	rdmsr
 	mov eax, [esi + P_EFER]
+	and eax, ~EFER_LMA              ; read-only: the CPU sets it with CR0.PG below
 	wrmsr
 	mov eax, [esi + P_CR0]
 	mov cr0, eax                    ; PG with EFER.LME: IA-32e mode, compatibility mode
@@ -175,6 +189,7 @@ realmode_thunk_long64:
 	pop r12
 	pop rbp
 	pop rbx
+	popfq
 	ret
 
 align 8

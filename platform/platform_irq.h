@@ -17,7 +17,8 @@
 void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned cpus,
 		       uint64_t wall_clock);
 /* Puts vCPU 0's local APIC, the 8259s and the PIT in the state the BIOS leaves for the kernel
- * (boot/bios.h): on vCPU 0's CPU, after platform_irq_init, before the guest starts. */
+ * (boot/bios.h): after platform_irq_init (and platform_irq_housekeeping, with housekeeping=cpu0),
+ * before vCPU 0 first enters the guest, on the CPU that built the platform. */
 void platform_irq_bios_handoff(void);
 /* On vCPU 0's CPU, asked for by another CPU (VCPU_EVENT_DEVICES): the 8259's INTR to its LINT0
  * and its timer re-armed for the devices' deadlines. */

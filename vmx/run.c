@@ -51,11 +51,24 @@ static void report_entry_failure(struct vcpu *v, int how)
  * Timer"), so a count carried across an exit would fire late by that exit's root-mode time.
  * With no deadline it runs its full range and the handler reloads it.
  */
+/* The `timeout=` deadline: vCPU 0 publishes it at its first entry, the guest's first
+ * instruction (what comes before, bringing up the other CPUs and building the platform, is not
+ * the guest's time); the other vCPUs, which enter vmx_run earlier to wait for their start-up IPI,
+ * take it from there once it is set. 0: not yet, or no watchdog. */
+static volatile uint64_t shared_watchdog_deadline;
+
+static uint64_t watchdog_deadline(struct vcpu *v)
+{
+	if (!v->watchdog_deadline_tsc)
+		v->watchdog_deadline_tsc = shared_watchdog_deadline;
+	return v->watchdog_deadline_tsc;
+}
+
 static bool timer_load(struct vcpu *v)
 {
 	uint64_t now = rdtsc(), deadline = v->gprs.timer_deadline, ticks;
 
-	if (v->watchdog_deadline_tsc && now >= v->watchdog_deadline_tsc)
+	if (watchdog_deadline(v) && now >= v->watchdog_deadline_tsc)
 		return false;
 	if (!v->preemption_timer)
 		return true;
@@ -83,7 +96,7 @@ bool vmx_timer_reload(struct vcpu *v)
 
 	v->timer_dirty = false;
 	v->timer_slice_end = 0;
-	if (v->watchdog_deadline_tsc)
+	if (watchdog_deadline(v))
 		deadline = tsc_earlier(deadline, v->watchdog_deadline_tsc);
 	v->gprs.timer_deadline = v->preemption_timer ? deadline : 0;
 	return timer_load(v);
@@ -232,12 +245,9 @@ void vmx_run(struct vcpu *v)
 	apic_before_entry(v);
 	v->timer_dirty = true; /* the first entry computes the deadline */
 	v->first_entry_tsc = rdtsc();
-	/* `timeout=` counts from here, the guest's first entry on this vCPU: what comes before
-	 * (bringing up the other CPUs, building the platform) is not the guest's time. */
-	v->watchdog_deadline_tsc = vmx_active_config->timeout_s
-		? v->first_entry_tsc + (uint64_t)vmx_active_config->timeout_s *
-			vmx_active_config->tsc_hz
-		: 0;
+	if (v->id == 0 && vmx_active_config->timeout_s)
+		shared_watchdog_deadline = v->first_entry_tsc +
+			(uint64_t)vmx_active_config->timeout_s * vmx_active_config->tsc_hz;
 	/* fault=entry-failure: an event type the SDM reserves (1) in the VM-entry interruption
 	 * field makes the entry fail its control checks with VM-instruction error 7 (SDM Vol. 3C
 	 * §26.2.1.3 "VM-Entry Control Fields"). */

@@ -156,7 +156,8 @@ struct vcpu {
 	struct apic_stats apic_stats;
 
 	/* The VMX-preemption timer brings the CPU back at the earlier of the `timeout=` watchdog
-	 * deadline (the guest is then stopped; 0: no watchdog) and the timers' (gprs.timer_deadline,
+	 * deadline (the guest is then stopped; one for all vCPUs, from vCPU 0's first entry: 0
+	 * until then, or with no watchdog; vmx/run.c) and the timers' (gprs.timer_deadline,
 	 * recomputed when timer_dirty says one moved). */
 	bool preemption_timer;        /* the CPU has the timer */
 	uint64_t watchdog_deadline_tsc;

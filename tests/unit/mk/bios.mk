@@ -1,7 +1,7 @@
 # The memory the BIOS leaves (boot/bios.c), with the real handler image (boot/bios_rom.asm)
 # assembled and linked for the host.
 UNIT_TEST_NAMES += test_bios
-UNIT_SRCS_test_bios := tests/unit/test_bios.c boot/bios.c lib/fmt.c
+UNIT_SRCS_test_bios := tests/unit/test_bios.c boot/bios.c devices/acpi_tables.c lib/fmt.c
 
 $(BUILD)/unit/boot/bios_rom.bin: boot/bios_rom.asm
 	@mkdir -p $(dir $@)
