@@ -248,12 +248,29 @@ static void xsave_leaf(const struct cpuid_context *ctx, uint32_t subleaf, uint32
 		r[0] = r[1] = r[2] = r[3] = 0;
 }
 
+/* Whether ECX selects a subleaf of `leaf` among those apicvisor shows (SDM Vol. 2A "CPUID":
+ * 04H, 07H, 0BH, 0DH, 0FH, 10H, 12H, 14H, 17H, 18H, 1FH; the others ignore ECX, so whatever the
+ * guest left there must not change the answer: Linux's startup code runs CPUID 1 with ECX
+ * holding a stale value). */
+static bool leaf_has_subleaves(uint32_t leaf)
+{
+	switch (leaf) {
+	case 0x04: case 0x07: case 0x0B: case 0x0D: case 0x0F: case 0x10: case 0x12: case 0x14:
+	case 0x17: case 0x18: case 0x1F:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void cpuid_policy_apply(const struct cpuid_context *ctx, uint32_t leaf, uint32_t subleaf,
 			uint32_t r[4])
 {
 	if ((leaf > CPUID_GUEST_MAX_BASIC_LEAF && leaf < 0x80000000u) ||
 	    leaf > CPUID_GUEST_MAX_EXTENDED_LEAF)
 		leaf = CPUID_GUEST_MAX_BASIC_LEAF;
+	if (!leaf_has_subleaves(leaf))
+		subleaf = 0;
 
 	switch (leaf) {
 	case 0:

@@ -76,6 +76,17 @@ static void test_filtering(void **state)
 	assert_true(r[2] & (1u << 21) && r[2] & (1u << 24)); /* x2APIC, TSC-deadline: always */
 	assert_false(r[3] & (1u << 16));                     /* PAT: not switched */
 	assert_true(r[3] & (1u << 9));                       /* APIC: EN = 1 */
+	/* ECX is not a subleaf of leaf 1: a stale value in it changes nothing (Linux's
+	 * verify_cpu runs CPUID 1 with ECX = "ntel" from leaf 0's answer). */
+	{
+		uint32_t again[4] = { 0x806C1, 0xFF10800u, 0xFFFFFFFFu, 0xFFFFFFFFu };
+		uint32_t expected[4] = { 0x806C1, 0xFF10800u, 0xFFFFFFFFu, 0xFFFFFFFFu };
+
+		cpuid_policy_apply(&ctx, 1, 0, expected);
+		cpuid_policy_apply(&ctx, 1, 0x6C65746Eu, again);
+		assert_memory_equal(again, expected, sizeof(expected));
+		assert_true(again[3] & 1u);   /* FPU, shown where the host has it */
+	}
 	/* The APIC globally disabled: EDX.APIC reads 0 (§11.4.3); x2APIC stays. */
 	ctx.apic_enabled = false;
 	r[0] = 0x806C1;
