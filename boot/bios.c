@@ -115,3 +115,14 @@ void bios_write_ticks(uint8_t *ram, uint32_t ticks)
 {
 	put32(ram + BIOS_DATA_AREA + BDA_TICKS, ticks);
 }
+
+void bios_memory_map(uint64_t ram_bytes, struct bios_memory_range map[BIOS_MEMORY_MAP_ENTRIES])
+{
+	map[0] = (struct bios_memory_range){ 0, BIOS_EBDA_ADDRESS, BIOS_MEMORY_AVAILABLE };
+	map[1] = (struct bios_memory_range){ BIOS_EBDA_ADDRESS, 0xA0000u - BIOS_EBDA_ADDRESS,
+					     BIOS_MEMORY_RESERVED };
+	map[2] = (struct bios_memory_range){ BIOS_BIOS_AREA, BIOS_HIGH_RAM - BIOS_BIOS_AREA,
+					     BIOS_MEMORY_RESERVED };
+	map[3] = (struct bios_memory_range){ BIOS_HIGH_RAM, ram_bytes - BIOS_HIGH_RAM,
+					     BIOS_MEMORY_AVAILABLE };
+}

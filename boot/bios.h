@@ -87,6 +87,22 @@ enum bios_handler {
 };
 #define BIOS_ROM_TABLE_END 0x55AAu
 
+/* The firmware's memory map, as INT 15H E820H would give it, the multiboot memory map and the
+ * Linux e820 table both copy: RAM below the EBDA, the EBDA and the BIOS area (the ACPI tables and
+ * these handlers) reserved, RAM from 1 MiB to the end of guest RAM. The VGA/ROM hole between
+ * them is left out, as SeaBIOS leaves it. */
+#define BIOS_MEMORY_MAP_ENTRIES 4u
+#define BIOS_MEMORY_AVAILABLE 1u     /* the e820 and multiboot type numbers */
+#define BIOS_MEMORY_RESERVED 2u
+#define BIOS_BIOS_AREA 0xF0000u
+#define BIOS_HIGH_RAM 0x100000u
+struct bios_memory_range {
+	uint64_t address, length;
+	uint32_t type;
+};
+/* Fills map[BIOS_MEMORY_MAP_ENTRIES] for guest RAM of ram_bytes (more than 1 MiB). */
+void bios_memory_map(uint64_t ram_bytes, struct bios_memory_range map[BIOS_MEMORY_MAP_ENTRIES]);
+
 /* Ticks of the BIOS clock (1193182 / 65536 Hz) in `seconds_since_midnight` seconds. */
 uint32_t bios_ticks_since_midnight(uint32_t seconds_since_midnight);
 

@@ -322,6 +322,7 @@ enum config_key {
 	KEY_HOUSEKEEPING,
 	KEY_STRICT,
 	KEY_FAULT,
+	KEY_INITRD,
 	KEY_COUNT,
 };
 
@@ -338,6 +339,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_HOUSEKEEPING] = "housekeeping",
 	[KEY_STRICT] = "strict",
 	[KEY_FAULT] = "fault",
+	[KEY_INITRD] = "initrd",
 };
 
 /* Index of value in names[], or -1. */
@@ -428,6 +430,18 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 		memcpy(c->guest, path, sizeof(path));
 		break;
 	}
+	case KEY_INITRD: {
+		char path[CONFIG_PATH_MAX];
+
+		if (v.len == 0) { /* initrd= : none */
+			c->initrd[0] = '\0';
+			break;
+		}
+		if (parse_path("initrd", v, path, sizeof(path), err, err_len) != 0)
+			return -1;
+		memcpy(c->initrd, path, sizeof(path));
+		break;
+	}
 	case KEY_ARGS: {
 		char args[CONFIG_ARGS_MAX];
 
@@ -513,7 +527,7 @@ int config_set(struct config *c, const char *key, size_t key_len, const char *va
 	default:
 		fmt_error(err, err_len,
 			  "unknown key '%.*s%s' (keys: guest, args, mode, timeout, log, mem, cpus, "
-			  "modules, testdev, housekeeping, strict, fault)",
+			  "modules, testdev, housekeeping, strict, fault, initrd)",
 			  quote_len(k), k.s, quote_ellipsis(k));
 		return -1;
 	}

@@ -84,6 +84,7 @@ struct config_module {
 
 struct config {
 	char guest[CONFIG_PATH_MAX];     /* always backslash-separated after parsing */
+	char initrd[CONFIG_PATH_MAX];    /* a Linux guest's initrd on the ESP; "": none */
 	char guest_args[CONFIG_ARGS_MAX];
 	enum apicvisor_mode mode;
 	uint32_t timeout_s;              /* 0: no timeout */

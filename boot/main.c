@@ -26,6 +26,7 @@
 #include "efi_util.h"
 #include "host_guard.h"
 #include "housekeeping.h"
+#include "linux.h"
 #include "multiboot.h"
 #include "smp.h"
 #include "x86.h"
@@ -147,7 +148,43 @@ static uint32_t build_guest_acpi(unsigned cpus)
 
 /* Reads and checks the guest before anything else, so a wrong image is reported even on a
  * machine without VT-x. */
-static void load_guest(EFI_HANDLE image)
+/* A Linux bzImage (boot/linux.h): the kernel, its command line (the arguments alone, as QEMU's
+ * -append gives them to a bzImage) and the initrd. */
+static void load_linux(EFI_HANDLE image, const uint8_t *file, size_t size, uint32_t rsdp_gpa)
+{
+	struct linux_image plan;
+	struct linux_boot boot;
+	uint8_t *initrd = NULL;
+	size_t initrd_size = 0;
+	char err[200];
+
+	if (linux_parse(file, size, guest.ram_bytes, &plan, err, sizeof(err)))
+		boot_fail("guest image %s: %s", config.guest, err);
+	if (config.module_count)
+		boot_fail("guest image %s: a bzImage takes an initrd (initrd=), not multiboot "
+			  "modules (modules=)", config.guest);
+	if (config.initrd[0]) {
+		EFI_STATUS status = efi_read_file(image, config.initrd, &initrd, &initrd_size);
+
+		if (EFI_ERROR(status))
+			boot_fail("initrd %s: %s on the boot volume", config.initrd,
+				  status == EFI_NOT_FOUND ? "not found" : efi_status_name(status));
+	}
+	if (linux_load(file, &plan, guest.ram, guest.ram_bytes, config.guest_args, initrd,
+		       initrd_size, rsdp_gpa, &boot, err, sizeof(err)))
+		boot_fail("guest image %s: %s", config.guest, err);
+	if (initrd)
+		FreePool(initrd);
+	guest.entry = boot.entry;
+	guest.boot_params_gpa = boot.boot_params_gpa;
+	log_info("apicvisor: guest %s: Linux bzImage, boot protocol %u.%02u, entry %#x, %u MiB "
+		 "RAM, initrd %u bytes at %#x, ACPI RSDP at %#x\n", config.guest,
+		 plan.protocol >> 8, plan.protocol & 0xFF, boot.entry, config.mem_mib,
+		 boot.initrd_size, boot.initrd_gpa, rsdp_gpa);
+}
+
+/* A multiboot kernel (boot/multiboot.h) and its modules. */
+static void load_multiboot(EFI_HANDLE image, const uint8_t *file, size_t size, uint32_t rsdp_gpa)
 {
 	struct multiboot_module modules[CONFIG_MAX_MODULES];
 	uint8_t *module_files[CONFIG_MAX_MODULES];
@@ -156,6 +193,44 @@ static void load_guest(EFI_HANDLE image)
 	 * the first word as their program name. */
 	static char cmdline[CONFIG_PATH_MAX + 1 + CONFIG_ARGS_MAX];
 	struct multiboot_image plan;
+	char err[200];
+	size_t module_size;
+
+	if (multiboot_parse(file, size, guest.ram_bytes, &plan, err, sizeof(err)))
+		boot_fail("guest image %s: %s", config.guest, err);
+	if (config.initrd[0])
+		boot_fail("guest image %s: initrd= is for a Linux bzImage; a multiboot kernel takes "
+			  "modules (modules=)", config.guest);
+	for (unsigned i = 0; i < config.module_count; i++) {
+		EFI_STATUS status = efi_read_file(image, config.modules[i].path, &module_files[i],
+						  &module_size);
+
+		if (EFI_ERROR(status))
+			boot_fail("multiboot module %s: %s on the boot volume", config.modules[i].path,
+				  status == EFI_NOT_FOUND ? "not found" : efi_status_name(status));
+		modules[i] = (struct multiboot_module){ module_files[i], module_size,
+							config.modules[i].string };
+	}
+	multiboot_load(file, &plan, guest.ram);
+	fmt_snprintf(cmdline, sizeof(cmdline), "%s %s", config.guest, config.guest_args);
+	if (multiboot_build_info_modules(guest.ram, guest.ram_bytes, &plan, cmdline,
+					 modules, config.module_count, &guest.info_gpa, err,
+					 sizeof(err)))
+		boot_fail("guest image %s: %s", config.guest, err);
+	for (unsigned i = 0; i < config.module_count; i++)
+		FreePool(module_files[i]);
+	guest.entry = plan.entry;
+	log_info("apicvisor: guest %s: %s, %u segment(s), entry %#x, %u MiB RAM, %u module(s), "
+		 "info at %#x, ACPI RSDP at %#x\n",
+		 config.guest, plan.aout_kludge ? "multiboot a.out kludge" : "multiboot ELF32",
+		 plan.segment_count, plan.entry, config.mem_mib, config.module_count,
+		 guest.info_gpa, rsdp_gpa);
+}
+
+/* Reads the guest image, tells a bzImage from a multiboot kernel by its contents, and builds
+ * guest RAM: the BIOS's memory (boot/bios.h), the ACPI tables, the kernel. */
+static void load_guest(EFI_HANDLE image)
+{
 	uint32_t rsdp_gpa;
 	char err[200];
 	uint8_t *file;
@@ -166,50 +241,28 @@ static void load_guest(EFI_HANDLE image)
 		boot_fail("guest image %s: %s on the boot volume", config.guest,
 			  status == EFI_NOT_FOUND ? "not found" : efi_status_name(status));
 	guest.ram_bytes = (uint64_t)config.mem_mib * MIB;
-	if (multiboot_parse(file, size, guest.ram_bytes, &plan, err, sizeof(err)))
-		boot_fail("guest image %s: %s", config.guest, err);
-	for (unsigned i = 0; i < config.module_count; i++) {
-		status = efi_read_file(image, config.modules[i].path, &module_files[i], &size);
-		if (EFI_ERROR(status))
-			boot_fail("multiboot module %s: %s on the boot volume", config.modules[i].path,
-				  status == EFI_NOT_FOUND ? "not found" : efi_status_name(status));
-		modules[i] = (struct multiboot_module){ module_files[i], size,
-							config.modules[i].string };
-	}
+	guest.is_linux = linux_is_bzimage(file, size);
 	/* Guest RAM is cleared before anything is loaded into it: the guest must never read what
 	 * the firmware or an earlier boot left in those pages. */
 	guest.ram = alloc_guarded(guest.ram_bytes / 4096, "guest RAM (mem=)", false);
 	zero_guest_ram(guest.ram, guest.ram_bytes);
-	/* The BIOS's vector table first: a kernel image that covers it wins. */
+	/* What the BIOS leaves (boot/bios.h): the vector table, the data area, the EBDA and its
+	 * handlers in the BIOS area, which also holds the ACPI tables (the RSDP is found by
+	 * scanning 0xE0000-0xFFFFF, ACPI §5.2.5.1). The memory map reports all but the vector
+	 * table and the data area reserved; a kernel image that covers the vector table, loaded
+	 * next, wins. */
 	if (bios_write_vector_table(guest.ram, bios_rom_start,
 				    (size_t)(bios_rom_end - bios_rom_start), err, sizeof(err)))
 		boot_fail("%s", err);
-	multiboot_load(file, &plan, guest.ram);
-	fmt_snprintf(cmdline, sizeof(cmdline), "%s %s", config.guest, config.guest_args);
-	if (multiboot_build_info_modules(guest.ram, guest.ram_bytes, &plan, cmdline,
-					 modules, config.module_count, &guest.info_gpa, err,
-					 sizeof(err)))
-		boot_fail("guest image %s: %s", config.guest, err);
-	for (unsigned i = 0; i < config.module_count; i++)
-		FreePool(module_files[i]);
-	FreePool(file);
-
-	/* The BIOS ROM area holds the ACPI tables (the RSDP is found by scanning 0xE0000-0xFFFFF,
-	 * ACPI §5.2.5.1) and the BIOS's handlers; the BIOS data area, the EBDA and those handlers
-	 * are what SeaBIOS leaves a -kernel guest (boot/bios.h). The memory map reports all but
-	 * the data area reserved. */
-	memset(guest.ram + 0xE0000, 0, 0x20000);
 	rsdp_gpa = build_guest_acpi(planned_vcpus());
 	bios_write_data_areas(guest.ram, bios_rom_start, (size_t)(bios_rom_end - bios_rom_start));
-
-	guest.entry = plan.entry;
+	if (guest.is_linux)
+		load_linux(image, file, size, rsdp_gpa);
+	else
+		load_multiboot(image, file, size, rsdp_gpa);
+	FreePool(file);
 	guest.path = config.guest;
 	guest.args = config.guest_args;
-	log_info("apicvisor: guest %s: %s, %u segment(s), entry %#x, %u MiB RAM, %u module(s), "
-		 "info at %#x, ACPI RSDP at %#x\n",
-		 config.guest, plan.aout_kludge ? "multiboot a.out kludge" : "multiboot ELF32",
-		 plan.segment_count, plan.entry, config.mem_mib, config.module_count,
-		 guest.info_gpa, rsdp_gpa);
 }
 
 /* Posted mode without the CPU feature drains the descriptor in software (apicv/delivery.c). */

@@ -9,6 +9,7 @@
 #include "multiboot.h"
 
 #include "../lib/fmt.h"
+#include "bios.h"
 
 _Static_assert(sizeof(struct multiboot_info) == 88, "multiboot_info layout (spec §3.3)");
 _Static_assert(sizeof(struct multiboot_mmap_entry) == 24, "mmap entry layout (spec §3.3)");
@@ -60,12 +61,9 @@ _Static_assert(sizeof(struct multiboot_mod_list) == 16, "module list entry layou
 #define MB_BDA_START 0x400u             /* the BIOS data area, which apicvisor fills in */
 #define MB_BDA_END 0x500u
 #define MB_LOW_RAM_END 0x9fc00u         /* the EBDA starts here */
-#define MB_BIOS_AREA_START 0xf0000u
 #define MB_HIGH_RAM_START 0x100000u
 #define MB_PAGE_SIZE 4096u
-#define MB_MMAP_ENTRIES 4
-#define MB_MMAP_AVAILABLE 1
-#define MB_MMAP_RESERVED 2
+#define MB_MMAP_ENTRIES BIOS_MEMORY_MAP_ENTRIES /* the firmware's map (boot/bios.h) */
 #define MB_BOOT_LOADER_NAME "apicvisor"
 
 static uint32_t read_u32(const uint8_t *p)
@@ -525,17 +523,7 @@ int multiboot_build_info_modules(void *guest_ram, uint64_t ram_bytes,
 				 const struct multiboot_module *modules, unsigned module_count,
 				 uint32_t *info_gpa, char *err, size_t err_len)
 {
-	static const struct {
-		uint64_t addr;
-		uint64_t len;         /* 0: up to the end of RAM */
-		uint32_t type;
-	} memory_map[MB_MMAP_ENTRIES] = {
-		{ 0, MB_LOW_RAM_END, MB_MMAP_AVAILABLE },
-		{ MB_LOW_RAM_END, 0xa0000u - MB_LOW_RAM_END, MB_MMAP_RESERVED },   /* EBDA */
-		{ MB_BIOS_AREA_START, MB_HIGH_RAM_START - MB_BIOS_AREA_START,
-		  MB_MMAP_RESERVED },                                               /* BIOS */
-		{ MB_HIGH_RAM_START, 0, MB_MMAP_AVAILABLE },
-	};
+	struct bios_memory_range memory_map[MB_MMAP_ENTRIES];
 	uint8_t *ram = guest_ram;
 	size_t cmdline_size, name_size = sizeof(MB_BOOT_LOADER_NAME);
 	uint64_t cursor, base, mmap_at, mods_at, cmdline_at, name_at, strings_at, end;
@@ -553,6 +541,7 @@ int multiboot_build_info_modules(void *guest_ram, uint64_t ram_bytes,
 			  (unsigned long long)ram_bytes);
 		return -1;
 	}
+	bios_memory_map(ram_bytes, memory_map);
 	if (module_count > 0 && modules == NULL) {
 		fmt_error(err, err_len, "%u multiboot modules but no module list", module_count);
 		return -1;
@@ -648,9 +637,8 @@ int multiboot_build_info_modules(void *guest_ram, uint64_t ram_bytes,
 	for (unsigned i = 0; i < MB_MMAP_ENTRIES; i++) {
 		struct multiboot_mmap_entry entry = {
 			.size = sizeof(struct multiboot_mmap_entry) - sizeof(uint32_t),
-			.addr = memory_map[i].addr,
-			.len = memory_map[i].len != 0 ? memory_map[i].len :
-							ram_bytes - memory_map[i].addr,
+			.addr = memory_map[i].address,
+			.len = memory_map[i].length,
 			.type = memory_map[i].type,
 		};
 

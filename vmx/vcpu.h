@@ -56,8 +56,10 @@ struct guest {
 	uint8_t *ram;                 /* host pointer of guest-physical 0 (identity-mapped) */
 	uint64_t ram_bytes;
 	uint64_t ept_pointer;         /* EPTP value (PML4 address, walk length, memory type) */
-	uint32_t entry;               /* multiboot entry point */
+	uint32_t entry;               /* the kernel's 32-bit entry point */
+	bool is_linux;                /* a bzImage (boot/linux.h), else a multiboot kernel */
 	uint32_t info_gpa;            /* multiboot information structure: EBX at entry */
+	uint32_t boot_params_gpa;     /* Linux's boot_params: ESI at entry */
 	const char *path;
 	const char *args;
 };

@@ -170,7 +170,8 @@ static void reset_syscall_msrs(bool rdtscp)
 static void setup_guest_state(struct vcpu *v, const struct vmx_caps *caps)
 {
 	/* Multiboot §3.2: 32-bit protected mode, paging off, flat 4 GiB code and data segments,
-	 * A20 on, EFLAGS.IF = 0 and VM = 0, EAX = magic, EBX = info. With "unrestricted guest"
+	 * A20 on, EFLAGS.IF = 0 and VM = 0, EAX = magic, EBX = info; Linux's 32-bit boot protocol
+	 * wants the same with its selectors (10H, 18H: those used here) and ESI = boot_params. With "unrestricted guest"
 	 * CR0.PE and CR0.PG may be 0 in VMX non-root operation (SDM Vol. 3C §26.3.1.1). */
 	uint64_t cr0_guest = CR0_PE | CR0_ET;
 	uint64_t cr0_fixed0 = caps->cr0_fixed0 & ~(CR0_PE | CR0_PG);
@@ -223,8 +224,14 @@ static void setup_guest_state(struct vcpu *v, const struct vmx_caps *caps)
 	v->xsave = cpu_has_xsave();
 	v->guest_xcr0 = XCR0_X87;
 	v->host_xcr0 = v->xsave ? xgetbv(0) : 0;
-	v->gprs.rax = 0x2BADB002u;
-	v->gprs.rbx = v->guest->info_gpa;
+	if (v->guest->is_linux) {
+		/* boot.rst, "32-bit Boot Protocol": "%esi must hold the base address of the struct
+		 * boot_params; %ebp, %edi and %ebx must be zero"; CS 10H, DS/ES/SS 18H as above. */
+		v->gprs.rsi = v->guest->boot_params_gpa;
+	} else {
+		v->gprs.rax = 0x2BADB002u;
+		v->gprs.rbx = v->guest->info_gpa;
+	}
 	v->efer = 0;
 }
 

@@ -25,6 +25,7 @@ enum field {
 	FIELD_CPUS,
 	FIELD_HOUSEKEEPING,
 	FIELD_STRICT,
+	FIELD_INITRD,
 };
 
 struct set_case {
@@ -42,6 +43,9 @@ static const struct set_case valid_cases[] = {
 	{ "guest", "EFI/tests/kernel.elf", FIELD_GUEST, "\\EFI\\tests\\kernel.elf", 0 },
 	{ "guest", "/EFI\\tests/kernel.elf", FIELD_GUEST, "\\EFI\\tests\\kernel.elf", 0 },
 	{ "guest", "my kernel.elf", FIELD_GUEST, "\\my kernel.elf", 0 },
+	{ "initrd", "initrd.img", FIELD_INITRD, "\\initrd.img", 0 },
+	{ "initrd", "/boot/initrd.img", FIELD_INITRD, "\\boot\\initrd.img", 0 },
+	{ "initrd", "", FIELD_INITRD, "", 0 },
 	{ "args", "", FIELD_ARGS, "", 0 },
 	{ "args", "hello vmcall", FIELD_ARGS, "hello vmcall", 0 },
 	{ "args", "scenario=ipi count=1000 \"x\"", FIELD_ARGS, "scenario=ipi count=1000 \"x\"", 0 },
@@ -90,6 +94,7 @@ static const struct error_case error_cases[] = {
 	{ "", "apicv", "missing key" },
 	{ "guest", "", "guest: empty path" },
 	{ "guest", "/", "guest: path '/' ends with a separator" },
+	{ "initrd", "/", "initrd: path '/' ends with a separator" },
 	{ "guest", "EFI\\", "ends with a separator" },
 	{ "guest", "k\x01.elf", "guest: character 0x01 at position 2 is not printable ASCII" },
 	{ "guest", "k\xc3\xa9.elf", "guest: character 0xc3 at position 2 is not printable ASCII" },
@@ -142,6 +147,9 @@ static void check_field(const struct config *c, const struct set_case *t)
 	switch (t->field) {
 	case FIELD_GUEST:
 		assert_string_equal(c->guest, t->want_text);
+		break;
+	case FIELD_INITRD:
+		assert_string_equal(c->initrd, t->want_text);
 		break;
 	case FIELD_ARGS:
 		assert_string_equal(c->guest_args, t->want_text);
@@ -266,7 +274,7 @@ static void test_set_exact_messages(void **state)
 	assert_int_equal(set_string(&c, "gust", "x", err, sizeof(err)), -1);
 	assert_string_equal(err,
 			    "unknown key 'gust' (keys: guest, args, mode, timeout, log, mem, cpus, "
-			    "modules, testdev, housekeeping, strict, fault)");
+			    "modules, testdev, housekeeping, strict, fault, initrd)");
 }
 
 static void test_set_lengths_not_terminators(void **state)
@@ -757,7 +765,7 @@ static void test_modules_file_and_cmdline(void **state)
 	assert_non_null(strstr(err, "load options: modules: entry 1: path 'a/' ends with"));
 	/* Unknown keys list modules among the keys. */
 	assert_int_equal(set_string(&c, "module", "x", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "mem, cpus, modules, testdev, housekeeping, strict, fault)"));
+	assert_non_null(strstr(err, "mem, cpus, modules, testdev, housekeeping, strict, fault, initrd)"));
 }
 
 /* Every key, set twice in the file: an error naming the key and both lines, whatever the second

@@ -13,7 +13,7 @@ UNIT_TEST_NAMES := test_fmt test_config test_multiboot test_vmx_names test_vmx_c
 
 UNIT_SRCS_test_fmt := tests/unit/test_fmt.c lib/fmt.c
 UNIT_SRCS_test_config := tests/unit/test_config.c boot/config.c lib/fmt.c
-UNIT_SRCS_test_multiboot := tests/unit/test_multiboot.c boot/multiboot.c lib/fmt.c
+UNIT_SRCS_test_multiboot := tests/unit/test_multiboot.c boot/multiboot.c boot/bios.c lib/fmt.c
 UNIT_SRCS_test_vmx_names := tests/unit/test_vmx_names.c vmx/vmx_names.c
 UNIT_SRCS_test_vmx_caps := tests/unit/test_vmx_caps.c tests/unit/vmx_caps_fixtures.c vmx/vmx_caps.c boot/config.c lib/fmt.c
 UNIT_SRCS_test_stats := tests/unit/test_stats.c vmx/stats.c vmx/vmx_names.c lib/fmt.c
