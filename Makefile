@@ -37,7 +37,7 @@ PURE_SRCS := lib/fmt.c boot/config.c boot/multiboot.c vmx/vmx_names.c vmx/vmx_ca
 	vmx/x86_decode.c vmx/guest_walk.c vmx/cpuid_policy.c boot/host_guard.c boot/madt.c \
 	devices/acpi_tables.c devices/fw_cfg.c devices/pm_timer.c devices/vioapic.c \
 	devices/irq_routing.c devices/vpic.c devices/pit.c devices/rtc.c devices/hpet.c devices/sysctl.c \
-	devices/i8042.c devices/iomem_testdev.c boot/bios.c boot/linux.c
+	devices/i8042.c devices/iomem_testdev.c devices/acpi_pm1.c boot/bios.c boot/linux.c
 # EFI-only C and assembly.
 EFI_SRCS := lib/string.c boot/main.c boot/console.c boot/cpu.c boot/efi_util.c boot/smp.c \
 	boot/housekeeping.c \

@@ -45,6 +45,7 @@
 #define FADT_MINOR_REVISION 5
 #define MADT_REVISION 6
 #define DSDT_REVISION 2                   /* 2: AML integers are 64 bits wide */
+#define DSDT_AML_SIZE 13
 #define FACS_VERSION 2
 
 /* §5.2.9 "Fixed ACPI Description Table (FADT)", byte offsets. */
@@ -86,13 +87,13 @@
 #define FADT_F_SLP_BUTTON (1u << 5)       /* no fixed-feature sleep button */
 #define FADT_F_TMR_VAL_EXT (1u << 8)      /* the PM timer is 32 bits wide */
 
-/* §5.2.9.3 "IA-PC Boot Architecture Flags". The legacy devices (PIC, PIT, COM1) exist but the
- * DSDT does not list them; there is no 8042, no VGA and no CMOS RTC. */
+/* §5.2.9.3 "IA-PC Boot Architecture Flags". The legacy devices (PIC, PIT, COM1, the CMOS RTC)
+ * exist but the DSDT does not list them; no VGA. The 8042 is there for its reset line and status
+ * only, with nothing behind it: not announced (bit 1 clear), so an OS does not probe it for a
+ * keyboard. */
 #define BOOT_ARCH_LEGACY_DEVICES (1u << 0)
 #define BOOT_ARCH_VGA_NOT_PRESENT (1u << 2)
-#define BOOT_ARCH_CMOS_RTC_NOT_PRESENT (1u << 5)
-#define FADT_BOOT_ARCH (BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_VGA_NOT_PRESENT | \
-			BOOT_ARCH_CMOS_RTC_NOT_PRESENT)
+#define FADT_BOOT_ARCH (BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_VGA_NOT_PRESENT)
 
 /* §5.2.3.2 "Generic Address Structure (GAS)". */
 #define GAS_SIZE 12
@@ -162,7 +163,7 @@ static void compute_layout(unsigned cpu_count, struct acpi_layout *l)
 {
 	l->facs = 0;                                   /* tables_gpa is 64-byte aligned */
 	l->dsdt = l->facs + FACS_SIZE;
-	l->fadt = align_up(l->dsdt + SDT_HEADER_SIZE, 16);
+	l->fadt = align_up(l->dsdt + SDT_HEADER_SIZE + DSDT_AML_SIZE, 16);
 	l->madt = align_up(l->fadt + FADT_SIZE, 16);
 	l->madt_size = MADT_HEADER_SIZE + cpu_count * MADT_LEN_LOCAL_APIC + MADT_LEN_IO_APIC +
 		       MADT_OVERRIDE_COUNT * MADT_LEN_INTERRUPT_OVERRIDE + MADT_LEN_LOCAL_APIC_NMI;
@@ -253,10 +254,22 @@ static void build_facs(uint8_t *t)
 	put8(t, FACS_VERSION_OFFSET, FACS_VERSION);
 }
 
+/* The DSDT's AML (§20 "ACPI Machine Language (AML) Specification"): the one object an OS needs
+ * from it here, \_S5, the soft-off sleep state (§7.4.2 "\_Sx (System States)": a package of
+ * SLP_TYPa, SLP_TYPb and two reserved values). SLP_TYP 0, as QEMU's pc machine has it: writing
+ * it to PM1a_CNT with SLP_EN powers the machine off (platform/platform_irq.c). */
+static const uint8_t dsdt_aml[] = {
+	0x08, '\\', '_', 'S', '5', '_',     /* NameOp, NameString \_S5_ */
+	0x12, 0x06, 0x04,                  /* PackageOp, PkgLength 6, NumElements 4 */
+	0x00, 0x00, 0x00, 0x00,            /* ZeroOp x 4: SLP_TYPa, SLP_TYPb, reserved */
+};
+_Static_assert(sizeof(dsdt_aml) == DSDT_AML_SIZE, "DSDT_AML_SIZE");
+
 static void build_dsdt(uint8_t *t)
 {
-	put_header(t, "DSDT", SDT_HEADER_SIZE, DSDT_REVISION);
-	finish_table(t, SDT_HEADER_SIZE);
+	put_header(t, "DSDT", SDT_HEADER_SIZE + DSDT_AML_SIZE, DSDT_REVISION);
+	memcpy(t + SDT_HEADER_SIZE, dsdt_aml, DSDT_AML_SIZE);
+	finish_table(t, SDT_HEADER_SIZE + DSDT_AML_SIZE);
 }
 
 /*

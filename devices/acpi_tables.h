@@ -13,10 +13,11 @@
  *         control blocks, PM timer block (TMR_VAL_EXT for a 32-bit timer), X_ fields (Generic
  *         Address Structures, §5.2.3.2) equal to the legacy ones, FACS and DSDT pointers. No
  *         SMI command port (SMI_CMD = 0): OSPM takes the platform to be in ACPI mode already
- *         (ACPICA's acpi_hw_get_mode returns ACPI mode without reading SCI_EN). Nothing here
- *         emulates the PM1a event and control registers themselves.
+ *         (ACPICA's acpi_hw_get_mode returns ACPI mode without reading SCI_EN). The PM1a
+ *         registers themselves are platform/platform_irq.c's.
  *   FACS  64 bytes, 64-byte aligned (§5.2.10): no waking vector, global lock free
- *   DSDT  a definition block with no AML body (§5.2.11.1): OSes require one to exist
+ *   DSDT  a definition block whose AML names \_S5 (soft off, SLP_TYP 0, as QEMU's): an OS
+ *         powers off through PM1a_CNT
  *   MADT  revision 6 (§5.2.12): LAPIC at 0xFEE00000, PCAT_COMPAT; one enabled Processor Local
  *         APIC per CPU (UID = APIC ID = 0..n-1); one I/O APIC (GSI base 0) at 0xFEC00000;
  *         Interrupt Source Overrides ISA IRQ0 -> GSI 2 (flags 0, "conforms to the bus") and the

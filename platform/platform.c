@@ -365,7 +365,7 @@ enum exit_action platform_io(struct vcpu *v, uint64_t qualification)
 	uint16_t port = (uint16_t)(qualification >> 16);
 	uint32_t value = in ? 0 : (uint32_t)v->gprs.rax;
 	uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
-	const char *reset_cause;
+	struct platform_stop stop;
 
 	if (string)
 		return vcpu_stop(v, GUEST_END_UNHANDLED,
@@ -383,12 +383,12 @@ enum exit_action platform_io(struct vcpu *v, uint64_t qualification)
 		v->end = GUEST_END_DEBUG_EXIT;
 		return EXIT_ACTION_STOP;
 	}
-	if (platform_irq_io(v, port, size, in, &value, &reset_cause)) {
+	if (platform_irq_io(v, port, size, in, &value, &stop)) {
 		/* the 8259 pair, ELCR, PIT, RTC, 92H/CF9H, the 8042, fw_cfg, ACPI PM, the
 		 * interrupt test device */
-		if (reset_cause) {
+		if (stop.cause) {
 			platform_flush_console(v);
-			return vcpu_stop(v, GUEST_END_RESET, "%s at RIP %#llx", reset_cause,
+			return vcpu_stop(v, stop.end, "%s at RIP %#llx", stop.cause,
 					 (unsigned long long)vmcs_read(VMCS_GUEST_RIP));
 		}
 	} else if (port >= COM1_BASE && port + size <= COM1_BASE + UART16550_PORT_COUNT) {

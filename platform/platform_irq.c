@@ -6,6 +6,7 @@
 #include "../boot/bios.h"
 #include "../boot/console.h"
 #include "../boot/x86.h"
+#include "../devices/acpi_pm1.h"
 #include "../devices/acpi_tables.h"
 #include "../devices/iomem_testdev.h"
 #include "../devices/fw_cfg.h"
@@ -49,8 +50,9 @@ static struct {
 	struct pm_timer pm_timer;
 	struct sysctl sysctl;         /* 92H and CF9H */
 	struct i8042 kbc;
-	const char *reset_cause;      /* a reset the guest asked for, until platform_irq_io's caller
-				       * takes it (platform_irq_reset_cause) */
+	struct acpi_pm1 pm1;          /* PM1a_STS, PM1a_EN, PM1a_CNT */
+	struct platform_stop stop;    /* a reset or power-off the guest asked for, until
+				       * platform_irq_io's caller takes it */
 	struct {
 		bool present;                   /* testdev=on (the default) */
 		uint32_t delay;                 /* TSC cycles for the next delayed raise */
@@ -276,13 +278,27 @@ static const struct rtc_ops rtc_ops = { .now = platform_now, .irq = rtc_irq,
 static const struct hpet_ops hpet_ops = { .now = platform_now, .irq = hpet_irq,
 					  .timer_changed = model_timer_changed };
 
-/* A reset from 92H, CF9H or the 8042: the run ends at this access (one machine, no reboot). */
+/* A reset from 92H, CF9H or the 8042, or ACPI soft off: the run ends at this access (one
+ * machine, no reboot). */
+static void guest_stop(enum guest_end end, const char *cause)
+{
+	if (!platform.stop.cause)
+		platform.stop = (struct platform_stop){ end, cause };
+}
+
 static void guest_reset(void *ctx, const char *cause)
 {
 	(void)ctx;
-	if (!platform.reset_cause)
-		platform.reset_cause = cause;
+	guest_stop(GUEST_END_RESET, cause);
 }
+
+static void guest_power_off(void *ctx, const char *cause)
+{
+	(void)ctx;
+	guest_stop(GUEST_END_POWEROFF, cause);
+}
+
+static const struct acpi_pm1_ops pm1_ops = { guest_power_off, NULL };
 
 /* The 8042's IRQ 1 (keyboard) and IRQ 12 (auxiliary device), active high on the ISA side. */
 static void kbc_irq(void *ctx, unsigned isa_irq, bool level)
@@ -337,6 +353,7 @@ void platform_irq_init(struct vcpu *v, uint64_t tsc_hz, bool testdev, unsigned c
 			(unsigned long long)tsc_hz);
 	sysctl_init(&platform.sysctl, &sysctl_ops);
 	i8042_init(&platform.kbc, &kbc_ops);
+	acpi_pm1_init(&platform.pm1, &pm1_ops);
 	cmos_memory_sizes(v->guest->ram_bytes, cpus);
 	platform.testdev.present = testdev;
 	platform.testdev.pending_gsi = -1;
@@ -445,35 +462,18 @@ static bool testdev_io(uint16_t port, unsigned size, bool in, uint32_t *value)
 	return true;
 }
 
-/* ACPI PM1a event (status, enable) and control blocks: an OS that finds SMI_CMD = 0 in the
- * FADT takes the system as already in ACPI mode (SCI_EN set); nothing raises PM events. */
-static bool pm1_io(uint16_t port, bool in, uint32_t *value)
-{
-	if (port >= ACPI_DEFAULT_PM1A_EVENT_PORT && port < ACPI_DEFAULT_PM1A_EVENT_PORT + 4) {
-		if (in)
-			*value = 0;
-		return true;
-	}
-	if (port >= ACPI_DEFAULT_PM1A_CONTROL_PORT && port < ACPI_DEFAULT_PM1A_CONTROL_PORT + 2) {
-		if (in)
-			*value = port == ACPI_DEFAULT_PM1A_CONTROL_PORT ? 1 /* SCI_EN */ : 0;
-		return true;
-	}
-	return false;
-}
-
 static bool unit_io(uint16_t port, unsigned size, bool in, uint32_t *value);
 
 bool platform_irq_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *value,
-		     const char **reset_cause)
+		     struct platform_stop *stop)
 {
 	bool handled;
 
 	(void)v;
 	platform_lock();
 	handled = unit_io(port, size, in, value);
-	*reset_cause = platform.reset_cause;
-	platform.reset_cause = NULL;
+	*stop = platform.stop;
+	platform.stop = (struct platform_stop){ GUEST_END_RUNNING, NULL };
 	platform_unlock();
 	return handled;
 }
@@ -505,7 +505,18 @@ static void rtc_port_write(uint16_t port, uint8_t value)
 	rtc_write(platform.rtc, port, value);
 }
 
+static uint8_t pm1_read(uint16_t port)
+{
+	return acpi_pm1_read(&platform.pm1, port);
+}
+
+static void pm1_write(uint16_t port, uint8_t value)
+{
+	acpi_pm1_write(&platform.pm1, port, value);
+}
+
 static const struct byte_device pic_ports = { vpic_handles_port, pic_read, pic_write };
+static const struct byte_device pm1_ports = { acpi_pm1_handles, pm1_read, pm1_write };
 static const struct byte_device rtc_ports = { rtc_handles_port, rtc_port_read, rtc_port_write };
 
 /* A wider access to such a device covers the next ports, lowest first, as the bus splits it; a
@@ -570,7 +581,9 @@ static bool unit_io(uint16_t port, unsigned size, bool in, uint32_t *value)
 			pm_timer_write(&platform.pm_timer, port, size, *value);
 		return true;
 	}
-	return pm1_io(port, in, value) || testdev_io(port, size, in, value);
+	if (acpi_pm1_handles(port))
+		return byte_ports(&pm1_ports, port, size, in, value);
+	return testdev_io(port, size, in, value);
 }
 
 /* ---- the IOAPIC page ------------------------------------------------------------------------- */

@@ -36,10 +36,16 @@ void platform_unlock(void);
 /* Takes the platform apart again (host tests create one per test). */
 void platform_irq_destroy(void);
 
-/* Ports the devices answer: handled → true with *value for reads. *reset_cause: NULL, or what
- * the access reset the machine through (92H, CF9H, the 8042): the run ends there. */
+/* An access that ends the run: a reset (92H, CF9H, the 8042) or ACPI soft off (PM1a_CNT). */
+struct platform_stop {
+	enum guest_end end;           /* GUEST_END_RESET or GUEST_END_POWEROFF */
+	const char *cause;            /* NULL: the run goes on */
+};
+
+/* Ports the devices answer: handled → true with *value for reads; *stop says whether the access
+ * ended the run (cause NULL: it did not). */
 bool platform_irq_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *value,
-		     const char **reset_cause);
+		     struct platform_stop *stop);
 
 /* An EPT violation at `gpa`: true (with the action) when it was the IOAPIC page, the HPET page or
  * the test device's iomem window. */

@@ -121,6 +121,7 @@ enum guest_end {
 	GUEST_END_UNHANDLED,      /* an exit or access the hypervisor does not emulate */
 	GUEST_END_ENTRY_FAILURE,
 	GUEST_END_RESET,          /* the guest reset the machine (92H, CF9H, the 8042) */
+	GUEST_END_POWEROFF,       /* the guest switched the machine off (ACPI S5) */
 };
 const char *guest_end_name(enum guest_end end);
 

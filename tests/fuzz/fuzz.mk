@@ -40,7 +40,7 @@ FUZZ_SRCS_fuzz_platform := tests/fuzz/fuzz_platform.c tests/unit/fake_cpu.c \
 	vmx/exit.c vmx/run.c vmx/vcpu.c vmx/vmx.c vmx/vmcs.c platform/platform.c \
 	platform/platform_irq.c vmx/mmio.c vmx/host_apic.c vmx/cpuid_policy.c vmx/vmx_caps.c \
 	vmx/vmx_names.c vmx/stats.c vmx/ept.c vmx/x86_decode.c vmx/guest_walk.c apicv/delivery.c \
-	apicv/apic_exits.c apicv/vlapic.c apicv/apic_bus.c apicv/timer_offload.c devices/uart16550.c devices/rtc.c devices/hpet.c devices/sysctl.c devices/i8042.c devices/iomem_testdev.c devices/vioapic.c devices/vpic.c \
+	apicv/apic_exits.c apicv/vlapic.c apicv/apic_bus.c apicv/timer_offload.c devices/uart16550.c devices/rtc.c devices/hpet.c devices/sysctl.c devices/i8042.c devices/iomem_testdev.c devices/acpi_pm1.c devices/vioapic.c devices/vpic.c \
 	devices/pit.c devices/irq_routing.c devices/fw_cfg.c devices/pm_timer.c boot/config.c \
 	boot/host_guard.c \
 	lib/fmt.c

@@ -221,7 +221,12 @@ static void check_fadt(const uint8_t *ram, const struct acpi_platform *p, struct
 	/* DSDT and X_DSDT agree and lead to a valid definition block. */
 	out->dsdt = get_le(f + 40, 4);
 	assert_int_equal(get_le(f + 140, 8), out->dsdt);
-	assert_int_equal(check_sdt(ram, out->dsdt, "DSDT", 2), 36);
+	assert_int_equal(check_sdt(ram, out->dsdt, "DSDT", 2), 36 + 13);
+	/* Its AML: Name (\_S5, Package (4) { 0, 0, 0, 0 }), byte for byte (§20.2.5.1 DefName,
+	 * §20.2.5.4 DefPackage: PkgLength counts itself, NumElements and the 4 ZeroOps). */
+	assert_memory_equal(ram + out->dsdt + 36,
+			    ((const uint8_t[]){ 0x08, 0x5C, '_', 'S', '5', '_', 0x12, 0x06, 0x04,
+						0x00, 0x00, 0x00, 0x00 }), 13);
 
 	assert_int_equal(get_le(f + 46, 2), p->sci_irq);   /* SCI_INT */
 	assert_int_equal(get_le(f + 48, 4), 0);            /* SMI_CMD: always in ACPI mode */
@@ -246,7 +251,8 @@ static void check_fadt(const uint8_t *ram, const struct acpi_platform *p, struct
 	assert_true(get_le(f + 98, 2) > 1000);             /* no C3 */
 	assert_int_equal(f[108], 0);                       /* CENTURY: no RTC */
 	/* IA-PC boot architecture: legacy devices, no 8042, no VGA, no CMOS RTC. */
-	assert_int_equal(get_le(f + 109, 2), (1u << 0) | (1u << 2) | (1u << 5));
+	/* IAPC_BOOT_ARCH: legacy devices, no VGA; the CMOS RTC present; no 8042 announced. */
+	assert_int_equal(get_le(f + 109, 2), (1u << 0) | (1u << 2));
 
 	flags = (uint32_t)get_le(f + 112, 4);
 	assert_true(flags & (1u << 0));                    /* WBINVD */
@@ -484,11 +490,11 @@ static void test_sizes(void **state)
 	(void)state;
 	assert_int_equal(acpi_tables_size(0), 0);
 	assert_int_equal(acpi_tables_size(256), 0);
-	/* FACS 64, DSDT 36, FADT 276, MADT 44 + 8n + 12 + 2 * 10 + 6, HPET 56, RSDT 48, XSDT 60,
+	/* FACS 64, DSDT 49, FADT 276, MADT 44 + 8n + 12 + 2 * 10 + 6, HPET 56, RSDT 48, XSDT 60,
 	 * with the tables after the FACS 16-byte aligned: the sum bounds the size from below. */
 	for (unsigned n = 1; n <= 255; n++) {
 		size_t size = acpi_tables_size(n);
-		size_t sum = 64 + 36 + 276 + (44 + 8 * n + 12 + 20 + 6) + 56 + 48 + 60;
+		size_t sum = 64 + 49 + 276 + (44 + 8 * n + 12 + 20 + 6) + 56 + 48 + 60;
 
 		if (size < sum || size > sum + 5 * 15)
 			fail_msg("%u CPUs: size %zu, tables %zu", n, size, sum);

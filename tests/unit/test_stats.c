@@ -333,7 +333,8 @@ static void test_guest_end_names(void **state)
 		{ GUEST_END_UNHANDLED, "unhandled" },
 		{ GUEST_END_ENTRY_FAILURE, "entry-failure" },
 		{ GUEST_END_RESET, "reset" },
-		{ (enum guest_end)8, "unknown" },
+		{ GUEST_END_POWEROFF, "poweroff" },
+		{ (enum guest_end)9, "unknown" },
 	};
 
 	(void)state;
@@ -363,6 +364,9 @@ static void test_success_truth_table(void **state)
 		{ GUEST_END_HALTED, 0, ALL_PASS, false },
 		{ GUEST_END_UNHANDLED, 0, NONE, false },
 		{ GUEST_END_ENTRY_FAILURE, 0, NONE, false },
+		{ GUEST_END_RESET, 0, ALL_PASS, false },
+		{ GUEST_END_POWEROFF, 0, NONE, true },        /* a guest that switched itself off */
+		{ GUEST_END_POWEROFF, 0, ONE_FAILED, false },
 	};
 
 	(void)state;

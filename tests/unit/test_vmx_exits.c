@@ -37,8 +37,8 @@
 	(INJECTED(INTR_TYPE_HARDWARE_EXCEPTION, VECTOR_GP) | INTR_INFO_DELIVER_ERROR_CODE)
 #define UD_INJECTED INJECTED(INTR_TYPE_HARDWARE_EXCEPTION, VECTOR_UD)
 
-/* Where platform_irq_io reports a reset (none of these accesses asks for one). */
-static const char *reset_cause;
+/* Where platform_irq_io reports a reset or power-off (none of these accesses asks for one). */
+static struct platform_stop stop;
 
 static struct vcpu *v;
 
@@ -91,7 +91,7 @@ static void io_out(uint16_t port, uint8_t value)
 {
 	uint32_t v32 = value;
 
-	platform_irq_io(v, port, 1, false, &v32, &reset_cause);
+	platform_irq_io(v, port, 1, false, &v32, &stop);
 }
 
 static enum exit_action mov_to_cr(unsigned cr, uint64_t value)
@@ -572,10 +572,10 @@ static void test_ioapic_ff_broadcast_in_x2apic_mode(void **state)
 	/* The test device's MSI ports carry it (include/apicvisor/testdev.h). */
 	uint32_t address = 0xFEEFF000u, data = 0x61;
 
-	platform_irq_io(v, 0x2210, 4, false, &address, &reset_cause);
-	platform_irq_io(v, 0x2214, 4, false, &data, &reset_cause);
+	platform_irq_io(v, 0x2210, 4, false, &address, &stop);
+	platform_irq_io(v, 0x2214, 4, false, &data, &stop);
 	data = 1;
-	platform_irq_io(v, 0x2218, 1, false, &data, &reset_cause);
+	platform_irq_io(v, 0x2218, 1, false, &data, &stop);
 	assert_int_equal(vlapic_highest_irr(v->vlapic), 0x61);
 }
 
@@ -816,11 +816,11 @@ static void test_testdev_off(void **state)
 	uint32_t value = 1;
 
 	(void)state;
-	assert_true(platform_irq_io(v, TESTDEV_PORT_LINE(5), 1, false, &value, &reset_cause));
+	assert_true(platform_irq_io(v, TESTDEV_PORT_LINE(5), 1, false, &value, &stop));
 	platform_irq_destroy();
 	platform_irq_init(v, 4000000, false, 1, 0);
-	assert_false(platform_irq_io(v, TESTDEV_PORT_LINE(5), 1, false, &value, &reset_cause));
-	assert_false(platform_irq_io(v, TESTDEV_PORT_MSI_SEND, 1, false, &value, &reset_cause));
+	assert_false(platform_irq_io(v, TESTDEV_PORT_LINE(5), 1, false, &value, &stop));
+	assert_false(platform_irq_io(v, TESTDEV_PORT_MSI_SEND, 1, false, &value, &stop));
 	v->gprs.rax = 0;
 	exit_with(EXIT_REASON_IO_INSTRUCTION, 8 | (uint64_t)TESTDEV_PORT_LINE(5) << 16, 1);
 	assert_int_equal(v->gprs.rax & 0xFF, 0xFF); /* IN8: all ones */

@@ -8,7 +8,7 @@ UNIT_SRCS_test_vmx_exits := tests/unit/test_vmx_exits.c tests/unit/fake_cpu.c \
 	platform/platform_irq.c vmx/mmio.c \
 	vmx/host_apic.c vmx/cpuid_policy.c vmx/vmx_caps.c vmx/vmx_names.c vmx/stats.c vmx/ept.c \
 	vmx/x86_decode.c vmx/guest_walk.c apicv/delivery.c apicv/apic_exits.c apicv/vlapic.c \
-	apicv/apic_bus.c apicv/timer_offload.c devices/uart16550.c devices/rtc.c devices/hpet.c devices/sysctl.c devices/i8042.c devices/iomem_testdev.c devices/vioapic.c devices/vpic.c devices/pit.c devices/irq_routing.c \
+	apicv/apic_bus.c apicv/timer_offload.c devices/uart16550.c devices/rtc.c devices/hpet.c devices/sysctl.c devices/i8042.c devices/iomem_testdev.c devices/acpi_pm1.c devices/vioapic.c devices/vpic.c devices/pit.c devices/irq_routing.c \
 	devices/fw_cfg.c devices/pm_timer.c boot/config.c boot/host_guard.c lib/fmt.c
 
 # Guard pages around the hypervisor's own structures (boot/host_guard.c).
