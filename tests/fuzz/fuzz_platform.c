@@ -234,6 +234,7 @@ static void check_invariants(void)
 	check_ept();
 	FUZZ_CHECK(v->end == GUEST_END_RUNNING || v->end == GUEST_END_HALTED ||
 			   v->end == GUEST_END_DEBUG_EXIT || v->end == GUEST_END_RESET ||
+			   v->end == GUEST_END_POWEROFF ||
 			   (v->end == GUEST_END_UNHANDLED &&
 			    strstr(v->end_detail, "no RAM and no emulated device there")),
 		   "guest stopped: %s", v->end_detail);
