@@ -455,7 +455,7 @@ def device_section(results):
     return lines
 
 
-def main():def main():
+def main():
     results = json.load(open(sys.argv[1]))
     ladder = results.get("ladder", {})
     mode = results["mode"]
