@@ -87,15 +87,29 @@ static bool pat_switched(void)
 uint64_t platform_guest_xcr0_supported(const struct vcpu *v)
 {
 	uint32_t r[4];
+	uint64_t supported;
 
 	if (!v->xsave)
 		return 0;
 	cpuid(0xD, 0, r);
-	return ((uint64_t)r[3] << 32 | r[0]) & CPUID_GUEST_XCR0_ALLOWED;
+	supported = ((uint64_t)r[3] << 32 | r[0]) & CPUID_GUEST_XCR0_ALLOWED;
+	/* A state component the CPU lists without describing it (CPUID.(0DH, i):EAX, its size,
+	 * 0) cannot be laid out by an OS: not offered. Bochs 2.7's tigerlake lists PKRU (bit 9)
+	 * and answers subleaf 9 with zeros, which made Linux warn "misordered xstate" and find
+	 * its XSAVE size inconsistent. */
+	for (unsigned i = 2; i < 64; i++) {
+		if (!(supported & (1ull << i)))
+			continue;
+		cpuid(0xD, i, r);
+		if (r[0] == 0)
+			supported &= ~(1ull << i);
+	}
+	return supported;
 }
 
 /* CPUID.(EAX=0DH,ECX=0):EBX reports the XSAVE area size for the XCR0 loaded when CPUID runs:
- * ask the CPU with the guest's XCR0, and with everything the guest may enable, loaded. */
+ * ask the CPU with the guest's XCR0, and with everything the guest may enable, loaded; and
+ * (ECX=1):EBX the compacted size for the guest's XCR0. */
 static void xsave_sizes(struct vcpu *v, struct cpuid_context *ctx)
 {
 	uint32_t r[4];
@@ -109,6 +123,18 @@ static void xsave_sizes(struct vcpu *v, struct cpuid_context *ctx)
 	cpuid(0xD, 0, r);
 	ctx->xsave_size_supported = r[1];
 	xsetbv(0, v->host_xcr0);
+	/* The compacted format for the guest's XCR0 (SDM Vol. 1 §13.4.3): the legacy region and
+	 * the header (576 bytes), then each enabled component i >= 2 in order, at a 64-byte
+	 * boundary where CPUID.(0DH, i):ECX[1] says so. */
+	ctx->xsave_size_compacted = 576;
+	for (unsigned i = 2; i < 64; i++) {
+		if (!(v->guest_xcr0 & ctx->xcr0_supported & (1ull << i)))
+			continue;
+		cpuid(0xD, i, r);
+		if (r[2] & 2)
+			ctx->xsave_size_compacted = (ctx->xsave_size_compacted + 63) & ~63u;
+		ctx->xsave_size_compacted += r[0];
+	}
 }
 
 /* The guest's view of CPUID (SDM Vol. 2A "CPUID"): the host's values filtered by the policy
@@ -141,7 +167,7 @@ void platform_cpuid(struct vcpu *v)
 			.maxphyaddr = platform_maxphyaddr(),
 		};
 
-		if (leaf == 0xD && subleaf == 0)
+		if (leaf == 0xD && (subleaf == 0 || subleaf == 1))
 			xsave_sizes(v, &ctx);
 		cpuid(cpuid_host_leaf(leaf), subleaf, r);
 		cpuid_policy_apply(&ctx, leaf, subleaf, r);

@@ -227,6 +227,9 @@ uint32_t cpuid_host_leaf(uint32_t leaf)
 	return leaf > CPUID_GUEST_MAX_EXTENDED_LEAF ? CPUID_GUEST_MAX_BASIC_LEAF : leaf;
 }
 
+/* CPUID.(EAX=0DH,ECX=1):EAX bit 1: XSAVEC. */
+#define CPUID_XSAVEC (1u << 1)
+
 static void xsave_leaf(const struct cpuid_context *ctx, uint32_t subleaf, uint32_t r[4])
 {
 	switch (subleaf) {
@@ -239,8 +242,13 @@ static void xsave_leaf(const struct cpuid_context *ctx, uint32_t subleaf, uint32
 		r[2] = ctx->xsave_size_supported;
 		return;
 	case 1:
-		/* EBX is XSAVES's area size and ECX:EDX the IA32_XSS components: no XSAVES. */
-		r[1] = r[2] = r[3] = 0;
+		/* EBX: "the size in bytes of the XSAVE area containing all states enabled by XCR0 |
+		 * IA32_XSS" in the compacted format, which XSAVEC writes too (SDM Vol. 1 §13.4.3
+		 * "Extended Region of an XSAVE Area"): Linux sizes its XSAVEC buffers from it (0
+		 * made its xstate check fail). IA32_XSS has no components: XSAVES is hidden, so
+		 * ECX:EDX (the IA32_XSS bits) are 0. */
+		r[1] = (r[0] & CPUID_XSAVEC) ? ctx->xsave_size_compacted : 0;
+		r[2] = r[3] = 0;
 		return;
 	}
 	/* Subleaf i > 1 describes component i: only those the guest may enable. */

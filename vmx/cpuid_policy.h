@@ -55,6 +55,9 @@ struct cpuid_context {
 	/* CPUID.(EAX=0DH,ECX=0):EBX and ECX as the guest must see them: the XSAVE area size for
 	 * the guest's XCR0 and for xcr0_supported (the caller reads them with those loaded). */
 	uint32_t xsave_size_enabled, xsave_size_supported;
+	/* CPUID.(EAX=0DH,ECX=1):EBX: the compacted format's size (XSAVEC's; no IA32_XSS
+	 * components, XSAVES being hidden) for the guest's XCR0. */
+	uint32_t xsave_size_compacted;
 	unsigned maxphyaddr;          /* physical-address width the guest is told */
 };
 

@@ -129,9 +129,15 @@ static void test_computed_leaves(void **state)
 	cpuid_policy_apply(&ctx, 0xD, 3, r);   /* MPX's component: not supported, all zero */
 	assert_int_equal(r[0] | r[1] | r[2] | r[3], 0);
 	r[0] = 0xF;
+	ctx.xsave_size_compacted = 2432;
 	cpuid_policy_apply(&ctx, 0xD, 1, r);   /* XSAVES (bit 3) hidden, no XSS components */
 	assert_int_equal(r[0], 0x7);
+	assert_int_equal(r[1], 2432);          /* XSAVEC shown: its compacted size */
 	assert_int_equal(r[2] | r[3], 0);
+	r[0] = 0x1;                            /* a host without XSAVEC: no compacted size */
+	cpuid_policy_apply(&ctx, 0xD, 1, r);
+	assert_int_equal(r[0], 0x1);
+	assert_int_equal(r[1], 0);
 	/* Leaves past the maxima answer as the highest basic leaf, which the caller asked the
 	 * host for (cpuid_host_leaf). */
 	assert_int_equal(cpuid_host_leaf(0x20), CPUID_GUEST_MAX_BASIC_LEAF);
