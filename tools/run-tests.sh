@@ -34,6 +34,16 @@ fi
 echo "== layering (tools/check-layers.py: each floor includes only floors below it)"
 count < <(tools/check-layers.py 2>&1)
 
+echo "== tools (the Python that make run, make bench and the tests run: it compiles)"
+count < <(for tool in tools/*.py tests/integration/run.py; do
+	if out=$(python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' \
+		"$tool" 2>&1); then
+		echo "PASS tools: $tool parses"
+	else
+		echo "FAIL tools: $tool: ${out##*$'\n'}"
+	fi
+done)
+
 echo "== unit tests (cmocka, host)"
 # `make unit` runs each test binary the Makefile lists once (tools/run-unit.sh), one PASS/FAIL
 # line per test; they are built already, so this only runs them. make's own "Error" line for a

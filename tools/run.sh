@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # `make run`: boots apicvisor on the best test host available here and prints its statistics.
-#   HOST=bochs|qemu-tcg|qemu-kvm  MODE=emulate|tpr-shadow|apicv|posted  GUEST=file
+#   HOST=bochs|qemu-tcg|qemu-kvm  MODE=emulate|tpr-shadow|apicv|posted  GUEST=file|linux
+#   INITRD=file (a Linux guest's initramfs)
 #   GUEST_ARGS="..."  TIMEOUT=s (guest budget)  MEM=MiB  LOG=quiet|info|debug  TESTDEV=on|off
+#   GUEST=linux: Debian's cloud kernel and a busybox initramfs (tools/linux-guest.sh, fetched
+#   with apt-get download into build/linux), GUEST_ARGS console=ttyS0, MEM 256, TIMEOUT 900 by
+#   default
 #   CPUS=1..8|all (one vCPU per CPU; the machine gets as many, all: 1)
 #   HOUSEKEEPING=off|cpu0 (cpu0: CPU 0 keeps the timers, the vCPUs run on the others)  NAME=run name
 #   (build/runs/NAME); tools/boot.sh's MACHINE_CPUS, MACHINE_MIB, BOCHS, BOCHS_CPU, BOCHS_IPS pass
@@ -49,6 +53,12 @@ number_in() { # VARIABLE value min max what-the-range-means
 }
 
 [ -z "${HOST:-}" ] || one_of HOST "$HOST" bochs qemu-tcg qemu-kvm
+# GUEST=linux: the named Linux guest, with the defaults it needs.
+linux=false
+if [ "${GUEST:-}" = linux ]; then
+	linux=true
+	: "${GUEST_ARGS=console=ttyS0}" "${MEM:=256}" "${TIMEOUT:=900}"
+fi
 mode=${MODE:-$(default_of mode)}
 one_of MODE "$mode" emulate tpr-shadow apicv posted
 timeout_s=${TIMEOUT:-$(default_of timeout)}
@@ -94,19 +104,21 @@ fi
 name=${NAME:-run}
 [[ $name =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] ||
 	wrong "NAME=$name is not a plain name (letters, digits, '.', '_', '-'): it names build/runs/NAME"
-# The default guest is built by make run; a guest the user names must be there already.
-if [ -n "${GUEST:-}" ]; then
-	if [ ! -e "$GUEST" ]; then
-		wrong "GUEST=$GUEST does not exist"
-	elif [ ! -f "$GUEST" ]; then
-		wrong "GUEST=$GUEST is not a regular file"
-	elif [ ! -r "$GUEST" ]; then
-		wrong "GUEST=$GUEST is not readable"
-	elif [ "$(stat -c %s "$GUEST")" -gt $((15 * 1024 * 1024)) ]; then
-		wrong "GUEST=$GUEST is larger than 15 MiB and does not fit on the 16 MiB ESP image"
+# The default guest is built by make run, GUEST=linux below; a file the user names must be
+# there already.
+a_file() { # VARIABLE path
+	if [ ! -e "$2" ]; then
+		wrong "$1=$2 does not exist"
+	elif [ ! -f "$2" ]; then
+		wrong "$1=$2 is not a regular file"
+	elif [ ! -r "$2" ]; then
+		wrong "$1=$2 is not readable"
 	fi
-fi
+}
+[ -z "${GUEST:-}" ] || $linux || a_file GUEST "$GUEST"
+[ -z "${INITRD:-}" ] || a_file INITRD "$INITRD"
 guest=${GUEST:-$build/guest.elf}
+initrd=${INITRD:-}
 
 # The host: forced, or the best one here.
 pick_host() {
@@ -158,6 +170,11 @@ if [ $errors -gt 0 ]; then
 	exit 2
 fi
 $check_only && exit 0
+if $linux; then
+	BUILD=$build tools/linux-guest.sh
+	guest=$build/linux/bzImage
+	initrd=${initrd:-$build/linux/initramfs.img}
+fi
 timeout_s=$((10#$timeout_s)) mem=$((10#$mem))
 [ "$cpus" = all ] || cpus=$((10#$cpus))
 [ -r "$guest" ] || { echo "apicvisor: error: $guest is missing: build it with make" >&2; exit 2; }
@@ -181,8 +198,10 @@ cfg=$run_dir/apicvisor.cfg
 	echo "testdev=$testdev"
 	echo "cpus=$cpus"
 	echo "housekeeping=$housekeeping"
+	[ -z "$initrd" ] || echo 'initrd=\initrd.img'
 } >"$cfg"
-tools/make-image.sh "$run_dir/esp.img" "$build/apicvisor.efi" "$guest" "$cfg"
+tools/make-image.sh "$run_dir/esp.img" "$build/apicvisor.efi" "$guest" "$cfg" \
+	${initrd:+"initrd.img=$initrd"}
 
 # Wall-clock limit for the whole host run: firmware boot plus the guest's budget.
 wall=$(( 120 + (timeout_s > 0 ? timeout_s * 4 : 600) ))

@@ -1801,7 +1801,7 @@ def host_input_checks():
     outcomes = []
     env = {**os.environ, "BUILD": str(BUILD)}
     for variable in ("HOST", "MODE", "TIMEOUT", "MEM", "LOG", "TESTDEV", "HOUSEKEEPING", "GUEST",
-                     "GUEST_ARGS", "NAME", "CPUS", "MACHINE_CPUS", "MACHINE_MIB", "BOCHS",
+                     "INITRD", "GUEST_ARGS", "NAME", "CPUS", "MACHINE_CPUS", "MACHINE_MIB", "BOCHS",
                      "BOCHS_CPU", "BOCHS_IPS"):
         env.pop(variable, None)
 
@@ -1834,6 +1834,7 @@ def host_input_checks():
          "timers, the others run the guest); CPUS=all gives one"),
         ({"GUEST": "/nonexistent/kernel.elf"}, "GUEST=/nonexistent/kernel.elf does not exist"),
         ({"GUEST": "/"}, "GUEST=/ is not a regular file"),
+        ({"INITRD": "/nonexistent/initrd.img"}, "INITRD=/nonexistent/initrd.img does not exist"),
         ({"GUEST_ARGS": "hello\nmode=emulate"}, "GUEST_ARGS holds a character that is not "
                                                 "printable ASCII"),
         ({"NAME": "../elsewhere"}, "NAME=../elsewhere is not a plain name"),
