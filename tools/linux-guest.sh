@@ -10,6 +10,11 @@ out="${BUILD:-build}/linux"
 mkdir -p "$out"
 cd "$out"
 
+# A fresh machine may have no package lists yet: fetch them once (as root, as make's deps do).
+if ! apt-cache show linux-image-cloud-amd64 >/dev/null 2>&1; then
+	apt-get update >/dev/null 2>&1 || { echo "linux-guest: apt-get update failed" >&2; exit 1; }
+fi
+
 if [ ! -f bzImage ]; then
 	kernel=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
 	[ -n "$kernel" ] || { echo "linux-guest: no linux-image-cloud-amd64 in the apt cache (apt-get update?)" >&2; exit 1; }
