@@ -1246,8 +1246,18 @@ uint64_t vlapic_timer_deadline(const struct vlapic *vl)
  */
 static void registers_power_up(struct vlapic *vl, uint32_t id)
 {
-	memset(vl->page, 0, 4096);
-	reg_write(vl, APIC_ID, id);
+	uint8_t *page = vl->page;
+
+	/* Every register but the ID cleared, the ID written once: other CPUs match IPI
+	 * destinations against it (apic_bus.c) while this one takes an INIT, and a page cleared
+	 * whole would show them ID 0 for a moment, a start-up IPI sent then finding no target
+	 * (Linux sends its two SIPIs right after the INIT: the first was lost that way). */
+	memset(page, 0, APIC_ID);
+	/* The compiler barriers keep the two clears from being merged into one over the ID. */
+	__asm__ volatile("" ::: "memory");
+	__atomic_store_n((uint32_t *)(page + APIC_ID), id, __ATOMIC_RELEASE);
+	__asm__ volatile("" ::: "memory");
+	memset(page + APIC_ID + 4, 0, 4096 - APIC_ID - 4);
 	reg_write(vl, APIC_VERSION, VLAPIC_VERSION_VALUE);
 	reg_write(vl, APIC_DFR, 0xFFFFFFFFu);
 	reg_write(vl, APIC_SVR, 0xFFu);
