@@ -65,9 +65,12 @@ static enum scenario_failure scenario_bios_state(struct scenario_state *s)
 	ok &= scenario_expect(s, "EBDA size byte (KiB)", b->ebda_kib, EXPECTED_EBDA_KIB);
 	ok &= scenario_expect(s, "IVT entries of IRQ 0-15 set (bit per IRQ)",
 			      b->hardware_vectors_set, ALL_HARDWARE_VECTORS);
-	{
-		/* The BIOS sets the tick count from the RTC's time of day before it boots the
-		 * kernel, which starts with interrupts off: the two agree within a second or two. */
+	/* The BIOS sets the tick count from the RTC's time of day before it boots the kernel,
+	 * which starts with interrupts off: the two agree within a second or two. Checked under
+	 * apicvisor only: the SeaBIOS of QEMU 7.2 (Debian 12) leaves a count that wraps at
+	 * 21:50:35 RTC time, from then to midnight the time since 21:50:35 (measured;
+	 * docs/test-hosts.md). */
+	if (s->context->hypervisor) {
 		uint32_t from_ticks = (uint32_t)((uint64_t)b->ticks * 65536 / PIT_HZ);
 		uint32_t apart = from_ticks > b->rtc_seconds ? from_ticks - b->rtc_seconds
 							     : b->rtc_seconds - from_ticks;
