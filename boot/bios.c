@@ -3,23 +3,16 @@
 #include "bios.h"
 
 #include "../lib/fmt.h"
+#include "../lib/le.h"
 
-/* Little-endian stores into guest RAM, whatever the alignment. */
 static void put16(uint8_t *p, uint16_t value)
 {
-	p[0] = (uint8_t)value;
-	p[1] = (uint8_t)(value >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t value)
-{
-	put16(p, (uint16_t)value);
-	put16(p + 2, (uint16_t)(value >> 16));
+	le_put(p, value, 2);
 }
 
 static uint16_t get16(const uint8_t *p)
 {
-	return (uint16_t)(p[0] | p[1] << 8);
+	return (uint16_t)le_get(p, 2);
 }
 
 uint32_t bios_ticks_since_midnight(uint32_t seconds_since_midnight)
@@ -113,7 +106,7 @@ void bios_write_data_areas(uint8_t *ram, const uint8_t *rom, size_t rom_len)
 
 void bios_write_ticks(uint8_t *ram, uint32_t ticks)
 {
-	put32(ram + BIOS_DATA_AREA + BDA_TICKS, ticks);
+	le_put(ram + BIOS_DATA_AREA + BDA_TICKS, ticks, 4);
 }
 
 void bios_memory_map(uint64_t ram_bytes, struct bios_memory_range map[BIOS_MEMORY_MAP_ENTRIES])

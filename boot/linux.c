@@ -3,6 +3,7 @@
 #include "linux.h"
 
 #include "../lib/fmt.h"
+#include "../lib/le.h"
 #include "bios.h"
 
 /* The setup header's fields: offsets in the file and in boot_params alike (boot.rst, "The Real-
@@ -50,22 +51,7 @@
 
 static uint32_t get(const uint8_t *p, unsigned bytes)
 {
-	uint32_t v = 0;
-
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint32_t)p[i] << (8 * i);
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get(p, 4) | (uint64_t)get(p + 4, 4) << 32;
-}
-
-static void put(uint8_t *p, uint64_t value, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(value >> (8 * i));
+	return (uint32_t)le_get(p, bytes);
 }
 
 bool linux_is_bzimage(const void *image, size_t size)
@@ -134,7 +120,7 @@ int linux_parse(const void *image, size_t size, uint64_t ram_bytes, struct linux
 	}
 	plan.kernel_bytes = (uint32_t)syssize_bytes;
 	plan.init_size = get(p + HDR_INIT_SIZE, 4);
-	plan.pref_address = get64(p + HDR_PREF_ADDRESS);
+	plan.pref_address = le_get(p + HDR_PREF_ADDRESS, 8);
 	plan.relocatable = p[HDR_RELOCATABLE] != 0;
 	plan.cmdline_size = get(p + HDR_CMDLINE_SIZE, 4);
 	plan.initrd_addr_max = get(p + HDR_INITRD_ADDR_MAX, 4);
@@ -198,24 +184,24 @@ int linux_load(const void *image, const struct linux_image *plan, void *guest_ra
 	memcpy(bp + HDR_SETUP_SECTS, p + HDR_SETUP_SECTS, plan->header_end - HDR_SETUP_SECTS);
 	bp[HDR_TYPE_OF_LOADER] = TYPE_OF_LOADER_UNDEFINED;
 	bp[HDR_LOADFLAGS] &= (uint8_t)~LOADFLAGS_CAN_USE_HEAP; /* no real-mode setup runs: no heap */
-	put(bp + HDR_HEAP_END_PTR, 0, 2);
-	put(bp + HDR_CODE32_START, LINUX_KERNEL_GPA, 4);
-	put(bp + HDR_CMD_LINE_PTR, LINUX_CMDLINE_GPA, 4);
-	put(bp + BP_EXT_CMD_LINE_PTR, 0, 4);
-	put(bp + HDR_RAMDISK_IMAGE, (uint32_t)initrd_gpa, 4);
-	put(bp + HDR_RAMDISK_SIZE, initrd_gpa ? initrd_size : 0, 4);
-	put(bp + BP_EXT_RAMDISK_IMAGE, initrd_gpa >> 32, 4);
-	put(bp + BP_EXT_RAMDISK_SIZE, 0, 4);
+	le_put(bp + HDR_HEAP_END_PTR, 0, 2);
+	le_put(bp + HDR_CODE32_START, LINUX_KERNEL_GPA, 4);
+	le_put(bp + HDR_CMD_LINE_PTR, LINUX_CMDLINE_GPA, 4);
+	le_put(bp + BP_EXT_CMD_LINE_PTR, 0, 4);
+	le_put(bp + HDR_RAMDISK_IMAGE, (uint32_t)initrd_gpa, 4);
+	le_put(bp + HDR_RAMDISK_SIZE, initrd_gpa ? initrd_size : 0, 4);
+	le_put(bp + BP_EXT_RAMDISK_IMAGE, initrd_gpa >> 32, 4);
+	le_put(bp + BP_EXT_RAMDISK_SIZE, 0, 4);
 	if (plan->protocol >= 0x020E)
-		put(bp + BP_ACPI_RSDP_ADDR, rsdp_gpa, 8);
+		le_put(bp + BP_ACPI_RSDP_ADDR, rsdp_gpa, 8);
 	bios_memory_map(ram_bytes, map);
 	bp[BP_E820_ENTRIES] = BIOS_MEMORY_MAP_ENTRIES;
 	for (unsigned i = 0; i < BIOS_MEMORY_MAP_ENTRIES; i++) {
 		uint8_t *e = bp + BP_E820_TABLE + i * E820_ENTRY_BYTES;
 
-		put(e, map[i].address, 8);
-		put(e + 8, map[i].length, 8);
-		put(e + 16, map[i].type, 4);
+		le_put(e, map[i].address, 8);
+		le_put(e + 8, map[i].length, 8);
+		le_put(e + 16, map[i].type, 4);
 	}
 	*out = (struct linux_boot){
 		.boot_params_gpa = LINUX_BOOT_PARAMS_GPA,

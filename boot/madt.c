@@ -2,6 +2,7 @@
 #include "madt.h"
 
 #include "../lib/fmt.h"
+#include "../lib/le.h"
 
 #define SDT_HEADER_SIZE 36
 #define RSDP_V1_SIZE 20
@@ -17,12 +18,7 @@
 
 static uint32_t le32(const uint8_t *p)
 {
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return le32(p) | (uint64_t)le32(p + 4) << 32;
+	return (uint32_t)le_get(p, 4);
 }
 
 static bool checksum_ok(const uint8_t *p, size_t length)
@@ -74,8 +70,8 @@ uint64_t acpi_find_table(const uint8_t *memory, uint64_t rsdp_address, const cha
 	}
 	root = le32(rsdp + RSDP_RSDT_ADDRESS);
 	if (rsdp[RSDP_REVISION] >= 2 && le32(rsdp + RSDP_LENGTH) >= RSDP_XSDT_ADDRESS + 8 &&
-	    checksum_ok(rsdp, le32(rsdp + RSDP_LENGTH)) && le64(rsdp + RSDP_XSDT_ADDRESS)) {
-		root = le64(rsdp + RSDP_XSDT_ADDRESS);
+	    checksum_ok(rsdp, le32(rsdp + RSDP_LENGTH)) && le_get(rsdp + RSDP_XSDT_ADDRESS, 8)) {
+		root = le_get(rsdp + RSDP_XSDT_ADDRESS, 8);
 		xsdt = true;
 	}
 	if (!table_ok(memory, root, xsdt ? "XSDT" : "RSDT", &root_length, err, err_size))
@@ -84,7 +80,7 @@ uint64_t acpi_find_table(const uint8_t *memory, uint64_t rsdp_address, const cha
 
 	for (uint32_t at = SDT_HEADER_SIZE; at + entry_size <= root_length; at += entry_size) {
 		const uint8_t *e = memory + root + at;
-		uint64_t address = xsdt ? le64(e) : le32(e);
+		uint64_t address = xsdt ? le_get(e, 8) : le32(e);
 
 		if (address && memcmp(memory + address, signature, 4) == 0)
 			return table_ok(memory, address, signature, length, err, err_size) ? address

@@ -5,6 +5,7 @@
 #include "fw_cfg.h"
 
 #include "../lib/fmt.h"
+#include "../lib/le.h"
 
 /* Selector bits 13:0 index the item; bit 15 picks the architecture-specific set, bit 14 was the
  * write channel (docs/specs/fw_cfg.rst, "Selector (Control) Register"). */
@@ -20,12 +21,6 @@ _Static_assert(DIR_ENTRY_NAME + FW_CFG_FILE_NAME_SIZE == FW_CFG_DIR_ENTRY_SIZE,
 	       "fw_cfg directory entry is 64 bytes");
 
 static const uint8_t signature[4] = { 'Q', 'E', 'M', 'U' };
-
-static void put_le(uint8_t *p, uint64_t value, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(value >> (8 * i));
-}
 
 static void put_be(uint8_t *p, uint64_t value, unsigned bytes)
 {
@@ -51,10 +46,10 @@ void fw_cfg_init(struct fw_cfg *fw, uint64_t ram_bytes, uint16_t cpu_count, uint
 {
 	memset(fw, 0, sizeof(*fw));
 	fw->selector = FW_CFG_SIGNATURE;
-	put_le(fw->id, FW_CFG_VERSION_TRADITIONAL, sizeof(fw->id));
-	put_le(fw->ram_size, ram_bytes, sizeof(fw->ram_size));
-	put_le(fw->nb_cpus, cpu_count, sizeof(fw->nb_cpus));
-	put_le(fw->max_cpus, max_cpus, sizeof(fw->max_cpus));
+	le_put(fw->id, FW_CFG_VERSION_TRADITIONAL, sizeof(fw->id));
+	le_put(fw->ram_size, ram_bytes, sizeof(fw->ram_size));
+	le_put(fw->nb_cpus, cpu_count, sizeof(fw->nb_cpus));
+	le_put(fw->max_cpus, max_cpus, sizeof(fw->max_cpus));
 	rebuild_directory(fw);
 }
 

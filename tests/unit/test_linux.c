@@ -14,6 +14,7 @@
 
 #include "boot/bios.h"
 #include "boot/linux.h"
+#include "lib/le.h"
 
 #define RAM_BYTES (64u << 20)
 #define SETUP_SECTS 3u                       /* setup code: 4 * 512 bytes */
@@ -22,21 +23,6 @@
 #define INIT_SIZE 0x800000u                  /* 8 MiB */
 #define PREF_ADDRESS 0x1000000u              /* 16 MiB, LOAD_PHYSICAL_ADDR */
 
-static void put(uint8_t *p, uint64_t value, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(value >> (8 * i));
-}
-
-static uint64_t get(const uint8_t *p, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 /* A bzImage as the kernel's build makes one, protocol 2.15, with a recognisable kernel body. */
 static uint8_t *make_image(void)
 {
@@ -44,21 +30,21 @@ static uint8_t *make_image(void)
 
 	assert_non_null(p);
 	p[0x1F1] = SETUP_SECTS;
-	put(p + 0x1F4, KERNEL_BYTES / 16, 4);        /* syssize */
-	put(p + 0x1FE, 0xAA55, 2);
+	le_put(p + 0x1F4, KERNEL_BYTES / 16, 4);        /* syssize */
+	le_put(p + 0x1FE, 0xAA55, 2);
 	p[0x200] = 0xEB;                               /* jmp short: header ends at 202H + 0x6A */
 	p[0x201] = 0x6A;
-	put(p + 0x202, 0x53726448, 4);                 /* "HdrS" */
-	put(p + 0x206, 0x020F, 2);                     /* 2.15 */
+	le_put(p + 0x202, 0x53726448, 4);                 /* "HdrS" */
+	le_put(p + 0x206, 0x020F, 2);                     /* 2.15 */
 	p[0x211] = 0x01 | 0x80;                        /* LOADED_HIGH, CAN_USE_HEAP */
-	put(p + 0x214, 0x100000, 4);
-	put(p + 0x22C, 0x7FFFFFFF, 4);                 /* initrd_addr_max */
-	put(p + 0x230, 0x200000, 4);                   /* kernel_alignment */
+	le_put(p + 0x214, 0x100000, 4);
+	le_put(p + 0x22C, 0x7FFFFFFF, 4);                 /* initrd_addr_max */
+	le_put(p + 0x230, 0x200000, 4);                   /* kernel_alignment */
 	p[0x234] = 1;                                  /* relocatable */
-	put(p + 0x236, 0x0003, 2);                     /* XLF_KERNEL_64, above 4 GiB */
-	put(p + 0x238, 2047, 4);                       /* cmdline_size */
-	put(p + 0x258, PREF_ADDRESS, 8);
-	put(p + 0x260, INIT_SIZE, 4);
+	le_put(p + 0x236, 0x0003, 2);                     /* XLF_KERNEL_64, above 4 GiB */
+	le_put(p + 0x238, 2047, 4);                       /* cmdline_size */
+	le_put(p + 0x258, PREF_ADDRESS, 8);
+	le_put(p + 0x260, INIT_SIZE, 4);
 	for (unsigned i = 0; i < KERNEL_BYTES; i++)
 		p[(SETUP_SECTS + 1) * 512 + i] = (uint8_t)(i * 7 + 1);
 	return p;
@@ -103,11 +89,11 @@ static void test_load(void **state)
 	assert_memory_equal(bp + 0x1F1, image + 0x1F1, 0x210 - 0x1F1);  /* the header as is */
 	assert_int_equal(bp[0x210], 0xFF);                 /* type_of_loader: undefined */
 	assert_int_equal(bp[0x211], 0x01);                 /* CAN_USE_HEAP cleared */
-	assert_int_equal(get(bp + 0x214, 4), 0x100000);    /* code32_start */
-	assert_int_equal(get(bp + 0x218, 4), boot.initrd_gpa);
-	assert_int_equal(get(bp + 0x21C, 4), sizeof(initrd));
-	assert_int_equal(get(bp + 0x228, 4), LINUX_CMDLINE_GPA);
-	assert_int_equal(get(bp + 0x070, 8), 0xF0000);     /* acpi_rsdp_addr (2.14+) */
+	assert_int_equal(le_get(bp + 0x214, 4), 0x100000);    /* code32_start */
+	assert_int_equal(le_get(bp + 0x218, 4), boot.initrd_gpa);
+	assert_int_equal(le_get(bp + 0x21C, 4), sizeof(initrd));
+	assert_int_equal(le_get(bp + 0x228, 4), LINUX_CMDLINE_GPA);
+	assert_int_equal(le_get(bp + 0x070, 8), 0xF0000);     /* acpi_rsdp_addr (2.14+) */
 	for (unsigned i = 0x26C; i < 0x1000; i++)          /* past the header: zeroed but e820 */
 		if ((i < 0x2D0 || i >= 0x2D0 + 4 * 20) && bp[i] != 0)
 			fail_msg("boot_params[%03X] = %02X, expected 0", i, bp[i]);
@@ -116,11 +102,11 @@ static void test_load(void **state)
 	for (unsigned i = 0; i < 4; i++) {
 		const uint8_t *e = bp + 0x2D0 + 20 * i;
 
-		assert_int_equal(get(e, 8), map[i].address);
-		assert_int_equal(get(e + 8, 8), map[i].length);
-		assert_int_equal(get(e + 16, 4), map[i].type);
+		assert_int_equal(le_get(e, 8), map[i].address);
+		assert_int_equal(le_get(e + 8, 8), map[i].length);
+		assert_int_equal(le_get(e + 16, 4), map[i].type);
 	}
-	assert_int_equal(get(bp + 0x2D0 + 3 * 20 + 8, 8), RAM_BYTES - 0x100000);
+	assert_int_equal(le_get(bp + 0x2D0 + 3 * 20 + 8, 8), RAM_BYTES - 0x100000);
 	free(image);
 	free(ram);
 }
@@ -156,7 +142,7 @@ static void test_refused(void **state)
 		char err[200] = "";
 
 		if (cases[i].bytes)
-			put(image + cases[i].offset, cases[i].value, cases[i].bytes);
+			le_put(image + cases[i].offset, cases[i].value, cases[i].bytes);
 		if (linux_parse(image, cases[i].size ? cases[i].size : IMAGE_BYTES,
 				cases[i].ram ? cases[i].ram : RAM_BYTES, &plan, err, sizeof(err)) != -1)
 			fail_msg("%s: accepted", cases[i].name);
@@ -178,7 +164,7 @@ static void test_signature_not_loaded(void **state)
 	(void)state;
 	assert_non_null(ram);
 	memset(ram, 0xCC, RAM_BYTES);
-	put(image + 0x1F4, KERNEL_BYTES / 16 - 4, 4);  /* the last 64 bytes: a "signature" */
+	le_put(image + 0x1F4, KERNEL_BYTES / 16 - 4, 4);  /* the last 64 bytes: a "signature" */
 	assert_int_equal(linux_parse(image, IMAGE_BYTES, RAM_BYTES, &plan, err, sizeof(err)), 0);
 	assert_int_equal(plan.kernel_bytes, KERNEL_BYTES - 64);
 	assert_int_equal(linux_load(image, &plan, ram, RAM_BYTES, NULL, NULL, 0, 0, &boot, err,
