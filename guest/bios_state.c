@@ -2,6 +2,7 @@
 /* The BIOS's state at entry (guest/bios_state.h). */
 #include "bios_state.h"
 
+#include "cmos.h"
 #include "cpu.h"
 #include "pic.h"
 #include "pit.h"
@@ -14,8 +15,6 @@
 #define PIT_LATCH0 0x00u
 #define PIT_RUNNING_READS 1000u
 #define RTC_UIP_READS 100000u        /* register A reads before giving up on UIP clearing */
-#define CMOS_INDEX 0x70u
-#define CMOS_DATA 0x71u
 #define XAPIC_BASE 0xFEE00000u
 #define XAPIC_SVR 0xF0u
 #define XAPIC_LINT0 0x350u
@@ -40,12 +39,6 @@ static uint32_t low_read(uint32_t address, unsigned size)
 	return *(volatile uint32_t *)p;
 }
 
-static uint8_t cmos_read(uint8_t index)
-{
-	cpu_outb(CMOS_INDEX, index);
-	return cpu_inb(CMOS_DATA);
-}
-
 static uint16_t cmos_read16(uint8_t index)
 {
 	return (uint16_t)(cmos_read(index) | cmos_read((uint8_t)(index + 1)) << 8);
@@ -53,21 +46,16 @@ static uint16_t cmos_read16(uint8_t index)
 
 /* The RTC's time of day in seconds since midnight, read between updates (register A's UIP clear
  * guarantees 244 us without one), in BCD or binary and 12- or 24-hour form as register B says. */
-static uint32_t rtc_bcd_or_binary(uint8_t value, bool binary)
-{
-	return binary ? value : (uint32_t)(value >> 4) * 10 + (value & 0x0F);
-}
-
 static uint32_t rtc_time_of_day(void)
 {
 	for (unsigned i = 0; i < RTC_UIP_READS && (cmos_read(0x0A) & 0x80); i++)
 		;
 	uint8_t b = cmos_read(0x0B);
-	bool binary = b & 0x04, hours24 = b & 0x02;
-	uint32_t seconds = rtc_bcd_or_binary(cmos_read(0x00), binary);
-	uint32_t minutes = rtc_bcd_or_binary(cmos_read(0x02), binary);
+	bool hours24 = b & 0x02;
+	uint32_t seconds = cmos_to_binary(cmos_read(0x00), b);
+	uint32_t minutes = cmos_to_binary(cmos_read(0x02), b);
 	uint8_t hour = cmos_read(0x04);
-	uint32_t hours = rtc_bcd_or_binary(hour & 0x7F, binary);
+	uint32_t hours = cmos_to_binary(hour & 0x7F, b);
 
 	if (!hours24) /* 12-hour form: bit 7 PM, 12 o'clock is 12 */
 		hours = hours % 12 + (hour & 0x80 ? 12 : 0);

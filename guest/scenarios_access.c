@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cmos.h"
 #include "cpu.h"
 #include "scenario_kit.h"
 
@@ -18,8 +19,6 @@
 #define PORT_PIT_CHANNEL0 0x40u
 #define PIT_LATCH_CHANNEL0 0x00u
 #define PORT_PIC_MASTER_DATA 0x21u    /* the IMR */
-#define PORT_CMOS_INDEX 0x70u
-#define PORT_CMOS_DATA 0x71u
 #define CMOS_REG_A 0x0Au              /* UIP: what a kernel reading the clock polls */
 #define PORT_KBC_STATUS 0x64u
 #define PORT_COM1_LSR 0x3FDu
@@ -68,10 +67,8 @@ static enum scenario_failure scenario_access_pic(struct scenario_state *state)
 /* RTC: index register A, read it (2 port accesses). */
 static enum scenario_failure scenario_access_rtc(struct scenario_state *state)
 {
-	for (unsigned i = 0; i < ACCESS_COUNT; i++) {
-		cpu_outb(PORT_CMOS_INDEX, CMOS_REG_A);
-		(void)cpu_inb(PORT_CMOS_DATA);
-	}
+	for (unsigned i = 0; i < ACCESS_COUNT; i++)
+		(void)cmos_read(CMOS_REG_A);
 	return accesses_done(state, 2);
 }
 

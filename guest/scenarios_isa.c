@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmos.h"
 #include "cpu.h"
 #include "interrupts.h"
 #include "ioapic.h"
@@ -334,8 +335,6 @@ static enum scenario_failure scenario_pit_periodic(struct scenario_state *state)
  * the PC) and 71H (data), as PC firmware leaves it (divider running, 24-hour). Citations are to
  * the MC146818A datasheet. */
 
-#define RTC_PORT_INDEX 0x70u
-#define RTC_PORT_DATA 0x71u
 #define RTC_SECONDS 0x00u
 #define RTC_REG_A 0x0Au
 #define RTC_REG_B 0x0Bu
@@ -343,7 +342,6 @@ static enum scenario_failure scenario_pit_periodic(struct scenario_state *state)
 #define RTC_A_UIP 0x80u
 #define RTC_A_RS_MASK 0x0Fu
 #define RTC_B_PIE 0x40u
-#define RTC_B_BINARY 0x04u
 #define RTC_C_IRQF 0x80u
 #define RTC_C_PF 0x40u
 #define SCENARIO_RTC_VECTOR 0x69u
@@ -358,23 +356,11 @@ static unsigned scenario_rtc_ticks;
 static uint8_t scenario_rtc_bad_c;      /* a register C without IRQF and PF in a tick's handler */
 static unsigned scenario_rtc_bad_tick;
 
-static uint8_t rtc_reg(uint8_t index)
-{
-	cpu_outb(RTC_PORT_INDEX, index);
-	return cpu_inb(RTC_PORT_DATA);
-}
-
-static void rtc_set(uint8_t index, uint8_t value)
-{
-	cpu_outb(RTC_PORT_INDEX, index);
-	cpu_outb(RTC_PORT_DATA, value);
-}
-
 static unsigned rtc_seconds(void)
 {
-	uint8_t value = rtc_reg(RTC_SECONDS);
+	uint8_t value = cmos_read(RTC_SECONDS);
 
-	return rtc_reg(RTC_REG_B) & RTC_B_BINARY ? value : (value >> 4) * 10u + (value & 0xF);
+	return cmos_to_binary(value, cmos_read(RTC_REG_B));
 }
 
 /* scenario_irq_prepare, the TSC rate, and register C read (its flags cleared, IRQ 8 low). */
@@ -384,7 +370,7 @@ static enum scenario_failure scenario_rtc_prepare(struct scenario_state *state)
 
 	if (prepared == SCENARIO_PASSED) {
 		scenario_read_clocks(&scenario_rtc_clocks);
-		(void)rtc_reg(RTC_REG_C);
+		(void)cmos_read(RTC_REG_C);
 	}
 	return prepared;
 }
@@ -396,7 +382,7 @@ static unsigned rtc_poll_uip(bool want, uint64_t limit)
 	uint64_t start = cpu_rdtsc_fenced();
 
 	for (unsigned polls = 1;; polls++) {
-		if (!!(rtc_reg(RTC_REG_A) & RTC_A_UIP) == want)
+		if (!!(cmos_read(RTC_REG_A) & RTC_A_UIP) == want)
 			return polls;
 		if (cpu_rdtsc_fenced() - start > limit)
 			return 0;
@@ -445,7 +431,7 @@ static void scenario_rtc_hook(const struct interrupts_arrival *arrival)
 
 	if (arrival->vector != SCENARIO_RTC_VECTOR)
 		return;
-	c = rtc_reg(RTC_REG_C);
+	c = cmos_read(RTC_REG_C);
 	if ((c & (RTC_C_IRQF | RTC_C_PF)) != (RTC_C_IRQF | RTC_C_PF) && !scenario_rtc_bad_tick) {
 		scenario_rtc_bad_c = c;
 		scenario_rtc_bad_tick = interrupts_count() + 1;
@@ -475,20 +461,20 @@ static enum scenario_failure scenario_rtc_periodic_prepare(struct scenario_state
 
 	if (prepared != SCENARIO_PASSED)
 		return prepared;
-	scenario_rtc_a = rtc_reg(RTC_REG_A);
-	scenario_rtc_b = rtc_reg(RTC_REG_B);
-	rtc_set(RTC_REG_A, (uint8_t)((scenario_rtc_a & ~RTC_A_RS_MASK) | SCENARIO_RTC_RS));
+	scenario_rtc_a = cmos_read(RTC_REG_A);
+	scenario_rtc_b = cmos_read(RTC_REG_B);
+	cmos_write(RTC_REG_A, (uint8_t)((scenario_rtc_a & ~RTC_A_RS_MASK) | SCENARIO_RTC_RS));
 	ioapic_set_rte(SCENARIO_RTC_PIN, scenario_irq_rte(SCENARIO_RTC_VECTOR,
 							  IOAPIC_RTE_EDGE | IOAPIC_RTE_ACTIVE_HIGH |
 							  IOAPIC_RTE_MASKED));
-	(void)rtc_reg(RTC_REG_C);
-	rtc_set(RTC_REG_B, scenario_rtc_b | RTC_B_PIE);
+	(void)cmos_read(RTC_REG_C);
+	cmos_write(RTC_REG_B, scenario_rtc_b | RTC_B_PIE);
 	limit = scenario_rtc_clocks.tsc_hz ? scenario_rtc_clocks.tsc_hz / 10 : 400000000ull;
 	start = cpu_rdtsc_fenced();
-	while (!(rtc_reg(RTC_REG_C) & RTC_C_PF)) {
+	while (!(cmos_read(RTC_REG_C) & RTC_C_PF)) {
 		if (cpu_rdtsc_fenced() - start > limit) {
-			rtc_set(RTC_REG_B, scenario_rtc_b);
-			rtc_set(RTC_REG_A, scenario_rtc_a);
+			cmos_write(RTC_REG_B, scenario_rtc_b);
+			cmos_write(RTC_REG_A, scenario_rtc_a);
 			scenario_note(state, "no periodic flag in register C within 100 ms");
 			return SCENARIO_FAILURE_DEVICE_REGISTER;
 		}
@@ -516,9 +502,9 @@ static enum scenario_failure scenario_rtc_periodic(struct scenario_state *state)
 		failure = scenario_apic_await(state, i, "an RTC tick");
 	cpu_interrupts_disable();
 	ioapic_mask(SCENARIO_RTC_PIN);
-	rtc_set(RTC_REG_B, b);
-	rtc_set(RTC_REG_A, a);
-	(void)rtc_reg(RTC_REG_C);
+	cmos_write(RTC_REG_B, b);
+	cmos_write(RTC_REG_A, a);
+	(void)cmos_read(RTC_REG_C);
 	scenario_irq_quiet();
 	scenario_apic_keep_first(&failure, scenario_irq_expect_repeated(state, SCENARIO_RTC_VECTOR,
 									  scenario_rtc_ticks));
